@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+  name: "epbctl",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "epbctl", targets: ["epbctl"]),
+    .library(name: "EPBPlanner", targets: ["EPBPlanner"]),
+    .library(name: "EPBStore", targets: ["EPBStore"]),
+    .library(name: "EPBIngest", targets: ["EPBIngest"]),
+    .library(name: "EPBReport", targets: ["EPBReport"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // Pure computation: loads in, placements and statistics out. No I/O, no SQL.
+    .target(name: "EPBPlanner", swiftSettings: strict),
+    // Pure reporting: diffs, statistics and HTML text. No I/O, no SQL.
+    .target(name: "EPBReport", dependencies: ["EPBPlanner"], swiftSettings: strict),
+    // The one type that owns the database; all SQL lives here and in migrations/.
+    .target(
+      name: "EPBStore",
+      dependencies: ["EPBPlanner", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: strict),
+    // Parsers for the files serving engines write, and the ingest pipeline into the store.
+    .target(name: "EPBIngest", dependencies: ["EPBPlanner", "EPBStore"], swiftSettings: strict),
+    .executableTarget(
+      name: "epbctl",
+      dependencies: [
+        "EPBPlanner", "EPBStore", "EPBIngest", "EPBReport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+    // Release-build benchmarks: `swift run -c release epbctl-bench`.
+    .executableTarget(
+      name: "EPBBench", dependencies: ["EPBPlanner", "EPBStore", "EPBIngest", "EPBReport"],
+      path: "Sources/EPBBench", swiftSettings: strict),
+    .target(name: "EPBTestSupport", dependencies: ["EPBPlanner"], swiftSettings: strict),
+    .testTarget(name: "EPBPlannerTests", dependencies: ["EPBPlanner", "EPBTestSupport"], swiftSettings: strict),
+    .testTarget(name: "EPBReportTests", dependencies: ["EPBReport", "EPBTestSupport"], swiftSettings: strict),
+    .testTarget(name: "EPBStoreTests", dependencies: ["EPBStore", "EPBTestSupport"], swiftSettings: strict),
+    .testTarget(name: "EPBIngestTests", dependencies: ["EPBIngest", "EPBTestSupport"], swiftSettings: strict),
+    .testTarget(name: "EPBCLITests", dependencies: ["EPBTestSupport"], swiftSettings: strict),
+  ]
+)
