@@ -1,0 +1,154 @@
+import GRDB
+
+extension EPBStore {
+  /// Stores `batch` into `series` in one transaction: all of it or nothing.
+  ///
+  /// Creates the series on first use, with the batch's shape (`layers` from the batch, else
+  /// its largest layer id + 1). Relative steps (`batch.stepsAreRelative`) are appended after
+  /// the series' last step. The same content (by `source.contentSHA256`) stored before into
+  /// the same series is a no-op reported as `.alreadyIngested`.
+  ///
+  /// - parameter replace: overwrite (step, layer) rows that are already stored instead of failing.
+  /// - throws: `StoreError.shapeMismatch` when layers or experts differ from the series,
+  ///   `.duplicateRows` when a row is stored already and `replace` is false, and the database
+  ///   errors of `open`.
+  public func ingest(_ batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
+    throws(StoreError) -> IngestOutcome
+  {
+    try runWrite { db in try Self.ingest(db, batch: batch, series: name, source: source, replace: replace) }
+  }
+
+  private static func ingest(_ db: Database, batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
+    throws -> IngestOutcome
+  {
+    let maxLayer = batch.rows.map(\.layer).max() ?? -1
+    // Step 1: the series, created on first use.
+    var series: SeriesInfo
+    if let existing = try fetchSeries(db, name: name).first {
+      series = existing
+    } else {
+      let layers = batch.layers ?? (maxLayer + 1)
+      guard layers > 0, batch.experts > 0 else {
+        throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")
+      }
+      try db.execute(
+        sql: "INSERT INTO series (name, layers, experts, created_at) VALUES (?, ?, ?, ?)",
+        arguments: [name, layers, batch.experts, now()])
+      series = SeriesInfo(
+        id: db.lastInsertedRowID, name: name, layers: layers, experts: batch.experts, steps: 0, firstStep: nil,
+        lastStep: nil, totalLoad: 0)
+    }
+
+    // Step 2: idempotency by content.
+    if let previous = try Row.fetchOne(
+      db, sql: "SELECT steps, first_step, last_step, total_load FROM ingest WHERE series_id = ? AND content_sha256 = ?",
+      arguments: [series.id, source.contentSHA256])
+    {
+      return IngestOutcome(
+        status: .alreadyIngested, series: name, steps: previous[0], layers: series.layers, experts: series.experts,
+        totalLoad: previous[3], firstStep: previous[1], lastStep: previous[2], replacedRows: 0)
+    }
+
+    // Step 3: the shape must match the series.
+    if batch.experts != series.experts {
+      throw StoreError.shapeMismatch(
+        series: name, source: source.path,
+        detail: "the input has \(batch.experts) experts per layer, the series has \(series.experts)")
+    }
+    if let layers = batch.layers, layers != series.layers {
+      throw StoreError.shapeMismatch(
+        series: name, source: source.path, detail: "the input has \(layers) layers, the series has \(series.layers)")
+    }
+    if maxLayer >= series.layers {
+      throw StoreError.shapeMismatch(
+        series: name, source: source.path,
+        detail: "the input names layer \(maxLayer), the series has layers 0...\(series.layers - 1)")
+    }
+    if batch.rows.isEmpty {
+      throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")
+    }
+
+    // Step 4: absolute steps; relative ones go after the last stored step.
+    let offset = batch.stepsAreRelative ? (series.lastStep.map { $0 + 1 } ?? 0) : 0
+    let steps = batch.rows.map { $0.step + offset }
+    let firstStep = steps.min()!
+    let lastStep = steps.max()!
+
+    // Step 5: rows already stored are refused, or replaced.
+    var replaced = 0
+    if !batch.stepsAreRelative, let storedFirst = series.firstStep, let storedLast = series.lastStep,
+      firstStep <= storedLast, lastStep >= storedFirst
+    {
+      var stored = Set<StepLayer>()
+      let cursor = try Row.fetchCursor(
+        db, sql: "SELECT step, layer FROM load WHERE series_id = ? AND step BETWEEN ? AND ?",
+        arguments: [series.id, firstStep, lastStep])
+      while let row = try cursor.next() {
+        stored.insert(key(step: row[0], layer: row[1]))
+      }
+      let clashes = zip(steps, batch.rows).filter { stored.contains(key(step: $0.0, layer: $0.1.layer)) }
+      if let first = clashes.first {
+        if !replace {
+          throw StoreError.duplicateRows(
+            series: name, source: source.path, step: first.0, layer: first.1.layer, count: clashes.count)
+        }
+        let delete = try db.cachedStatement(sql: "DELETE FROM load WHERE series_id = ? AND step = ? AND layer = ?")
+        for (step, row) in clashes {
+          try delete.execute(arguments: [series.id, step, row.layer])
+        }
+        replaced = clashes.count
+      }
+    }
+
+    // Step 6: the ingest record, the steps, the rows.
+    let total = batch.totalLoad
+    let stepSet = Set(steps)
+    try db.execute(
+      sql: """
+        INSERT INTO ingest (series_id, source, content_sha256, format, steps, rows, first_step, last_step,
+                            total_load, ingested_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [
+        series.id, source.path, source.contentSHA256, source.format, stepSet.count, batch.rows.count, firstStep,
+        lastStep, total, now(),
+      ])
+    let ingestID = db.lastInsertedRowID
+
+    var stepTimes: [Int: Double?] = [:]
+    for (step, row) in zip(steps, batch.rows) where stepTimes[step] == nil || row.time != nil {
+      stepTimes[step] = row.time
+    }
+    let insertStep = try db.cachedStatement(
+      sql: """
+        INSERT INTO step (series_id, step, time) VALUES (?, ?, ?)
+        ON CONFLICT (series_id, step) DO UPDATE SET time = COALESCE(excluded.time, step.time)
+        """)
+    for step in stepTimes.keys.sorted() {
+      try insertStep.execute(arguments: [series.id, step, stepTimes[step]!])
+    }
+
+    let insertLoad = try db.cachedStatement(
+      sql: "INSERT INTO load (series_id, step, layer, total, ingest_id, encoding, loads) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    let experts = batch.experts
+    for (i, row) in batch.rows.enumerated() {
+      let values = batch.values[(i * experts)..<((i + 1) * experts)]
+      let (encoding, blob) = LoadCodec.encode(values)
+      let rowTotal = values.reduce(0, +)
+      try insertLoad.execute(arguments: [series.id, steps[i], row.layer, rowTotal, ingestID, encoding, blob])
+    }
+
+    return IngestOutcome(
+      status: .ingested, series: name, steps: stepSet.count, layers: series.layers, experts: series.experts,
+      totalLoad: total, firstStep: firstStep, lastStep: lastStep, replacedRows: replaced)
+  }
+
+  private struct StepLayer: Hashable {
+    var step: Int
+    var layer: Int
+  }
+
+  private static func key(step: Int, layer: Int) -> StepLayer {
+    StepLayer(step: step, layer: layer)
+  }
+}

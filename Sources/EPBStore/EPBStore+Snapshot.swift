@@ -1,0 +1,205 @@
+import EPBPlanner
+import Foundation
+import GRDB
+
+/// What `saveSnapshot` stores: a plan with its provenance.
+public struct NewSnapshot: Sendable {
+  public var series: String
+  public var algorithm: String
+  public var plan: Plan
+  public var windowFrom: Int
+  public var windowTo: Int
+  public var windowSteps: Int
+  public var halfLife: Double?
+  public var baseSnapshotID: Int64?
+  public var toolVersion: String
+  /// JSON object text describing the request.
+  public var parameters: String
+
+  public init(
+    series: String, algorithm: String, plan: Plan, windowFrom: Int, windowTo: Int, windowSteps: Int,
+    halfLife: Double?, baseSnapshotID: Int64?, toolVersion: String, parameters: String
+  ) {
+    self.series = series
+    self.algorithm = algorithm
+    self.plan = plan
+    self.windowFrom = windowFrom
+    self.windowTo = windowTo
+    self.windowSteps = windowSteps
+    self.halfLife = halfLife
+    self.baseSnapshotID = baseSnapshotID
+    self.toolVersion = toolVersion
+    self.parameters = parameters
+  }
+}
+
+extension EPBStore {
+  /// Stores a snapshot in one transaction and returns its id.
+  ///
+  /// - throws: `StoreError.unknownSeries`, or the database errors of `open`.
+  public func saveSnapshot(_ new: NewSnapshot) throws(StoreError) -> SnapshotRecord {
+    let id: Int64 = try runWrite { db in
+      let series = try Self.requireSeries(db, name: new.series)
+      let plan = new.plan
+      try db.execute(
+        sql: """
+          INSERT INTO snapshot (series_id, created_at, algorithm, policy, replicas, gpus, nodes, groups,
+                                window_from, window_to, window_steps, half_life, base_snapshot_id, tool_version,
+                                parameters)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          series.id, Self.now(), new.algorithm, plan.policy.rawValue, plan.topology.replicas, plan.topology.gpus,
+          plan.topology.nodes, plan.topology.groups, new.windowFrom, new.windowTo, new.windowSteps,
+          new.halfLife, new.baseSnapshotID, new.toolVersion, new.parameters,
+        ])
+      let id = db.lastInsertedRowID
+      let insertLayer = try db.cachedStatement(
+        sql: """
+          INSERT INTO snapshot_layer (snapshot_id, layer, phy2log, logcnt, gpu_load, peak, mean, no_replication_peak,
+                                      lower_bound)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """)
+      for layer in plan.layers {
+        let stats = layer.statistics
+        try insertLayer.execute(arguments: [
+          id, layer.layer, Self.jsonArray(layer.placement.physicalToLogical),
+          Self.jsonArray(layer.placement.logicalCount), Self.jsonArray(stats.evaluation.gpuLoad),
+          stats.evaluation.peak, stats.evaluation.mean, stats.noReplicationPeak, stats.lowerBound,
+        ])
+      }
+      let insertSkipped = try db.cachedStatement(
+        sql: "INSERT INTO snapshot_skipped_layer (snapshot_id, layer) VALUES (?, ?)")
+      for layer in plan.skippedLayers {
+        try insertSkipped.execute(arguments: [id, layer])
+      }
+      return id
+    }
+    return try self.snapshot(id: id)
+  }
+
+  /// Snapshots in increasing id order, of one series or all.
+  public func snapshots(series: String? = nil) throws(StoreError) -> [SnapshotSummary] {
+    try run { db in
+      if let series { _ = try Self.requireSeries(db, name: series) }
+      let sql = """
+        SELECT p.id, s.name, p.created_at, p.algorithm, p.policy, p.replicas, p.gpus, p.nodes, p.groups,
+               p.window_from, p.window_to, p.half_life,
+               (SELECT COUNT(*) FROM snapshot_layer WHERE snapshot_id = p.id),
+               (SELECT SUM(mean) / SUM(peak) FROM snapshot_layer WHERE snapshot_id = p.id)
+        FROM snapshot p JOIN series s ON s.id = p.series_id
+        WHERE (? IS NULL OR s.name = ?)
+        ORDER BY p.id
+        """
+      return try Row.fetchAll(db, sql: sql, arguments: [series, series]).map { row in
+        SnapshotSummary(
+          id: row[0], series: row[1], createdAt: row[2], algorithm: row[3],
+          policy: PlacementPolicy(rawValue: row[4]) ?? .global,
+          topology: Topology(replicas: row[5], gpus: row[6], nodes: row[7], groups: row[8]), windowFrom: row[9],
+          windowTo: row[10], halfLife: row[11], layers: row[12], balancednessWeighted: row[13] ?? 1)
+      }
+    }
+  }
+
+  /// Resolves a snapshot reference: an id, `latest`, or `latest~N` (the Nth before the latest),
+  /// counted over the whole database or within `series` when given.
+  ///
+  /// - throws: `StoreError.unknownSnapshot` saying why nothing matches.
+  public func resolveSnapshot(_ reference: String, series: String? = nil) throws(StoreError) -> Int64 {
+    let ref = reference.trimmingCharacters(in: .whitespaces)
+    var back: Int?
+    if ref == "latest" {
+      back = 0
+    } else if ref.hasPrefix("latest~") {
+      guard let n = Int(ref.dropFirst("latest~".count)), n >= 0 else {
+        throw .unknownSnapshot(reference: reference, detail: "expected an id, `latest` or `latest~N` with N ≥ 0")
+      }
+      back = n
+    }
+    return try run { db in
+      let seriesID: Int64? = try series.map { try Self.requireSeries(db, name: $0).id }
+      let scope = series.map { " in series '\($0)'" } ?? ""
+      if let back {
+        let ids = try Int64.fetchAll(
+          db, sql: "SELECT id FROM snapshot WHERE (? IS NULL OR series_id = ?) ORDER BY id DESC LIMIT ?",
+          arguments: [seriesID, seriesID, back + 1])
+        guard ids.count == back + 1 else {
+          throw StoreError.unknownSnapshot(
+            reference: reference,
+            detail: ids.isEmpty
+              ? "there is no snapshot\(scope) yet; create one with `epbctl plan`"
+              : "only \(ids.count) snapshot(s)\(scope), so `latest~\(ids.count - 1)` is the oldest")
+        }
+        return ids[back]
+      }
+      guard let id = Int64(ref), id > 0 else {
+        throw StoreError.unknownSnapshot(reference: reference, detail: "expected an id, `latest` or `latest~N`")
+      }
+      let found = try Bool.fetchOne(
+        db, sql: "SELECT COUNT(*) > 0 FROM snapshot WHERE id = ? AND (? IS NULL OR series_id = ?)",
+        arguments: [id, seriesID, seriesID]) ?? false
+      guard found else {
+        throw StoreError.unknownSnapshot(reference: reference, detail: "no snapshot has id \(id)\(scope)")
+      }
+      return id
+    }
+  }
+
+  /// The snapshot with `id`, with all its layers.
+  public func snapshot(id: Int64) throws(StoreError) -> SnapshotRecord {
+    try run { db in
+      guard
+        let row = try Row.fetchOne(
+          db,
+          sql: """
+            SELECT p.id, s.name, p.created_at, p.algorithm, p.policy, p.replicas, p.gpus, p.nodes, p.groups,
+                   p.window_from, p.window_to, p.window_steps, p.half_life, p.base_snapshot_id, p.tool_version,
+                   p.parameters, s.experts
+            FROM snapshot p JOIN series s ON s.id = p.series_id WHERE p.id = ?
+            """, arguments: [id])
+      else {
+        throw StoreError.unknownSnapshot(reference: String(id), detail: "no snapshot has id \(id)")
+      }
+      let layerRows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT layer, phy2log, logcnt, gpu_load, peak, mean, no_replication_peak, lower_bound
+          FROM snapshot_layer WHERE snapshot_id = ? ORDER BY layer
+          """, arguments: [id])
+      let layers = try layerRows.map { r -> PlannedLayer in
+        let phy2log: [Int] = try Self.decodeArray(r[1], what: "phy2log", snapshot: id)
+        let logcnt: [Int] = try Self.decodeArray(r[2], what: "logcnt", snapshot: id)
+        let gpuLoad: [Double] = try Self.decodeArray(r[3], what: "gpu_load", snapshot: id)
+        return PlannedLayer(
+          layer: r[0], placement: LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt),
+          statistics: LayerStatistics(
+            evaluation: LayerEvaluation(gpuLoad: gpuLoad, peak: r[4], mean: r[5]), noReplicationPeak: r[6],
+            lowerBound: r[7]))
+      }
+      let skipped = try Int.fetchAll(
+        db, sql: "SELECT layer FROM snapshot_skipped_layer WHERE snapshot_id = ? ORDER BY layer", arguments: [id])
+      return SnapshotRecord(
+        id: row[0], series: row[1], createdAt: row[2], algorithm: row[3],
+        policy: PlacementPolicy(rawValue: row[4]) ?? .global,
+        topology: Topology(replicas: row[5], gpus: row[6], nodes: row[7], groups: row[8]), windowFrom: row[9],
+        windowTo: row[10], windowSteps: row[11], halfLife: row[12], baseSnapshotID: row[13], toolVersion: row[14],
+        parameters: row[15], layers: layers, skippedLayers: skipped)
+    }
+  }
+
+  static func jsonArray(_ xs: [Int]) -> String {
+    "[" + xs.map(String.init).joined(separator: ",") + "]"
+  }
+
+  static func jsonArray(_ xs: [Double]) -> String {
+    "[" + xs.map { "\($0)" }.joined(separator: ",") + "]"
+  }
+
+  static func decodeArray<T: Decodable>(_ text: String, what: String, snapshot: Int64) throws -> [T] {
+    do {
+      return try JSONDecoder().decode([T].self, from: Data(text.utf8))
+    } catch {
+      throw StoreError.database(path: "", detail: "snapshot \(snapshot): column \(what) is not a JSON array")
+    }
+  }
+}

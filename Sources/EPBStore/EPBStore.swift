@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+
+/// The one type that owns an epbctl database: it opens and migrates it, and is the only place
+/// that speaks SQL (with `migrations/`).
+///
+/// A file database runs in WAL mode with a busy timeout, so one reader (a plan) and several
+/// writers (ingests) can share it; each write is one IMMEDIATE transaction, so an input is
+/// stored whole or not at all.
+///
+/// ```swift
+/// let store = try EPBStore.open(path: "epb.sqlite", create: true)
+/// let outcome = try store.ingest(batch, series: "prod", source: source, replace: false)
+/// ```
+public final class EPBStore: Sendable {
+  /// The database path, or `:memory:`.
+  public let path: String
+  let writer: any DatabaseWriter
+
+  /// How long a write waits for another writer before failing, in seconds.
+  public static let busyTimeout: TimeInterval = 60
+
+  private init(path: String, writer: any DatabaseWriter) {
+    self.path = path
+    self.writer = writer
+  }
+
+  /// Opens the database at `path`, creating and migrating it when `create` is true.
+  ///
+  /// - throws: `StoreError.missingDatabase` when the file is absent and `create` is false;
+  ///   `.newerSchema` when a newer epbctl wrote it (the file is left untouched);
+  ///   `.notADatabase`, `.readOnly` or `.database` when SQLite refuses it.
+  public static func open(path: String, create: Bool) throws(StoreError) -> EPBStore {
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    if exists && isDirectory.boolValue {
+      throw .notADatabase(path: path, detail: "it is a directory")
+    }
+    if !exists && !create { throw .missingDatabase(path: path) }
+    var config = Configuration()
+    config.busyMode = .timeout(busyTimeout)
+    config.foreignKeysEnabled = true
+    config.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = FULL")
+    }
+    do {
+      let pool = try DatabasePool(path: path, configuration: config)
+      let store = EPBStore(path: path, writer: pool)
+      try store.migrate()
+      return store
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw classify(error, path: path)
+    }
+  }
+
+  /// An empty in-memory database, migrated (for tests and dry runs).
+  public static func inMemory() throws(StoreError) -> EPBStore {
+    do {
+      var config = Configuration()
+      config.foreignKeysEnabled = true
+      let store = EPBStore(path: ":memory:", writer: try DatabaseQueue(configuration: config))
+      try store.migrate()
+      return store
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw classify(error, path: ":memory:")
+    }
+  }
+
+  /// The migrator over the embedded migrations (`migrations/*.sql`, see `Migrations+Generated.swift`).
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    for migration in migrations {
+      let sql = migration.sql
+      migrator.registerMigration(migration.identifier) { db in try db.execute(sql: sql) }
+    }
+    return migrator
+  }
+
+  /// Identifiers of the migrations this binary knows, in order.
+  public static var knownMigrations: [String] { migrations.map(\.identifier) }
+
+  private func migrate() throws {
+    let migrator = Self.migrator
+    let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
+    let unknown = applied.subtracting(Self.knownMigrations).sorted()
+    if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
+    if applied.count < Self.migrations.count {
+      try migrator.migrate(writer)
+    }
+  }
+
+  /// The applied migration identifiers, in order.
+  public func appliedMigrations() throws(StoreError) -> [String] {
+    try run { db in try Self.migrator.completedMigrations(db) }
+  }
+
+  /// Runs `body` in a read transaction, mapping SQLite errors to `StoreError`.
+  func run<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    do {
+      return try writer.read(body)
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw Self.classify(error, path: path)
+    }
+  }
+
+  /// Runs `body` in one IMMEDIATE write transaction, mapping SQLite errors to `StoreError`.
+  func runWrite<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    do {
+      return try writer.writeWithoutTransaction { db in
+        var result: T?
+        try db.inTransaction(.immediate) {
+          result = try body(db)
+          return .commit
+        }
+        return result!
+      }
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw Self.classify(error, path: path)
+    }
+  }
+
+  static func classify(_ error: any Error, path: String) -> StoreError {
+    guard let dbError = error as? DatabaseError else {
+      return .database(path: path, detail: "\(error)")
+    }
+    let detail = dbError.message ?? "\(dbError.resultCode)"
+    switch dbError.resultCode.primaryResultCode {
+    case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .notADatabase(path: path, detail: detail)
+    case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return .readOnly(path: path, detail: detail)
+    case .SQLITE_FULL: return .diskFull(path: path)
+    case .SQLITE_IOERR:
+      // A write that fails on a full disk can surface as an I/O error on the journal.
+      if dbError.extendedResultCode == .SQLITE_IOERR_WRITE || detail.localizedCaseInsensitiveContains("disk") {
+        return .diskFull(path: path)
+      }
+      return .database(path: path, detail: detail)
+    default: return .database(path: path, detail: detail)
+    }
+  }
+
+  /// The current time as ISO 8601 UTC, for `created_at` columns.
+  static func now() -> String {
+    Date().formatted(.iso8601)
+  }
+}

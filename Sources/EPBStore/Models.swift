@@ -1,0 +1,148 @@
+import EPBPlanner
+
+/// A stored series: one named stream of observations with a fixed shape.
+public struct SeriesInfo: Sendable, Equatable {
+  public var id: Int64
+  public var name: String
+  /// MoE layers per step.
+  public var layers: Int
+  /// Logical experts per layer.
+  public var experts: Int
+  /// Distinct stored steps.
+  public var steps: Int
+  /// Smallest and largest stored step, nil when the series holds no step.
+  public var firstStep: Int?
+  public var lastStep: Int?
+  /// Σ of every stored load (tokens).
+  public var totalLoad: Double
+}
+
+/// Where an ingested batch came from, for provenance and idempotency.
+public struct IngestSource: Sendable, Equatable {
+  /// The path as the user gave it, or `-` for stdin.
+  public var path: String
+  /// Hex SHA-256 of the input bytes.
+  public var contentSHA256: String
+  /// The format name (`sglang`, `vllm`, `csv`, `npy`, `jsonl`).
+  public var format: String
+
+  public init(path: String, contentSHA256: String, format: String) {
+    self.path = path
+    self.contentSHA256 = contentSHA256
+    self.format = format
+  }
+}
+
+/// What one ingest did.
+public struct IngestOutcome: Sendable, Equatable {
+  public enum Status: String, Sendable { case ingested, alreadyIngested = "already-ingested" }
+  public var status: Status
+  public var series: String
+  public var steps: Int
+  public var layers: Int
+  public var experts: Int
+  /// Σ of the input's loads (tokens).
+  public var totalLoad: Double
+  /// The stored step range of this input, nil when it held no row.
+  public var firstStep: Int?
+  public var lastStep: Int?
+  /// Rows overwritten because of `replace`.
+  public var replacedRows: Int
+}
+
+/// Which stored steps a window covers, and how they are weighted.
+///
+/// Without `last`, `from` and `to`: every stored step. `last` = the last W stored steps.
+/// `from`/`to` = step numbers, inclusive (either may be open). `halfLife` weights step s by
+/// 0.5^((t − s) / H), t being the window's last step.
+public struct WindowSpec: Sendable, Equatable {
+  public var last: Int?
+  public var from: Int?
+  public var to: Int?
+  public var halfLife: Double?
+
+  public init(last: Int? = nil, from: Int? = nil, to: Int? = nil, halfLife: Double? = nil) {
+    self.last = last
+    self.from = from
+    self.to = to
+    self.halfLife = halfLife
+  }
+}
+
+/// A window's per-expert load, summed (and optionally decayed) over its steps.
+public struct WindowLoad: Sendable, Equatable {
+  public var series: SeriesInfo
+  /// First and last step of the window (inclusive, resolved against stored steps).
+  public var from: Int
+  public var to: Int
+  /// Stored steps inside the window.
+  public var steps: Int
+  public var halfLife: Double?
+  /// The series layer id of each row of `loads`.
+  public var layers: [Int]
+  /// `[layers.count][experts]`, tokens over the window (weighted when `halfLife` is set).
+  public var loads: LoadMatrix
+}
+
+/// A snapshot as stored: one placement of several layers with its provenance.
+public struct SnapshotRecord: Sendable, Equatable {
+  public var id: Int64
+  public var series: String
+  /// ISO 8601 UTC.
+  public var createdAt: String
+  /// Algorithm name (`deepseek`, `seed`, …).
+  public var algorithm: String
+  /// The resolved policy, `hierarchical` or `global`.
+  public var policy: PlacementPolicy
+  public var topology: Topology
+  public var windowFrom: Int
+  public var windowTo: Int
+  public var windowSteps: Int
+  public var halfLife: Double?
+  public var baseSnapshotID: Int64?
+  public var toolVersion: String
+  /// JSON object text: the request that produced this snapshot.
+  public var parameters: String
+  /// Planned layers, in increasing layer order, with statistics on the snapshot's own window.
+  public var layers: [PlannedLayer]
+  public var skippedLayers: [Int]
+
+  public init(
+    id: Int64, series: String, createdAt: String, algorithm: String, policy: PlacementPolicy, topology: Topology,
+    windowFrom: Int, windowTo: Int, windowSteps: Int, halfLife: Double?, baseSnapshotID: Int64?,
+    toolVersion: String, parameters: String, layers: [PlannedLayer], skippedLayers: [Int]
+  ) {
+    self.id = id
+    self.series = series
+    self.createdAt = createdAt
+    self.algorithm = algorithm
+    self.policy = policy
+    self.topology = topology
+    self.windowFrom = windowFrom
+    self.windowTo = windowTo
+    self.windowSteps = windowSteps
+    self.halfLife = halfLife
+    self.baseSnapshotID = baseSnapshotID
+    self.toolVersion = toolVersion
+    self.parameters = parameters
+    self.layers = layers
+    self.skippedLayers = skippedLayers
+  }
+}
+
+/// One line of `epbctl snapshots`.
+public struct SnapshotSummary: Sendable, Equatable {
+  public var id: Int64
+  public var series: String
+  public var createdAt: String
+  public var algorithm: String
+  public var policy: PlacementPolicy
+  public var topology: Topology
+  public var windowFrom: Int
+  public var windowTo: Int
+  public var halfLife: Double?
+  /// Planned layers.
+  public var layers: Int
+  /// Σ mean / Σ peak over the planned layers, on the snapshot's own window.
+  public var balancednessWeighted: Double
+}

@@ -1,0 +1,64 @@
+/// Errors the store reports to its callers. Each message says what failed, where, and which
+/// flag or action fixes it.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The database file does not exist and the command only reads.
+  case missingDatabase(path: String)
+  /// The file exists but is not an SQLite database, or is damaged.
+  case notADatabase(path: String, detail: String)
+  /// The database was written by a newer epbctl: it holds migrations this binary does not know.
+  case newerSchema(path: String, unknown: [String])
+  /// The database or its folder cannot be written.
+  case readOnly(path: String, detail: String)
+  /// The disk is full.
+  case diskFull(path: String)
+  /// No series of that name.
+  case unknownSeries(name: String, known: [String])
+  /// The input's shape differs from the series'.
+  case shapeMismatch(series: String, source: String, detail: String)
+  /// The input holds (step, layer) rows that are already stored.
+  case duplicateRows(series: String, source: String, step: Int, layer: Int, count: Int)
+  /// The requested window holds no stored step.
+  case emptyWindow(series: String, detail: String)
+  /// The window flags contradict each other.
+  case invalidWindow(String)
+  /// A layer outside the series.
+  case unknownLayer(series: String, layer: Int, layers: Int)
+  /// A snapshot reference that matches nothing.
+  case unknownSnapshot(reference: String, detail: String)
+  /// Anything else SQLite reported.
+  case database(path: String, detail: String)
+
+  public var description: String {
+    switch self {
+    case .missingDatabase(let path):
+      return "no database at \(path); run `epbctl ingest` first, or point --db / $EPBCTL_DB at an existing one"
+    case .notADatabase(let path, let detail):
+      return "\(path) is not a usable epbctl database (\(detail)); restore it from a backup or use another --db"
+    case .newerSchema(let path, let unknown):
+      return "\(path) was written by a newer epbctl (unknown migrations: \(unknown.joined(separator: ", "))); "
+        + "use that version, this one will not alter it"
+    case .readOnly(let path, let detail):
+      return "cannot write \(path) (\(detail)); check the permissions of the file and its folder, or use another --db"
+    case .diskFull(let path):
+      return "the disk holding \(path) is full; nothing was written. Free some space and run the command again"
+    case .unknownSeries(let name, let known):
+      let list = known.isEmpty ? "the database has no series yet" : "known series: \(known.joined(separator: ", "))"
+      return "no series named '\(name)' (\(list)); choose one with --series"
+    case .shapeMismatch(let series, let source, let detail):
+      return "\(source): \(detail) (series '\(series)'); use another --series for a different model shape"
+    case .duplicateRows(let series, let source, let step, let layer, let count):
+      return "\(source): step \(step) layer \(layer) is already stored in series '\(series)'"
+        + (count > 1 ? " (and \(count - 1) more rows)" : "") + "; pass --replace to overwrite"
+    case .emptyWindow(let series, let detail):
+      return "series '\(series)': \(detail)"
+    case .invalidWindow(let detail):
+      return detail
+    case .unknownLayer(let series, let layer, let layers):
+      return "series '\(series)' has layers 0...\(layers - 1); --layer \(layer) is outside it"
+    case .unknownSnapshot(let reference, let detail):
+      return "no snapshot '\(reference)': \(detail); list them with `epbctl snapshots`"
+    case .database(let path, let detail):
+      return "\(path): \(detail)"
+    }
+  }
+}

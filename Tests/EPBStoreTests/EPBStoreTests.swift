@@ -1,0 +1,239 @@
+import EPBPlanner
+import Foundation
+import Testing
+
+@testable import EPBStore
+
+/// Each scenario runs on an in-memory database and on a file database (WAL pool).
+enum StoreKind: CaseIterable, CustomStringConvertible {
+  case memory, file
+  var description: String { self == .memory ? "memory" : "file" }
+
+  func make() throws -> EPBStore {
+    switch self {
+    case .memory: return try EPBStore.inMemory()
+    case .file: return try EPBStore.open(path: TempDir().file("store.sqlite"), create: true)
+    }
+  }
+}
+
+/// A dense batch `[steps][layers][experts]` with relative steps, value = f(step, layer, expert).
+func denseBatch(steps: Int, layers: Int, experts: Int, _ f: (Int, Int, Int) -> Double) -> LoadBatch {
+  var rows: [LoadRow] = []
+  var values: [Double] = []
+  for t in 0..<steps {
+    for l in 0..<layers {
+      rows.append(LoadRow(step: t, layer: l))
+      for e in 0..<experts { values.append(f(t, l, e)) }
+    }
+  }
+  return LoadBatch(layers: layers, experts: experts, rows: rows, values: values, stepsAreRelative: true)
+}
+
+func source(_ name: String, hash: String? = nil) -> IngestSource {
+  IngestSource(path: name, contentSHA256: hash ?? name, format: "test")
+}
+
+@Suite struct IngestStoreTests {
+  @Test(arguments: StoreKind.allCases)
+  func valuesRoundTripExactly(kind: StoreKind) throws {
+    let store = try kind.make()
+    // Integers up to 2^53 (float64 rows), fractions, and int32 rows.
+    let big: [Double] = [9_007_199_254_740_992, 123_456_789_012, 0, 1]
+    let frac: [Double] = [0.1, 1e-300, 2.5, 1.7976931348623157e308 / 4]
+    let small: [Double] = [0, 1, 2_147_483_647, 42]
+    let batch = LoadBatch(
+      layers: 3, experts: 4, rows: [LoadRow(step: 0, layer: 0), LoadRow(step: 0, layer: 1), LoadRow(step: 0, layer: 2)],
+      values: big + frac + small, stepsAreRelative: true)
+    let outcome = try store.ingest(batch, series: "s", source: source("a"), replace: false)
+    #expect(outcome.status == .ingested)
+    #expect(outcome.steps == 1 && outcome.layers == 3 && outcome.experts == 4)
+    let window = try store.windowLoad(series: "s", window: WindowSpec())
+    #expect(window.loads.values == big + frac + small)
+    #expect(window.layers == [0, 1, 2])
+  }
+
+  @Test func int32RowsTakeFourBytesPerExpert() {
+    #expect(LoadCodec.encode([1, 2, 3][...]).encoding == LoadCodec.int32)
+    #expect(LoadCodec.encode([1, 2, 3][...]).blob.count == 12)
+    #expect(LoadCodec.encode([1, 2_147_483_648][...]).encoding == LoadCodec.float64)
+    #expect(LoadCodec.encode([0.5][...]).encoding == LoadCodec.float64)
+  }
+
+  @Test(arguments: StoreKind.allCases)
+  func relativeStepsAppendAfterTheLastStep(kind: StoreKind) throws {
+    let store = try kind.make()
+    let a = denseBatch(steps: 3, layers: 2, experts: 4) { t, l, e in Double(t * 100 + l * 10 + e) }
+    let b = denseBatch(steps: 2, layers: 2, experts: 4) { t, l, e in Double(1000 + t) }
+    _ = try store.ingest(a, series: "s", source: source("a"), replace: false)
+    let outcome = try store.ingest(b, series: "s", source: source("b"), replace: false)
+    #expect(outcome.firstStep == 3 && outcome.lastStep == 4)
+    let info = try store.series(named: "s")
+    #expect(info.steps == 5 && info.firstStep == 0 && info.lastStep == 4)
+    // Total: a sums Σ_t Σ_l Σ_e (100t + 10l + e) = 4·2·(0+100+200) + 3·4·(0+10) + 3·2·(0+1+2+3), b = 2·4·(1000+1001).
+    let expectedTotal = Double(8 * 300 + 12 * 10 + 6 * 6 + 8 * 2001)
+    #expect(info.totalLoad == expectedTotal)
+  }
+
+  @Test(arguments: StoreKind.allCases)
+  func sameContentIsAlreadyIngested(kind: StoreKind) throws {
+    let store = try kind.make()
+    let a = denseBatch(steps: 2, layers: 1, experts: 2) { _, _, e in Double(e) }
+    _ = try store.ingest(a, series: "s", source: source("a", hash: "h1"), replace: false)
+    let again = try store.ingest(a, series: "s", source: source("renamed", hash: "h1"), replace: false)
+    #expect(again.status == .alreadyIngested)
+    #expect(again.steps == 2)
+    #expect(try store.series(named: "s").steps == 2)
+  }
+
+  @Test(arguments: StoreKind.allCases)
+  func storedRowsAreRefusedUnlessReplace(kind: StoreKind) throws {
+    let store = try kind.make()
+    func explicit(_ value: Double, hash: String) -> LoadBatch {
+      LoadBatch(
+        layers: nil, experts: 2, rows: [LoadRow(step: 7, layer: 0), LoadRow(step: 8, layer: 0)],
+        values: [value, value, value, value], stepsAreRelative: false)
+    }
+    _ = try store.ingest(explicit(1, hash: "x"), series: "s", source: source("x"), replace: false)
+    #expect(
+      throws: StoreError.duplicateRows(series: "s", source: "y", step: 7, layer: 0, count: 2)
+    ) {
+      try store.ingest(explicit(5, hash: "y"), series: "s", source: source("y"), replace: false)
+    }
+    // Nothing of the refused file was written.
+    #expect(try store.windowLoad(series: "s", window: WindowSpec()).loads.values == [2, 2])
+    let replaced = try store.ingest(explicit(5, hash: "y"), series: "s", source: source("y"), replace: true)
+    #expect(replaced.replacedRows == 2)
+    #expect(try store.windowLoad(series: "s", window: WindowSpec()).loads.values == [10, 10])
+  }
+
+  @Test(arguments: StoreKind.allCases)
+  func shapeMismatchIsRefused(kind: StoreKind) throws {
+    let store = try kind.make()
+    _ = try store.ingest(
+      denseBatch(steps: 1, layers: 2, experts: 4) { _, _, _ in 1 }, series: "s", source: source("a"), replace: false)
+    #expect(throws: StoreError.self) {
+      try store.ingest(
+        denseBatch(steps: 1, layers: 2, experts: 5) { _, _, _ in 1 }, series: "s", source: source("b"), replace: false)
+    }
+    do {
+      _ = try store.ingest(
+        denseBatch(steps: 1, layers: 3, experts: 4) { _, _, _ in 1 }, series: "s", source: source("c"), replace: false)
+      Issue.record("a 3-layer input went into a 2-layer series")
+    } catch {
+      #expect(error.description.contains("c: the input has 3 layers, the series has 2"))
+    }
+    #expect(try store.series(named: "s").steps == 1)
+  }
+
+  @Test(arguments: StoreKind.allCases)
+  func unknownSeriesListsTheKnownOnes(kind: StoreKind) throws {
+    let store = try kind.make()
+    _ = try store.ingest(
+      denseBatch(steps: 1, layers: 1, experts: 1) { _, _, _ in 1 }, series: "prod", source: source("a"),
+      replace: false)
+    #expect(throws: StoreError.unknownSeries(name: "nope", known: ["prod"])) { try store.series(named: "nope") }
+  }
+}
+
+@Suite struct WindowTests {
+  /// 10 steps × 2 layers × 3 experts; load(t, l, e) = (t + 1) · (l + 1) · (e + 1).
+  func store() throws -> EPBStore {
+    let store = try EPBStore.inMemory()
+    _ = try store.ingest(
+      denseBatch(steps: 10, layers: 2, experts: 3) { t, l, e in Double((t + 1) * (l + 1) * (e + 1)) },
+      series: "s", source: source("a"), replace: false)
+    return store
+  }
+
+  @Test func lastStepsWindow() throws {
+    let w = try store().windowLoad(series: "s", window: WindowSpec(last: 3), layers: [1])
+    // Steps 7, 8, 9: Σ (t+1) = 8 + 9 + 10 = 27; layer 1 doubles, expert e multiplies by e+1.
+    #expect(w.from == 7 && w.to == 9 && w.steps == 3)
+    #expect(w.loads.values == [54, 108, 162])
+  }
+
+  @Test func rangeWindowIsInclusive() throws {
+    let w = try store().windowLoad(series: "s", window: WindowSpec(from: 2, to: 4))
+    // Σ (t+1) for t = 2...4 is 3 + 4 + 5 = 12.
+    #expect(w.loads.values == [12, 24, 36, 24, 48, 72])
+    #expect(w.steps == 3)
+  }
+
+  @Test func halfLifeWeightsOlderSteps() throws {
+    let w = try store().windowLoad(series: "s", window: WindowSpec(last: 2, halfLife: 1), layers: [0])
+    // Steps 8 (weight 0.5) and 9 (weight 1): 0.5·9 + 10 = 14.5 for expert 0.
+    #expect(w.loads.values == [14.5, 29, 43.5])
+  }
+
+  @Test func windowLongerThanTheSeriesTakesAllSteps() throws {
+    let w = try store().windowLoad(series: "s", window: WindowSpec(last: 1000), layers: [0])
+    #expect(w.from == 0 && w.to == 9 && w.steps == 10)
+  }
+
+  @Test func windowOutsideTheSeriesIsAnError() throws {
+    do {
+      _ = try store().windowLoad(series: "s", window: WindowSpec(from: 50, to: 60))
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.description == "series 's': no stored step in 50...60 (stored steps: 0...9); adjust --from/--to")
+    }
+  }
+
+  @Test func layerOutsideTheSeriesIsAnError() throws {
+    #expect(throws: StoreError.unknownLayer(series: "s", layer: 2, layers: 2)) {
+      try store().windowLoad(series: "s", window: WindowSpec(), layers: [2])
+    }
+  }
+}
+
+@Suite struct SnapshotStoreTests {
+  func plan(_ seed: Int) -> Plan {
+    let topology = Topology(replicas: 4, gpus: 2, nodes: 1, groups: 1)
+    let placement = LayerPlacement(physicalToLogical: [0, 1, 2, seed % 3], experts: 3)
+    let stats = LayerStatistics(
+      evaluation: LayerEvaluation(gpuLoad: [3, 4.5], peak: 4.5, mean: 3.75), noReplicationPeak: 6, lowerBound: 3.75)
+    return Plan(
+      topology: topology, policy: .global, algorithm: .seed,
+      layers: [PlannedLayer(layer: 1, placement: placement, statistics: stats)], skippedLayers: [0])
+  }
+
+  func save(_ store: EPBStore, _ seed: Int) throws -> SnapshotRecord {
+    try store.saveSnapshot(
+      NewSnapshot(
+        series: "s", algorithm: "seed", plan: plan(seed), windowFrom: 0, windowTo: 9, windowSteps: 10, halfLife: nil,
+        baseSnapshotID: nil, toolVersion: "test", parameters: "{}"))
+  }
+
+  @Test(arguments: StoreKind.allCases)
+  func snapshotsRoundTrip(kind: StoreKind) throws {
+    let store = try kind.make()
+    _ = try store.ingest(
+      denseBatch(steps: 1, layers: 2, experts: 3) { _, _, _ in 1 }, series: "s", source: source("a"), replace: false)
+    let saved = try save(store, 2)
+    #expect(saved.layers == plan(2).layers)
+    #expect(saved.skippedLayers == [0])
+    #expect(saved.topology == plan(2).topology)
+    let listed = try store.snapshots()
+    #expect(listed.count == 1 && listed[0].layers == 1)
+    #expect(listed[0].balancednessWeighted == 3.75 / 4.5)
+  }
+
+  @Test func latestReferencesCountBack() throws {
+    let store = try EPBStore.inMemory()
+    _ = try store.ingest(
+      denseBatch(steps: 1, layers: 2, experts: 3) { _, _, _ in 1 }, series: "s", source: source("a"), replace: false)
+    let ids = try (0..<3).map { try save(store, $0).id }
+    #expect(try store.resolveSnapshot("latest") == ids[2])
+    #expect(try store.resolveSnapshot("latest~2") == ids[0])
+    #expect(try store.resolveSnapshot(String(ids[1])) == ids[1])
+    do {
+      _ = try store.resolveSnapshot("latest~3")
+      Issue.record("latest~3 resolved")
+    } catch {
+      #expect(error.description.contains("only 3 snapshot(s), so `latest~2` is the oldest"))
+    }
+    #expect(throws: StoreError.self) { try store.resolveSnapshot("99") }
+    #expect(throws: StoreError.self) { try store.resolveSnapshot("newest") }
+  }
+}
