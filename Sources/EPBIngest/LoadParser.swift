@@ -1,0 +1,53 @@
+import EPBStore
+
+/// Turns the bytes of one input file into a `LoadBatch`.
+///
+/// Example:
+/// ```swift
+/// let bytes = try Array(Data(contentsOf: url))
+/// let batch = try LoadParser.parse(bytes, format: .auto, source: "trace.json")
+/// ```
+/// Every load is checked: finite, non-negative, at most 2^53 (so integer token counts stay
+/// exact). Errors are `ParseError` values naming `source`, the place and what was expected.
+public enum LoadParser {
+  /// Parses `bytes` as `format` (`.auto` detects it from `source`'s extension and the content).
+  ///
+  /// - parameter bytes: the whole input.
+  /// - parameter format: the input format, or `.auto`.
+  /// - parameter source: the file name for messages and for format detection (`-` for stdin).
+  /// - returns: the loads, `[rows.count * experts]`, in input order.
+  /// - throws: `ParseError` with `code == .unknownFormat` when `.auto` cannot tell the format,
+  ///   `.empty` for an input without loads, and the codes each format documents.
+  public static func parse(
+    _ bytes: UnsafeRawBufferPointer, format: InputFormat, source: String
+  ) throws(ParseError) -> LoadBatch {
+    var format = format
+    if format == .auto {
+      guard let detected = InputFormat.detect(path: source, bytes: bytes) else {
+        throw ParseError(source: source, location: .file, code: bytes.isEmpty ? .empty : .unknownFormat,
+                         message: bytes.isEmpty ? "file is empty; expected loads"
+                           : "cannot tell the input format; use --format sglang|vllm|csv|npy|jsonl")
+      }
+      format = detected
+    }
+    if bytes.isEmpty || (format != .npy && bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+      throw ParseError(source: source, location: .file, code: .empty, message: "file is empty; expected loads")
+    }
+    switch format {
+    case .auto: preconditionFailure("format resolved above")
+    case .sglang: return try parseSGLang(bytes, source: source)
+    case .vllm: return try parseVLLM(bytes, source: source)
+    case .csv: return try parseCSV(bytes, source: source)
+    case .npy: return try parseNPY(bytes, source: source)
+    case .jsonl: return try parseJSONLines(bytes, source: source)
+    }
+  }
+
+  /// Parses `bytes` as `format`; see `parse(_:format:source:)` on a buffer.
+  public static func parse(_ bytes: [UInt8], format: InputFormat, source: String) throws(ParseError) -> LoadBatch {
+    let result = bytes.withUnsafeBytes { raw in
+      Result { () throws(ParseError) -> LoadBatch in try parse(raw, format: format, source: source) }
+    }
+    return try result.get()
+  }
+}
