@@ -1,0 +1,106 @@
+import ArgumentParser
+import EPBPlanner
+import EPBReport
+import EPBStore
+import Foundation
+
+extension Epbctl {
+  struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Compare two snapshots: what placement B buys over A, and what moving to it costs.",
+      discussion: """
+        Both placements are evaluated on the same load: B's own window and half-life, unless a
+        window flag is given (then that window of B's series, or of --load-series). The cost
+        counts the slots whose expert changes and where each new expert's weights come from
+        in A: the same GPU (a local copy), another GPU of the same node, or another node.
+
+        Example:
+          epbctl diff latest~1 latest --expert-bytes 44040192 --html diff.html
+        """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: "The snapshot before (an id, latest, or latest~N).")
+    var a: String
+
+    @Argument(help: "The snapshot after.")
+    var b: String
+
+    @Option(help: "Resolve latest / latest~N within this series.")
+    var series: String?
+
+    @Option(help: "Compare one layer, a list such as 3,5,10-12, or all (default).")
+    var layer: LayerSelection = .all
+
+    @OptionGroup var window: WindowOptions
+
+    @Option(help: "Evaluate on a window of this series instead of B's.")
+    var loadSeries: String?
+
+    @Option(help: "Bytes of one expert's weights, to report the bytes to transfer.")
+    var expertBytes: Int?
+
+    @Flag(help: "List every move: layer, target GPU/slot, expert, source GPU/slot.")
+    var moves = false
+
+    @Option(help: "Write a self-contained HTML report with inline SVG to this file.")
+    var html: String?
+
+    @Option(help: "The layer whose per-GPU bars the HTML report draws (default: largest peak reduction).")
+    var htmlLayer: Int?
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func validate() throws {
+      if let expertBytes, expertBytes <= 0 { throw ValidationError("--expert-bytes must be positive") }
+    }
+
+    func run() throws {
+      let store = try database.open(create: false)
+      let recordA = try store.snapshot(id: store.resolveSnapshot(a, series: series))
+      let recordB = try store.snapshot(id: store.resolveSnapshot(b, series: series))
+      let sideA = try PlacementSide(recordA)
+      let sideB = try PlacementSide(recordB)
+
+      // The evaluation load: B's window unless told otherwise.
+      let loadSeriesName = loadSeries ?? recordB.series
+      let spec =
+        window.isSet || loadSeries != nil
+        ? window.spec : WindowSpec(from: recordB.windowFrom, to: recordB.windowTo, halfLife: recordB.halfLife)
+      let wanted = layer.layers ?? sideB.layers
+      let load = try store.windowLoad(series: loadSeriesName, window: spec, layers: wanted.sorted())
+      let diff = try PlacementDiff(
+        before: sideA, after: sideB, load: load.loads, loadLayers: load.layers,
+        window: StepWindow(from: load.from, to: load.to), layers: layer.layers, expertBytes: expertBytes)
+
+      if let html {
+        let page = try diff.html(layer: htmlLayer)
+        do {
+          try page.write(toFile: html, atomically: true, encoding: .utf8)
+        } catch {
+          throw CommandError("cannot write --html \(html): \(error.localizedDescription)")
+        }
+        Output.diagnostic("wrote \(html)")
+      }
+      if json {
+        Output.json(diff.json(includeMoves: moves))
+        return
+      }
+      print(diff.table())
+      if moves { print(diff.movesTable()) }
+    }
+  }
+}
+
+extension PlacementSide {
+  /// The side of a stored snapshot.
+  init(_ record: SnapshotRecord) throws {
+    guard let algorithm = PlacementAlgorithm(rawValue: record.algorithm) else {
+      throw CommandError("snapshot \(record.id) was planned with '\(record.algorithm)', unknown to this epbctl")
+    }
+    self.init(
+      id: record.id, topology: record.topology, policy: record.policy, algorithm: algorithm,
+      layers: record.layers.map(\.layer), placements: record.layers.map(\.placement))
+  }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import EPBIngest
+import EPBReport
+import EPBStore
+import Foundation
+
+extension InputFormat: ExpressibleByArgument {}
+
+extension Epbctl {
+  struct Ingest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Record per-expert loads from files (or stdin) into a series.",
+      discussion: """
+        Formats: SGLang `logical_count` JSON ([L][E] or [T][L][E]), vLLM-style `load_history`
+        JSON, CSV `step,layer,expert,load`, NumPy .npy [T,L,E] or [L,E], and JSON lines
+        (`{"step","layer","loads"}` or `{"step","loads":[[…]]}`). Each file is stored whole or
+        not at all; the same content again is reported as already-ingested. Inputs without step
+        numbers are appended after the series' last step. Files are taken in order; the first
+        one that fails stops the command (the ones before it stay stored).
+
+        Example:
+          epbctl ingest Examples/sglang/*.json --series dsv3
+          tail -f loads.jsonl | epbctl ingest - --format jsonl --series live
+        """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: "Input files; - reads stdin (then --format is required).")
+    var files: [String]
+
+    @Option(help: "The series to record into (created on first use).")
+    var series = "default"
+
+    @Option(help: "auto, sglang, vllm, csv, npy or jsonl.")
+    var format: InputFormat = .auto
+
+    @Flag(help: "Overwrite (step, layer) rows that are already stored instead of failing.")
+    var replace = false
+
+    @Option(help: "With stdin JSON lines: commit after this many lines.")
+    var batchLines = 1000
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func validate() throws {
+      if files.isEmpty { throw ValidationError("give at least one FILE, or - for stdin") }
+      if files.contains("-") && format == .auto {
+        throw ValidationError("reading stdin needs --format sglang|vllm|csv|npy|jsonl")
+      }
+      if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be given once") }
+      if batchLines <= 0 { throw ValidationError("--batch-lines must be positive, got \(batchLines)") }
+      if series.isEmpty { throw ValidationError("--series must not be empty") }
+    }
+
+    func run() throws {
+      let store = try database.open(create: true)
+      let ingestor = Ingestor(store: store)
+      let sizes = files.map { path in
+        path == "-" ? 0 : ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+      }
+      let bar = ProgressBar(total: sizes.reduce(0, +))
+      var done = 0
+      var results: [FileIngestResult] = []
+      defer { bar.finish() }
+      for (path, size) in zip(files, sizes) {
+        let doneSoFar = done
+        let name = (path as NSString).lastPathComponent
+        bar.update(done: done, label: "\(name): reading", force: true)
+        let result: [FileIngestResult]
+        do {
+          if path == "-" && format == .jsonl {
+            result = try ingestor.ingestJSONLinesStream(
+              FileHandle.standardInput, series: series, replace: replace, batchLines: batchLines)
+          } else {
+            result = [
+              try ingestor.ingest(
+                path: path, series: series, format: format, replace: replace,
+                progress: { phase in bar.update(done: doneSoFar, label: "\(name): \(phase)", force: true) })
+            ]
+          }
+        } catch {
+          bar.finish()
+          if !results.isEmpty {
+            Output.diagnostic("note: \(results.count) input(s) before \(path) were stored")
+          }
+          throw error
+        }
+        results += result
+        done += size
+        bar.update(done: done, label: name, force: true)
+      }
+      bar.finish()
+      if json {
+        Output.json(
+          .object([
+            ("series", .string(series)),
+            (
+              "files",
+              .array(
+                results.map { r in
+                  .object([
+                    ("path", .string(r.path)), ("status", .string(r.outcome.status.rawValue)),
+                    ("steps", .int(r.outcome.steps)), ("layers", .int(r.outcome.layers)),
+                    ("experts", .int(r.outcome.experts)), ("total_load", .number(r.outcome.totalLoad)),
+                    ("format", .string(r.format.rawValue)),
+                    ("first_step", r.outcome.firstStep.map(JSONValue.int) ?? .null),
+                    ("last_step", r.outcome.lastStep.map(JSONValue.int) ?? .null),
+                    ("replaced_rows", .int(r.outcome.replacedRows)),
+                  ])
+                })
+            ),
+          ]))
+        return
+      }
+      print(
+        Output.table(
+          ["file", "format", "status", "steps", "first", "last", "layers", "experts", "total load"],
+          results.map { r in
+            [
+              r.path, r.format.rawValue, r.outcome.status.rawValue, String(r.outcome.steps),
+              r.outcome.firstStep.map(String.init) ?? "-", r.outcome.lastStep.map(String.init) ?? "-",
+              String(r.outcome.layers), String(r.outcome.experts), Output.load(r.outcome.totalLoad),
+            ]
+          }))
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import EPBReport
+import EPBStore
+import Foundation
+
+extension Epbctl {
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show one stored snapshot: its placement, statistics and provenance.",
+      discussion: """
+        ID is a snapshot id, `latest`, or `latest~N` (the Nth before the latest), counted over
+        the whole database or within --series.
+
+        Example:
+          epbctl show latest --json
+        """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: "A snapshot id, latest, or latest~N.")
+    var id: String
+
+    @Option(help: "Resolve latest / latest~N within this series.")
+    var series: String?
+
+    @Option(help: "Write a self-contained HTML report with inline SVG to this file.")
+    var html: String?
+
+    @Option(help: "The layer whose per-GPU bars the HTML report draws (default: the least balanced).")
+    var htmlLayer: Int?
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func run() throws {
+      let store = try database.open(create: false)
+      let record = try store.snapshot(id: store.resolveSnapshot(id, series: series))
+      let report = try SnapshotReport(record)
+      if let html {
+        let page = try report.html(layer: htmlLayer)
+        do {
+          try page.write(toFile: html, atomically: true, encoding: .utf8)
+        } catch {
+          throw CommandError("cannot write --html \(html): \(error.localizedDescription)")
+        }
+        Output.diagnostic("wrote \(html)")
+      }
+      if json {
+        Output.json(report.json())
+      } else {
+        print(report.table())
+      }
+    }
+  }
+}
