@@ -3,38 +3,188 @@ public enum Planner {
   /// Places one layer's logical experts onto `topology.replicas` slots.
   ///
   /// - parameter load: `[experts]`, the layer's load (tokens over a window).
-  /// - parameter policy: `.hierarchical` or `.global` (resolve `.auto` with `Topology.resolve` first).
+  /// - parameter policy: `.hierarchical` or `.global` (`.auto` is resolved with `Topology.resolve`).
   /// - returns: `phy2log [replicas]` and `logcnt [experts]`.
+  ///
+  /// Decisions are made in `Float`, like eplb.py (which casts the loads to float32), so the
+  /// result is eplb.py's placement exactly; see `EPLB`. The topology must have passed
+  /// `Topology.validate(experts:policy:)`.
   public static func placeLayer(
     _ load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm
   ) -> LayerPlacement {
-    // Placeholder until the EPLB port lands: the trivial map slot % experts.
-    let experts = load.count
-    return LayerPlacement(physicalToLogical: (0..<topology.replicas).map { $0 % experts }, experts: experts)
+    let scratch = Scratch<Float>(experts: load.count, replicas: topology.replicas, gpus: topology.gpus)
+    return place(load, topology: topology, policy: topology.resolve(policy), algorithm: algorithm, scratch: scratch)
   }
 
-  /// Evaluates `placement` on `load` (`[experts]`): per-GPU load, peak and mean.
+  /// `placeLayer` with caller-owned scratch buffers. `policy` is resolved (not `.auto`).
+  static func place(
+    _ load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm,
+    scratch: Scratch<Float>
+  ) -> LayerPlacement {
+    let experts = load.count
+    let replicas = topology.replicas
+    let (groups, nodes) = policy == .hierarchical ? (topology.groups, topology.nodes) : (1, 1)
+    let weight = scratch.weight
+    var i = 0
+    for v in load {
+      weight[i] = Float(v)
+      i += 1
+    }
+    var phy2log = [Int](repeating: 0, count: replicas)
+    var logcnt = [Int](repeating: 0, count: experts)
+    phy2log.withUnsafeMutableBufferPointer { p in
+      logcnt.withUnsafeMutableBufferPointer { c in
+        EPLB.placeHierarchical(
+          weight, experts: experts, replicas: replicas, groups: groups, nodes: nodes, gpus: topology.gpus,
+          algorithm: algorithm, phy2log: p.baseAddress!, rank: nil, logcnt: c.baseAddress!, scratch: scratch)
+      }
+    }
+    return LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt)
+  }
+
+  /// Evaluates `placement` on `load` (`[experts]`): per-GPU load, peak and mean, in `Double`.
+  ///
+  /// `gpuLoad[g]` = Σ over GPU g's slots of `load[e] / logcnt[e]`, slots in increasing order.
+  /// Complexity O(replicas + gpus).
   public static func evaluate(_ placement: LayerPlacement, load: ArraySlice<Double>, topology: Topology)
     -> LayerEvaluation
   {
     let per = topology.slotsPerGPU
-    var gpuLoad = Array(repeating: 0.0, count: topology.gpus)
-    let base = load.startIndex
-    for (slot, e) in placement.physicalToLogical.enumerated() {
-      gpuLoad[slot / per] += load[base + e] / Double(placement.logicalCount[e])
+    var gpuLoad = [Double](repeating: 0, count: topology.gpus)
+    load.withUnsafeBufferPointer { w in
+      placement.physicalToLogical.withUnsafeBufferPointer { p2l in
+        placement.logicalCount.withUnsafeBufferPointer { cnt in
+          gpuLoad.withUnsafeMutableBufferPointer { g in
+            for slot in 0..<p2l.count {
+              let e = p2l[slot]
+              g[slot / per] += w[e] / Double(cnt[e])
+            }
+          }
+        }
+      }
     }
-    let peak = gpuLoad.max() ?? 0
-    let total = gpuLoad.reduce(0, +)
+    var peak = 0.0, total = 0.0
+    for v in gpuLoad {
+      peak = max(peak, v)
+      total += v
+    }
     return LayerEvaluation(gpuLoad: gpuLoad, peak: peak, mean: total / Double(topology.gpus))
   }
 
   /// The statistics of `placement` on `load`, with the no-replication baseline and the lower bound.
+  ///
+  /// - parameter load: `[experts]`. `policy`: resolved like `placeLayer` does.
+  ///
+  /// `noReplicationPeak`: the peak GPU load when every expert has exactly one replica, placed
+  /// by the same policy (replication is then a no-op for every algorithm) onto the same GPUs,
+  /// i.e. EPLB with `replicas = experts`. When `experts` is not a multiple of `gpus` that
+  /// placement does not exist; the fallback is greedy LPT packing: experts heaviest first (lower
+  /// index on ties), each onto the currently lightest GPU (lowest index on ties), with no limit
+  /// on experts per GPU and no node constraint.
+  ///
+  /// `lowerBound`: max(total / gpus, t*), where t* is the smallest achievable maximum load per
+  /// replica with `replicas` replicas and at least one per expert. Any placement has a GPU with
+  /// at least the mean and a slot holding at least t*. D'Hondt's greedy (one more replica to
+  /// the largest `load / count`) attains t*; it runs on a heap in O(experts + added · log
+  /// experts), in `Double`.
   public static func statistics(
     of placement: LayerPlacement, load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy,
     algorithm: PlacementAlgorithm
   ) -> LayerStatistics {
+    let scratch = Scratch<Float>(experts: load.count, replicas: topology.replicas, gpus: topology.gpus)
+    return statistics(
+      of: placement, load: load, topology: topology, policy: topology.resolve(policy), algorithm: algorithm,
+      scratch: scratch)
+  }
+
+  static func statistics(
+    of placement: LayerPlacement, load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy,
+    algorithm: PlacementAlgorithm, scratch: Scratch<Float>
+  ) -> LayerStatistics {
     let evaluation = evaluate(placement, load: load, topology: topology)
-    return LayerStatistics(evaluation: evaluation, noReplicationPeak: evaluation.peak, lowerBound: evaluation.mean)
+    let noRep = noReplicationPeak(load, topology: topology, policy: policy, algorithm: algorithm, scratch: scratch)
+    let bound = max(evaluation.mean, maxLoadPerReplicaLowerBound(load, replicas: topology.replicas, scratch: scratch))
+    return LayerStatistics(evaluation: evaluation, noReplicationPeak: noRep, lowerBound: bound)
+  }
+
+  /// See `statistics(of:load:topology:policy:algorithm:)`. `policy` is resolved.
+  static func noReplicationPeak(
+    _ load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm,
+    scratch: Scratch<Float>
+  ) -> Double {
+    let experts = load.count
+    let gpus = topology.gpus
+    let (groups, nodes) = policy == .hierarchical ? (topology.groups, topology.nodes) : (1, 1)
+    let gpuLoad = scratch.doubles
+    for g in 0..<gpus { gpuLoad[g] = 0 }
+    let feasible = experts % gpus == 0 && experts % groups == 0 && groups % nodes == 0 && gpus % nodes == 0
+    return load.withUnsafeBufferPointer { w in
+      if feasible {
+        let weight = scratch.weight
+        for e in 0..<experts { weight[e] = Float(w[e]) }
+        EPLB.placeHierarchical(
+          weight, experts: experts, replicas: experts, groups: groups, nodes: nodes, gpus: gpus,
+          algorithm: algorithm, phy2log: scratch.slots, rank: nil, logcnt: scratch.counts, scratch: scratch)
+        let per = experts / gpus
+        for s in 0..<experts { gpuLoad[s / per] += w[scratch.slots[s]] }
+      } else {
+        // Greedy LPT fallback: heaviest expert first onto the lightest GPU.
+        let order = (0..<experts).sorted { w[$0] > w[$1] || (w[$0] == w[$1] && $0 < $1) }
+        for e in order {
+          var best = 0
+          for g in 1..<max(gpus, 1) where gpuLoad[g] < gpuLoad[best] { best = g }
+          gpuLoad[best] += w[e]
+        }
+      }
+      var peak = 0.0
+      for g in 0..<gpus { peak = max(peak, gpuLoad[g]) }
+      return peak
+    }
+  }
+
+  /// t*: the smallest possible maximum of `load[e] / count[e]` over integer counts ≥ 1 summing
+  /// to `replicas`, by D'Hondt's greedy on a heap, in `Double`. `load`: `[experts]`.
+  static func maxLoadPerReplicaLowerBound(_ load: ArraySlice<Double>, replicas: Int, scratch: Scratch<Float>)
+    -> Double
+  {
+    let n = load.count
+    if n == 0 { return 0 }
+    let value = scratch.doubles
+    let count = scratch.counts
+    let heap = scratch.heap
+    return load.withUnsafeBufferPointer { w in
+      for e in 0..<n {
+        value[e] = w[e]
+        count[e] = 1
+        heap[e] = e
+      }
+      @inline(__always) func siftDown(_ start: Int) {
+        var i = start
+        let item = heap[i]
+        let v = value[item]
+        while true {
+          var child = 2 * i + 1
+          if child >= n { break }
+          if child + 1 < n && value[heap[child + 1]] > value[heap[child]] { child += 1 }
+          if !(value[heap[child]] > v) { break }
+          heap[i] = heap[child]
+          i = child
+        }
+        heap[i] = item
+      }
+      var i = n / 2 - 1
+      while i >= 0 {
+        siftDown(i)
+        i -= 1
+      }
+      for _ in 0..<max(0, replicas - n) {
+        let top = heap[0]
+        count[top] += 1
+        value[top] = w[top] / Double(count[top])
+        siftDown(0)
+      }
+      return value[heap[0]]
+    }
   }
 
   /// Plans every row of `loads`; rows whose load is all zero are skipped.
@@ -42,6 +192,8 @@ public enum Planner {
   /// - parameter loads: `[layerIDs.count][experts]`.
   /// - parameter layerIDs: the series layer id of each row.
   /// - throws: `TopologyError` when the topology cannot place `loads.experts` experts.
+  ///
+  /// One set of scratch buffers serves all layers. Complexity per layer: see `EPLB`.
   public static func plan(
     _ loads: LoadMatrix, layerIDs: [Int], topology: Topology, policy: PlacementPolicy,
     algorithm: PlacementAlgorithm
@@ -49,7 +201,9 @@ public enum Planner {
     precondition(layerIDs.count == loads.layers, "one layer id per row")
     try topology.validate(experts: loads.experts, policy: policy)
     let resolved = topology.resolve(policy)
+    let scratch = Scratch<Float>(experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus)
     var planned: [PlannedLayer] = []
+    planned.reserveCapacity(loads.layers)
     var skipped: [Int] = []
     for (row, layer) in layerIDs.enumerated() {
       let load = loads.row(row)
@@ -57,8 +211,9 @@ public enum Planner {
         skipped.append(layer)
         continue
       }
-      let placement = placeLayer(load, topology: topology, policy: resolved, algorithm: algorithm)
-      let stats = statistics(of: placement, load: load, topology: topology, policy: resolved, algorithm: algorithm)
+      let placement = place(load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
+      let stats = statistics(
+        of: placement, load: load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
       planned.append(PlannedLayer(layer: layer, placement: placement, statistics: stats))
     }
     return Plan(topology: topology, policy: resolved, algorithm: algorithm, layers: planned, skippedLayers: skipped)

@@ -1,0 +1,154 @@
+extension EPLB {
+  /// The placement of one layer: `phy2log`, replica `rank` and `logcnt`.
+  public struct Rebalance: Sendable, Equatable {
+    /// `phy2log`, `[replicas]`: the logical expert of each slot; slot `s` is on GPU `s / (replicas / gpus)`.
+    public var physicalToLogical: [Int]
+    /// `[replicas]`: the replica rank of each slot among its expert's replicas.
+    public var rank: [Int]
+    /// `logcnt`, `[experts]`: replicas per logical expert.
+    public var logicalCount: [Int]
+  }
+
+  /// eplb.py's `rebalance_experts` for one layer: the hierarchical policy when
+  /// `groups % nodes == 0`, else the global policy (the same routine with one group and one node).
+  ///
+  /// - parameter weight: `[experts]`, loads; `T` is the arithmetic (eplb.py: `Float`).
+  public static func rebalance<T: BinaryFloatingPoint>(
+    _ weight: [T], replicas: Int, groups: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm
+  ) -> Rebalance {
+    if groups % nodes == 0 {
+      return rebalanceHierarchical(
+        weight, replicas: replicas, groups: groups, nodes: nodes, gpus: gpus, algorithm: algorithm)
+    }
+    return rebalanceHierarchical(weight, replicas: replicas, groups: 1, nodes: 1, gpus: gpus, algorithm: algorithm)
+  }
+
+  /// eplb.py's `rebalance_experts_hierarchical` for one layer.
+  ///
+  /// - parameter weight: `[experts]`, loads (any unit); `T` is the arithmetic.
+  /// - parameter replicas: slots, a multiple of `gpus` and of `nodes`, at least `experts`.
+  /// - parameter groups: expert groups, dividing `experts`, a multiple of `nodes`.
+  /// - parameter nodes: nodes, dividing `gpus`. `gpus`: GPUs.
+  /// - returns: `phy2log [replicas]`, `rank [replicas]`, `logcnt [experts]`.
+  ///
+  /// Step 1 packs groups onto nodes (`balancedPacking` of group loads), step 2 replicates each
+  /// node's experts to `replicas / nodes` slots (`replicateExperts`), step 3 packs each node's
+  /// replicas onto its GPUs by load per replica. Complexity O(replicas · (log replicas + GPUs
+  /// per node)) plus the replication step.
+  public static func rebalanceHierarchical<T: BinaryFloatingPoint>(
+    _ weight: [T], replicas: Int, groups: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm
+  ) -> Rebalance {
+    let e = weight.count
+    precondition(e > 0 && e % groups == 0 && groups % nodes == 0 && gpus % nodes == 0, "bad shape")
+    precondition(replicas % gpus == 0 && replicas >= e, "bad replica count")
+    let scratch = Scratch<T>(experts: e, replicas: replicas, gpus: gpus)
+    var phy2log = [Int](repeating: 0, count: replicas)
+    var rank = [Int](repeating: 0, count: replicas)
+    var logcnt = [Int](repeating: 0, count: e)
+    weight.withUnsafeBufferPointer { w in
+      phy2log.withUnsafeMutableBufferPointer { p in
+        rank.withUnsafeMutableBufferPointer { r in
+          logcnt.withUnsafeMutableBufferPointer { c in
+            placeHierarchical(
+              w.baseAddress!, experts: e, replicas: replicas, groups: groups, nodes: nodes, gpus: gpus,
+              algorithm: algorithm, phy2log: p.baseAddress!, rank: r.baseAddress, logcnt: c.baseAddress!,
+              scratch: scratch)
+          }
+        }
+      }
+    }
+    return Rebalance(physicalToLogical: phy2log, rank: rank, logicalCount: logcnt)
+  }
+
+  /// The allocation-free core of `rebalanceHierarchical` (see there).
+  ///
+  /// - parameter weight: `[experts]`. Writes `phy2log [replicas]`, `rank [replicas]` (if given)
+  ///   and `logcnt [experts]`. Uses every buffer of `scratch` except `weight`.
+  static func placeHierarchical<T: BinaryFloatingPoint>(
+    _ weight: UnsafePointer<T>, experts: Int, replicas: Int, groups: Int, nodes: Int, gpus: Int,
+    algorithm: PlacementAlgorithm, phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?,
+    logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
+  ) {
+    let groupSize = experts / groups
+    let groupsPerNode = groups / nodes
+    let phyPerGPU = replicas / gpus
+    let logPerNode = experts / nodes
+    let phyPerNode = replicas / nodes
+    let gpusPerNode = gpus / nodes
+
+    // Step 1: pack groups to nodes.
+    // tokensPerGroup [groups] → groupPack, groupRank [groups]; log2mlog, mlog2log [experts]
+    let log2mlog = scratch.log2mlog
+    let mlog2log = scratch.mlog2log
+    if groupsPerNode == 1 {
+      // One group per node: the packing is the identity (eplb.py skips the sort too).
+      for i in 0..<experts {
+        log2mlog[i] = i
+        mlog2log[i] = i
+      }
+    } else {
+      let tokensPerGroup = scratch.groupTokens
+      for g in 0..<groups {
+        // torch sums float32 with wider partial sums; summing in Double and rounding once
+        // gives the correctly rounded sum (exact for integer loads below 2^53).
+        var sum = 0.0
+        for j in 0..<groupSize { sum += Double(weight[g * groupSize + j]) }
+        tokensPerGroup[g] = T(sum)
+      }
+      packBalanced(
+        tokensPerGroup, count: groups, packs: nodes, packIndex: scratch.groupPack, rankInPack: scratch.groupRank,
+        scratch: scratch)
+      for g in 0..<groups {
+        let base = (scratch.groupPack[g] * groupsPerNode + scratch.groupRank[g]) * groupSize
+        for j in 0..<groupSize {
+          log2mlog[g * groupSize + j] = base + j
+          mlog2log[base + j] = g * groupSize + j
+        }
+      }
+    }
+
+    // Step 2: construct redundant experts within nodes.
+    // tokensPerMlog [nodes][logPerNode] → phy2mlog, phyrank [nodes][phyPerNode], mlogcnt [nodes][logPerNode]
+    let tokensPerMlog = scratch.tokensPerMlog
+    for m in 0..<experts { tokensPerMlog[m] = weight[mlog2log[m]] }
+    let phy2mlog = scratch.phy2mlog
+    let phyrank = scratch.phyrank
+    let mlogcnt = scratch.mlogcnt
+    for node in 0..<nodes {
+      replicate(
+        tokensPerMlog + node * logPerNode, experts: logPerNode, replicas: phyPerNode, algorithm: algorithm,
+        phy2log: phy2mlog + node * phyPerNode, rank: phyrank + node * phyPerNode,
+        logcnt: mlogcnt + node * logPerNode, scratch: scratch)
+    }
+
+    // Step 3: pack physical experts to GPUs, node by node.
+    // tokensPerPhy [nodes][phyPerNode] → packIndex, rankInPack → pphy2phy [nodes][phyPerNode]
+    let tokensPerPhy = scratch.tokensPerPhy
+    let packIndex = scratch.packIndex
+    let rankInPack = scratch.rankInPack
+    let pphy2phy = scratch.pphy2phy
+    for node in 0..<nodes {
+      let phyBase = node * phyPerNode
+      let logBase = node * logPerNode
+      for p in 0..<phyPerNode {
+        let m = logBase + phy2mlog[phyBase + p]
+        tokensPerPhy[phyBase + p] = tokensPerMlog[m] / T(mlogcnt[m])
+      }
+      packBalanced(
+        tokensPerPhy + phyBase, count: phyPerNode, packs: gpusPerNode, packIndex: packIndex + phyBase,
+        rankInPack: rankInPack + phyBase, scratch: scratch)
+      for p in 0..<phyPerNode {
+        let pphy = packIndex[phyBase + p] * phyPerGPU + rankInPack[phyBase + p]
+        pphy2phy[phyBase + pphy] = p
+      }
+      // pphy2log [replicas]: slot → node-local replica → node-local expert → logical expert
+      for s in 0..<phyPerNode {
+        let phy = phyBase + pphy2phy[phyBase + s]
+        phy2log[phyBase + s] = mlog2log[logBase + phy2mlog[phy]]
+        rank?[phyBase + s] = phyrank[phy]
+      }
+    }
+    // logcnt [experts] = mlogcnt gathered through log2mlog
+    for e in 0..<experts { logcnt[e] = mlogcnt[log2mlog[e]] }
+  }
+}
