@@ -102,7 +102,8 @@ extension PlacementDiff {
 
   /// A table for people: one line per layer, then the model summary.
   ///
-  ///     layer  slots  same_gpu  same_node  cross_node  +rep  -rep  peak before  peak after  reduction  bal before  bal after
+  /// Columns: layer, slots (changed), same_gpu, same_node, cross_node, +rep, -rep, peak before,
+  /// peak after, reduction, bal before, bal after (balancedness).
   public func table() -> String {
     var out = "\(before.label) -> \(after.label), window \(window.from)...\(window.to)\n\n"
     let header = [

@@ -342,8 +342,9 @@ public struct PlacementDiff: Sendable, Equatable {
 
   /// The compared layer with the largest `peakReduction` (lowest layer id on ties), or nil without layers.
   public var layerWithLargestReduction: Int? {
-    layers.max { a, b in a.peakReduction < b.peakReduction || (a.peakReduction == b.peakReduction && a.layer > b.layer) }?
-      .layer
+    layers.max { a, b in
+      a.peakReduction < b.peakReduction || (a.peakReduction == b.peakReduction && a.layer > b.layer)
+    }?.layer
   }
 
   /// Throws when `placement` does not fit `topology` or its `logcnt` does not count its `phy2log`.

@@ -1,0 +1,177 @@
+import EPBPlanner
+
+/// A stored (or dry-run) plan with its provenance, as `epbctl show` and `epbctl plan` print it.
+public struct SnapshotReport: Sendable, Equatable {
+  /// The snapshot id; nil for a `plan --dry-run` that was not stored (printed as `null`).
+  public var id: Int64?
+  public var series: String
+  public var algorithm: PlacementAlgorithm
+  /// The resolved policy (hierarchical or global).
+  public var policy: PlacementPolicy
+  /// The steps whose load the plan was made on.
+  public var window: StepWindow
+  /// The `--half-life` in steps, nil when steps were not decayed.
+  public var halfLife: Double?
+  /// When the snapshot was stored, as the store keeps it (ISO 8601 UTC).
+  public var createdAt: String
+  /// The epbctl version that planned it.
+  public var toolVersion: String
+  /// Any further planning parameters (e.g. `{"base": 3}`), printed under `parameters` when not nil.
+  public var parameters: JSONValue?
+  public var topology: Topology
+  /// Planned layers, printed in this order (the planner gives increasing layer ids).
+  public var layers: [PlannedLayer]
+  /// Layers whose window load was all zero.
+  public var skippedLayers: [Int]
+
+  public init(
+    id: Int64?, series: String, algorithm: PlacementAlgorithm, policy: PlacementPolicy, window: StepWindow,
+    halfLife: Double? = nil, createdAt: String, toolVersion: String, parameters: JSONValue? = nil, topology: Topology,
+    layers: [PlannedLayer], skippedLayers: [Int]
+  ) {
+    self.id = id
+    self.series = series
+    self.algorithm = algorithm
+    self.policy = policy
+    self.window = window
+    self.halfLife = halfLife
+    self.createdAt = createdAt
+    self.toolVersion = toolVersion
+    self.parameters = parameters
+    self.topology = topology
+    self.layers = layers
+    self.skippedLayers = skippedLayers
+  }
+
+  /// A report of a freshly computed `Plan`.
+  public init(
+    id: Int64?, series: String, plan: Plan, window: StepWindow, halfLife: Double? = nil, createdAt: String,
+    toolVersion: String, parameters: JSONValue? = nil
+  ) {
+    self.init(
+      id: id, series: series, algorithm: plan.algorithm, policy: plan.policy, window: window, halfLife: halfLife,
+      createdAt: createdAt, toolVersion: toolVersion, parameters: parameters, topology: plan.topology,
+      layers: plan.layers, skippedLayers: plan.skippedLayers)
+  }
+
+  /// Model-level balancedness over `layers` (`PlanSummary`).
+  public var summary: PlanSummary { PlanSummary(layers: layers) }
+
+  /// The planned layer with the lowest balancedness (lowest layer id on ties), nil without layers.
+  public var worstBalancedLayer: Int? {
+    layers.min { a, b in
+      let x = a.statistics.evaluation.balancedness, y = b.statistics.evaluation.balancedness
+      return x < y || (x == y && a.layer < b.layer)
+    }?.layer
+  }
+
+  /// The `show --json` document. Contract keys first:
+  /// `{"id", "series", "algorithm", "window": {"from", "to"}, "replicas", "gpus", "nodes", "groups",
+  /// "layers": [{"layer", "phy2log" [R], "logcnt" [E], "gpu_load" [G], "peak", "mean", "balancedness",
+  /// "no_replication_peak", "lower_bound", "imbalance", "gap_to_lower_bound"}], "skipped_layers",
+  /// "summary": {"balancedness_mean", "balancedness_weighted", "no_replication_balancedness_weighted",
+  /// "lower_bound_balancedness_weighted"}}`, then `policy`, `half_life` (null when none), `created_at`,
+  /// `tool_version` and `parameters` (only when set). Loads are tokens over the window.
+  public func json() -> JSONValue {
+    let s = summary
+    var members: [(String, JSONValue)] = [
+      ("id", id.map { .int(Int($0)) } ?? .null),
+      ("series", .string(series)),
+      ("algorithm", .string(algorithm.rawValue)),
+      ("window", window.json),
+      ("replicas", .int(topology.replicas)),
+      ("gpus", .int(topology.gpus)),
+      ("nodes", .int(topology.nodes)),
+      ("groups", .int(topology.groups)),
+      ("layers", .array(layers.map(Self.layerJSON))),
+      ("skipped_layers", .ints(skippedLayers)),
+      (
+        "summary",
+        .object([
+          ("balancedness_mean", .number(s.balancednessMean)),
+          ("balancedness_weighted", .number(s.balancednessWeighted)),
+          ("no_replication_balancedness_weighted", .number(s.noReplicationBalancednessWeighted)),
+          ("lower_bound_balancedness_weighted", .number(s.lowerBoundBalancednessWeighted)),
+        ])
+      ),
+      ("policy", .string(policy.rawValue)),
+      ("half_life", halfLife.map(JSONValue.number) ?? .null),
+      ("created_at", .string(createdAt)),
+      ("tool_version", .string(toolVersion)),
+    ]
+    if let parameters { members.append(("parameters", parameters)) }
+    return .object(members)
+  }
+
+  static func layerJSON(_ l: PlannedLayer) -> JSONValue {
+    let st = l.statistics
+    let ev = st.evaluation
+    return .object([
+      ("layer", .int(l.layer)),
+      ("phy2log", .ints(l.placement.physicalToLogical)),
+      ("logcnt", .ints(l.placement.logicalCount)),
+      ("gpu_load", .numbers(ev.gpuLoad)),
+      ("peak", .number(ev.peak)),
+      ("mean", .number(ev.mean)),
+      ("balancedness", .number(ev.balancedness)),
+      ("no_replication_peak", .number(st.noReplicationPeak)),
+      ("lower_bound", .number(st.lowerBound)),
+      ("imbalance", .number(ev.imbalance)),
+      ("gap_to_lower_bound", .number(st.gapToLowerBound)),
+    ])
+  }
+
+  /// A table for people: a header block, one line per layer, then the model summary.
+  ///
+  ///     layer  peak  mean  balancedness  imbalance  no-rep peak  lower bound  gap
+  public func table() -> String {
+    var out = TextFormat.keyValues(headerLines())
+    out += "\n"
+    let header = ["layer", "peak", "mean", "balancedness", "imbalance", "no-rep peak", "lower bound", "gap"]
+    let rows = layers.map { l in
+      let st = l.statistics
+      let ev = st.evaluation
+      return [
+        String(l.layer), TextFormat.load(ev.peak), TextFormat.load(ev.mean), TextFormat.fixed(ev.balancedness, 4),
+        TextFormat.percent(ev.imbalance), TextFormat.load(st.noReplicationPeak), TextFormat.load(st.lowerBound),
+        TextFormat.percent(st.gapToLowerBound),
+      ]
+    }
+    out += TextFormat.table(header: header, rows: rows)
+    out += "\n"
+    out += TextFormat.keyValues(summaryLines())
+    return out
+  }
+
+  /// Provenance as `(label, value)` pairs, shared by the table and the HTML page.
+  func headerLines() -> [(String, String)] {
+    let t = topology
+    var pairs: [(String, String)] = [
+      ("snapshot", id.map { String($0) } ?? "(not stored)"),
+      ("series", series),
+      ("algorithm", "\(algorithm.rawValue), \(policy.rawValue) policy"),
+      (
+        "window",
+        "steps \(window.from)...\(window.to)" + (halfLife.map { ", half-life \(TextFormat.fixed($0, 1))" } ?? "")
+      ),
+      ("topology", "\(t.replicas) replicas on \(t.gpus) GPUs, \(t.nodes) nodes, \(t.groups) groups"),
+      ("created", "\(createdAt) by epbctl \(toolVersion)"),
+    ]
+    if !skippedLayers.isEmpty {
+      pairs.append(("skipped (no load)", skippedLayers.map(String.init).joined(separator: ", ")))
+    }
+    return pairs
+  }
+
+  /// The model summary as `(label, value)` pairs.
+  func summaryLines() -> [(String, String)] {
+    let s = summary
+    return [
+      ("layers planned", String(layers.count)),
+      ("mean balancedness", TextFormat.fixed(s.balancednessMean, 4)),
+      ("weighted balancedness", TextFormat.fixed(s.balancednessWeighted, 4)),
+      ("no-replication weighted", TextFormat.fixed(s.noReplicationBalancednessWeighted, 4)),
+      ("lower-bound weighted", TextFormat.fixed(s.lowerBoundBalancednessWeighted, 4)),
+    ]
+  }
+}
