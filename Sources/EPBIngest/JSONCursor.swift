@@ -50,7 +50,8 @@ struct JSONCursor {
       return ParseError(source: source, location: .line(lineNumber), code: code,
                         message: path.isEmpty ? message : "\(path): \(message)")
     }
-    return ParseError(source: source, location: .element(indices), code: code, message: message)
+    return ParseError(source: source, location: indices.isEmpty ? .file : .element(indices), code: code,
+                      message: message)
   }
 
   /// Describes the byte at the cursor for "got …" messages.

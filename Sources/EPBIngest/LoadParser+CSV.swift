@@ -233,7 +233,10 @@ private struct CSVReader {
       let value = try scanLoad(base, &pos, field.1)
       if pos == field.1 { return value }
     } catch {
-      if case .malformed = error.kind {} else { throw self.error(error.code, error.message(token: text(field))) }
+      switch error.kind {
+      case .malformed, .notANumber: break
+      case .negative, .notFinite, .tooLarge: throw self.error(error.code, error.message(token: text(field)))
+      }
     }
     // Not JSON number syntax: accept what strtod accepts of the plain decimal forms (`.5`, `+3`, `1.`).
     let text = text(field)

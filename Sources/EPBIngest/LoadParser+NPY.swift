@@ -57,11 +57,11 @@ extension LoadParser {
     if let bad = header.firstInvalid(data, values, count: count) {
       let value = header.describe(data, at: bad)
       let location = ParseError.Location.element(elementIndex(bad))
-      if values[bad] > maxExactLoad || header.exceedsExact(data, at: bad) {
+      if (values[bad].isFinite && values[bad] > maxExactLoad) || header.exceedsExact(data, at: bad) {
         throw ParseError(source: source, location: location, code: .inexactLoad,
                          message: "load \(value) is too large to be exact; expected at most 2^53 = 9007199254740992")
       }
-      let problem = values[bad] < 0 ? "is negative" : "is not finite"
+      let problem = values[bad].isFinite ? "is negative" : "is not finite"
       throw ParseError(source: source, location: location, code: .invalidLoad,
                        message: "load \(value) \(problem); \(loadExpectation)")
     }

@@ -129,7 +129,7 @@ public struct SHA256: Sendable {
 }
 
 @inline(__always)
-private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
 
 private enum SHA256Constants {
   static let k: [UInt32] = [

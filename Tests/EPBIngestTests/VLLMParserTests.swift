@@ -1,0 +1,80 @@
+import EPBStore
+import Testing
+
+@testable import EPBIngest
+
+@Suite struct VLLMParserTests {
+  @Test func readsExplicitStepsAndTimes() throws {
+    let text = #"""
+      {"model": "x", "load_history": [
+        {"step": 10, "time": 1718000000.5, "logical_expert_load": [[1, 2], [3, 4]], "extra": [1, {"a": []}]},
+        {"logical_expert_load": [[5, 6], [7, 8]], "timestamp": 1718000001, "step": 12}
+      ]}
+      """#
+    let batch = try #require(parse(text, .vllm).value)
+    #expect(batch.layers == 2)
+    #expect(batch.experts == 2)
+    #expect(!batch.stepsAreRelative)
+    #expect(batch.rows == [
+      LoadRow(step: 10, layer: 0, time: 1_718_000_000.5), LoadRow(step: 10, layer: 1, time: 1_718_000_000.5),
+      LoadRow(step: 12, layer: 0, time: 1_718_000_001), LoadRow(step: 12, layer: 1, time: 1_718_000_001),
+    ])
+    #expect(batch.values == [1, 2, 3, 4, 5, 6, 7, 8])
+  }
+
+  @Test func withoutStepsStepsAreRelative() throws {
+    let batch = try #require(parse(#"{"load_history": [{"logical_expert_load": [[1]]}, {"logical_expert_load": [[2]], "step": null}]}"#, .vllm).value)
+    #expect(batch.stepsAreRelative)
+    #expect(batch.rows.map(\.step) == [0, 1])
+  }
+
+  @Test func mixedStepsAreRefused() {
+    let error = parse(#"{"load_history": [{"step": 0, "logical_expert_load": [[1]]}, {"logical_expert_load": [[2]]}]}"#,
+                      .vllm, source: "v.json").error
+    #expect(error?.code == .mixedSteps)
+    #expect(error?.location == .element([1]))
+    #expect(error?.description == "v.json: element [1]: entry has no step but entry 0 has one; give step on every entry or on none")
+  }
+
+  @Test func duplicateAndNegativeStepsAreRefused() {
+    let duplicate = parse(#"{"load_history": [{"step": 3, "logical_expert_load": [[1]]}, {"step": 3, "logical_expert_load": [[2]]}]}"#,
+                          .vllm).error
+    #expect(duplicate?.code == .duplicate)
+    #expect(duplicate?.message == "step 3 appears again; first in entry 0")
+    let negative = parse(#"{"load_history": [{"step": -1, "logical_expert_load": [[1]]}]}"#, .vllm).error
+    #expect(negative?.code == .invalidIndex)
+    #expect(negative?.location == .element([0]))
+    #expect(negative?.message == "step -1 is negative; expected a non-negative integer")
+    #expect(parse(#"{"load_history": [{"step": 1.5, "logical_expert_load": [[1]]}]}"#, .vllm).error?.code == .invalidIndex)
+    #expect(parse(#"{"load_history": [{"step": "1", "logical_expert_load": [[1]]}]}"#, .vllm).error?.code == .invalidIndex)
+    #expect(parse(#"{"load_history": [{"time": "now", "logical_expert_load": [[1]]}]}"#, .vllm).error?.code == .invalidIndex)
+  }
+
+  @Test func shapeErrorsNameTheEntry() {
+    let ragged = parse(#"{"load_history": [{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, 2], [3, 4]]}]}"#,
+                       .vllm).error
+    #expect(ragged?.code == .ragged)
+    #expect(ragged?.location == .element([1]))
+    let badLoad = parse(#"{"load_history": [{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, -2]]}]}"#,
+                        .vllm).error
+    #expect(badLoad?.location == .element([1, 0, 1]))
+    #expect(badLoad?.code == .invalidLoad)
+    #expect(parse(#"{"load_history": [{"step": 1}]}"#, .vllm).error?.code == .missingKey)
+    #expect(parse(#"{"load_history": [3]}"#, .vllm).error?.code == .wrongShape)
+    #expect(parse(#"{"load_history": {}}"#, .vllm).error?.code == .wrongShape)
+    #expect(parse(#"{"history": []}"#, .vllm).error?.code == .missingKey)
+    #expect(parse(#"{"load_history": []}"#, .vllm).error?.code == .empty)
+    #expect(parse(#"{"load_history": [{"logical_expert_load": []}]}"#, .vllm).error?.code == .empty)
+    #expect(parse(#"{"load_history": [{"logical_expert_load": [1, 2]}]}"#, .vllm).error?.code == .wrongShape)
+  }
+
+  @Test func syntheticTraceRoundTrips() throws {
+    let trace = SyntheticTrace(steps: 3, layers: 4, experts: 5, seed: 7)
+    let batch = try #require(parse(trace.vllmJSON(), .vllm).value)
+    #expect(batch.values == trace.loads().map(Double.init))
+    #expect(batch.rows.count == 12)
+    let relative = try #require(parse(trace.vllmJSON(includeSteps: false), .auto, source: "x.json").value)
+    #expect(relative.stepsAreRelative)
+    #expect(relative.values == batch.values)
+  }
+}
