@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension EPBStore {
@@ -138,9 +139,21 @@ extension EPBStore {
       try insertLoad.execute(arguments: [series.id, steps[i], row.layer, rowTotal, ingestID, encoding, blob])
     }
 
+    pauseBeforeCommitIfAsked()
     return IngestOutcome(
       status: .ingested, series: name, steps: stepSet.count, layers: series.layers, experts: series.experts,
       totalLoad: total, firstStep: firstStep, lastStep: lastStep, replacedRows: replaced)
+  }
+
+  /// Fault-injection point for the crash tests: with `EPBCTL_TEST_PAUSE_BEFORE_COMMIT=SECONDS` in
+  /// the environment, an ingest that has written every row says `paused before commit` on stderr
+  /// and sleeps inside its open transaction, so a test can SIGKILL it there.
+  private static func pauseBeforeCommitIfAsked() {
+    guard let text = ProcessInfo.processInfo.environment["EPBCTL_TEST_PAUSE_BEFORE_COMMIT"],
+      let seconds = Double(text), seconds > 0
+    else { return }
+    FileHandle.standardError.write(Data("paused before commit\n".utf8))
+    Thread.sleep(forTimeInterval: seconds)
   }
 
   private struct StepLayer: Hashable {

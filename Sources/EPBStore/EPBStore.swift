@@ -40,11 +40,13 @@ public final class EPBStore: Sendable {
     var config = Configuration()
     config.busyMode = .timeout(busyTimeout)
     config.foreignKeysEnabled = true
-    config.prepareDatabase { db in
-      try db.execute(sql: "PRAGMA synchronous = FULL")
-    }
     do {
+      // Check the schema with a plain connection first: opening a pool writes to the file (GRDB
+      // makes sure a WAL file exists), and a database from a newer epbctl must stay untouched.
+      if exists { try checkNotSuperseded(path: path, configuration: config) }
       let pool = try DatabasePool(path: path, configuration: config)
+      // GRDB sets synchronous = NORMAL in WAL mode; FULL makes a reported ingest survive power loss.
+      try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
       let store = EPBStore(path: path, writer: pool)
       try store.migrate()
       return store
@@ -53,6 +55,18 @@ public final class EPBStore: Sendable {
     } catch {
       throw classify(error, path: path)
     }
+  }
+
+  /// Throws `StoreError.newerSchema` when the database holds migrations this binary does not know.
+  private static func checkNotSuperseded(path: String, configuration: Configuration) throws {
+    let probe = try DatabaseQueue(path: path, configuration: configuration)
+    defer { try? probe.close() }
+    let applied = try probe.read { db -> [String] in
+      guard try db.tableExists("grdb_migrations") else { return [] }
+      return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+    }
+    let unknown = Set(applied).subtracting(knownMigrations).sorted()
+    if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
   }
 
   /// An empty in-memory database, migrated (for tests and dry runs).
@@ -85,10 +99,11 @@ public final class EPBStore: Sendable {
 
   private func migrate() throws {
     let migrator = Self.migrator
-    let applied = try writer.read { db in try migrator.appliedIdentifiers(db) }
-    let unknown = applied.subtracting(Self.knownMigrations).sorted()
-    if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
-    if applied.count < Self.migrations.count {
+    if try writer.read({ db in try migrator.hasBeenSuperseded(db) }) {
+      let applied = try writer.read { db in try migrator.completedMigrations(db) }
+      throw StoreError.newerSchema(path: path, unknown: applied.filter { !Self.knownMigrations.contains($0) })
+    }
+    if try writer.read({ db in try migrator.hasCompletedMigrations(db) }) == false {
       try migrator.migrate(writer)
     }
   }

@@ -121,7 +121,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
         denseBatch(steps: 1, layers: 3, experts: 4) { _, _, _ in 1 }, series: "s", source: source("c"), replace: false)
       Issue.record("a 3-layer input went into a 2-layer series")
     } catch {
-      #expect(error.description.contains("c: the input has 3 layers, the series has 2"))
+      #expect("\(error)".contains("c: the input has 3 layers, the series has 2"))
     }
     #expect(try store.series(named: "s").steps == 1)
   }
@@ -176,7 +176,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
       _ = try store().windowLoad(series: "s", window: WindowSpec(from: 50, to: 60))
       Issue.record("expected an error")
     } catch {
-      #expect(error.description == "series 's': no stored step in 50...60 (stored steps: 0...9); adjust --from/--to")
+      #expect("\(error)" == "series 's': no stored step in 50...60 (stored steps: 0...9); adjust --from/--to")
     }
   }
 
@@ -231,7 +231,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
       _ = try store.resolveSnapshot("latest~3")
       Issue.record("latest~3 resolved")
     } catch {
-      #expect(error.description.contains("only 3 snapshot(s), so `latest~2` is the oldest"))
+      #expect("\(error)".contains("only 3 snapshot(s), so `latest~2` is the oldest"))
     }
     #expect(throws: StoreError.self) { try store.resolveSnapshot("99") }
     #expect(throws: StoreError.self) { try store.resolveSnapshot("newest") }
