@@ -25,6 +25,8 @@ let package = Package(
     .target(name: "EPBPlanner", swiftSettings: strict),
     // Pure reporting: diffs, statistics and HTML text. No I/O, no SQL.
     .target(name: "EPBReport", dependencies: ["EPBPlanner"], swiftSettings: strict),
+    // A seeded model of MoE routing that writes synthetic traces (pure: values and bytes out).
+    .target(name: "EPBSimulate", dependencies: ["EPBPlanner"], swiftSettings: strict),
     // The one type that owns the database; all SQL lives here and in migrations/.
     .target(
       name: "EPBStore",
@@ -35,19 +37,20 @@ let package = Package(
     .executableTarget(
       name: "epbctl",
       dependencies: [
-        "EPBPlanner", "EPBStore", "EPBIngest", "EPBReport",
+        "EPBPlanner", "EPBStore", "EPBIngest", "EPBReport", "EPBSimulate",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
     // Release-build benchmarks: `swift run -c release epbctl-bench`.
     .executableTarget(
-      name: "EPBBench", dependencies: ["EPBPlanner", "EPBStore", "EPBIngest", "EPBReport"],
+      name: "EPBBench", dependencies: ["EPBPlanner", "EPBStore", "EPBIngest", "EPBReport", "EPBSimulate"],
       path: "Sources/EPBBench", swiftSettings: strict),
     .target(name: "EPBTestSupport", dependencies: ["EPBPlanner"], swiftSettings: strict),
     .testTarget(name: "EPBPlannerTests", dependencies: ["EPBPlanner", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBReportTests", dependencies: ["EPBReport", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBStoreTests", dependencies: ["EPBStore", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBIngestTests", dependencies: ["EPBIngest", "EPBTestSupport"], swiftSettings: strict),
+    .testTarget(name: "EPBSimulateTests", dependencies: ["EPBSimulate", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBCLITests", dependencies: ["EPBTestSupport"], swiftSettings: strict),
   ]
 )

@@ -122,3 +122,50 @@ struct LoadMatrixBuilder {
 
   func build() -> LoadMatrix { LoadMatrix(layers: layers, experts: experts, values: values) }
 }
+
+extension EPBStore {
+  /// Calls `body` once per stored step in `from...to` (increasing), with that step's loads of
+  /// `layers` as `[layers.count][experts]` (rows absent from the store are zero).
+  ///
+  /// Streams from one read transaction, so a backtest sees one consistent history without
+  /// holding every step in memory at once.
+  ///
+  /// - throws: `StoreError.unknownSeries`, `.unknownLayer`, or what `body` throws (wrapped).
+  public func forEachStep(
+    series name: String, from: Int, to: Int, layers: [Int]? = nil,
+    _ body: (_ step: Int, _ loads: LoadMatrix) throws -> Void
+  ) throws(StoreError) {
+    try run { db in
+      let series = try Self.requireSeries(db, name: name)
+      let wanted = layers ?? Array(0..<series.layers)
+      for layer in wanted where layer < 0 || layer >= series.layers {
+        throw StoreError.unknownLayer(series: name, layer: layer, layers: series.layers)
+      }
+      var rowOfLayer = Array(repeating: -1, count: series.layers)
+      for (row, layer) in wanted.enumerated() { rowOfLayer[layer] = row }
+      let cursor = try Row.fetchCursor(
+        db,
+        sql: "SELECT step, layer, encoding, loads FROM load WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step",
+        arguments: [series.id, from, to])
+      var current: Int?
+      var matrix = LoadMatrixBuilder(layers: wanted.count, experts: series.experts)
+      while let row = try cursor.next() {
+        let step: Int = row[0]
+        if let c = current, c != step {
+          try body(c, matrix.build())
+          matrix = LoadMatrixBuilder(layers: wanted.count, experts: series.experts)
+        }
+        current = step
+        let target = rowOfLayer[row[1] as Int]
+        if target < 0 { continue }
+        let encoding: Int = row[2]
+        let ok = try row.withUnsafeData(atIndex: 3) { data -> Bool in
+          guard let data else { return false }
+          return data.withUnsafeBytes { matrix.accumulate(row: target, blob: $0, encoding: encoding, weight: 1) }
+        }
+        if !ok { throw StoreError.database(path: "", detail: "load row step \(step) of series '\(name)' is damaged") }
+      }
+      if let c = current { try body(c, matrix.build()) }
+    }
+  }
+}
