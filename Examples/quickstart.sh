@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The README's quick start: builds epbctl (release), records the bundled example loads in the
+# default database ./epb.sqlite, plans a placement on each of two windows and diffs them.
+# Safe to run again: ingests are idempotent, and each run adds two snapshots.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
+
+swift build -c release --product epbctl >&2
+epbctl() { "$(swift build -c release --show-bin-path)/epbctl" "$@"; }
+topology=(--replicas 288 --gpus 32 --nodes 4 --groups 8)
+
+echo "== ingest: two real DeepSeek-V3 load dumps (SGLang) and a small vLLM-style trace"
+epbctl ingest Examples/sglang/decode_in1000out1000.json Examples/sglang/prefill_in1024.json --series dsv3
+epbctl ingest Examples/vllm_trace.json --series demo
+
+echo; echo "== series"
+epbctl series
+
+echo; echo "== the hottest experts of layer 10 over every stored step"
+epbctl loads --series dsv3 --layer 10 --top 8
+
+echo; echo "== plan all layers on the decode window (step 0), then on the prefill window (step 1)"
+epbctl plan --series dsv3 --layer all --from 0 --to 0 "${topology[@]}" | tail -n 6
+epbctl plan --series dsv3 --layer all --from 1 --to 1 "${topology[@]}" | tail -n 6
+
+echo; echo "== snapshots"
+epbctl snapshots --series dsv3
+
+echo; echo "== diff: what re-planning for the prefill traffic buys (both evaluated on step 1)"
+epbctl diff latest~1 latest --series dsv3 --expert-bytes 44040192 --html diff.html
