@@ -243,7 +243,9 @@ struct JSONCursor {
       return nil
     }
     if !first {
-      guard base[pos] == UInt8(ascii: ",") else { throw syntaxError("expected ',' or '}' in object, got \(describeCurrent())") }
+      guard base[pos] == UInt8(ascii: ",") else {
+        throw syntaxError("expected ',' or '}' in object, got \(describeCurrent())")
+      }
       pos += 1
       skipWhitespace()
     }
@@ -267,7 +269,9 @@ struct JSONCursor {
       return false
     }
     if !first {
-      guard base[pos] == UInt8(ascii: ",") else { throw syntaxError("expected ',' or ']' in array, got \(describeCurrent())") }
+      guard base[pos] == UInt8(ascii: ",") else {
+        throw syntaxError("expected ',' or ']' in array, got \(describeCurrent())")
+      }
       pos += 1
       skipWhitespace()
     }

@@ -108,7 +108,8 @@ extension LoadParser {
     func missingError(row: Int, expert: Int) -> ParseError {
       ParseError(source: source, location: .stepLayer(step: rows[row].step, layer: rows[row].layer),
                  code: .missingExpert,
-                 message: "expert \(expert) is missing (this step and layer first appear at line \(rowFirstLine[row])); "
+                 message: "expert \(expert) is missing (this step and layer first appear at line "
+                   + "\(rowFirstLine[row])); "
                    + "expected every expert 0..\(experts - 1), as the largest expert id is \(experts - 1)")
     }
     guard !overflow, cells <= recordValue.count else {

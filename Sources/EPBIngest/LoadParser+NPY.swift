@@ -183,10 +183,12 @@ struct NPYHeader {
     case ("i", 1), ("i", 2), ("i", 4), ("i", 8): kind = .signed
     case ("u", 1), ("u", 2), ("u", 4), ("u", 8): kind = .unsigned
     case ("f", 2), ("f", 4), ("f", 8): kind = .float
-    case ("b", _), ("?", _): throw fail(headerStart, .unsupportedDType, "bool dtype '\(descr)' cannot hold loads; \(numeric)")
+    case ("b", _), ("?", _):
+      throw fail(headerStart, .unsupportedDType, "bool dtype '\(descr)' cannot hold loads; \(numeric)")
     case ("c", _): throw fail(headerStart, .unsupportedDType, "complex dtype '\(descr)' is not supported; \(numeric)")
     case ("O", _):
-      throw fail(headerStart, .unsupportedDType, "object dtype '\(descr)' (pickled Python objects) is not supported; \(numeric)")
+      throw fail(headerStart, .unsupportedDType,
+                 "object dtype '\(descr)' (pickled Python objects) is not supported; \(numeric)")
     case ("S", _), ("U", _), ("a", _):
       throw fail(headerStart, .unsupportedDType, "string dtype '\(descr)' is not supported; \(numeric)")
     case ("M", _), ("m", _):
@@ -227,10 +229,11 @@ struct NPYHeader {
   private func convertIntegers<T: FixedWidthInteger>(
     _ type: T.Type, _ data: UnsafeRawPointer, _ count: Int, _ out: UnsafeMutablePointer<Double>
   ) {
+    let size = MemoryLayout<T>.size
     if bigEndian {
-      for i in 0..<count { out[i] = Double(T(bigEndian: data.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))) }
+      for i in 0..<count { out[i] = Double(T(bigEndian: data.loadUnaligned(fromByteOffset: i * size, as: T.self))) }
     } else {
-      for i in 0..<count { out[i] = Double(T(littleEndian: data.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))) }
+      for i in 0..<count { out[i] = Double(T(littleEndian: data.loadUnaligned(fromByteOffset: i * size, as: T.self))) }
     }
   }
 

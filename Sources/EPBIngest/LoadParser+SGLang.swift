@@ -33,12 +33,14 @@ extension LoadParser {
         steps = 1
       case 0:
         throw cursor.elementError([], name: "", code: .wrongShape,
-                                  "logical_count must be an [L][E] or [T][L][E] array, got \(cursor.describeValueType())")
+                                  "logical_count must be an [L][E] or [T][L][E] array, "
+                                    + "got \(cursor.describeValueType())")
       case 1:
         var probe = cursor
         probe.pos += 1
         if probe.peek() == UInt8(ascii: "]") {
-          throw cursor.elementError([], name: "", code: .empty, "logical_count is empty; expected [L][E] or [T][L][E] loads")
+          throw cursor.elementError([], name: "", code: .empty,
+                                    "logical_count is empty; expected [L][E] or [T][L][E] loads")
         }
         throw cursor.elementError([], name: "", code: .wrongShape,
                                   "logical_count is 1-dimensional; expected [L][E] or [T][L][E] loads")
@@ -50,7 +52,8 @@ extension LoadParser {
     try cursor.expectEnd()
     guard steps >= 0 else {
       throw ParseError(source: source, location: .file, code: .missingKey,
-                       message: "no key logical_count; expected SGLang's {\"logical_count\": [[…E]…L]} (or use --format)")
+                       message: "no key logical_count; expected SGLang's {\"logical_count\": [[…E]…L]} "
+                         + "(or use --format)")
     }
     var rows: [LoadRow] = []
     rows.reserveCapacity(steps * shape.layers)

@@ -59,7 +59,8 @@ extension LoadParser {
     for (t, entry) in entries.enumerated() {
       guard (entry.step != nil) == explicit else {
         throw ParseError(source: source, location: .element([t]), code: .mixedSteps,
-                         message: "entry \(explicit ? "has no" : "has a") step but entry 0 \(explicit ? "has one" : "has none")"
+                         message: "entry \(explicit ? "has no" : "has a") step but entry 0 "
+                           + "\(explicit ? "has one" : "has none")"
                            + "; give step on every entry or on none")
       }
       let step = entry.step ?? t

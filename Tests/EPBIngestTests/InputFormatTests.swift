@@ -3,7 +3,9 @@ import Testing
 @testable import EPBIngest
 
 @Suite struct InputFormatTests {
-  func detect(_ path: String?, _ text: String) -> InputFormat? { InputFormat.detect(path: path, bytes: Array(text.utf8)) }
+  func detect(_ path: String?, _ text: String) -> InputFormat? {
+    InputFormat.detect(path: path, bytes: Array(text.utf8))
+  }
 
   @Test func detectsByContent() {
     #expect(InputFormat.detect(path: nil, bytes: SyntheticTrace(steps: 1, layers: 1, experts: 1).npyBytes()) == .npy)

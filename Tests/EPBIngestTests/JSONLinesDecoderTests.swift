@@ -15,12 +15,15 @@ import Testing
     #expect(batch.layers == nil)
     #expect(batch.experts == 2)
     #expect(!batch.stepsAreRelative)
-    #expect(batch.rows == [LoadRow(step: 4, layer: 1, time: 12.5), LoadRow(step: 4, layer: 0), LoadRow(step: 5, layer: 0)])
+    #expect(batch.rows == [
+      LoadRow(step: 4, layer: 1, time: 12.5), LoadRow(step: 4, layer: 0), LoadRow(step: 5, layer: 0),
+    ])
     #expect(batch.values == [1, 2, 3, 4, 5, 6])
   }
 
   @Test func readsPerStepLinesWithAndWithoutSteps() throws {
-    let explicit = try #require(parse("{\"step\": 7, \"loads\": [[1, 2], [3, 4]]}\n{\"step\": 9, \"loads\": [[5, 6], [7, 8]]}\n",
+    let twoSteps = "{\"step\": 7, \"loads\": [[1, 2], [3, 4]]}\n{\"step\": 9, \"loads\": [[5, 6], [7, 8]]}\n"
+    let explicit = try #require(parse(twoSteps,
                                       .jsonl).value)
     #expect(explicit.layers == 2)
     #expect(explicit.rows.map(\.step) == [7, 7, 9, 9])
@@ -32,7 +35,8 @@ import Testing
 
   @Test func errorsNameTheLine() {
     func error(_ text: String) -> ParseError? { parse(text, .jsonl, source: "l.jsonl").error }
-    let negative = error("{\"step\": 0, \"layer\": 0, \"loads\": [1, 2]}\n\n{\"step\": 0, \"layer\": 1, \"loads\": [1, -4]}")
+    let negative = error(
+      "{\"step\": 0, \"layer\": 0, \"loads\": [1, 2]}\n\n{\"step\": 0, \"layer\": 1, \"loads\": [1, -4]}")
     #expect(negative?.location == .line(3))
     #expect(negative?.description == "l.jsonl:3: loads[1]: load -4 is negative; expected a finite non-negative number")
     let ragged = error("{\"step\": 0, \"loads\": [[1, 2]]}\n{\"step\": 1, \"loads\": [[1, 2], [3, 4]]}")
@@ -48,7 +52,8 @@ import Testing
     #expect(error("{\"layer\": 0, \"loads\": [1]}")?.code == .mixedSteps)
     #expect(error("{\"step\": 0, \"loads\": [1]}")?.code == .wrongShape)
     #expect(error("{\"step\": 0}")?.code == .missingKey)
-    #expect(error("{\"step\": -2, \"loads\": [[1]]}")?.message == "step -2 is negative; expected a non-negative integer")
+    #expect(error("{\"step\": -2, \"loads\": [[1]]}")?.message
+      == "step -2 is negative; expected a non-negative integer")
     let syntax = error("{\"step\": 0, \"loads\": [[1]]}\n{\"step\": 1 \"loads\": [[1]]}")
     #expect(syntax?.code == .malformed)
     #expect(syntax?.description == "l.jsonl:2: column 12: expected ',' or '}' in object, got '\"'")
@@ -80,7 +85,8 @@ import Testing
   }
 
   @Test func feedsChunksSplitAnywhere() throws {
-    let text = Array("{\"step\": 0, \"layer\": 0, \"loads\": [1, 2]}\n{\"step\": 0, \"layer\": 1, \"loads\": [3, 4]}\n{\"step\": 1, \"layer\": 0, \"loads\": [5, 6]}".utf8)
+    let text = Array(("{\"step\": 0, \"layer\": 0, \"loads\": [1, 2]}\n{\"step\": 0, \"layer\": 1, \"loads\": [3, 4]}\n"
+      + "{\"step\": 1, \"layer\": 0, \"loads\": [5, 6]}").utf8)
     for split in [1, 7, 40, 41, 100] {
       var decoder = JSONLinesDecoder(source: "-")
       var start = 0

@@ -85,7 +85,8 @@ import Testing
     values[7] = -4
     let negative = parse(npy("<i4", [2, 3, 2], littleEndianBytes(values)), .npy, source: "t.npy").error
     #expect(negative?.code == .invalidLoad)
-    #expect(negative?.description == "t.npy: element [1][0][1]: load -4 is negative; expected a finite non-negative number")
+    #expect(negative?.description
+      == "t.npy: element [1][0][1]: load -4 is negative; expected a finite non-negative number")
     var floats = loads
     floats[2] = .nan
     let nan = parse(npy("<f8", [3, 4], littleEndianBytes(floats.map(\.bitPattern))), .npy).error
@@ -98,7 +99,8 @@ import Testing
     let inexact = parse(npy("<i8", [3, 4], littleEndianBytes(big)), .npy).error
     #expect(inexact?.code == .inexactLoad)
     #expect(inexact?.location == .element([2, 3]))
-    #expect(inexact?.message == "load 9007199254740993 is too large to be exact; expected at most 2^53 = 9007199254740992")
+    #expect(inexact?.message
+      == "load 9007199254740993 is too large to be exact; expected at most 2^53 = 9007199254740992")
     var unsigned = loads.map { UInt64($0) }
     unsigned[0] = .max
     #expect(parse(npy("<u8", [3, 4], littleEndianBytes(unsigned)), .npy).error?.code == .inexactLoad)
@@ -111,7 +113,8 @@ import Testing
     let error = parse(Array(bytes.dropLast(5)), .npy, source: "t.npy").error
     #expect(error?.code == .truncated)
     #expect(error?.description
-      == "t.npy: data is truncated: shape (2, 3, 2) of <i4 needs 48 bytes after the 128-byte header, but 43 are present")
+      == "t.npy: data is truncated: shape (2, 3, 2) of <i4 needs 48 bytes after the 128-byte header, "
+      + "but 43 are present")
     #expect(parse(Array(bytes.prefix(9)), .npy).error?.code == .truncated)
     #expect(parse(Array(bytes.prefix(40)), .npy).error?.code == .truncated)
     #expect(parse(bytes + [0], .npy).error?.code == .malformed)
@@ -127,7 +130,8 @@ import Testing
     var header = "{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1, 1), }"
     while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
     header += "\n"
-    let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + [0, 0, 0, 0]
+    let bytes: [UInt8] =
+      [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + [0, 0, 0, 0]
     #expect(parse(bytes, .npy).error?.code == .unsupportedDType)
   }
 

@@ -22,8 +22,13 @@ import Testing
     #expect(batch.values == [1, 2, 3, 4, 5, 6, 7, 8])
   }
 
+  func entries(_ text: String) -> Result<LoadBatch, ParseError> {
+    parse(#"{"load_history": ["# + text + "]}", .vllm, source: "v.json")
+  }
+
   @Test func withoutStepsStepsAreRelative() throws {
-    let batch = try #require(parse(#"{"load_history": [{"logical_expert_load": [[1]]}, {"logical_expert_load": [[2]], "step": null}]}"#, .vllm).value)
+    let text = #"{"logical_expert_load": [[1]]}, {"logical_expert_load": [[2]], "step": null}"#
+    let batch = try #require(entries(text).value)
     #expect(batch.stepsAreRelative)
     #expect(batch.rows.map(\.step) == [0, 1])
   }
@@ -33,26 +38,26 @@ import Testing
                       .vllm, source: "v.json").error
     #expect(error?.code == .mixedSteps)
     #expect(error?.location == .element([1]))
-    #expect(error?.description == "v.json: element [1]: entry has no step but entry 0 has one; give step on every entry or on none")
+    #expect(error?.description
+      == "v.json: element [1]: entry has no step but entry 0 has one; give step on every entry or on none")
   }
 
   @Test func duplicateAndNegativeStepsAreRefused() {
-    let duplicate = parse(#"{"load_history": [{"step": 3, "logical_expert_load": [[1]]}, {"step": 3, "logical_expert_load": [[2]]}]}"#,
-                          .vllm).error
+    let twice = #"{"step": 3, "logical_expert_load": [[1]]}, {"step": 3, "logical_expert_load": [[2]]}"#
+    let duplicate = entries(twice).error
     #expect(duplicate?.code == .duplicate)
     #expect(duplicate?.message == "step 3 appears again; first in entry 0")
     let negative = parse(#"{"load_history": [{"step": -1, "logical_expert_load": [[1]]}]}"#, .vllm).error
     #expect(negative?.code == .invalidIndex)
     #expect(negative?.location == .element([0]))
     #expect(negative?.message == "step -1 is negative; expected a non-negative integer")
-    #expect(parse(#"{"load_history": [{"step": 1.5, "logical_expert_load": [[1]]}]}"#, .vllm).error?.code == .invalidIndex)
-    #expect(parse(#"{"load_history": [{"step": "1", "logical_expert_load": [[1]]}]}"#, .vllm).error?.code == .invalidIndex)
-    #expect(parse(#"{"load_history": [{"time": "now", "logical_expert_load": [[1]]}]}"#, .vllm).error?.code == .invalidIndex)
+    #expect(entries(#"{"step": 1.5, "logical_expert_load": [[1]]}"#).error?.code == .invalidIndex)
+    #expect(entries(#"{"step": "1", "logical_expert_load": [[1]]}"#).error?.code == .invalidIndex)
+    #expect(entries(#"{"time": "now", "logical_expert_load": [[1]]}"#).error?.code == .invalidIndex)
   }
 
   @Test func shapeErrorsNameTheEntry() {
-    let ragged = parse(#"{"load_history": [{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, 2], [3, 4]]}]}"#,
-                       .vllm).error
+    let ragged = entries(#"{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, 2], [3, 4]]}"#).error
     #expect(ragged?.code == .ragged)
     #expect(ragged?.location == .element([1]))
     let badLoad = parse(#"{"load_history": [{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, -2]]}]}"#,
