@@ -15,7 +15,7 @@ extension EPLB {
   /// data golden cases have distinct experts with equal loads that need exactly this order, so
   /// `Libstdcxx.sort` ports it. The lightest pack is the first one among equally light packs
   /// (Python's `min`). Pack weights accumulate in `T`. With one item per pack the result is the
-  /// identity. Complexity O(n log n + n · packs).
+  /// identity. Complexity O(n log n + n log packs).
   public static func balancedPacking<T: BinaryFloatingPoint>(_ weight: [T], packs: Int)
     -> (packIndex: [Int], rankInPack: [Int])
   {
@@ -39,7 +39,7 @@ extension EPLB {
   /// The allocation-free core of `balancedPacking` (see there for the rules).
   ///
   /// - parameter weight: `[count]`; `packIndex`, `rankInPack`: `[count]`, written.
-  /// Uses `scratch.sortKeys [count]`, `scratch.packWeight [packs]`, `scratch.packItems [packs]`.
+  /// Uses `scratch.entries [count]`, `scratch.packWeight`, `packItems`, `packHeap` (`[packs]`).
   @inline(__always)
   static func packBalanced<T: BinaryFloatingPoint>(
     _ weight: UnsafePointer<T>, count n: Int, packs: Int, packIndex: UnsafeMutablePointer<Int>,
@@ -60,28 +60,44 @@ extension EPLB {
       entries[i] = KeyedIndex(value: Double(Float(weight[i])), index: i)
     }
     Libstdcxx.sort(entries, count: n) { $0.value > $1.value }
-    // Step 2: each item into the first lightest pack with room.
-    let packWeight = scratch.packWeight
-    let packItems = scratch.packItems
+    // Step 2: each item into the first lightest pack with room. A binary min-heap of the packs
+    // with room, ordered by (weight, index), has Python's `min` over those packs at its root.
+    let packWeight = scratch.packWeight  // [packs]
+    let packItems = scratch.packItems  // [packs]
+    let heap = scratch.packHeap  // [packs]
     for p in 0..<packs {
       packWeight[p] = 0
       packItems[p] = 0
+      heap[p] = p  // all weights 0: index order is a valid heap
+    }
+    var size = packs
+    @inline(__always) func lighter(_ a: Int, _ b: Int) -> Bool {
+      let wa = packWeight[a], wb = packWeight[b]
+      return wa < wb || (wa == wb && a < b)
     }
     for k in 0..<n {
       let item = entries[k].index
-      var best = -1
-      var bestWeight = T.infinity
-      for p in 0..<packs where packItems[p] < perPack {
-        let pw = packWeight[p]
-        if best < 0 || pw < bestWeight {
-          best = p
-          bestWeight = pw
-        }
-      }
+      let best = heap[0]
       packIndex[item] = best
       rankInPack[item] = packItems[best]
       packWeight[best] += weight[item]
       packItems[best] += 1
+      if packItems[best] == perPack {
+        size -= 1
+        heap[0] = heap[size]
+      }
+      // Sift the root down (its weight only grew, or it was replaced by the last leaf).
+      var i = 0
+      let moving = heap[0]
+      while true {
+        var child = 2 * i + 1
+        if child >= size { break }
+        if child + 1 < size && lighter(heap[child + 1], heap[child]) { child += 1 }
+        if !lighter(heap[child], moving) { break }
+        heap[i] = heap[child]
+        i = child
+      }
+      if size > 0 { heap[i] = moving }
     }
   }
 }

@@ -24,22 +24,22 @@ extension EPLB {
   ///    predicted second-highest (the middle of the three). The donor's highest-rank replica
   ///    is moved and gets rank `logcnt[receiver]`.
   ///
-  /// Quirks kept on purpose (see the tests in `SeedQuirkTests`):
+  /// Quirks kept on purpose (pinned by `SeedQuirkTests`):
   /// - The tail's predicted peak looks only at the second-highest current average and the chosen
   ///   expert's new average. When the chosen expert is not the current maximum, the maximum
-  ///   stays, so the prediction is too low. Example: loads `[10, 4.5]` to 4 replicas: the bulk
-  ///   gives expert 0 its second replica (averages 5 and 4.5); then Sainte-Laguë picks expert 1
-  ///   (4.5 > 10/3) and Huntington–Hill picks expert 0 (10/√6 ≈ 4.08 > 4.5/√2 ≈ 3.18); both
-  ///   predicted peaks are `max(4.5, …) = 4.5`, the tie goes to the smaller new average (2.25),
-  ///   so expert 1 gets the replica and the real peak stays 5 while Huntington–Hill's choice
-  ///   would have made it 4.5. (The fix-up happens to repair this two-expert case.)
-  /// - The fix-up's `second` is the second-highest average before the move, and the current
-  ///   maximum is assumed to be the donor. Moving a replica away from the maximum expert always
-  ///   raises its average above the current max, so only the second donor can pass the test;
-  ///   then the true maximum is untouched and the true peak does not drop. Example: loads
-  ///   `[12, 10, 1, 1]` to 7 replicas end the tail with `logcnt [2, 2, 1, 1]`... (see the test
-  ///   for the exact case); the fix-up moves a replica of expert 1 although the peak (expert 0)
-  ///   stays, making expert 1's average worse.
+  ///   stays, so the prediction is too low. Example: loads `[15, 5, 13]` to 6 replicas: the bulk
+  ///   leaves counts `[2, 1, 2]` (averages 7.5, 5, 6.5); Sainte-Laguë ties 15/3 = 5/1 and takes
+  ///   expert 1 (smaller average), Huntington–Hill takes expert 0 (15/√6 ≈ 6.12); both predict
+  ///   `max(6.5, …) = 6.5`, the tie goes to the smaller new average, so expert 1 gets the replica
+  ///   and the real peak stays 7.5, where Huntington–Hill's pick reaches the optimum 6.5.
+  /// - The fix-up's `second` is the second-highest average before the move, and the predicted
+  ///   peak `max(second, newD, newR)` assumes the current maximum is the donor. But removing a
+  ///   replica from the maximum expert always raises it above the current max, so only the
+  ///   second donor can pass the test, and then the maximum is untouched: the move never lowers
+  ///   the real peak unless the maximum is the receiver. Example: loads `[9, 4, 20]` to 5
+  ///   replicas: before the fix-up counts are `[2, 1, 2]` (averages 4.5, 4, 10); it moves a
+  ///   replica of expert 0 to expert 1 (predicted 9 < 10) though the peak stays 10 (expert 2)
+  ///   and expert 0 goes from 4.5 to 9. (DeepSeek's greedy reaches 9 here.)
   ///
   /// Complexity: O(experts + bulk · log experts + tail · experts).
   @inline(__always)

@@ -30,6 +30,7 @@ final class Scratch<T: BinaryFloatingPoint> {
   // Per-GPU (pack) buffers, `[max(gpus, experts)]` (groups are packed with them too).
   let packWeight: UnsafeMutablePointer<T>
   let packItems: UnsafeMutablePointer<Int>
+  let packHeap: UnsafeMutablePointer<Int>
   let groupTokens: UnsafeMutablePointer<T>
   let groupPack: UnsafeMutablePointer<Int>
   let groupRank: UnsafeMutablePointer<Int>
@@ -64,6 +65,7 @@ final class Scratch<T: BinaryFloatingPoint> {
     entries = .allocate(capacity: r)
     packWeight = .allocate(capacity: p)
     packItems = .allocate(capacity: p)
+    packHeap = .allocate(capacity: p)
     groupTokens = .allocate(capacity: p)
     groupPack = .allocate(capacity: p)
     groupRank = .allocate(capacity: p)
@@ -91,6 +93,7 @@ final class Scratch<T: BinaryFloatingPoint> {
     entries.deallocate()
     packWeight.deallocate()
     packItems.deallocate()
+    packHeap.deallocate()
     groupTokens.deallocate()
     groupPack.deallocate()
     groupRank.deallocate()
