@@ -5,11 +5,19 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "planner":
   runPlannerBench(Array(arguments.dropFirst()))
+case "ingest":
+  runIngestBench(Array(arguments.dropFirst()))
+case "ingest-parse":
+  runIngestParseBench(arguments: Array(arguments.dropFirst()))
 default:
   print(
     """
     usage: EPBBench <suite> [options]
     suites:
       planner [--input FILE] [--reps N] [--json]   time Planner.plan on 58-layer DeepSeek-V3 shapes
+      ingest [--steps 2000] [--layers 58] [--experts 256] [--reps 3]
+                                                   end-to-end ingest of .npy and vLLM JSON, database size,
+                                                   window aggregate, Python json.load for comparison
+      ingest-parse [--steps N] [--runs N]          parse-only throughput of each format
     """)
 }
