@@ -44,7 +44,13 @@ extension LayerDiff {
       ),
       ("gpu_load_before", .numbers(before.gpuLoad)),
       ("gpu_load_after", .numbers(after.gpuLoad)),
-    ])
+    ] + relabelMembers)
+  }
+
+  /// With `relabel`: `raw_slots_changed` and `raw_moves` (B as stored); nothing otherwise.
+  var relabelMembers: [(String, JSONValue)] {
+    guard let raw = rawMoveCounts, let slots = rawSlotsChanged else { return [] }
+    return [("raw_slots_changed", .int(slots)), ("raw_moves", raw.json)]
   }
 }
 
@@ -71,14 +77,22 @@ extension DiffSummary {
       ("no_replication_balancedness_weighted", .number(noReplicationBalancednessWeighted)),
       ("bytes", bytes.map(JSONValue.int) ?? .null),
       ("local_copy_bytes", localCopyBytes.map(JSONValue.int) ?? .null),
-    ])
+    ] + relabelMembers)
+  }
+
+  /// With `relabel`: `raw_slots_changed`, `raw_moves` and `moves_saved` (raw − relabelled changed slots).
+  var relabelMembers: [(String, JSONValue)] {
+    guard let raw = rawMoves, let slots = rawSlotsChanged else { return [] }
+    return [("raw_slots_changed", .int(slots)), ("raw_moves", raw.json), ("moves_saved", .int(slots - slotsChanged))]
   }
 }
 
 extension PlacementDiff {
   /// The `diff --json` document: `{"from": A, "to": B, "window": {"from", "to"}, "layers": [...],
   /// "summary": {...}}` with the contract's keys first, then `expert_bytes`, `topology`
-  /// (`{"replicas", "gpus", "nodes", "groups"}`, B's) and, when `includeMoves`, `moves`: every move
+  /// (`{"replicas", "gpus", "nodes", "groups"}`, B's), `"relabeled": true` when B was relabelled
+  /// against A (then layers and summary also carry `raw_slots_changed` and `raw_moves`, the summary
+  /// `moves_saved`) and, when `includeMoves`, `moves`: every move
   /// (see `ExpertMove.json`) in layer then slot order.
   public func json(includeMoves: Bool = false) -> JSONValue {
     let t = after.topology
@@ -96,6 +110,7 @@ extension PlacementDiff {
         ])
       ),
     ]
+    if relabeled { members.append(("relabeled", .bool(true))) }
     if includeMoves { members.append(("moves", .array(layers.flatMap { $0.moves.map(\.json) }))) }
     return .object(members)
   }
@@ -155,6 +170,13 @@ extension PlacementDiff {
       ),
       ("replicas", "+\(s.replicasAdded) / -\(s.replicasRemoved)"),
     ]
+    if let raw = s.rawMoves, let rawSlots = s.rawSlotsChanged {
+      pairs.append((
+        "before relabelling",
+        "\(rawSlots) slots: \(raw.sameGPU) same GPU, \(raw.sameNode) same node, \(raw.crossNode) cross node "
+          + "(relabelling saves \(rawSlots - s.slotsChanged))"
+      ))
+    }
     if let bytes = s.bytes, let local = s.localCopyBytes {
       pairs.append(("transfer", "\(TextFormat.bytes(bytes)) between GPUs, \(TextFormat.bytes(local)) local copies"))
     }

@@ -152,6 +152,10 @@ public struct LayerDiff: Sendable, Equatable {
   public var bytes: Int?
   /// Bytes copied within a GPU: `moveCounts.sameGPU × expertBytes`; nil without `expertBytes`.
   public var localCopyBytes: Int?
+  /// With `relabel`: the slots changed by B as stored, before relabelling; nil otherwise.
+  public var rawSlotsChanged: Int? = nil
+  /// With `relabel`: the moves of B as stored, before relabelling; nil otherwise.
+  public var rawMoveCounts: MoveCounts? = nil
 
   /// `peak_before − peak_after`, tokens.
   public var peakReductionAbsolute: Double { before.peak - after.peak }
@@ -190,6 +194,10 @@ public struct DiffSummary: Sendable, Equatable {
   public var bytes: Int?
   /// Σ of the layers' `localCopyBytes`; nil without `expertBytes`.
   public var localCopyBytes: Int?
+  /// Σ of the layers' `rawSlotsChanged`; nil unless every layer was relabelled.
+  public var rawSlotsChanged: Int?
+  /// Σ of the layers' `rawMoveCounts`; nil unless every layer was relabelled.
+  public var rawMoves: MoveCounts?
 
   /// Moves whose source is on another node (or nowhere).
   public var crossNodeMoves: Int { moves.crossNode }
@@ -227,6 +235,9 @@ public struct DiffSummary: Sendable, Equatable {
     let hasBytes = layers.allSatisfy { $0.bytes != nil }
     bytes = hasBytes ? layers.reduce(0) { $0 + ($1.bytes ?? 0) } : nil
     localCopyBytes = hasBytes ? layers.reduce(0) { $0 + ($1.localCopyBytes ?? 0) } : nil
+    let relabeled = !layers.isEmpty && layers.allSatisfy { $0.rawMoveCounts != nil }
+    rawSlotsChanged = relabeled ? layers.reduce(0) { $0 + ($1.rawSlotsChanged ?? 0) } : nil
+    rawMoves = relabeled ? layers.reduce(MoveCounts()) { $0 + ($1.rawMoveCounts ?? MoveCounts()) } : nil
   }
 }
 
@@ -244,6 +255,8 @@ public struct PlacementDiff: Sendable, Equatable {
   public var window: StepWindow
   /// Bytes of one expert's weights, when known.
   public var expertBytes: Int?
+  /// Whether B was relabelled against A before counting moves (see `init`'s `relabel`).
+  public var relabeled: Bool = false
   /// One entry per compared layer, in increasing layer order.
   public var layers: [LayerDiff]
   public var summary: DiffSummary
@@ -258,6 +271,13 @@ public struct PlacementDiff: Sendable, Equatable {
   /// - parameter loadLayers: the series layer id of each row of `load`.
   /// - parameter layers: the layers to compare; nil compares every layer, which both sides must share.
   /// - parameter expertBytes: bytes of one expert's weights, to turn moves into bytes.
+  /// - parameter relabel: first relabel each layer of B against A (`Relabel.minimizeMoves` with B's
+  ///   resolved policy and `weights`): same per-GPU loads, GPUs, nodes and slots renumbered so that B
+  ///   moves as few weights as possible, which is what an engine will transfer. `slotsChanged`,
+  ///   `moves` and the move list then describe the relabelled B; the stored B's counts are kept in
+  ///   `rawSlotsChanged` and `rawMoveCounts`. Peaks do not change; `after.gpuLoad` is in the relabelled
+  ///   GPU order.
+  /// - parameter weights: move prices for `relabel` (default `MoveCost.bandwidth`).
   /// - throws: `DiffError.differentTopology` when replicas, GPUs or nodes differ (groups may differ:
   ///   they do not change the slot layout); `.differentLayers` when, without `layers`, the sides plan
   ///   different layers, or a requested layer is in only one side; `.layerInNeither` when a requested
@@ -265,7 +285,7 @@ public struct PlacementDiff: Sendable, Equatable {
   ///   and `.malformedPlacement` for inconsistent inputs.
   public init(
     before: PlacementSide, after: PlacementSide, load: LoadMatrix, loadLayers: [Int], window: StepWindow,
-    layers requested: [Int]? = nil, expertBytes: Int? = nil
+    layers requested: [Int]? = nil, expertBytes: Int? = nil, relabel: Bool = false, weights: MoveCost = .bandwidth
   ) throws(DiffError) {
     let topology = after.topology
     let ta = before.topology
@@ -320,9 +340,22 @@ public struct PlacementDiff: Sendable, Equatable {
       try Self.check(pa, side: before.label, layer: layer, topology: topology)
       try Self.check(pb, side: after.label, layer: layer, topology: topology)
       let row = load.row(rowOf[layer]!)
-      var diff = Self.cost(layer: layer, before: pa, after: pb, topology: topology)
+      var target = pb
+      var raw: LayerDiff? = nil
+      if relabel {
+        raw = Self.cost(layer: layer, before: pa, after: pb, topology: topology)
+        do {
+          target = try Relabel.minimizeMoves(pb, base: pa, topology: topology, policy: policy, weights: weights)
+            .placement
+        } catch {
+          preconditionFailure("placements were checked against the topology: \(error)")
+        }
+      }
+      var diff = Self.cost(layer: layer, before: pa, after: target, topology: topology)
+      diff.rawSlotsChanged = raw?.slotsChanged
+      diff.rawMoveCounts = raw?.moveCounts
       diff.before = Planner.evaluate(pa, load: row, topology: topology)
-      diff.after = Planner.evaluate(pb, load: row, topology: topology)
+      diff.after = Planner.evaluate(target, load: row, topology: topology)
       let stats = Planner.statistics(of: pb, load: row, topology: topology, policy: policy, algorithm: after.algorithm)
       diff.noReplicationPeak = stats.noReplicationPeak
       diff.lowerBound = stats.lowerBound
@@ -336,6 +369,7 @@ public struct PlacementDiff: Sendable, Equatable {
     self.after = after
     self.window = window
     self.expertBytes = expertBytes
+    self.relabeled = relabel
     self.layers = diffs
     self.summary = DiffSummary(layers: diffs)
   }
