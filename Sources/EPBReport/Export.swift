@@ -1,0 +1,207 @@
+import EPBPlanner
+
+/// The placement files `epbctl export --format F` writes, one per serving engine.
+public enum ExportFormat: String, Sendable, CaseIterable, Codable {
+  /// SGLang's `--init-expert-location FILE.json`: `{"physical_to_logical_map": [L][R]}`.
+  case sglang
+  /// vLLM Ascend's expert map (`expert_map_path`): `{"moe_layer_count", "layer_list": [...]}`.
+  case vllmAscend = "vllm-ascend"
+  /// TensorRT-LLM's MoE load balancer YAML: `initial_global_assignments`, `num_slots`, `layer_updates_per_iter`.
+  case trtllm
+  /// epbctl's own compact JSON: the planned layers with `phy2log` and `logcnt`.
+  case json
+
+  /// The usual file extension, without the dot.
+  public var fileExtension: String { self == .trtllm ? "yaml" : "json" }
+}
+
+/// Why a snapshot cannot be exported.
+public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// A planned layer id is outside the series' `0..<layers`.
+  case layerOutOfRange(layer: Int, layers: Int)
+  /// A dense layer (no experts) is also a planned layer.
+  case denseLayerPlanned(layer: Int)
+  /// A placement does not fit the topology or the expert count.
+  case malformedPlacement(layer: Int, reason: String)
+  /// The topology cannot hold a placement (`replicas` not a positive multiple of `gpus`).
+  case badTopology(replicas: Int, gpus: Int)
+
+  public var description: String {
+    switch self {
+    case .layerOutOfRange(let layer, let layers):
+      return "planned layer \(layer) is outside the series' layers 0..<\(layers)"
+    case .denseLayerPlanned(let layer):
+      return "layer \(layer) is listed as dense but the snapshot plans it"
+    case .malformedPlacement(let layer, let reason):
+      return "layer \(layer) has a malformed placement: \(reason)"
+    case .badTopology(let r, let g):
+      return "--replicas \(r) is not a positive multiple of --gpus \(g)"
+    }
+  }
+}
+
+/// A snapshot's placement laid out for a whole model, ready to render for an engine.
+///
+/// The series has `layers` layers (ids `0..<layers`, as in the input); the snapshot plans some of
+/// them. Layers it does not plan keep the trivial placement every engine starts from,
+/// `phy2log[s] = s % experts` (SGLang's `ExpertLocationMetadata.init_trivial`, vLLM Ascend's
+/// `generate_global_placement`, TensorRT-LLM's default assignment). `denseLayers` lists layers
+/// without routed experts (DeepSeek-V3's first three): SGLang still expects a row for them (its map
+/// covers every hidden layer; the trivial one), vLLM Ascend and TensorRT-LLM list MoE layers only.
+///
+/// Example:
+///
+///     let export = try PlacementExport(side, layers: 61, experts: 256, denseLayers: [0, 1, 2])
+///     print(export.render(.sglang))
+public struct PlacementExport: Sendable, Equatable {
+  public var side: PlacementSide
+  /// Layers in the series.
+  public var layers: Int
+  /// Logical experts per layer.
+  public var experts: Int
+  /// Layers without routed experts, increasing.
+  public var denseLayers: [Int]
+
+  /// Checks the snapshot against the series.
+  ///
+  /// - throws: `ExportError.layerOutOfRange`, `.denseLayerPlanned`, `.malformedPlacement` (slot
+  ///   count not `replicas`, an expert id out of range, `logcnt` not counting `phy2log`, or an
+  ///   expert without a replica), `.badTopology`.
+  public init(_ side: PlacementSide, layers: Int, experts: Int, denseLayers: [Int] = []) throws(ExportError) {
+    let t = side.topology
+    guard t.gpus > 0, t.replicas > 0, t.replicas % t.gpus == 0 else {
+      throw .badTopology(replicas: t.replicas, gpus: t.gpus)
+    }
+    let dense = Set(denseLayers)
+    for (layer, placement) in zip(side.layers, side.placements) {
+      guard layer >= 0 && layer < layers else { throw .layerOutOfRange(layer: layer, layers: layers) }
+      if dense.contains(layer) { throw .denseLayerPlanned(layer: layer) }
+      let p2l = placement.physicalToLogical
+      if p2l.count != t.replicas {
+        throw .malformedPlacement(layer: layer, reason: "\(p2l.count) slots for \(t.replicas) replicas")
+      }
+      var counts = [Int](repeating: 0, count: experts)
+      for e in p2l {
+        guard e >= 0 && e < experts else {
+          throw .malformedPlacement(layer: layer, reason: "expert \(e) is out of range 0..<\(experts)")
+        }
+        counts[e] += 1
+      }
+      if let missing = counts.firstIndex(of: 0) {
+        throw .malformedPlacement(layer: layer, reason: "expert \(missing) has no replica")
+      }
+      if counts != placement.logicalCount {
+        throw .malformedPlacement(layer: layer, reason: "logcnt does not count phy2log")
+      }
+    }
+    for layer in dense where layer < 0 || layer >= layers { throw .layerOutOfRange(layer: layer, layers: layers) }
+    self.side = side
+    self.layers = layers
+    self.experts = experts
+    self.denseLayers = dense.sorted()
+  }
+
+  /// `phy2log` of series layer `layer`: the snapshot's, or the trivial `slot % experts`. `[replicas]`.
+  public func physicalToLogical(layer: Int) -> [Int] {
+    if let p = side.placement(ofLayer: layer) { return p.physicalToLogical }
+    return (0..<side.topology.replicas).map { $0 % experts }
+  }
+
+  /// `[layers][replicas]`, every series layer in order (SGLang's `physical_to_logical_map`).
+  public var physicalToLogicalMap: [[Int]] { (0..<layers).map { physicalToLogical(layer: $0) } }
+
+  /// The series layers with routed experts, increasing (all layers but `denseLayers`).
+  public var moeLayers: [Int] {
+    let dense = Set(denseLayers)
+    return (0..<layers).filter { !dense.contains($0) }
+  }
+
+  /// The file text for `format`, ending with a newline.
+  public func render(_ format: ExportFormat) -> String {
+    switch format {
+    case .sglang: return sglang()
+    case .vllmAscend: return vllmAscend()
+    case .trtllm: return trtllm()
+    case .json: return ours()
+    }
+  }
+
+  /// SGLang: `{"physical_to_logical_map": [[R ints] per layer]}` over all `layers` (dense and
+  /// unplanned layers trivial), which `--init-expert-location` reads into
+  /// `ExpertLocationMetadata.init_by_mapping` (a `[num_layers, num_physical_experts]` tensor).
+  /// One layer per line.
+  public func sglang() -> String {
+    JSONValue.object([("physical_to_logical_map", .array(physicalToLogicalMap.map(JSONValue.ints)))])
+      .render(pretty: true) + "\n"
+  }
+
+  /// vLLM Ascend's expert map: `{"moe_layer_count": M, "layer_list": [{"layer_id": k,
+  /// "device_count": G, "device_list": [{"device_id": g, "device_expert": [slotsPerGPU ints]}]}]}`
+  /// over the `M` MoE layers in order; `layer_id` counts MoE layers from 0 (vLLM Ascend indexes its
+  /// expert map by MoE layer, `num_hidden_layers − first_k_dense_replace` of them), and
+  /// `device_expert` lists the logical experts of device g's slots in slot order.
+  public func vllmAscend() -> String {
+    let t = side.topology
+    let per = t.slotsPerGPU
+    let moe = moeLayers
+    let layerList: [JSONValue] = moe.enumerated().map { index, layer in
+      let p2l = physicalToLogical(layer: layer)
+      let devices: [JSONValue] = (0..<t.gpus).map { g in
+        .object([("device_id", .int(g)), ("device_expert", .ints(Array(p2l[(g * per)..<((g + 1) * per)])))])
+      }
+      return .object([("layer_id", .int(index)), ("device_count", .int(t.gpus)), ("device_list", .array(devices))])
+    }
+    return JSONValue.object([("moe_layer_count", .int(moe.count)), ("layer_list", .array(layerList))])
+      .render(pretty: true) + "\n"
+  }
+
+  /// TensorRT-LLM's MoE load balancer config (`MoeLoadBalancerConfig`, given to
+  /// `moe_config.load_balancer` as a YAML path), in the key order of its documentation:
+  ///
+  ///     initial_global_assignments:
+  ///       3: [138, 81, 60, ...]
+  ///     num_slots: 288
+  ///     layer_updates_per_iter: 0
+  ///
+  /// Keys of `initial_global_assignments` are the model's layer ids of the MoE layers (dense layers
+  /// omitted), each a list of `num_slots` expert ids; `layer_updates_per_iter: 0` asks for a static
+  /// placement. Written by hand: flow sequences of integers need no quoting. No other keys: the
+  /// config model rejects unknown ones.
+  public func trtllm() -> String {
+    var out = "initial_global_assignments:\n"
+    for layer in moeLayers {
+      out += "  \(layer): [" + physicalToLogical(layer: layer).map(String.init).joined(separator: ", ") + "]\n"
+    }
+    out += "num_slots: \(side.topology.replicas)\n"
+    out += "layer_updates_per_iter: 0\n"
+    return out
+  }
+
+  /// epbctl's own form, compact and lossless for the planned layers only (unplanned layers are not
+  /// invented): `{"format": "epbctl-placement", "version": 1, "snapshot", "algorithm", "policy",
+  /// "topology": {"replicas", "gpus", "nodes", "groups"}, "layers", "experts", "dense_layers",
+  /// "placements": [{"layer", "phy2log": [R ints], "logcnt": [E ints]}]}`.
+  public func ours() -> String {
+    let t = side.topology
+    let placements: [JSONValue] = zip(side.layers, side.placements).sorted { $0.0 < $1.0 }.map { layer, p in
+      .object([("layer", .int(layer)), ("phy2log", .ints(p.physicalToLogical)), ("logcnt", .ints(p.logicalCount))])
+    }
+    return JSONValue.object([
+      ("format", .string("epbctl-placement")),
+      ("version", .int(1)),
+      ("snapshot", .int(Int(side.id))),
+      ("algorithm", .string(side.algorithm.rawValue)),
+      ("policy", .string(t.resolve(side.policy).rawValue)),
+      (
+        "topology",
+        .object([
+          ("replicas", .int(t.replicas)), ("gpus", .int(t.gpus)), ("nodes", .int(t.nodes)), ("groups", .int(t.groups)),
+        ])
+      ),
+      ("layers", .int(layers)),
+      ("experts", .int(experts)),
+      ("dense_layers", .ints(denseLayers)),
+      ("placements", .array(placements)),
+    ]).render(pretty: true) + "\n"
+  }
+}
