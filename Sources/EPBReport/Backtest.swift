@@ -1,0 +1,509 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import EPBPlanner
+
+/// One configuration a backtest replays: an algorithm and how the planning window is built.
+public struct BacktestConfig: Sendable, Hashable {
+  public var algorithm: PlacementAlgorithm
+  /// The window: the last `window` stored steps up to the plan step; nil = every stored step so far.
+  public var window: Int?
+  /// Weights step s of the window by 0.5^((t − s) / halfLife), t the window's last step (step
+  /// numbers, as `EPBStore.windowLoad` does); nil = unweighted.
+  public var halfLife: Double?
+
+  public init(algorithm: PlacementAlgorithm, window: Int?, halfLife: Double?) {
+    self.algorithm = algorithm
+    self.window = window
+    self.halfLife = halfLife
+  }
+
+  /// `seed, window 500, half-life 100` / `…, all steps, no half-life`.
+  public var label: String {
+    let w = window.map { "window \($0)" } ?? "all steps"
+    let h = halfLife.map { "half-life \(BacktestConfig.number($0))" } ?? "no half-life"
+    return "\(algorithm.rawValue), \(w), \(h)"
+  }
+
+  /// A compact label for tables and charts: `seed w500 h100`, `deepseek wall h-`.
+  public var shortLabel: String {
+    "\(algorithm.rawValue) w\(window.map(String.init) ?? "all") h\(halfLife.map(BacktestConfig.number) ?? "-")"
+  }
+
+  static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
+}
+
+/// What the planning hook of a backtest receives at one plan step.
+public struct BacktestPlanRequest: Sendable {
+  public var config: BacktestConfig
+  /// `[layerIDs.count][experts]`: the window's (weighted) summed load, tokens.
+  public var windowLoad: LoadMatrix
+  /// The series layer id of each row.
+  public var layerIDs: [Int]
+  /// First and last step number of the window, and its stored steps.
+  public var windowFrom: Int
+  public var windowTo: Int
+  public var windowSteps: Int
+  /// The window's per-step loads, oldest first, `[windowSteps]` of `[layers][experts]`
+  /// (unweighted); only when the backtest was asked to keep them for this configuration.
+  public var stepLoads: [LoadMatrix]?
+  public var topology: Topology
+  public var policy: PlacementPolicy
+}
+
+/// Why a backtest cannot run; the message names the flag that fixes it.
+public struct BacktestError: Error, Equatable, Sendable, CustomStringConvertible {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+/// A replay of a load series: every `every` steps, plan on the preceding window with each
+/// configuration, then evaluate the placement on the next `horizon` steps.
+///
+/// Plan steps (by position in the stored series, 0-based): `p = warmup − 1 + n · every` for
+/// n = 0, 1, … while `p + horizon` is still a stored position. The window of a plan at `p` ends at
+/// `p` (inclusive); its horizon is positions `p + 1 … p + horizon`. `warmup` defaults to the
+/// largest window (so every configuration plans on a full window at the same steps), or to
+/// `every` when no configuration has a window.
+///
+/// Feed the steps in order with `add(step:loads:)` (a push interface, so the caller can stream
+/// them from the store), then call `finish()`. Memory: O(layers · experts) per running sum (one
+/// plain prefix sum and one decayed sum per distinct half-life), per live window-start snapshot
+/// (about window / every per window length), and per plan whose horizon is running; per-step
+/// loads are kept only for configurations whose planner asks for them (`keepStepLoads`).
+///
+/// Window sums are differences of running sums: Σ over the window = P(p) − P(p − W) for the
+/// plain sum and E(p) − 0.5^((t_p − t_{p−W}) / H) · E(p − W) for the decayed one
+/// (E(i) = 0.5^((t_i − t_{i−1}) / H) · E(i − 1) + load(i)); values within 1e-12 of zero
+/// relative to the running sum are set to zero, so cancellation cannot leave negative loads.
+///
+/// Planning goes through one closure, `planner` (default: `Planner.plan` on the window sum
+/// with the configuration's algorithm), so an algorithm that needs the window's per-step loads
+/// can be plugged in without touching the replay.
+public struct Backtest {
+  public typealias PlanFunction = (BacktestPlanRequest) throws -> Plan
+
+  /// `Planner.plan` on the window sum with the configuration's algorithm.
+  public static func defaultPlanner(_ r: BacktestPlanRequest) throws -> Plan {
+    try Planner.plan(
+      r.windowLoad, layerIDs: r.layerIDs, topology: r.topology, policy: r.policy, algorithm: r.config.algorithm)
+  }
+
+  /// The replay's settings.
+  public struct Parameters: Sendable, Equatable {
+    public var configs: [BacktestConfig]
+    /// Steps between plans (≥ 1).
+    public var every: Int
+    /// Steps each plan is evaluated on (≥ 1).
+    public var horizon: Int
+    /// Steps before the first plan; nil = the largest window, else `every`.
+    public var warmup: Int?
+    public var topology: Topology
+    public var policy: PlacementPolicy
+
+    public init(
+      configs: [BacktestConfig], every: Int, horizon: Int, warmup: Int? = nil, topology: Topology,
+      policy: PlacementPolicy
+    ) {
+      self.configs = configs
+      self.every = every
+      self.horizon = horizon
+      self.warmup = warmup
+      self.topology = topology
+      self.policy = policy
+    }
+
+    /// The steps before the first plan.
+    public var effectiveWarmup: Int { warmup ?? (configs.compactMap(\.window).max() ?? every) }
+
+    /// The stored steps a backtest needs for at least one plan: warmup + horizon.
+    public var minimumSteps: Int { effectiveWarmup + horizon }
+
+    /// Checks the settings against the flags.
+    public func validate() throws(BacktestError) {
+      if configs.isEmpty { throw BacktestError("give at least one configuration (--window or --half-life)") }
+      if every < 1 { throw BacktestError("--every must be at least 1, got \(every)") }
+      if horizon < 1 { throw BacktestError("--horizon must be at least 1, got \(horizon)") }
+      if let warmup, warmup < 1 { throw BacktestError("--warmup must be at least 1, got \(warmup)") }
+      for c in configs {
+        if let w = c.window, w < 1 { throw BacktestError("--window must be at least 1, got \(w)") }
+        if let w = c.window, w > effectiveWarmup {
+          throw BacktestError("--window \(w) is longer than --warmup \(effectiveWarmup)")
+        }
+        if let h = c.halfLife, !(h > 0 && h.isFinite) {
+          throw BacktestError("--half-life must be a positive number of steps, got \(h)")
+        }
+      }
+    }
+
+    /// The positions (0-based, in a series of `stepCount` stored steps) where plans are made.
+    public func planPositions(stepCount: Int) -> [Int] {
+      var out: [Int] = []
+      var p = effectiveWarmup - 1
+      while p + horizon <= stepCount - 1 {
+        out.append(p)
+        p += every
+      }
+      return out
+    }
+  }
+
+  // MARK: State
+
+  public let parameters: Parameters
+  public let layerIDs: [Int]
+  public let experts: Int
+  public let stepCount: Int
+  let planner: PlanFunction
+  let keepStepLoads: [Bool]
+  let resolvedPolicy: PlacementPolicy
+  let planPositions: [Int]
+  let halfLives: [Double]
+
+  var position = 0
+  var nextPlan = 0
+  var stepNumbers: [Int] = []
+  /// The plain prefix sum, `[layers * experts]`.
+  var plain: [Double]
+  /// One decayed running sum per entry of `halfLives`.
+  var decayed: [[Double]]
+  /// Window-start snapshots of the running sums: key = (sum index, position), −1 = plain.
+  var snapshots: [SnapshotKey: [Double]] = [:]
+  var snapshotUses: [SnapshotKey: Int] = [:]
+  /// The last `ringCapacity` steps, when some configuration keeps step loads.
+  var ring: [LoadMatrix] = []
+  var ringCapacity = 0
+  var active: [ActivePoint] = []
+  var previousPlacement: [[[Int]]?]
+  var points: [[BacktestPoint]]
+  var pointLimits: [PolicyLimits] = []
+  var gpuScratch: [Double]
+
+  struct SnapshotKey: Hashable {
+    var sum: Int
+    var position: Int
+  }
+
+  struct ConfigEvaluation {
+    /// One placement per row (the trivial `slot % experts` map for skipped layers).
+    var placements: [LayerPlacement]
+    var stepBalancednessSum = 0.0
+    var point: BacktestPoint
+  }
+
+  struct ActivePoint {
+    var position: Int
+    var horizonSum: [Double]
+    var evaluations: [ConfigEvaluation]
+  }
+
+  /// Prepares a replay of `stepCount` stored steps of `layerIDs.count` layers × `experts`.
+  ///
+  /// - parameter keepStepLoads: for each configuration, whether its planner wants the window's
+  ///   per-step loads (then the configuration needs a window).
+  /// - throws: `BacktestError` for bad parameters or a series too short for one plan, and
+  ///   `TopologyError` messages (as `BacktestError`) when the topology cannot place `experts`.
+  public init(
+    parameters: Parameters, layerIDs: [Int], experts: Int, stepCount: Int, keepStepLoads: [Bool]? = nil,
+    planner: @escaping PlanFunction = Backtest.defaultPlanner
+  ) throws(BacktestError) {
+    try parameters.validate()
+    do {
+      try parameters.topology.validate(experts: experts, policy: parameters.policy)
+    } catch {
+      throw BacktestError(error.message)
+    }
+    if stepCount < parameters.minimumSteps {
+      throw BacktestError(
+        "the series holds \(stepCount) steps; a backtest needs warmup \(parameters.effectiveWarmup) + --horizon "
+          + "\(parameters.horizon) = \(parameters.minimumSteps); lower --window, --warmup or --horizon")
+    }
+    let keep = keepStepLoads ?? Array(repeating: false, count: parameters.configs.count)
+    precondition(keep.count == parameters.configs.count, "one keepStepLoads flag per configuration")
+    for (c, k) in zip(parameters.configs, keep) where k && c.window == nil {
+      throw BacktestError("the \(c.algorithm.rawValue) planner needs the window's steps; give --window")
+    }
+    self.parameters = parameters
+    self.layerIDs = layerIDs
+    self.experts = experts
+    self.stepCount = stepCount
+    self.planner = planner
+    self.keepStepLoads = keep
+    resolvedPolicy = parameters.topology.resolve(parameters.policy)
+    planPositions = parameters.planPositions(stepCount: stepCount)
+    var lives: [Double] = []
+    for c in parameters.configs { if let h = c.halfLife, !lives.contains(h) { lives.append(h) } }
+    halfLives = lives
+    let n = layerIDs.count * experts
+    plain = [Double](repeating: 0, count: n)
+    decayed = Array(repeating: [Double](repeating: 0, count: n), count: lives.count)
+    previousPlacement = Array(repeating: nil, count: parameters.configs.count)
+    points = Array(repeating: [], count: parameters.configs.count)
+    gpuScratch = [Double](repeating: 0, count: parameters.topology.gpus)
+    for (c, config) in parameters.configs.enumerated() {
+      if keep[c], let w = config.window { ringCapacity = max(ringCapacity, w) }
+      guard let w = config.window else { continue }
+      for p in planPositions where p - w >= 0 {
+        snapshotUses[SnapshotKey(sum: sumIndex(config), position: p - w), default: 0] += 1
+      }
+    }
+  }
+
+  func sumIndex(_ config: BacktestConfig) -> Int {
+    config.halfLife.map { h in halfLives.firstIndex(of: h)! } ?? -1
+  }
+
+  // MARK: Feeding steps
+
+  /// Adds the next stored step, `loads` being `[layerIDs.count][experts]` tokens. Steps must come
+  /// in increasing step order, `stepCount` of them.
+  ///
+  /// - throws: what the planner throws.
+  public mutating func add(step: Int, loads: LoadMatrix) throws {
+    precondition(loads.layers == layerIDs.count && loads.experts == experts, "step shape differs from the series")
+    precondition(position < stepCount, "more steps than announced")
+    precondition(stepNumbers.last.map { $0 < step } ?? true, "steps must increase")
+    let i = position
+    let previousStep = stepNumbers.last
+    stepNumbers.append(step)
+    // 1. Plans whose horizon covers this step.
+    var k = 0
+    while k < active.count {
+      let horizonEnd = active[k].position + parameters.horizon
+      if i <= horizonEnd {
+        for j in 0..<loads.values.count { active[k].horizonSum[j] += loads.values[j] }
+        for c in active[k].evaluations.indices {
+          active[k].evaluations[c].stepBalancednessSum += weightedBalancedness(
+            active[k].evaluations[c].placements, loads: loads)
+        }
+      }
+      if i == horizonEnd {
+        finalize(active.remove(at: k))
+      } else {
+        k += 1
+      }
+    }
+    // 2. Running sums.
+    for j in 0..<plain.count { plain[j] += loads.values[j] }
+    if let previous = previousStep {
+      for (h, life) in halfLives.enumerated() {
+        let decay = pow(0.5, Double(step - previous) / life)
+        for j in 0..<plain.count { decayed[h][j] = decayed[h][j] * decay + loads.values[j] }
+      }
+    } else {
+      for h in halfLives.indices { decayed[h] = loads.values }
+    }
+    // 3. Window-start snapshots taken here.
+    for s in -1..<halfLives.count {
+      let key = SnapshotKey(sum: s, position: i)
+      if snapshotUses[key] != nil { snapshots[key] = s < 0 ? plain : decayed[s] }
+    }
+    // 4. Per-step loads for planners that want them.
+    if ringCapacity > 0 {
+      ring.append(loads)
+      if ring.count > ringCapacity { ring.removeFirst() }
+    }
+    // 5. Plans made at this step.
+    if nextPlan < planPositions.count && planPositions[nextPlan] == i {
+      try plan(at: i)
+      nextPlan += 1
+    }
+    position += 1
+  }
+
+  /// The report over every plan whose horizon completed.
+  public func finish() -> BacktestReport {
+    BacktestReport(
+      parameters: parameters, policy: resolvedPolicy, layerIDs: layerIDs,
+      summaries: parameters.configs.indices.map { BacktestSummary(config: parameters.configs[$0], points: points[$0]) },
+      limits: pointLimits)
+  }
+
+  /// Runs a whole replay: `forEachStep` must call its argument once per stored step, in order.
+  public static func run(
+    parameters: Parameters, layerIDs: [Int], experts: Int, stepCount: Int, keepStepLoads: [Bool]? = nil,
+    planner: @escaping PlanFunction = Backtest.defaultPlanner,
+    forEachStep: ((_ step: Int, _ loads: LoadMatrix) throws -> Void) throws -> Void
+  ) throws -> BacktestReport {
+    var backtest = try Backtest(
+      parameters: parameters, layerIDs: layerIDs, experts: experts, stepCount: stepCount,
+      keepStepLoads: keepStepLoads, planner: planner)
+    try forEachStep { step, loads in try backtest.add(step: step, loads: loads) }
+    return backtest.finish()
+  }
+
+  // MARK: Planning and evaluation
+
+  mutating func plan(at i: Int) throws {
+    var evaluations: [ConfigEvaluation] = []
+    for (c, config) in parameters.configs.enumerated() {
+      let s = sumIndex(config)
+      let current = s < 0 ? plain : decayed[s]
+      var values = current
+      var first = 0
+      if let w = config.window {
+        first = i - w + 1
+        let key = SnapshotKey(sum: s, position: i - w)
+        if let start = snapshots[key] {
+          let factor = config.halfLife.map { pow(0.5, Double(stepNumbers[i] - stepNumbers[i - w]) / $0) } ?? 1
+          for j in 0..<values.count {
+            let v = current[j] - factor * start[j]
+            values[j] = v > 1e-12 * current[j] ? v : 0
+          }
+          snapshotUses[key]! -= 1
+          if snapshotUses[key] == 0 {
+            snapshots[key] = nil
+            snapshotUses[key] = nil
+          }
+        }
+      }
+      let request = BacktestPlanRequest(
+        config: config, windowLoad: LoadMatrix(layers: layerIDs.count, experts: experts, values: values),
+        layerIDs: layerIDs, windowFrom: stepNumbers[first], windowTo: stepNumbers[i], windowSteps: i - first + 1,
+        stepLoads: keepStepLoads[c] ? Array(ring.suffix(i - first + 1)) : nil, topology: parameters.topology,
+        policy: parameters.policy)
+      let plan = try planner(request)
+      var placements: [LayerPlacement] = []
+      var phy2log: [[Int]] = []
+      for layer in layerIDs {
+        let placement =
+          plan.layers.first(where: { $0.layer == layer })?.placement
+          ?? LayerPlacement(
+            physicalToLogical: (0..<parameters.topology.replicas).map { $0 % experts }, experts: experts)
+        placements.append(placement)
+        phy2log.append(placement.physicalToLogical)
+      }
+      var changed: Int?
+      if let previous = previousPlacement[c] {
+        var n = 0
+        for (a, b) in zip(previous, phy2log) { for (x, y) in zip(a, b) where x != y { n += 1 } }
+        changed = n
+      }
+      previousPlacement[c] = phy2log
+      let point = BacktestPoint(
+        plan: points[c].count, step: stepNumbers[i], windowFrom: request.windowFrom, windowTo: request.windowTo,
+        windowSteps: request.windowSteps, horizonFrom: 0, horizonTo: 0, plannedBalancedness:
+          plan.summary.balancednessWeighted, realizedBalancedness: 0, stepBalancednessMean: 0, peakToLowerBound: 0,
+        lowerBoundBalancedness: 0, slotsChanged: changed)
+      evaluations.append(ConfigEvaluation(placements: placements, point: point))
+    }
+    active.append(
+      ActivePoint(position: i, horizonSum: [Double](repeating: 0, count: plain.count), evaluations: evaluations))
+  }
+
+  mutating func finalize(_ done: ActivePoint) {
+    let horizon = LoadMatrix(layers: layerIDs.count, experts: experts, values: done.horizonSum)
+    let topology = parameters.topology
+    var sumMean = 0.0, sumBound = 0.0
+    var bounds: [Double] = []
+    for row in 0..<horizon.layers {
+      let load = horizon.row(row)
+      let mean = load.reduce(0, +) / Double(topology.gpus)
+      let bound = max(mean, PolicyLimits.maxLoadPerReplica(load, replicas: topology.replicas))
+      bounds.append(bound)
+      sumMean += mean
+      sumBound += bound
+    }
+    for (c, evaluation) in done.evaluations.enumerated() {
+      var point = evaluation.point
+      var sumPeak = 0.0, sumMeanHere = 0.0
+      for row in 0..<horizon.layers {
+        let e = Planner.evaluate(evaluation.placements[row], load: horizon.row(row), topology: topology)
+        sumPeak += e.peak
+        sumMeanHere += e.mean
+      }
+      point.horizonFrom = stepNumbers[done.position + 1]
+      point.horizonTo = stepNumbers[done.position + parameters.horizon]
+      point.realizedBalancedness = sumPeak > 0 ? sumMeanHere / sumPeak : 1
+      point.stepBalancednessMean = evaluation.stepBalancednessSum / Double(parameters.horizon)
+      point.peakToLowerBound = sumBound > 0 ? sumPeak / sumBound : 1
+      point.lowerBoundBalancedness = sumBound > 0 ? sumMean / sumBound : 1
+      points[c].append(point)
+    }
+    pointLimits.append(PolicyLimits(loads: horizon, topology: topology))
+  }
+
+  /// Σ mean / Σ peak over the rows of `loads` for `placements` (1 when all rows are zero); the
+  /// same arithmetic as `Planner.evaluate`, without allocating.
+  mutating func weightedBalancedness(_ placements: [LayerPlacement], loads: LoadMatrix) -> Double {
+    let gpus = parameters.topology.gpus
+    let per = parameters.topology.slotsPerGPU
+    let experts = self.experts
+    var sumMean = 0.0, sumPeak = 0.0
+    loads.values.withUnsafeBufferPointer { w in
+      gpuScratch.withUnsafeMutableBufferPointer { g in
+        for (row, placement) in placements.enumerated() {
+          for k in 0..<gpus { g[k] = 0 }
+          let base = row * experts
+          placement.physicalToLogical.withUnsafeBufferPointer { p2l in
+            placement.logicalCount.withUnsafeBufferPointer { cnt in
+              for slot in 0..<p2l.count {
+                let e = p2l[slot]
+                g[slot / per] += w[base + e] / Double(cnt[e])
+              }
+            }
+          }
+          var peak = 0.0, total = 0.0
+          for k in 0..<gpus {
+            peak = max(peak, g[k])
+            total += g[k]
+          }
+          sumMean += total / Double(gpus)
+          sumPeak += peak
+        }
+      }
+    }
+    return sumPeak > 0 ? sumMean / sumPeak : 1
+  }
+}
+
+/// One plan of one configuration and how it held up on its horizon.
+public struct BacktestPoint: Sendable, Equatable {
+  /// The plan's index within its configuration (0-based).
+  public var plan: Int
+  /// The step number the plan was made at (the window's last step).
+  public var step: Int
+  /// The window: first and last step number, and its stored steps.
+  public var windowFrom: Int
+  public var windowTo: Int
+  public var windowSteps: Int
+  /// The horizon: first and last step number (the `horizon` stored steps after the window).
+  public var horizonFrom: Int
+  public var horizonTo: Int
+  /// Σ mean / Σ peak over the planned layers, on the plan's own window (in-sample).
+  public var plannedBalancedness: Double
+  /// Σ mean / Σ peak over layers, on the horizon's summed load (out-of-sample).
+  public var realizedBalancedness: Double
+  /// The mean over the horizon's steps of each step's Σ mean / Σ peak.
+  public var stepBalancednessMean: Double
+  /// Σ peak / Σ lower bound over layers on the horizon sum (≥ 1; lower bound as `Planner.statistics`).
+  public var peakToLowerBound: Double
+  /// Σ mean / Σ lower bound: the best weighted balancedness any placement reaches on the horizon.
+  public var lowerBoundBalancedness: Double
+  /// Slots (over all layers) whose logical expert differs from the previous plan of the same
+  /// configuration; nil for the first plan.
+  public var slotsChanged: Int?
+
+  public init(
+    plan: Int, step: Int, windowFrom: Int, windowTo: Int, windowSteps: Int, horizonFrom: Int, horizonTo: Int,
+    plannedBalancedness: Double, realizedBalancedness: Double, stepBalancednessMean: Double,
+    peakToLowerBound: Double, lowerBoundBalancedness: Double, slotsChanged: Int?
+  ) {
+    self.plan = plan
+    self.step = step
+    self.windowFrom = windowFrom
+    self.windowTo = windowTo
+    self.windowSteps = windowSteps
+    self.horizonFrom = horizonFrom
+    self.horizonTo = horizonTo
+    self.plannedBalancedness = plannedBalancedness
+    self.realizedBalancedness = realizedBalancedness
+    self.stepBalancednessMean = stepBalancednessMean
+    self.peakToLowerBound = peakToLowerBound
+    self.lowerBoundBalancedness = lowerBoundBalancedness
+    self.slotsChanged = slotsChanged
+  }
+}

@@ -1,0 +1,203 @@
+import EPBPlanner
+
+extension BacktestReport {
+  /// A self-contained HTML page (inline SVG and CSS, no scripts, no external references): the
+  /// recommendation, a line chart of realized balancedness over time per configuration (with the
+  /// best possible value as a dashed line), the summary table, the policy limits and the settings.
+  public func html() -> String {
+    let title = "Backtest" + (series.map { ": \($0)" } ?? "")
+    var w = HTML.Writer()
+    w.element("h1", text: title)
+    if let (_, text) = recommendation { w.element("p", text: text) }
+
+    w.element("h2", text: "Realized balancedness over time")
+    var lines: [HTML.LineSeries] = []
+    for (c, s) in summaries.enumerated() {
+      lines.append(
+        HTML.LineSeries(
+          name: s.config.shortLabel, color: HTML.categorical[c % HTML.categorical.count],
+          points: s.points.map { (Double($0.step), $0.realizedBalancedness) }, dashed: false))
+    }
+    if let first = summaries.first, !first.points.isEmpty {
+      lines.append(
+        HTML.LineSeries(
+          name: "best possible", color: "#8c959f",
+          points: first.points.map { (Double($0.step), $0.lowerBoundBalancedness) }, dashed: true))
+    }
+    w.raw(
+      HTML.lineChart(
+        title: "Realized balancedness (Σ mean / Σ peak) of each plan on its next \(parameters.horizon) steps",
+        xLabel: "plan step (end of window)", yLabel: "balancedness", series: lines))
+    w.element(
+      "p", [("class", "note")],
+      text: "Each point is one plan: made on the window ending at that step and evaluated on the sum of the "
+        + "following \(parameters.horizon) steps. The dashed line is the best any placement could reach there.")
+
+    w.element("h2", text: "Configurations, best first")
+    let ranks = self.ranks
+    func f(_ x: Double?, _ digits: Int = 4) -> String { x.map { TextFormat.fixed($0, digits) } ?? "-" }
+    let rows = ranking.map { c -> [String] in
+      let s = summaries[c]
+      return [
+        String(ranks[c]), s.config.label, String(s.points.count), f(s.realizedMean), f(s.realizedP10),
+        f(s.realizedMin), f(s.stepBalancednessMean), f(s.peakToLowerBoundMean), f(s.plannedMean),
+        f(s.slotsChangedMean, 1),
+      ]
+    }
+    w.raw(
+      HTML.table(
+        header: [
+          "rank", "configuration", "plans", "realized mean", "p10", "worst", "per-step mean", "peak / lower bound",
+          "in-sample", "slots changed",
+        ], rows: rows))
+
+    w.element("h2", text: "What the policy costs")
+    var pairs: [(String, String)] = [("policy", policy.rawValue), ("best possible", f(lowerBoundBalancednessMean))]
+    if let limits = limitsMean {
+      pairs.append(("global policy bound", f(limits.globalBound)))
+      if let cap = limits.hierarchicalCap {
+        pairs.append(("hierarchical cap", f(cap) + (limits.exact ? " (optimal group packing)" : " (best found)")))
+      }
+      if let cap = limits.eplbPackingCap { pairs.append(("EPLB packing cap", f(cap))) }
+    }
+    w.raw(HTML.keyValueTable(pairs))
+
+    w.element("h2", text: "Settings")
+    let t = parameters.topology
+    var settings: [(String, String)] = []
+    if let series { settings.append(("series", series)) }
+    settings += [
+      ("plans", "every \(parameters.every) steps from step position \(parameters.effectiveWarmup - 1)"),
+      ("horizon", "\(parameters.horizon) steps"), ("layers", String(layerIDs.count)),
+      ("topology", "\(t.replicas) slots on \(t.gpus) GPUs, \(t.nodes) nodes, \(t.groups) groups"),
+    ]
+    w.raw(HTML.keyValueTable(settings))
+    return HTML.page(title: title, body: w.out)
+  }
+}
+
+extension HTML {
+  /// Okabe-Ito's colour-blind-safe categorical palette.
+  static let categorical = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442"]
+
+  /// One line of a line chart.
+  struct LineSeries {
+    var name: String
+    var color: String
+    /// `(x, y)` in data units, in increasing x.
+    var points: [(Double, Double)]
+    var dashed: Bool
+  }
+
+  /// A line chart with axes, ticks, grid and a legend: `<polyline class="line" data-series …>` per
+  /// series and a `<circle class="point" data-series data-x data-y>` with a `<title>` per point.
+  /// The y axis spans from the lowest value rounded down to 0.05 (at most 0.95) to 1.
+  static func lineChart(title: String, xLabel: String, yLabel: String, series: [LineSeries], width: Double = 1040)
+    -> String
+  {
+    let all = series.flatMap(\.points)
+    let xs = all.map(\.0), ys = all.map(\.1)
+    let xMin = xs.min() ?? 0, xMax = max(xs.max() ?? 1, (xs.min() ?? 0) + 1)
+    let yLow = min(0.95, ((ys.min() ?? 0.9) * 20).rounded(.down) / 20)
+    let yHigh = max(1, ys.max() ?? 1)
+    let left = 64.0, right = 24.0, top = 40.0, plotHeight = 320.0, bottom = 48.0
+    let legendRows = Double((series.count + 2) / 3)
+    let height = top + plotHeight + bottom + legendRows * 18 + 8
+    let plotWidth = width - left - right
+    func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
+    func py(_ y: Double) -> Double { top + (yHigh - y) / (yHigh - yLow) * plotHeight }
+    var w = Writer()
+    w.open(
+      "svg",
+      [
+        ("xmlns", "http://www.w3.org/2000/svg"), ("width", coord(width)), ("height", coord(height)),
+        ("viewBox", "0 0 \(coord(width)) \(coord(height))"), ("role", "img"), ("aria-label", title),
+      ])
+    w.element("title", text: title)
+    w.element("text", [("x", coord(left)), ("y", "20"), ("font-size", "14"), ("font-weight", "600")], text: title)
+    // Y grid and ticks every 0.05 (0.1 when the range is wide).
+    let yStep = yHigh - yLow > 0.5 ? 0.1 : 0.05
+    var tick = yLow
+    while tick <= yHigh + 1e-9 {
+      let y = py(tick)
+      w.element(
+        "line",
+        [("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(y)), ("y2", coord(y)), ("stroke", "#eaeef2")])
+      w.element(
+        "text", [("x", coord(left - 6)), ("y", coord(y + 4)), ("font-size", "11"), ("text-anchor", "end")],
+        text: TextFormat.fixed(tick, 2))
+      tick += yStep
+    }
+    // X ticks: about 8, at "nice" steps.
+    let xStep = niceAxis((xMax - xMin) / 8 * 5).step
+    var xt = (xMin / xStep).rounded(.up) * xStep
+    while xt <= xMax + 1e-9 {
+      let x = px(xt)
+      w.element(
+        "line",
+        [("x1", coord(x)), ("x2", coord(x)), ("y1", coord(top + plotHeight)), ("y2", coord(top + plotHeight + 4)),
+         ("stroke", "#57606a")])
+      w.element(
+        "text",
+        [("x", coord(x)), ("y", coord(top + plotHeight + 16)), ("font-size", "11"), ("text-anchor", "middle")],
+        text: tickLabel(xt))
+      xt += xStep
+    }
+    // Axes.
+    w.element(
+      "line",
+      [("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(top + plotHeight)),
+       ("y2", coord(top + plotHeight)), ("stroke", "#57606a")])
+    w.element(
+      "line",
+      [("x1", coord(left)), ("x2", coord(left)), ("y1", coord(top)), ("y2", coord(top + plotHeight)),
+       ("stroke", "#57606a")])
+    w.element(
+      "text",
+      [("x", coord(left + plotWidth / 2)), ("y", coord(top + plotHeight + 34)), ("font-size", "12"),
+       ("text-anchor", "middle")],
+      text: xLabel)
+    let mid = top + plotHeight / 2
+    w.element(
+      "text",
+      [("x", "14"), ("y", coord(mid)), ("font-size", "12"), ("text-anchor", "middle"),
+       ("transform", "rotate(-90 14 \(coord(mid)))")],
+      text: yLabel)
+    // Lines and points.
+    for s in series {
+      var attributes: [(String, String)] = [
+        ("class", "line"), ("data-series", s.name), ("fill", "none"), ("stroke", s.color), ("stroke-width", "1.8"),
+        ("points", s.points.map { "\(coord(px($0.0))),\(coord(py($0.1)))" }.joined(separator: " ")),
+      ]
+      if s.dashed { attributes.append(("stroke-dasharray", "5 4")) }
+      w.element("polyline", attributes)
+      if s.dashed { continue }
+      for (x, y) in s.points {
+        w.open(
+          "circle",
+          [
+            ("class", "point"), ("data-series", s.name), ("data-x", "\(x)"), ("data-y", "\(y)"),
+            ("cx", coord(px(x))), ("cy", coord(py(y))), ("r", "2.6"), ("fill", s.color),
+          ])
+        w.element("title", text: "\(s.name), step \(tickLabel(x)): \(TextFormat.fixed(y, 4))")
+        w.close("circle")
+      }
+    }
+    // Legend, three per row.
+    let legendTop = top + plotHeight + bottom
+    for (i, s) in series.enumerated() {
+      let x = left + Double(i % 3) * (plotWidth / 3)
+      let y = legendTop + Double(i / 3) * 18
+      var attributes: [(String, String)] = [
+        ("class", "legend"), ("x1", coord(x)), ("x2", coord(x + 22)), ("y1", coord(y)), ("y2", coord(y)),
+        ("stroke", s.color), ("stroke-width", "2.5"),
+      ]
+      if s.dashed { attributes.append(("stroke-dasharray", "5 4")) }
+      w.element("line", attributes)
+      w.element("text", [("x", coord(x + 28)), ("y", coord(y + 4)), ("font-size", "12")], text: s.name)
+    }
+    w.close("svg")
+    w.newline()
+    return w.out
+  }
+}

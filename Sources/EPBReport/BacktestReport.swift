@@ -1,0 +1,150 @@
+import EPBPlanner
+
+/// The points of one configuration and their statistics.
+public struct BacktestSummary: Sendable, Equatable {
+  public var config: BacktestConfig
+  /// One per plan whose horizon completed, in step order.
+  public var points: [BacktestPoint]
+
+  public init(config: BacktestConfig, points: [BacktestPoint]) {
+    self.config = config
+    self.points = points
+  }
+
+  var realized: [Double] { points.map(\.realizedBalancedness) }
+
+  /// Mean realized balancedness over the points (nil without points).
+  public var realizedMean: Double? { BacktestStatistics.mean(realized) }
+  /// The 10th percentile of realized balancedness (linear interpolation between order statistics,
+  /// NumPy's default: position 0.1 · (n − 1) of the sorted values).
+  public var realizedP10: Double? { BacktestStatistics.percentile(realized, 0.1) }
+  /// The worst realized balancedness.
+  public var realizedMin: Double? { realized.min() }
+  /// Mean over points of the per-step mean balancedness.
+  public var stepBalancednessMean: Double? { BacktestStatistics.mean(points.map(\.stepBalancednessMean)) }
+  /// Mean over points of Σ peak / Σ lower bound.
+  public var peakToLowerBoundMean: Double? { BacktestStatistics.mean(points.map(\.peakToLowerBound)) }
+  /// Mean in-sample balancedness (on each plan's own window).
+  public var plannedMean: Double? { BacktestStatistics.mean(points.map(\.plannedBalancedness)) }
+  /// Mean slots changed per re-plan (points after the first); nil with fewer than two points.
+  public var slotsChangedMean: Double? { {
+    let changes: [Double] = points.compactMap { $0.slotsChanged.map(Double.init) }
+    return BacktestStatistics.mean(changes)
+  }() }
+}
+
+/// Small statistics helpers with documented definitions.
+public enum BacktestStatistics {
+  /// The arithmetic mean; nil for no values.
+  public static func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
+
+  /// The `q` quantile (0...1) by linear interpolation between order statistics (NumPy's default);
+  /// nil for no values.
+  public static func percentile(_ xs: [Double], _ q: Double) -> Double? {
+    if xs.isEmpty { return nil }
+    let sorted = xs.sorted()
+    let position = q * Double(sorted.count - 1)
+    let lo = Int(position.rounded(.down))
+    let hi = min(lo + 1, sorted.count - 1)
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - Double(lo))
+  }
+}
+
+/// The outcome of a backtest: per configuration summaries, a ranking, a recommendation, and the
+/// limits the policy itself sets on the same horizons.
+public struct BacktestReport: Sendable, Equatable {
+  public var parameters: Backtest.Parameters
+  /// The resolved policy (hierarchical or global).
+  public var policy: PlacementPolicy
+  public var layerIDs: [Int]
+  /// One per configuration, in the order given.
+  public var summaries: [BacktestSummary]
+  /// `PolicyLimits` of each plan step's horizon sum, in step order.
+  public var limits: [PolicyLimits]
+  /// The series name, for headers (set by the caller).
+  public var series: String?
+
+  public init(
+    parameters: Backtest.Parameters, policy: PlacementPolicy, layerIDs: [Int], summaries: [BacktestSummary],
+    limits: [PolicyLimits], series: String? = nil
+  ) {
+    self.parameters = parameters
+    self.policy = policy
+    self.layerIDs = layerIDs
+    self.summaries = summaries
+    self.limits = limits
+    self.series = series
+  }
+
+  /// Configuration indices, best first: by mean realized balancedness (higher first), then p10
+  /// (higher first), then mean slots changed (fewer first), then the order given.
+  public var ranking: [Int] {
+    summaries.indices.sorted { a, b in
+      let x = summaries[a], y = summaries[b]
+      let mx = x.realizedMean ?? -1, my = y.realizedMean ?? -1
+      if mx != my { return mx > my }
+      let px = x.realizedP10 ?? -1, py = y.realizedP10 ?? -1
+      if px != py { return px > py }
+      let sx = x.slotsChangedMean ?? 0, sy = y.slotsChangedMean ?? 0
+      if sx != sy { return sx < sy }
+      return a < b
+    }
+  }
+
+  /// The 1-based rank of each configuration, in the order given.
+  public var ranks: [Int] {
+    var out = [Int](repeating: 0, count: summaries.count)
+    for (r, c) in ranking.enumerated() { out[c] = r + 1 }
+    return out
+  }
+
+  /// Mean over plan steps of the best weighted balancedness any placement reaches on the horizon.
+  public var lowerBoundBalancednessMean: Double? {
+    BacktestStatistics.mean(summaries.first?.points.map(\.lowerBoundBalancedness) ?? [])
+  }
+
+  /// Means over plan steps of the policy limits (see `PolicyLimits`).
+  public var limitsMean: PolicyLimits? {
+    if limits.isEmpty { return nil }
+    let hier = limits.compactMap(\.hierarchicalCap)
+    let eplb = limits.compactMap(\.eplbPackingCap)
+    return PolicyLimits(
+      globalBound: BacktestStatistics.mean(limits.map(\.globalBound))!,
+      hierarchicalCap: BacktestStatistics.mean(hier), eplbPackingCap: BacktestStatistics.mean(eplb),
+      exact: limits.allSatisfy(\.exact))
+  }
+
+  /// Differences in mean realized balancedness below this are called a tie in the recommendation.
+  public static let tieMargin = 0.002
+
+  /// The best configuration and one sentence on why; when the runner-up is within `tieMargin`
+  /// and changes fewer slots per re-plan, the sentence says so.
+  public var recommendation: (config: BacktestConfig, text: String)? {
+    let order = ranking
+    guard let first = order.first, let bestMean = summaries[first].realizedMean else { return nil }
+    let best = summaries[first]
+    var text =
+      "Plan with \(best.config.label): realized balancedness \(TextFormat.fixed(bestMean, 4)) on average "
+      + "(p10 \(TextFormat.fixed(best.realizedP10 ?? 0, 4)), worst \(TextFormat.fixed(best.realizedMin ?? 0, 4))) "
+      + "over \(best.points.count) plan(s)"
+    if let slots = best.slotsChangedMean { text += ", \(TextFormat.fixed(slots, 1)) slots changed per re-plan" }
+    text += "."
+    if order.count > 1, let secondMean = summaries[order[1]].realizedMean {
+      let second = summaries[order[1]]
+      let gap = bestMean - secondMean
+      if gap < Self.tieMargin, let s1 = best.slotsChangedMean, let s2 = second.slotsChangedMean, s2 < s1 {
+        text +=
+          " \(second.config.label) is within \(TextFormat.fixed(gap, 4)) and changes fewer slots "
+          + "(\(TextFormat.fixed(s2, 1)) per re-plan); prefer it if moving experts is costly."
+      } else {
+        text += " Next best: \(second.config.label), \(TextFormat.fixed(gap, 4)) lower."
+      }
+    }
+    if let limits = limitsMean, policy == .hierarchical, let cap = limits.hierarchicalCap {
+      text +=
+        " Whole groups on nodes cap balancedness at \(TextFormat.fixed(cap, 4)) on these horizons "
+        + "(global policy bound \(TextFormat.fixed(limits.globalBound, 4)))."
+    }
+    return (best.config, text)
+  }
+}
