@@ -20,5 +20,6 @@ struct Epbctl: ParsableCommand {
     version: version,
     subcommands: [
       Ingest.self, Series.self, Loads.self, Plan.self, Algorithms.self, Snapshots.self, Show.self, Diff.self,
+      Simulate.self, Backtest.self,
     ])
 }

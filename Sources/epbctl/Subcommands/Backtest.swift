@@ -1,0 +1,175 @@
+import ArgumentParser
+import EPBPlanner
+import EPBReport
+import EPBStore
+import Foundation
+
+/// `--half-life H` or `--half-life none` (no decay), so one run can compare both.
+enum HalfLifeArgument: ExpressibleByArgument, Equatable {
+  case none
+  case steps(Double)
+
+  init?(argument: String) {
+    let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+    if text == "none" || text == "off" {
+      self = .none
+    } else if let value = Double(text) {
+      self = .steps(value)
+    } else {
+      return nil
+    }
+  }
+
+  var value: Double? {
+    if case .steps(let h) = self { return h }
+    return nil
+  }
+}
+
+extension Epbctl {
+  struct Backtest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Replay a series: plan every K steps on the preceding window and score each plan on the steps after it.",
+      discussion: """
+        Every --every K steps, each configuration plans on the window that ends at that step and
+        the plan is evaluated on the next --horizon H stored steps: the realized balancedness
+        (Σ mean / Σ peak over layers) of the horizon's summed load, the mean of each step's
+        balancedness, the peak over the lower bound any placement has, and the slots that changed
+        since the previous plan of the same configuration. Configurations are the cross product
+        of every --window, --half-life and --algorithm given. A --half-life without --window
+        decays over every stored step so far; --half-life none adds the undecayed window. The
+        first plan comes after --warmup steps (default: the largest window, else --every), so
+        all configurations plan at the same steps. The summary ranks configurations by mean
+        realized balancedness (then p10, then fewer slots changed), recommends one, and shows
+        what the policy costs: the best balancedness any placement reaches on the horizons, the
+        global policy's bound and the cap whole expert groups on nodes put on the hierarchical one.
+
+        Example:
+          epbctl backtest --series prod --window 200 --window 1000 --half-life none --half-life 100 \\
+            --every 100 --horizon 100 --algorithm deepseek --algorithm seed \\
+            --replicas 288 --gpus 32 --nodes 4 --groups 8 --html backtest.html
+        """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "The series (default: default).")
+    var series = "default"
+
+    @Option(
+      name: .long, parsing: .singleValue,
+      help: ArgumentHelp("A planning window of STEPS stored steps; repeat for several.", valueName: "steps"))
+    var window: [Int] = []
+
+    @Option(
+      name: .customLong("half-life"), parsing: .singleValue,
+      help: ArgumentHelp(
+        "Weight step s of the window by 0.5^((t - s) / STEPS), or none; repeat for several.", valueName: "steps"))
+    var halfLife: [HalfLifeArgument] = []
+
+    @Option(help: ArgumentHelp("Plan every STEPS stored steps.", valueName: "steps"))
+    var every: Int
+
+    @Option(help: ArgumentHelp("Evaluate each plan on the next STEPS stored steps.", valueName: "steps"))
+    var horizon: Int
+
+    @Option(help: ArgumentHelp("Stored steps before the first plan (default: the largest --window).", valueName: "steps"))
+    var warmup: Int?
+
+    @Option(
+      name: .long, parsing: .singleValue,
+      help: "deepseek or seed (see `epbctl algorithms`); repeat for several (default: seed).")
+    var algorithm: [PlacementAlgorithm] = []
+
+    @OptionGroup var topology: TopologyOptions
+
+    @Option(help: "A layer id, a list such as 3,5,10-12, or all (default).")
+    var layer: LayerSelection = .all
+
+    @Option(help: ArgumentHelp("Write a self-contained HTML report with a line chart to this file.", valueName: "file"))
+    var html: String?
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    @Flag(help: "Leave the per-plan timeline out of --json.")
+    var noTimeline = false
+
+    func validate() throws {
+      if window.isEmpty && halfLife.isEmpty {
+        throw ValidationError("give at least one --window (and/or --half-life) to plan on")
+      }
+      for w in window where w <= 0 { throw ValidationError("--window must be a positive number of steps, got \(w)") }
+      if Set(window).count != window.count { throw ValidationError("--window values must differ") }
+      for h in halfLife {
+        if let v = h.value, !(v > 0 && v.isFinite) {
+          throw ValidationError("--half-life must be a positive number of steps or none, got \(v)")
+        }
+      }
+      if Set(halfLife.map { $0.value ?? -1 }).count != halfLife.count {
+        throw ValidationError("--half-life values must differ")
+      }
+      if Set(algorithm).count != algorithm.count { throw ValidationError("--algorithm values must differ") }
+      if every <= 0 { throw ValidationError("--every must be a positive number of steps, got \(every)") }
+      if horizon <= 0 { throw ValidationError("--horizon must be a positive number of steps, got \(horizon)") }
+      if let warmup {
+        if warmup <= 0 { throw ValidationError("--warmup must be a positive number of steps, got \(warmup)") }
+        if let w = window.max(), w > warmup {
+          throw ValidationError("--warmup \(warmup) is shorter than --window \(w); the first plan needs a full window")
+        }
+      }
+    }
+
+    /// The cross product windows × half-lives × algorithms, in that nesting order.
+    var configs: [BacktestConfig] {
+      let windows: [Int?] = window.isEmpty ? [nil] : window.map { $0 }
+      let lives: [Double?] = halfLife.isEmpty ? [nil] : halfLife.map(\.value)
+      let algorithms = algorithm.isEmpty ? [PlacementAlgorithm.seed] : algorithm
+      var out: [BacktestConfig] = []
+      for w in windows {
+        for h in lives {
+          for a in algorithms { out.append(BacktestConfig(algorithm: a, window: w, halfLife: h)) }
+        }
+      }
+      return out
+    }
+
+    func run() throws {
+      let store = try database.open(create: false)
+      let info = try store.series(named: series)
+      let layers = layer.layers ?? Array(0..<info.layers)
+      for l in layers where l >= info.layers {
+        throw CommandError("--layer \(l): series '\(series)' has layers 0...\(info.layers - 1)")
+      }
+      guard let first = info.firstStep, let last = info.lastStep else {
+        throw CommandError("series '\(series)' holds no step yet; ingest some first")
+      }
+      let parameters = EPBReport.Backtest.Parameters(
+        configs: configs, every: every, horizon: horizon, warmup: warmup, topology: topology.topology,
+        policy: topology.policy)
+      var backtest = try EPBReport.Backtest(
+        parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps)
+      try store.forEachStep(series: series, from: first, to: last, layers: layers) { step, loads in
+        try backtest.add(step: step, loads: loads)
+      }
+      var report = backtest.finish()
+      report.series = series
+      if let html {
+        do {
+          try report.html().write(toFile: html, atomically: true, encoding: .utf8)
+        } catch {
+          throw CommandError("cannot write --html \(html): \(error.localizedDescription)")
+        }
+        Output.diagnostic("wrote \(html)")
+      }
+      if json {
+        Output.json(report.json(includeTimeline: !noTimeline))
+        return
+      }
+      let plans = report.summaries.first?.points.count ?? 0
+      print(
+        "backtest of series '\(series)': \(info.steps) steps (\(first)...\(last)), \(layers.count) layer(s), "
+          + "\(report.summaries.count) configuration(s) × \(plans) plan(s)\n")
+      print(report.table(), terminator: "")
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import EPBSimulate
+import Foundation
+
+extension TraceFormat: ExpressibleByArgument {}
+
+extension Epbctl {
+  struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a synthetic MoE load trace from a seeded model of expert routing.",
+      discussion: """
+        Each layer has a skewed (log-normal) expert popularity that drifts slowly (a stationary
+        AR(1) walk), with occasional bursts on one expert and per-step noise; every step routes
+        --tokens tokens to --top-k experts each, so each (step, layer) sums to tokens × top-k
+        and no expert gets more than --tokens. The same flags and --seed give the same bytes on
+        every platform. The model is documented in docs/simulate.md. The output is in any format
+        `epbctl ingest` reads; `-` writes to stdout.
+
+        Example:
+          epbctl simulate --output trace.json --format vllm --steps 2000 --layers 58 --experts 256 --seed 7
+          epbctl ingest trace.json --series sim
+        """)
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The file to write, or - for stdout.", valueName: "file"))
+    var output: String
+
+    @Option(help: "vllm (load_history with step and time), sglang ([T][L][E]), csv, npy (<i4) or jsonl.")
+    var format: TraceFormat = .vllm
+
+    @Option(help: "Steps to generate.")
+    var steps = 200
+
+    @Option(help: "MoE layers per step.")
+    var layers = 6
+
+    @Option(help: "Logical experts per layer.")
+    var experts = 64
+
+    @Option(help: "Tokens per step.")
+    var tokens = 2048
+
+    @Option(name: .customLong("top-k"), help: "Experts each token is routed to.")
+    var topK = 8
+
+    @Option(help: "Spread (standard deviation) of log-popularity across experts; 0 = uniform.")
+    var skew = 0.7
+
+    @Option(help: "Standard deviation of the per-step change of a log-popularity; 0 = no drift.")
+    var drift = 0.03
+
+    @Option(name: .customLong("burst-rate"), help: "Probability per step and layer that a burst starts.")
+    var burstRate = 0.01
+
+    @Option(name: .customLong("burst-size"), help: "Popularity multiplier of a bursting expert.")
+    var burstSize = 4.0
+
+    @Option(name: .customLong("burst-length"), help: "Steps a burst lasts.")
+    var burstLength = 15
+
+    @Option(help: "Standard deviation of the per-step log-normal noise on each expert.")
+    var noise = 0.05
+
+    @Option(help: "The random seed.")
+    var seed: UInt64 = 7
+
+    @Option(name: .customLong("start-time"), help: "vllm: the time of step 0 in seconds since 1970 (1 s per step).")
+    var startTime = 1_790_000_000.0
+
+    var model: RoutingModel {
+      RoutingModel(
+        steps: steps, layers: layers, experts: experts, tokens: tokens, topK: topK, skew: skew, drift: drift,
+        burstRate: burstRate, burstSize: burstSize, burstLength: burstLength, noise: noise, seed: seed)
+    }
+
+    func validate() throws {
+      do {
+        try model.validate()
+      } catch {
+        throw ValidationError(error.message)
+      }
+      if !startTime.isFinite { throw ValidationError("--start-time must be a finite number of seconds") }
+      if output.isEmpty { throw ValidationError("--output must name a file, or - for stdout") }
+    }
+
+    func run() throws {
+      let model = self.model
+      let encoder = TraceEncoder(format: format, model: model, startTime: startTime)
+      let handle: FileHandle
+      if output == "-" {
+        handle = FileHandle.standardOutput
+      } else {
+        guard FileManager.default.createFile(atPath: output, contents: nil) else {
+          throw CommandError("cannot write --output \(output): cannot create the file")
+        }
+        guard let h = FileHandle(forWritingAtPath: output) else {
+          throw CommandError("cannot write --output \(output): cannot open the file")
+        }
+        handle = h
+      }
+      var buffer = encoder.header()
+      var generator = model.makeGenerator()
+      var step = 0
+      do {
+        while let counts = generator.next() {
+          buffer += encoder.step(step, counts: counts)
+          step += 1
+          if buffer.count >= 1 << 22 {
+            try handle.write(contentsOf: buffer)
+            buffer.removeAll(keepingCapacity: true)
+          }
+        }
+        buffer += encoder.footer()
+        try handle.write(contentsOf: buffer)
+        if output != "-" { try handle.close() }
+      } catch {
+        throw CommandError("cannot write --output \(output): \(error.localizedDescription)")
+      }
+      if output != "-" {
+        Output.diagnostic(
+          "wrote \(output): \(format.rawValue), \(steps) steps × \(layers) layers × \(experts) experts, seed \(seed)")
+      }
+    }
+  }
+}
