@@ -4,8 +4,8 @@ import GRDB
 /// The one type that owns an epbctl database: it opens and migrates it, and is the only place
 /// that speaks SQL (with `migrations/`).
 ///
-/// A file database runs in WAL mode with a busy timeout, so one reader (a plan) and several
-/// writers (ingests) can share it; each write is one IMMEDIATE transaction, so an input is
+/// A file database runs in WAL mode with a busy timeout, so that processes reading it (plans)
+/// and writing it (ingests) can share it; each write is one IMMEDIATE transaction, so an input is
 /// stored whole or not at all.
 ///
 /// ```swift
@@ -41,13 +41,24 @@ public final class EPBStore: Sendable {
     config.busyMode = .timeout(busyTimeout)
     config.foreignKeysEnabled = true
     do {
-      // Check the schema with a plain connection first: opening a pool writes to the file (GRDB
-      // makes sure a WAL file exists), and a database from a newer epbctl must stay untouched.
+      // Check the schema first: a database from a newer epbctl must stay untouched.
       if exists { try checkNotSuperseded(path: path, configuration: config) }
-      let pool = try DatabasePool(path: path, configuration: config)
-      // GRDB sets synchronous = NORMAL in WAL mode; FULL makes a reported ingest survive power loss.
-      try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-      let store = EPBStore(path: path, writer: pool)
+      // One connection per process (a CLI command does one thing at a time); other processes
+      // share the file through WAL. Not a DatabasePool: opening a pool commits a CREATE/DROP
+      // TABLE whenever the -wal file is absent, which writes to every database it opens, read
+      // commands and corrupt files included. WAL mode is persistent in the file, so it is set
+      // once, on a database that is not in it yet (a new one).
+      let queue = try DatabaseQueue(path: path, configuration: config)
+      try queue.writeWithoutTransaction { db in
+        if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+          guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+            throw StoreError.database(path: path, detail: "could not switch the database to WAL mode")
+          }
+        }
+        // FULL makes a reported ingest survive power loss (SQLite's WAL default is NORMAL).
+        try db.execute(sql: "PRAGMA synchronous = FULL")
+      }
+      let store = EPBStore(path: path, writer: queue)
       try store.migrate()
       return store
     } catch let error as StoreError {
