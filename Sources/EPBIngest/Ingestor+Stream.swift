@@ -6,7 +6,9 @@ extension Ingestor {
   /// live process can pipe into `epbctl ingest - --format jsonl`.
   ///
   /// A batch is committed after `batchLines` lines, after `batchSeconds` since the last commit
-  /// (checked as lines arrive), and at end of input. Each batch is stored whole or not at all;
+  /// (checked as lines arrive), once it holds `IngestLimits.maxJSONLineBytes` bytes, and at end
+  /// of input. A line longer than `IngestLimits.maxJSONLineBytes` stops the stream with
+  /// `ParseError.Code.tooLarge` before it is buffered whole. Each batch is stored whole or not at all;
   /// an error stops the stream, names its line (counted from the start of the stream) and
   /// leaves the batches before it stored. Streams are not deduplicated by content: each batch
   /// is keyed by a stream id and its index.
@@ -48,11 +50,13 @@ extension Ingestor {
       results.append(FileIngestResult(path: "-", format: .jsonl, outcome: outcome))
     }
 
-    while let line = reader.next() {
+    while let line = try reader.next() {
       pending += line
       pending.append(0x0A)
       pendingLines += 1
-      if pendingLines >= batchLines || Date().timeIntervalSince(lastCommit) >= batchSeconds {
+      if pendingLines >= batchLines || Date().timeIntervalSince(lastCommit) >= batchSeconds
+        || pending.count >= IngestLimits.maxJSONLineBytes
+      {
         try commit()
       }
     }
@@ -72,21 +76,36 @@ struct LineReader {
     self.handle = handle
   }
 
-  mutating func next() -> [UInt8]? {
+  /// Lines returned so far.
+  var lineNumber = 0
+  /// The longest line accepted, in bytes.
+  var maxLineBytes = IngestLimits.maxJSONLineBytes
+
+  /// The next line, or nil at the end of input.
+  /// - throws: `ParseError.Code.tooLarge` for a line longer than `maxLineBytes`.
+  mutating func next() throws(ParseError) -> [UInt8]? {
+    var searched = start
     while true {
-      if let newline = buffer[start...].firstIndex(of: 0x0A) {
+      if let newline = buffer[searched...].firstIndex(of: 0x0A) {
         let line = Array(buffer[start..<newline])
         start = newline + 1
+        lineNumber += 1
+        if line.count > maxLineBytes { throw JSONLinesDecoder.lineTooLong(line.count, "-", lineNumber) }
         return line
+      }
+      if buffer.count - start > maxLineBytes {
+        throw JSONLinesDecoder.lineTooLong(Int.max, "-", lineNumber + 1)
       }
       if eof {
         guard start < buffer.count else { return nil }
         let line = Array(buffer[start...])
         start = buffer.count
+        lineNumber += 1
         return line
       }
       buffer.removeFirst(start)
       start = 0
+      searched = buffer.count
       let chunk = handle.availableData
       if chunk.isEmpty { eof = true } else { buffer += chunk }
     }

@@ -1,6 +1,14 @@
 import EPBStore
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+  private let systemRead = Glibc.read
+#else
+  import Darwin
+  private let systemRead = Darwin.read
+#endif
+
 /// Why an input could not be read (before parsing).
 public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
   public var path: String
@@ -70,12 +78,15 @@ public struct Ingestor: Sendable {
     return FileIngestResult(path: path, format: resolved, outcome: outcome)
   }
 
-  /// The whole content of `path`, or of stdin for `-`.
+  /// The whole content of `path`, or of stdin for `-`, read with one allocation.
   ///
-  /// - throws: `InputError` naming the path: missing, a directory, unreadable.
-  public static func read(path: String) throws(InputError) -> [UInt8] {
+  /// - parameter maxBytes: the largest input accepted (`IngestLimits.maxInputBytes`); a larger
+  ///   file is refused from its size before anything is read, and stdin after `maxBytes + 1` bytes.
+  /// - throws: `InputError` naming the path: missing, a directory, unreadable, too large.
+  public static func read(path: String, maxBytes: Int? = nil) throws(InputError) -> [UInt8] {
+    let cap = maxBytes ?? IngestLimits.maxInputBytes(environment: ProcessInfo.processInfo.environment)
     if path == "-" {
-      return Array(FileHandle.standardInput.readDataToEndOfFile())
+      return try readBounded(fd: 0, path: "-", cap: cap, sizeHint: 1 << 16)
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -84,14 +95,50 @@ public struct Ingestor: Sendable {
     if isDirectory.boolValue {
       throw InputError(path: path, message: "is a directory; expected a file of loads")
     }
-    guard FileManager.default.isReadableFile(atPath: path), let handle = FileHandle(forReadingAtPath: path) else {
+    guard FileManager.default.isReadableFile(atPath: path) else {
       throw InputError(path: path, message: "permission denied; cannot read it")
     }
-    defer { try? handle.close() }
-    do {
-      return Array(try handle.readToEnd() ?? Data())
-    } catch {
-      throw InputError(path: path, message: "cannot read it (\(error.localizedDescription))")
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+      throw InputError(path: path, message: "cannot open it (\(String(cString: strerror(errno))))")
     }
+    defer { close(fd) }
+    var info = stat()
+    let size = fstat(fd, &info) == 0 && (info.st_mode & mode_t(S_IFMT)) == mode_t(S_IFREG) ? Int(info.st_size) : 1 << 16
+    if size > cap { throw tooLarge(path: path, size: size, cap: cap) }
+    return try readBounded(fd: fd, path: path, cap: cap, sizeHint: size)
+  }
+
+  /// Reads `fd` to its end into one buffer; refuses more than `cap` bytes.
+  private static func readBounded(fd: Int32, path: String, cap: Int, sizeHint: Int) throws(InputError) -> [UInt8] {
+    var buffer = [UInt8](repeating: 0, count: min(max(sizeHint, 4096), cap) + 1)
+    var count = 0
+    while true {
+      if count == buffer.count {
+        if count > cap { throw tooLarge(path: path, size: nil, cap: cap) }
+        buffer += [UInt8](repeating: 0, count: min(buffer.count, cap + 1 - buffer.count))
+      }
+      let n = buffer.withUnsafeMutableBytes { raw in
+        systemRead(fd, raw.baseAddress! + count, raw.count - count)
+      }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw InputError(path: path, message: "cannot read it (\(String(cString: strerror(errno))))")
+      }
+      if n == 0 { break }
+      count += n
+    }
+    if count > cap { throw tooLarge(path: path, size: nil, cap: cap) }
+    buffer.removeLast(buffer.count - count)
+    return buffer
+  }
+
+  private static func tooLarge(path: String, size: Int?, cap: Int) -> InputError {
+    let what = size.map { "is \(IngestLimits.describe(bytes: $0))" } ?? "is larger than that"
+    return InputError(
+      path: path,
+      message: "\(what); epbctl reads inputs of at most \(IngestLimits.describe(bytes: cap)) "
+        + "(set $\(IngestLimits.maxInputBytesVariable) to raise it), so split the file, "
+        + "or stream JSON lines with `epbctl ingest - --format jsonl`")
   }
 }

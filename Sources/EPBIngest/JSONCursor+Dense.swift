@@ -53,6 +53,11 @@ extension JSONCursor {
                              "row has more than \(expected) experts; expected \(expected) like the first row")
         }
         guard pos < end else { throw syntaxError("expected a number, got end of input") }
+        if count == IngestLimits.maxExperts {
+          throw elementError(prefix, name: name, code: .tooLarge,
+                             "row has more than \(IngestLimits.maxExperts) experts; epbctl accepts at most "
+                               + "\(IngestLimits.maxExperts)")
+        }
         let value: Double
         do {
           value = try scanLoad(base, &pos, end)
@@ -85,6 +90,7 @@ extension JSONCursor {
         throw syntaxError("expected ',' or ']' in array, got \(describeCurrent())")
       }
     }
+    if values.count > IngestLimits.maxLoads { throw IngestLimits.tooManyLoads(Int.max, source: source) }
     if expected == 0 {
       if count == 0 {
         throw elementError(prefix, name: name, code: .empty, "row is empty; expected one load per expert")
@@ -115,6 +121,11 @@ extension JSONCursor {
       if layers == expected && expected > 0 {
         throw elementError(prefix, name: name, code: .ragged,
                            "step has more than \(expected) layers; expected \(expected) like the first step")
+      }
+      if layers == IngestLimits.maxLayers {
+        throw elementError(prefix, name: name, code: .tooLarge,
+                           "step has more than \(IngestLimits.maxLayers) layers; epbctl accepts at most "
+                             + "\(IngestLimits.maxLayers)")
       }
       if pos < end && base[pos] != UInt8(ascii: "[") {
         throw elementError(prefix + [layers], name: name, code: .wrongShape,

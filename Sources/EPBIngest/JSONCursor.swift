@@ -174,7 +174,10 @@ struct JSONCursor {
   /// Skips one JSON value of any type, checking its syntax.
   /// - throws: `ParseError.Code.malformed` at the first syntax error.
   mutating func skipValue(depth: Int = 0) throws(ParseError) {
-    guard depth < 512 else { throw syntaxError("JSON nested more than 512 levels deep") }
+    guard depth < IngestLimits.maxJSONDepth else {
+      throw syntaxError("JSON nested more than \(IngestLimits.maxJSONDepth) levels deep; expected loads, "
+                          + "not deeply nested values", code: .tooLarge)
+    }
     skipWhitespace()
     guard pos < end else { throw syntaxError("expected a value, got end of input") }
     switch base[pos] {

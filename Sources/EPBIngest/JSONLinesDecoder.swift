@@ -59,6 +59,7 @@ public struct JSONLinesDecoder: Sendable {
   ///   form other than the first line's, loads of the wrong rank), `missingKey` (no `loads`),
   ///   `mixedSteps`, `duplicate`, `ragged`, `empty`, `invalidIndex`, `invalidLoad`, `inexactLoad`.
   public mutating func append(line: UnsafeRawBufferPointer, lineNumber: Int) throws(ParseError) {
+    if line.count > IngestLimits.maxJSONLineBytes { throw Self.lineTooLong(line.count, source, lineNumber) }
     guard line.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A) }) else { return }
     let valueCount = values.count
     let savedShape = shape
@@ -101,6 +102,9 @@ public struct JSONLinesDecoder: Sendable {
       nextLineNumber += 1
       start = newline + 1
     }
+    if pending.count + (chunk.count - start) > IngestLimits.maxJSONLineBytes {
+      throw Self.lineTooLong(Int.max, source, nextLineNumber)
+    }
     pending.append(contentsOf: chunk[start...])
   }
 
@@ -112,6 +116,14 @@ public struct JSONLinesDecoder: Sendable {
     pending.removeAll()
     try append(line: line, lineNumber: nextLineNumber)
     nextLineNumber += 1
+  }
+
+  /// The error for a line of `length` bytes, longer than `IngestLimits.maxJSONLineBytes`.
+  static func lineTooLong(_ length: Int, _ source: String, _ lineNumber: Int) -> ParseError {
+    let size = length == Int.max ? "longer than that" : IngestLimits.describe(bytes: length)
+    return ParseError(source: source, location: .line(lineNumber), code: .tooLarge,
+                      message: "line is \(size); epbctl accepts JSON lines of at most "
+                        + "\(IngestLimits.describe(bytes: IngestLimits.maxJSONLineBytes)): put one step per line")
   }
 
   /// Returns the rows decoded since the last call and starts a new batch.
@@ -145,7 +157,14 @@ public struct JSONLinesDecoder: Sendable {
       case "step":
         if !cursor.skipNull() { step = try cursor.readIndex("step", at: []) }
       case "layer":
-        if !cursor.skipNull() { layer = try cursor.readIndex("layer", at: []) }
+        if !cursor.skipNull() {
+          let id = try cursor.readIndex("layer", at: [])
+          guard id < IngestLimits.maxLayers else {
+            throw cursor.elementError([], name: "", code: .tooLarge,
+                                      "layer \(id) is too large; epbctl accepts layer ids below \(IngestLimits.maxLayers)")
+          }
+          layer = id
+        }
       case "time", "timestamp":
         if let value = try cursor.readTime(at: []) { time = value }
       case "loads":

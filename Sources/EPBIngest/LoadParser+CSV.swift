@@ -21,6 +21,11 @@ extension LoadParser {
 
     // Header.
     let (headerStart, headerEnd) = reader.nextLine()
+    if headerEnd - headerStart > IngestLimits.maxCSVLineBytes {
+      throw ParseError(source: source, location: .line(1), code: .wrongHeader,
+                       message: "expected header step,layer,expert,load, got a line of "
+                         + IngestLimits.describe(bytes: headerEnd - headerStart))
+    }
     let header = String(decoding: UnsafeBufferPointer(start: base + headerStart, count: headerEnd - headerStart),
                         as: UTF8.self)
     let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
@@ -45,6 +50,12 @@ extension LoadParser {
     while reader.pos < count {
       let (start, end) = reader.nextLine()
       let line = reader.line
+      if end - start > IngestLimits.maxCSVLineBytes {
+        throw ParseError(source: source, location: .line(line), code: .tooLarge,
+                         message: "line is \(IngestLimits.describe(bytes: end - start)) long; a CSV line holds "
+                           + "step,layer,expert,load and epbctl accepts at most "
+                           + "\(IngestLimits.describe(bytes: IngestLimits.maxCSVLineBytes))")
+      }
       var fields: [(Int, Int)] = []
       fields.reserveCapacity(4)
       var fieldStart = start
@@ -69,9 +80,17 @@ extension LoadParser {
       let layer = try reader.index("layer", fields[1])
       let expert = try reader.index("expert", fields[2])
       let value = try reader.load(fields[3])
-      guard expert < Int(Int32.max) else {
-        throw ParseError(source: source, location: .line(line), code: .invalidIndex,
-                         message: "expert \(expert) is too large; expected an expert id below 2^31")
+      guard expert < IngestLimits.maxExperts else {
+        throw ParseError(source: source, location: .line(line), code: .tooLarge,
+                         message: "expert \(expert) is too large; epbctl accepts expert ids below "
+                           + "\(IngestLimits.maxExperts)")
+      }
+      guard layer < IngestLimits.maxLayers else {
+        throw ParseError(source: source, location: .line(line), code: .tooLarge,
+                         message: "layer \(layer) is too large; epbctl accepts layer ids below \(IngestLimits.maxLayers)")
+      }
+      guard recordValue.count < IngestLimits.maxLoads else {
+        throw IngestLimits.tooManyLoads(Int.max, source: source)
       }
       let key = RowKey(step: step, layer: layer)
       if key != lastKey {

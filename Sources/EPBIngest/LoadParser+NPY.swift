@@ -28,6 +28,15 @@ extension LoadParser {
       count = product
     }
     guard count > 0 else { throw fail(.empty, "array of shape \(shapeText) holds no loads") }
+    // Limits before anything is allocated: the header alone decides them.
+    guard count <= IngestLimits.maxLoads else {
+      throw fail(.tooLarge, "shape \(shapeText) holds \(count) loads; epbctl accepts at most "
+                   + "\(IngestLimits.maxLoads) per file: split it into several files")
+    }
+    guard shape[shape.count - 2] <= IngestLimits.maxLayers, shape[shape.count - 1] <= IngestLimits.maxExperts else {
+      throw fail(.tooLarge, "shape \(shapeText) has more than \(IngestLimits.maxLayers) layers or "
+                   + "\(IngestLimits.maxExperts) experts, the most epbctl accepts")
+    }
     let (needed, overflow) = count.multipliedReportingOverflow(by: header.itemSize)
     let present = bytes.count - header.dataOffset
     guard !overflow, present >= needed else {

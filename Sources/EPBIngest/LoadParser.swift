@@ -17,7 +17,8 @@ public enum LoadParser {
   /// - parameter source: the file name for messages and for format detection (`-` for stdin).
   /// - returns: the loads, `[rows.count * experts]`, in input order.
   /// - throws: `ParseError` with `code == .unknownFormat` when `.auto` cannot tell the format,
-  ///   `.empty` for an input without loads, and the codes each format documents.
+  ///   `.empty` for an input without loads, `.tooLarge` beyond `IngestLimits`, and the codes each
+  ///   format documents.
   public static func parse(
     _ bytes: UnsafeRawBufferPointer, format: InputFormat, source: String
   ) throws(ParseError) -> LoadBatch {
@@ -33,14 +34,17 @@ public enum LoadParser {
     if bytes.isEmpty || (format != .npy && bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
       throw ParseError(source: source, location: .file, code: .empty, message: "file is empty; expected loads")
     }
+    let batch: LoadBatch
     switch format {
     case .auto: preconditionFailure("format resolved above")
-    case .sglang: return try parseSGLang(bytes, source: source)
-    case .vllm: return try parseVLLM(bytes, source: source)
-    case .csv: return try parseCSV(bytes, source: source)
-    case .npy: return try parseNPY(bytes, source: source)
-    case .jsonl: return try parseJSONLines(bytes, source: source)
+    case .sglang: batch = try parseSGLang(bytes, source: source)
+    case .vllm: batch = try parseVLLM(bytes, source: source)
+    case .csv: batch = try parseCSV(bytes, source: source)
+    case .npy: batch = try parseNPY(bytes, source: source)
+    case .jsonl: batch = try parseJSONLines(bytes, source: source)
     }
+    try IngestLimits.check(batch, source: source)
+    return batch
   }
 
   /// Parses `bytes` as `format`; see `parse(_:format:source:)` on a buffer.

@@ -41,6 +41,8 @@ public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncated
     /// A `.npy` dtype that cannot hold loads (complex, object, string, bool, structured, …).
     case unsupportedDType
+    /// The input exceeds one of `IngestLimits` (size, line length, loads, layers, experts).
+    case tooLarge
   }
 
   /// Where in the input the problem is.
