@@ -24,7 +24,10 @@ extension LoadParser {
     var count = 1
     for dimension in shape {
       let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-      guard !overflow else { throw fail(.malformed, "shape \(shapeText) is too large") }
+      guard !overflow else {
+        throw fail(.tooLarge, "shape \(shapeText) holds more loads than epbctl accepts (at most "
+                     + "\(IngestLimits.maxLoads) per file)")
+      }
       count = product
     }
     guard count > 0 else { throw fail(.empty, "array of shape \(shapeText) holds no loads") }
