@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Concurrency: 4 ingesters and 2 planners on one database for a bounded time.
+
+Two series, each row (step, layer) of every input summing to ROW_TOTAL:
+  - `explicit`: ingesters 0 and 1 write vLLM JSON, CSV and JSON-lines files with explicit,
+    disjoint step numbers;
+  - `appended`: ingesters 2 and 3 write SGLang JSON and .npy files without step numbers, each
+    appended after the series' last step by whichever commits first.
+Planners loop on `epbctl plan --series S --layer all --dry-run --json`, alternating the series.
+
+Checked:
+  - every command exits 0 and none says "database is locked" (or any other error);
+  - afterwards, every step an ingester reported stored (`first_step..last_step` of its `--json`
+    output) is in the database exactly once: `steps × layers` rows, each summing to ROW_TOTAL,
+    belonging to that ingest; and the database holds nothing else;
+  - each plan read a consistent window: a prefix of the series' commits (in commit order, the
+    `ingest` table's ids). Its per-layer GPU loads sum to `N × ROW_TOTAL` on every layer, with N
+    the step count of some prefix of commits, its window is that prefix's first..last step, and
+    that prefix contains every ingest reported before the plan started and nothing started after
+    it ended.
+
+Usage: scripts/reliability/concurrency.py [--seconds 60] [--epbctl PATH] [--seed N]
+Prints one summary line starting with `concurrency:`; exits non-zero on any violation.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import default_epbctl, query, run, write_input  # noqa: E402
+
+LAYERS, EXPERTS, ROW_TOTAL = 8, 64, 10_000
+TOPOLOGY = ["--replicas", "80", "--gpus", "8", "--nodes", "2", "--groups", "4"]
+failures = []
+lock = threading.Lock()
+
+
+def record_failure(message):
+    with lock:
+        failures.append(message)
+    print(f"concurrency: FAIL: {message}", file=sys.stderr, flush=True)
+
+
+def ingester(index, epbctl, db, work, deadline, seed, log):
+    rng = random.Random(seed * 10 + index)
+    formats = ["vllm", "csv", "jsonl"] if index < 2 else (["sglang"] if index == 2 else ["npy"])
+    series = "explicit" if index < 2 else "appended"
+    j = 0
+    while time.monotonic() < deadline and not failures:
+        fmt = formats[j % len(formats)]
+        steps = rng.randint(1, 12)
+        first = index * 10_000_000 + j * 100
+        path = os.path.join(work, f"i{index}-{j}.{ {'sglang': 'json', 'vllm': 'json'}.get(fmt, fmt) }")
+        inp = write_input(path, fmt, rng, steps, LAYERS, EXPERTS, ROW_TOTAL, first_step=first)
+        t0 = time.monotonic()
+        rc, out, err = run(epbctl, ["ingest", path, "--series", series, "--format", fmt, "--json"], db)
+        t1 = time.monotonic()
+        if rc != 0 or "locked" in err:
+            record_failure(f"ingester {index}: {path}: exit {rc}: {err.strip()}")
+            return
+        file = json.loads(out)["files"][0]
+        if file["status"] != "ingested" or file["steps"] != steps:
+            record_failure(f"ingester {index}: {path}: unexpected result {file}")
+            return
+        with lock:
+            log.append({"series": series, "input": inp, "start": t0, "end": t1,
+                        "first": file["first_step"], "last": file["last_step"], "steps": steps})
+        os.remove(path)
+        j += 1
+
+
+def planner(index, epbctl, db, deadline, log):
+    k = 0
+    while time.monotonic() < deadline and not failures:
+        series = ["explicit", "appended"][(k + index) % 2]
+        t0 = time.monotonic()
+        rc, out, err = run(epbctl, ["plan", "--series", series, "--layer", "all", "--dry-run", "--json"] + TOPOLOGY, db)
+        t1 = time.monotonic()
+        if rc != 0 or "locked" in err:
+            record_failure(f"planner {index}: exit {rc}: {err.strip()}")
+            return
+        plan = json.loads(out)
+        sums = [sum(layer["gpu_load"]) for layer in plan["layers"]]
+        with lock:
+            log.append({"series": series, "start": t0, "end": t1, "window": plan["window"], "sums": sums,
+                        "layers": [layer["layer"] for layer in plan["layers"]]})
+        k += 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--epbctl", default=default_epbctl())
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="epbctl-concurrency-")
+    db = os.path.join(work, "epb.sqlite")
+    rng = random.Random(args.seed)
+    ingests, plans = [], []
+
+    # One input in each series first, so that planners always find data.
+    for series, fmt, first in [("explicit", "vllm", 90_000_000), ("appended", "npy", None)]:
+        path = os.path.join(work, f"seed-{series}")
+        inp = write_input(path, fmt, rng, 2, LAYERS, EXPERTS, ROW_TOTAL, first_step=first or 0)
+        rc, out, err = run(args.epbctl, ["ingest", path, "--series", series, "--format", fmt, "--json"], db)
+        if rc != 0:
+            sys.exit(f"concurrency: seed ingest failed: {err}")
+        f = json.loads(out)["files"][0]
+        ingests.append({"series": series, "input": inp, "start": 0, "end": 0,
+                        "first": f["first_step"], "last": f["last_step"], "steps": 2})
+
+    deadline = time.monotonic() + args.seconds
+    threads = [threading.Thread(target=ingester, args=(i, args.epbctl, db, work, deadline, args.seed, ingests))
+               for i in range(4)]
+    threads += [threading.Thread(target=planner, args=(i, args.epbctl, db, deadline, plans)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        sys.exit(1)
+
+    # Every reported step is stored exactly once, by the ingest that reported it.
+    rows_by_ingest = {}
+    for sha, series, first, last, steps, rows, count, total in query(db, """
+            SELECT i.content_sha256, s.name, i.first_step, i.last_step, i.steps, i.rows,
+                   (SELECT COUNT(*) FROM load l WHERE l.ingest_id = i.id),
+                   (SELECT SUM(total) FROM load l WHERE l.ingest_id = i.id)
+            FROM ingest i JOIN series s ON s.id = i.series_id"""):
+        rows_by_ingest[sha] = (series, first, last, steps, rows, count, total)
+    if len(rows_by_ingest) != len(ingests):
+        record_failure(f"the database holds {len(rows_by_ingest)} ingests, ingesters reported {len(ingests)}")
+    steps_checked = 0
+    for entry in ingests:
+        inp = entry["input"]
+        stored = rows_by_ingest.get(inp.sha256)
+        expected = (entry["series"], entry["first"], entry["last"], entry["steps"], inp.rows, inp.rows, inp.total)
+        if stored != expected:
+            record_failure(f"{inp.path}: stored {stored}, expected {expected}")
+            continue
+        if inp.first_step is not None and entry["first"] != inp.first_step:
+            record_failure(f"{inp.path}: stored from step {entry['first']}, the file starts at {inp.first_step}")
+        steps_checked += entry["steps"]
+    for series in ["explicit", "appended"]:
+        bad = query(db, """SELECT l.step, l.layer, COUNT(*), SUM(l.total) FROM load l JOIN series s ON s.id = l.series_id
+                           WHERE s.name = ? GROUP BY l.step, l.layer HAVING COUNT(*) != 1 OR SUM(l.total) != ?""",
+                    (series, ROW_TOTAL))
+        if bad:
+            record_failure(f"series {series}: rows stored more than once or with a wrong total: {bad[:3]}")
+        per_step = query(db, """SELECT COUNT(*) FROM (SELECT l.step FROM load l JOIN series s ON s.id = l.series_id
+                                WHERE s.name = ? GROUP BY l.step HAVING COUNT(*) != ?)""", (series, LAYERS))[0][0]
+        if per_step:
+            record_failure(f"series {series}: {per_step} steps lack some layer")
+    appended = sorted((e for e in ingests if e["series"] == "appended"), key=lambda e: e["first"])
+    expected_first = 0
+    for e in appended:
+        if e["first"] != expected_first or e["last"] != e["first"] + e["steps"] - 1:
+            record_failure(f"series appended: ingest at {e['first']}..{e['last']} does not follow step {expected_first - 1}")
+        expected_first = e["last"] + 1
+
+    # Each plan saw a prefix of the commits.
+    order = {sha: n for n, (sha,) in enumerate(query(db, "SELECT content_sha256 FROM ingest ORDER BY id"))}
+    windows_checked = 0
+    for series in ["explicit", "appended"]:
+        commits = sorted((e for e in ingests if e["series"] == series), key=lambda e: order[e["input"].sha256])
+        prefixes = {}
+        steps = 0
+        lo, hi = None, None
+        for n, e in enumerate(commits):
+            steps += e["steps"]
+            lo = e["first"] if lo is None else min(lo, e["first"])
+            hi = e["last"] if hi is None else max(hi, e["last"])
+            prefixes[steps] = (n + 1, lo, hi)
+        for p in (p for p in plans if p["series"] == series):
+            sums = set(p["sums"])
+            if len(sums) != 1 or p["layers"] != list(range(LAYERS)):
+                record_failure(f"plan on {series}: layers disagree, a torn read: {p['sums']}")
+                continue
+            total = sums.pop()
+            if total % ROW_TOTAL:
+                record_failure(f"plan on {series}: window total {total} is not whole steps")
+                continue
+            prefix = prefixes.get(int(total // ROW_TOTAL))
+            if prefix is None:
+                record_failure(f"plan on {series}: {total // ROW_TOTAL} steps is no prefix of the commits")
+                continue
+            n, lo, hi = prefix
+            if (p["window"]["from"], p["window"]["to"]) != (lo, hi):
+                record_failure(f"plan on {series}: window {p['window']} but the prefix spans {lo}..{hi}")
+            done_before = sum(1 for e in commits if e["end"] < p["start"])
+            started_before = sum(1 for e in commits if e["start"] < p["end"])
+            if not done_before <= n <= started_before:
+                record_failure(f"plan on {series}: saw {n} commits; {done_before} had finished before it started "
+                               f"and {started_before} had started before it ended")
+            windows_checked += 1
+    shutil.rmtree(work)
+    if failures:
+        sys.exit(1)
+    print(f"concurrency: {len(ingests)} ingests by 4 ingesters and {len(plans)} plans by 2 planners in "
+          f"{args.seconds:.0f} s; {steps_checked} reported steps ({steps_checked * LAYERS} rows) each stored "
+          f"exactly once; {windows_checked} plan windows consistent; no 'database is locked'", flush=True)
+
+
+if __name__ == "__main__":
+    main()
