@@ -64,48 +64,24 @@ extension EPLB {
   ///
   /// - parameter weight: `[experts]`. Writes `phy2log [replicas]`, `rank [replicas]` (if given)
   ///   and `logcnt [experts]`. Uses every buffer of `scratch` except `weight`.
+  ///
+  /// `phy2log` and `logcnt` are eplb.py's exactly either way. Without `rank`, replicas of one
+  /// expert with equal load per replica are interchangeable in step 3, so their relative order
+  /// (torch's tie order) is not reconstructed, which saves the exact sort in most layers.
   static func placeHierarchical<T: BinaryFloatingPoint>(
     _ weight: UnsafePointer<T>, experts: Int, replicas: Int, groups: Int, nodes: Int, gpus: Int,
     algorithm: PlacementAlgorithm, phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?,
     logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
   ) {
-    let groupSize = experts / groups
-    let groupsPerNode = groups / nodes
     let phyPerGPU = replicas / gpus
     let logPerNode = experts / nodes
     let phyPerNode = replicas / nodes
     let gpusPerNode = gpus / nodes
 
-    // Step 1: pack groups to nodes.
-    // tokensPerGroup [groups] → groupPack, groupRank [groups]; log2mlog, mlog2log [experts]
+    // Step 1: pack groups to nodes. → log2mlog, mlog2log [experts]
+    packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
     let log2mlog = scratch.log2mlog
     let mlog2log = scratch.mlog2log
-    if groupsPerNode == 1 {
-      // One group per node: the packing is the identity (eplb.py skips the sort too).
-      for i in 0..<experts {
-        log2mlog[i] = i
-        mlog2log[i] = i
-      }
-    } else {
-      let tokensPerGroup = scratch.groupTokens
-      for g in 0..<groups {
-        // torch sums float32 with wider partial sums; summing in Double and rounding once
-        // gives the correctly rounded sum (exact for integer loads below 2^53).
-        var sum = 0.0
-        for j in 0..<groupSize { sum += Double(weight[g * groupSize + j]) }
-        tokensPerGroup[g] = T(sum)
-      }
-      packBalanced(
-        tokensPerGroup, count: groups, packs: nodes, packIndex: scratch.groupPack, rankInPack: scratch.groupRank,
-        scratch: scratch)
-      for g in 0..<groups {
-        let base = (scratch.groupPack[g] * groupsPerNode + scratch.groupRank[g]) * groupSize
-        for j in 0..<groupSize {
-          log2mlog[g * groupSize + j] = base + j
-          mlog2log[base + j] = g * groupSize + j
-        }
-      }
-    }
 
     // Step 2: construct redundant experts within nodes.
     // tokensPerMlog [nodes][logPerNode] → phy2mlog, phyrank [nodes][phyPerNode], mlogcnt [nodes][logPerNode]
@@ -134,9 +110,12 @@ extension EPLB {
         let m = logBase + phy2mlog[phyBase + p]
         tokensPerPhy[phyBase + p] = tokensPerMlog[m] / T(mlogcnt[m])
       }
+      // Without `rank`, replicas of one expert are interchangeable: ties among them need no
+      // exact order (see `FastOrder`).
       packBalanced(
         tokensPerPhy + phyBase, count: phyPerNode, packs: gpusPerNode, packIndex: packIndex + phyBase,
-        rankInPack: rankInPack + phyBase, scratch: scratch)
+        rankInPack: rankInPack + phyBase, tieClass: rank == nil ? UnsafePointer(phy2mlog + phyBase) : nil,
+        scratch: scratch)
       for p in 0..<phyPerNode {
         let pphy = packIndex[phyBase + p] * phyPerGPU + rankInPack[phyBase + p]
         pphy2phy[phyBase + pphy] = p
@@ -150,5 +129,44 @@ extension EPLB {
     }
     // logcnt [experts] = mlogcnt gathered through log2mlog
     for e in 0..<experts { logcnt[e] = mlogcnt[log2mlog[e]] }
+  }
+
+  /// Step 1 of `placeHierarchical`: packs the groups onto the nodes by their total load
+  /// (`balancedPacking`, exact torch tie order) and writes `scratch.log2mlog` and
+  /// `scratch.mlog2log` (`[experts]`, logical ↔ node-major "mlog" index). The identity when
+  /// there is one group per node (eplb.py's packing is the identity then). O(experts).
+  @inline(__always)
+  static func packGroups<T: BinaryFloatingPoint>(
+    _ weight: UnsafePointer<T>, experts: Int, groups: Int, nodes: Int, scratch: Scratch<T>
+  ) {
+    let groupSize = experts / groups
+    let groupsPerNode = groups / nodes
+    let log2mlog = scratch.log2mlog
+    let mlog2log = scratch.mlog2log
+    if groupsPerNode == 1 {
+      for i in 0..<experts {
+        log2mlog[i] = i
+        mlog2log[i] = i
+      }
+      return
+    }
+    let tokensPerGroup = scratch.groupTokens
+    for g in 0..<groups {
+      // torch sums float32 with wider partial sums; summing in Double and rounding once
+      // gives the correctly rounded sum (exact for integer loads below 2^53).
+      var sum = 0.0
+      for j in 0..<groupSize { sum += Double(weight[g * groupSize + j]) }
+      tokensPerGroup[g] = T(sum)
+    }
+    packBalanced(
+      tokensPerGroup, count: groups, packs: nodes, packIndex: scratch.groupPack, rankInPack: scratch.groupRank,
+      scratch: scratch)
+    for g in 0..<groups {
+      let base = (scratch.groupPack[g] * groupsPerNode + scratch.groupRank[g]) * groupSize
+      for j in 0..<groupSize {
+        log2mlog[g * groupSize + j] = base + j
+        mlog2log[base + j] = g * groupSize + j
+      }
+    }
   }
 }

@@ -39,11 +39,21 @@ extension EPLB {
   /// The allocation-free core of `balancedPacking` (see there for the rules).
   ///
   /// - parameter weight: `[count]`; `packIndex`, `rankInPack`: `[count]`, written.
-  /// Uses `scratch.entries [count]`, `scratch.packWeight`, `packItems`, `packHeap` (`[packs]`).
+  /// - parameter tieClass: `[count]` or nil: items of equal weight and equal class are
+  ///   interchangeable for the caller (their order may differ from torch's; see `FastOrder`).
+  ///   With nil every tie is resolved exactly as torch does.
+  ///
+  /// The order comes from `FastOrder.descending`; only when it reports a tie that matters does
+  /// the exact `Libstdcxx.sort` run. Packs are chosen on a tournament (winner) tree over the
+  /// packs keyed by weight (+∞ once full), left child on ties, so its root is the first
+  /// lightest pack with room; each insertion updates one leaf-to-root path with branch-free
+  /// selects. Complexity O(count · log packs) plus the sort (O(count + 1024) when tie-free).
+  /// Uses `scratch.order`, `radixKeys`, `radixCounts`, `entries` (`[count]`), `packWeight`,
+  /// `packItems` (`[packs]`), `packKey`, `packTree`.
   @inline(__always)
   static func packBalanced<T: BinaryFloatingPoint>(
     _ weight: UnsafePointer<T>, count n: Int, packs: Int, packIndex: UnsafeMutablePointer<Int>,
-    rankInPack: UnsafeMutablePointer<Int>, scratch: Scratch<T>
+    rankInPack: UnsafeMutablePointer<Int>, tieClass: UnsafePointer<Int>? = nil, scratch: Scratch<T>
   ) {
     let perPack = n / packs
     if perPack == 1 {
@@ -55,49 +65,67 @@ extension EPLB {
     }
     // Step 1: order items by descending Float value, as torch's CPU `sort(descending=True)`,
     // which is libstdc++'s (unstable) `std::sort` on (value, index) pairs comparing values.
-    let entries = scratch.entries  // [n]
-    for i in 0..<n {
-      entries[i] = KeyedIndex(value: Double(Float(weight[i])), index: i)
+    let order = scratch.order  // [n]
+    let fast = FastOrder.descending(
+      weight, count: n, tieClass: tieClass, order: order, buffer: scratch.radixKeys, counts: scratch.radixCounts)
+    if !fast {
+      let entries = scratch.entries  // [n]
+      for i in 0..<n {
+        entries[i] = KeyedIndex(value: Double(Float(weight[i])), index: i)
+      }
+      Libstdcxx.sort(entries, count: n) { $0.value > $1.value }
+      for i in 0..<n { order[i] = entries[i].index }
     }
-    Libstdcxx.sort(entries, count: n) { $0.value > $1.value }
-    // Step 2: each item into the first lightest pack with room. A binary min-heap of the packs
-    // with room, ordered by (weight, index), has Python's `min` over those packs at its root.
+    // Step 2: each item into the first lightest pack with room (Python's `min` over those
+    // packs). Tournament tree: leaves `L + p` hold pack p (padding leaves key +∞), node i holds
+    // the winner of its subtree; a left child wins ties, and its packs have lower indices.
     let packWeight = scratch.packWeight  // [packs]
     let packItems = scratch.packItems  // [packs]
-    let heap = scratch.packHeap  // [packs]
+    let key = scratch.packKey  // [L]: packWeight, or +∞ when full
+    let tree = scratch.packTree  // [2L]
+    let leaves = 1 << (Int.bitWidth - (packs - 1).leadingZeroBitCount)
     for p in 0..<packs {
       packWeight[p] = 0
       packItems[p] = 0
-      heap[p] = p  // all weights 0: index order is a valid heap
+      key[p] = 0
     }
-    var size = packs
-    @inline(__always) func lighter(_ a: Int, _ b: Int) -> Bool {
-      let wa = packWeight[a], wb = packWeight[b]
-      return wa < wb || (wa == wb && a < b)
+    for p in packs..<leaves { key[p] = .infinity }
+    for p in 0..<leaves { tree[leaves + p] = p }
+    var node = leaves - 1
+    while node >= 1 {
+      let l = tree[2 * node], r = tree[2 * node + 1]
+      tree[node] = key[l] <= key[r] ? l : r
+      node -= 1
     }
     for k in 0..<n {
-      let item = entries[k].index
-      let best = heap[0]
+      let item = order[k]
+      var best = tree[1]
+      if key[best] == .infinity {
+        // Every pack with room weighs +∞ (overflow): Python's `min` takes the first of them.
+        best = 0
+        while packItems[best] >= perPack { best += 1 }
+      }
       packIndex[item] = best
       rankInPack[item] = packItems[best]
-      packWeight[best] += weight[item]
+      let w = packWeight[best] + weight[item]
+      packWeight[best] = w
       packItems[best] += 1
-      if packItems[best] == perPack {
-        size -= 1
-        heap[0] = heap[size]
+      let bestKey: T = packItems[best] == perPack ? .infinity : w
+      key[best] = bestKey
+      // Replay the matches on the path from leaf `best` to the root.
+      var i = leaves + best
+      var winner = best, winnerKey = bestKey
+      while i > 1 {
+        let sibling = tree[i ^ 1]
+        let siblingKey = key[sibling]
+        let stays = i & 1 == 0 ? winnerKey <= siblingKey : winnerKey < siblingKey
+        winner = stays ? winner : sibling
+        // The winner's key is the smaller one either way (equal keys are equal values);
+        // written as a min so it compiles to `minss`, not a branch.
+        winnerKey = siblingKey < winnerKey ? siblingKey : winnerKey
+        i >>= 1
+        tree[i] = winner
       }
-      // Sift the root down (its weight only grew, or it was replaced by the last leaf).
-      var i = 0
-      let moving = heap[0]
-      while true {
-        var child = 2 * i + 1
-        if child >= size { break }
-        if child + 1 < size && lighter(heap[child + 1], heap[child]) { child += 1 }
-        if !lighter(heap[child], moving) { break }
-        heap[i] = heap[child]
-        i = child
-      }
-      if size > 0 { heap[i] = moving }
     }
   }
 }

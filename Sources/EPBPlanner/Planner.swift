@@ -97,20 +97,30 @@ public enum Planner {
       scratch: scratch)
   }
 
+  /// `statistics` with caller-owned scratch. `groupsPacked`: `scratch.log2mlog`/`mlog2log`
+  /// already hold the group → node packing of this `load` under `policy` (as `place` leaves
+  /// them), so the no-replication baseline reuses it.
   static func statistics(
     of placement: LayerPlacement, load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy,
-    algorithm: PlacementAlgorithm, scratch: Scratch<Float>
+    algorithm: PlacementAlgorithm, scratch: Scratch<Float>, groupsPacked: Bool = false
   ) -> LayerStatistics {
     let evaluation = evaluate(placement, load: load, topology: topology)
-    let noRep = noReplicationPeak(load, topology: topology, policy: policy, algorithm: algorithm, scratch: scratch)
+    let noRep = noReplicationPeak(
+      load, topology: topology, policy: policy, algorithm: algorithm, scratch: scratch, groupsPacked: groupsPacked)
     let bound = max(evaluation.mean, maxLoadPerReplicaLowerBound(load, replicas: topology.replicas, scratch: scratch))
     return LayerStatistics(evaluation: evaluation, noReplicationPeak: noRep, lowerBound: bound)
   }
 
   /// See `statistics(of:load:topology:policy:algorithm:)`. `policy` is resolved.
+  ///
+  /// With one replica per expert, EPLB's replication is the identity and its step 3 packs each
+  /// node's experts by load; the peak depends only on the per-GPU multisets of loads, so
+  /// experts of equal load are interchangeable (tie class: the load's bits) and the packing
+  /// rarely needs the exact sort. GPU loads are summed in slot order, as `evaluate` does.
+  /// Complexity O(experts · log(GPUs per node)) plus the sorts.
   static func noReplicationPeak(
     _ load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm,
-    scratch: Scratch<Float>
+    scratch: Scratch<Float>, groupsPacked: Bool = false
   ) -> Double {
     let experts = load.count
     let gpus = topology.gpus
@@ -122,11 +132,31 @@ public enum Planner {
       if feasible {
         let weight = scratch.weight
         for e in 0..<experts { weight[e] = Float(w[e]) }
-        EPLB.placeHierarchical(
-          weight, experts: experts, replicas: experts, groups: groups, nodes: nodes, gpus: gpus,
-          algorithm: algorithm, phy2log: scratch.slots, rank: nil, logcnt: scratch.counts, scratch: scratch)
+        if !groupsPacked {
+          EPLB.packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
+        }
+        let mlog2log = scratch.mlog2log
+        let tokens = scratch.tokensPerMlog
+        let tieClass = scratch.counts
+        let slots = scratch.slots
+        let packIndex = scratch.packIndex
+        let rankInPack = scratch.rankInPack
         let per = experts / gpus
-        for s in 0..<experts { gpuLoad[s / per] += w[scratch.slots[s]] }
+        let perNode = experts / nodes
+        let gpusPerNode = gpus / nodes
+        for node in 0..<nodes {
+          let base = node * perNode
+          for j in 0..<perNode {
+            let e = mlog2log[base + j]
+            tokens[j] = weight[e]
+            tieClass[j] = Int(bitPattern: UInt(w[e].bitPattern))
+          }
+          EPLB.packBalanced(
+            tokens, count: perNode, packs: gpusPerNode, packIndex: packIndex, rankInPack: rankInPack,
+            tieClass: tieClass, scratch: scratch)
+          for j in 0..<perNode { slots[packIndex[j] * per + rankInPack[j]] = j }
+          for s in 0..<perNode { gpuLoad[node * gpusPerNode + s / per] += w[mlog2log[base + slots[s]]] }
+        }
       } else {
         // Greedy LPT fallback: heaviest expert first onto the lightest GPU.
         let order = (0..<experts).sorted { w[$0] > w[$1] || (w[$0] == w[$1] && $0 < $1) }
@@ -213,7 +243,8 @@ public enum Planner {
       }
       let placement = place(load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
       let stats = statistics(
-        of: placement, load: load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
+        of: placement, load: load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch,
+        groupsPacked: true)
       planned.append(PlannedLayer(layer: layer, placement: placement, statistics: stats))
     }
     return Plan(topology: topology, policy: resolved, algorithm: algorithm, layers: planned, skippedLayers: skipped)

@@ -2,8 +2,10 @@
 ///
 /// One `Scratch` serves any layer with at most `experts` logical experts, `replicas` slots and
 /// `gpus` GPUs; `Planner.plan` allocates one per call, so planning a layer allocates nothing
-/// but its output arrays. `T` is the arithmetic of the decisions (`Float` like eplb.py, or
-/// `Double` for the float64 `replicate_experts` cases). Not thread-safe: one per thread.
+/// but its output arrays. All buffers are carved out of a single allocation (one `malloc` per
+/// `Scratch`, which matters for `Planner.placeLayer`, which makes one per layer). `T` is the
+/// arithmetic of the decisions (`Float` like eplb.py, or `Double` for the float64
+/// `replicate_experts` cases). Not thread-safe: one per thread.
 final class Scratch<T: BinaryFloatingPoint> {
   let experts: Int
   let replicas: Int
@@ -27,18 +29,29 @@ final class Scratch<T: BinaryFloatingPoint> {
   let rankInPack: UnsafeMutablePointer<Int>
   let pphy2phy: UnsafeMutablePointer<Int>
   let entries: UnsafeMutablePointer<KeyedIndex>
+  /// The processing order of one packing, `[max(replicas, experts)]`.
+  let order: UnsafeMutablePointer<Int>
+  /// Radix sort keys, `[2 · max(replicas, experts)]` (two halves, ping-pong).
+  let radixKeys: UnsafeMutablePointer<UInt64>
+  /// Radix sort histograms, `[4 · 256]`.
+  let radixCounts: UnsafeMutablePointer<UInt32>
   // Per-GPU (pack) buffers, `[max(gpus, experts)]` (groups are packed with them too).
   let packWeight: UnsafeMutablePointer<T>
   let packItems: UnsafeMutablePointer<Int>
-  let packHeap: UnsafeMutablePointer<Int>
   let groupTokens: UnsafeMutablePointer<T>
   let groupPack: UnsafeMutablePointer<Int>
   let groupRank: UnsafeMutablePointer<Int>
+  /// Tournament tree over the packs: `packKey [L]` and `packTree [2L]`, where `L` is
+  /// `max(gpus, experts)` rounded up to a power of two.
+  let packKey: UnsafeMutablePointer<T>
+  let packTree: UnsafeMutablePointer<Int>
   // Statistics buffers: `slots [max(replicas, experts)]`, `counts [experts]`,
   // `doubles [max(gpus, experts)]`.
   let slots: UnsafeMutablePointer<Int>
   let counts: UnsafeMutablePointer<Int>
   let doubles: UnsafeMutablePointer<Double>
+
+  private let base: UnsafeMutableRawPointer
 
   init(experts: Int, replicas: Int, gpus: Int) {
     self.experts = experts
@@ -47,59 +60,64 @@ final class Scratch<T: BinaryFloatingPoint> {
     let e = max(experts, 1)
     let r = max(replicas, experts, 1)
     let p = max(gpus, experts, 1)
-    weight = .allocate(capacity: e)
-    tokensPerMlog = .allocate(capacity: e)
-    average = .allocate(capacity: e)
-    sainteLague = .allocate(capacity: e)
-    huntingtonHill = .allocate(capacity: e)
-    log2mlog = .allocate(capacity: e)
-    mlog2log = .allocate(capacity: e)
-    mlogcnt = .allocate(capacity: e)
-    heap = .allocate(capacity: e)
-    tokensPerPhy = .allocate(capacity: r)
-    phy2mlog = .allocate(capacity: r)
-    phyrank = .allocate(capacity: r)
-    packIndex = .allocate(capacity: r)
-    rankInPack = .allocate(capacity: r)
-    pphy2phy = .allocate(capacity: r)
-    entries = .allocate(capacity: r)
-    packWeight = .allocate(capacity: p)
-    packItems = .allocate(capacity: p)
-    packHeap = .allocate(capacity: p)
-    groupTokens = .allocate(capacity: p)
-    groupPack = .allocate(capacity: p)
-    groupRank = .allocate(capacity: p)
-    slots = .allocate(capacity: r)
-    counts = .allocate(capacity: e)
-    doubles = .allocate(capacity: p)
+    let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)
+    // Byte offsets of every buffer in one block, each aligned to 16 bytes.
+    var size = 0
+    func carve<E>(_: E.Type, _ count: Int) -> Int {
+      let offset = size
+      size += (count * MemoryLayout<E>.stride + 15) & ~15
+      return offset
+    }
+    let oWeight = carve(T.self, e), oTokensPerMlog = carve(T.self, e), oAverage = carve(T.self, e)
+    let oSainteLague = carve(T.self, e), oHuntingtonHill = carve(T.self, e)
+    let oLog2mlog = carve(Int.self, e), oMlog2log = carve(Int.self, e), oMlogcnt = carve(Int.self, e)
+    let oHeap = carve(Int.self, e)
+    let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
+    let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
+    let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
+    let oRadixKeys = carve(UInt64.self, 2 * r), oRadixCounts = carve(UInt32.self, 4 * 256)
+    let oPackWeight = carve(T.self, p), oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
+    let oGroupPack = carve(Int.self, p), oGroupRank = carve(Int.self, p)
+    let oPackKey = carve(T.self, leaves), oPackTree = carve(Int.self, 2 * leaves)
+    let oSlots = carve(Int.self, r), oCounts = carve(Int.self, e), oDoubles = carve(Double.self, p)
+    let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+    base = block
+    func at<E>(_ offset: Int, _: E.Type) -> UnsafeMutablePointer<E> {
+      (block + offset).bindMemory(to: E.self, capacity: 1)
+    }
+    weight = at(oWeight, T.self)
+    tokensPerMlog = at(oTokensPerMlog, T.self)
+    average = at(oAverage, T.self)
+    sainteLague = at(oSainteLague, T.self)
+    huntingtonHill = at(oHuntingtonHill, T.self)
+    log2mlog = at(oLog2mlog, Int.self)
+    mlog2log = at(oMlog2log, Int.self)
+    mlogcnt = at(oMlogcnt, Int.self)
+    heap = at(oHeap, Int.self)
+    tokensPerPhy = at(oTokensPerPhy, T.self)
+    phy2mlog = at(oPhy2mlog, Int.self)
+    phyrank = at(oPhyrank, Int.self)
+    packIndex = at(oPackIndex, Int.self)
+    rankInPack = at(oRankInPack, Int.self)
+    pphy2phy = at(oPphy2phy, Int.self)
+    entries = at(oEntries, KeyedIndex.self)
+    order = at(oOrder, Int.self)
+    radixKeys = at(oRadixKeys, UInt64.self)
+    radixCounts = at(oRadixCounts, UInt32.self)
+    packWeight = at(oPackWeight, T.self)
+    packItems = at(oPackItems, Int.self)
+    groupTokens = at(oGroupTokens, T.self)
+    groupPack = at(oGroupPack, Int.self)
+    groupRank = at(oGroupRank, Int.self)
+    packKey = at(oPackKey, T.self)
+    packTree = at(oPackTree, Int.self)
+    slots = at(oSlots, Int.self)
+    counts = at(oCounts, Int.self)
+    doubles = at(oDoubles, Double.self)
   }
 
   deinit {
-    weight.deallocate()
-    tokensPerMlog.deallocate()
-    average.deallocate()
-    sainteLague.deallocate()
-    huntingtonHill.deallocate()
-    log2mlog.deallocate()
-    mlog2log.deallocate()
-    mlogcnt.deallocate()
-    heap.deallocate()
-    tokensPerPhy.deallocate()
-    phy2mlog.deallocate()
-    phyrank.deallocate()
-    packIndex.deallocate()
-    rankInPack.deallocate()
-    pphy2phy.deallocate()
-    entries.deallocate()
-    packWeight.deallocate()
-    packItems.deallocate()
-    packHeap.deallocate()
-    groupTokens.deallocate()
-    groupPack.deallocate()
-    groupRank.deallocate()
-    slots.deallocate()
-    counts.deallocate()
-    doubles.deallocate()
+    base.deallocate()
   }
 
   /// Whether a layer of this shape fits the buffers.
