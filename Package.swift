@@ -30,7 +30,10 @@ let package = Package(
     // The one type that owns the database; all SQL lives here and in migrations/.
     .target(
       name: "EPBStore",
-      dependencies: ["EPBPlanner", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: [
+        "EPBPlanner", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ],
       swiftSettings: strict),
     // Parsers for the files serving engines write, and the ingest pipeline into the store.
     .target(name: "EPBIngest", dependencies: ["EPBPlanner", "EPBStore"], swiftSettings: strict),

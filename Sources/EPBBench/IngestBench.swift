@@ -28,8 +28,8 @@ func runIngestBench(_ arguments: [String]) {
   let trace = SyntheticTrace(steps: steps, layers: layers, experts: experts)
   let npyPath = dir.appendingPathComponent("trace.npy").path
   let jsonPath = dir.appendingPathComponent("trace.json").path
-  FileManager.default.createFile(atPath: npyPath, contents: Data(trace.npyBytes()))
-  FileManager.default.createFile(atPath: jsonPath, contents: Data(trace.vllmJSON()))
+  _ = FileManager.default.createFile(atPath: npyPath, contents: Data(trace.npyBytes()))
+  _ = FileManager.default.createFile(atPath: jsonPath, contents: Data(trace.vllmJSON()))
   let jsonBytes = (try? FileManager.default.attributesOfItem(atPath: jsonPath)[.size] as? Int) ?? 0
   print("files: npy \(values * 4 / 1_000_000) MB, json \(jsonBytes / 1_000_000) MB")
 

@@ -1,64 +1,87 @@
 import Foundation
 
-/// The little-endian vector encodings of the `load.loads` column.
+/// The little-endian vector encodings of the `load.loads` column (see migrations/0001).
 ///
-/// `int32` (encoding 1) holds rows whose every value is an integer in 0...2^31−1, 4 bytes per
-/// expert; `float64` (encoding 2) holds every other finite load exactly, 8 bytes per expert.
+/// Each row takes the smallest exact encoding: `uint8` (3) or `uint16` (4) when every value is
+/// an integer below 2^8 or 2^16 (per-step token counts usually are), `int32` (1) below 2^31,
+/// else `float64` (2), which holds every finite load exactly.
 enum LoadCodec {
   static let int32: Int = 1
   static let float64: Int = 2
+  static let uint8: Int = 3
+  static let uint16: Int = 4
+
+  /// Bytes per value of `encoding`, nil for an unknown encoding.
+  static func width(_ encoding: Int) -> Int? {
+    switch encoding {
+    case uint8: return 1
+    case uint16: return 2
+    case int32: return 4
+    case float64: return 8
+    default: return nil
+    }
+  }
 
   /// Encodes one row, `[experts]`, choosing the smallest exact encoding.
   static func encode(_ values: ArraySlice<Double>) -> (encoding: Int, blob: Data) {
-    let fitsInt32 = values.allSatisfy { $0 >= 0 && $0 <= 2_147_483_647 && $0 == $0.rounded(.towardZero) }
-    if fitsInt32 {
-      var data = Data(count: values.count * 4)
-      data.withUnsafeMutableBytes { raw in
-        for (i, v) in values.enumerated() {
-          raw.storeBytes(of: Int32(v).littleEndian, toByteOffset: i * 4, as: Int32.self)
-        }
-      }
-      return (int32, data)
+    var integral = true
+    var largest = 0.0
+    for v in values {
+      if v != v.rounded(.towardZero) || v < 0 { integral = false }
+      largest = max(largest, v)
     }
-    var data = Data(count: values.count * 8)
+    let encoding: Int
+    if integral && largest <= 255 {
+      encoding = uint8
+    } else if integral && largest <= 65_535 {
+      encoding = uint16
+    } else if integral && largest <= 2_147_483_647 {
+      encoding = int32
+    } else {
+      encoding = float64
+    }
+    let width = width(encoding)!
+    var data = Data(count: values.count * width)
     data.withUnsafeMutableBytes { raw in
       for (i, v) in values.enumerated() {
-        raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+        switch encoding {
+        case uint8: raw.storeBytes(of: UInt8(v), toByteOffset: i, as: UInt8.self)
+        case uint16: raw.storeBytes(of: UInt16(v).littleEndian, toByteOffset: i * 2, as: UInt16.self)
+        case int32: raw.storeBytes(of: Int32(v).littleEndian, toByteOffset: i * 4, as: Int32.self)
+        default: raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+        }
       }
     }
-    return (float64, data)
+    return (encoding, data)
   }
 
   /// Adds `weight ×` the decoded row to `into` (`[experts]`).
   ///
-  /// - returns: false when the blob's length does not match the encoding and `into.count`.
+  /// - returns: false when the encoding is unknown or the blob's length does not match it and
+  ///   `into.count`.
   static func accumulate(
     _ blob: UnsafeRawBufferPointer, encoding: Int, weight: Double, into: UnsafeMutableBufferPointer<Double>
   ) -> Bool {
     let n = into.count
+    guard let width = width(encoding), blob.count == n * width else { return false }
     switch encoding {
-    case int32:
-      guard blob.count == n * 4 else { return false }
-      if weight == 1 {
-        for i in 0..<n {
-          into[i] += Double(Int32(littleEndian: blob.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
-        }
-      } else {
-        for i in 0..<n {
-          into[i] += weight * Double(Int32(littleEndian: blob.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
-        }
-      }
-      return true
-    case float64:
-      guard blob.count == n * 8 else { return false }
+    case uint8:
+      let p = blob.bindMemory(to: UInt8.self)
+      for i in 0..<n { into[i] += weight * Double(p[i]) }
+    case uint16:
       for i in 0..<n {
-        let bits = UInt64(littleEndian: blob.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
-        into[i] += weight * Double(bitPattern: bits)
+        into[i] += weight * Double(UInt16(littleEndian: blob.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
       }
-      return true
+    case int32:
+      for i in 0..<n {
+        into[i] += weight * Double(Int32(littleEndian: blob.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
+      }
     default:
-      return false
+      for i in 0..<n {
+        into[i] += weight * Double(bitPattern: UInt64(littleEndian: blob.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+      }
     }
+    return true
   }
 
   /// Decodes one row into a new array (for tests and exports).

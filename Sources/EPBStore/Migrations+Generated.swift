@@ -40,16 +40,19 @@ extension EPBStore {
         PRIMARY KEY (series_id, step)
       ) WITHOUT ROWID;
 
-      -- One row per (series, step, layer): the per-expert loads as a little-endian vector.
-      -- encoding 1: int32 (4 bytes per expert), used when every value is an integer < 2^31;
-      -- encoding 2: float64 (8 bytes per expert), exact for every other finite load.
+      -- One row per (series, step, layer): the per-expert loads as a little-endian vector, in the
+      -- smallest exact encoding for the row:
+      -- encoding 1: int32 (4 bytes per expert), every value an integer < 2^31;
+      -- encoding 2: float64 (8 bytes per expert), exact for every other finite load;
+      -- encoding 3: uint8 (1 byte per expert), every value an integer < 256;
+      -- encoding 4: uint16 (2 bytes per expert), every value an integer < 65536.
       CREATE TABLE load (
         series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
         step INTEGER NOT NULL,
         layer INTEGER NOT NULL CHECK (layer >= 0),
         total REAL NOT NULL,              -- sum of the row's loads
         ingest_id INTEGER NOT NULL REFERENCES ingest(id),
-        encoding INTEGER NOT NULL CHECK (encoding IN (1, 2)),
+        encoding INTEGER NOT NULL CHECK (encoding IN (1, 2, 3, 4)),
         loads BLOB NOT NULL,
         PRIMARY KEY (series_id, step, layer),
         FOREIGN KEY (series_id, step) REFERENCES step(series_id, step)

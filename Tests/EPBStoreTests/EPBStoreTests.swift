@@ -53,11 +53,22 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
     #expect(window.layers == [0, 1, 2])
   }
 
-  @Test func int32RowsTakeFourBytesPerExpert() {
-    #expect(LoadCodec.encode([1, 2, 3][...]).encoding == LoadCodec.int32)
-    #expect(LoadCodec.encode([1, 2, 3][...]).blob.count == 12)
-    #expect(LoadCodec.encode([1, 2_147_483_648][...]).encoding == LoadCodec.float64)
-    #expect(LoadCodec.encode([0.5][...]).encoding == LoadCodec.float64)
+  /// The smallest exact encoding per row, and an exact round trip through each.
+  @Test(arguments: [
+    ([0, 1, 255] as [Double], LoadCodec.uint8, 3),
+    ([0, 256, 65_535], LoadCodec.uint16, 6),
+    ([65_536, 2_147_483_647, 3], LoadCodec.int32, 12),
+    ([1, 2_147_483_648, 0], LoadCodec.float64, 24),
+    ([0.5, 1, 2], LoadCodec.float64, 24),
+    ([9_007_199_254_740_992, 0.1, 1e-300], LoadCodec.float64, 24),
+  ])
+  func rowsTakeTheSmallestExactEncoding(values: [Double], encoding: Int, bytes: Int) {
+    let (chosen, blob) = LoadCodec.encode(values[...])
+    #expect(chosen == encoding)
+    #expect(blob.count == bytes)
+    #expect(LoadCodec.decode(blob, encoding: chosen, experts: values.count) == values)
+    #expect(LoadCodec.decode(blob, encoding: chosen, experts: values.count + 1) == nil)
+    #expect(LoadCodec.decode(blob, encoding: 9, experts: values.count) == nil)
   }
 
   @Test(arguments: StoreKind.allCases)
