@@ -19,7 +19,7 @@ struct Epbctl: ParsableCommand {
       """,
     version: version,
     subcommands: [
-      Ingest.self, Series.self, Loads.self, Plan.self, Algorithms.self, Snapshots.self, Show.self, Diff.self,
+      Ingest.self, Series.self, Loads.self, Plan.self, Algorithms.self, Snapshots.self, Show.self, Diff.self, Export.self,
       Simulate.self, Backtest.self,
     ])
 }

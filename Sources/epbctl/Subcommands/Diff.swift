@@ -13,6 +13,10 @@ extension Epbctl {
         window flag is given (then that window of B's series, or of --load-series). The cost
         counts the slots whose expert changes and where each new expert's weights come from
         in A: the same GPU (a local copy), another GPU of the same node, or another node.
+        B is first relabelled against A (GPUs of a node, whole nodes and slots of a GPU
+        permuted without changing any GPU's load), so the moves are the fewest an engine must
+        make to serve B's balance; a plan made with `--base A` is already relabelled, and
+        --no-relabel counts B as stored.
 
         Example:
           epbctl diff latest~1 latest --expert-bytes 44040192 --html diff.html
@@ -43,6 +47,9 @@ extension Epbctl {
     @Flag(help: "List every move: layer, target GPU/slot, expert, source GPU/slot.")
     var moves = false
 
+    @Flag(help: "Count B's moves as stored, without relabelling B against A first.")
+    var noRelabel = false
+
     @Option(help: "Write a self-contained HTML report with inline SVG to this file.")
     var html: String?
 
@@ -72,7 +79,8 @@ extension Epbctl {
       let load = try store.windowLoad(series: loadSeriesName, window: spec, layers: wanted.sorted())
       let diff = try PlacementDiff(
         before: sideA, after: sideB, load: load.loads, loadLayers: load.layers,
-        window: StepWindow(from: load.from, to: load.to), layers: layer.layers, expertBytes: expertBytes)
+        window: StepWindow(from: load.from, to: load.to), layers: layer.layers, expertBytes: expertBytes,
+        relabel: !noRelabel)
 
       if let html {
         let page = try diff.html(layer: htmlLayer)

@@ -36,18 +36,80 @@ extension Epbctl {
     @Flag(help: "Plan and print without storing a snapshot.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp(
+      "Relabel against this snapshot to move fewer expert weights (default: the latest snapshot of the series with the same topology).",
+      valueName: "id"))
+    var base: String?
+
+    @Flag(help: "Plan from scratch, ignoring earlier snapshots.")
+    var noBase = false
+
+    @Option(help: ArgumentHelp("Start from the base and apply at most K replica moves per layer.", valueName: "k"))
+    var maxMoves: Int?
+
+    @Option(help: ArgumentHelp("Keep the base for layers whose peak drops by less than P percent.", valueName: "p"))
+    var minGain: Double?
+
     @Flag(help: "Print the snapshot as JSON (the `show --json` form).")
     var json = false
+
+    func validate() throws {
+      if base != nil && noBase { throw ValidationError("--base and --no-base contradict each other; give one") }
+      if let maxMoves, maxMoves < 0 { throw ValidationError("--max-moves must be ≥ 0, got \(maxMoves)") }
+      if let minGain, !(minGain >= 0 && minGain.isFinite) {
+        throw ValidationError("--min-gain must be a percentage ≥ 0, got \(minGain)")
+      }
+      if noBase && (maxMoves != nil || minGain != nil) {
+        throw ValidationError("--max-moves and --min-gain need a base; drop --no-base")
+      }
+    }
+
+    /// The snapshot to plan against: `--base`, else the latest one of the series with this
+    /// topology (none with `--no-base`, or when there is none).
+    func resolveBase(_ store: EPBStore, experts: Int) throws -> SnapshotRecord? {
+      if noBase { return nil }
+      let t = topology.topology
+      if let base {
+        let record = try store.snapshot(id: store.resolveSnapshot(base, series: series))
+        let b = record.topology
+        guard b.replicas == t.replicas && b.gpus == t.gpus && b.nodes == t.nodes else {
+          throw CommandError(
+            "--base \(base): snapshot \(record.id) has \(b.replicas) replicas on \(b.gpus) GPUs in \(b.nodes) nodes, "
+              + "this plan \(t.replicas) on \(t.gpus) in \(t.nodes); use a snapshot of the same topology or --no-base")
+        }
+        guard record.layers.allSatisfy({ $0.placement.logicalCount.count == experts }) else {
+          throw CommandError("--base \(base): snapshot \(record.id) places a different number of experts")
+        }
+        return record
+      }
+      let candidates = try store.snapshots(series: series).filter {
+        $0.topology.replicas == t.replicas && $0.topology.gpus == t.gpus && $0.topology.nodes == t.nodes
+      }
+      guard let latest = candidates.last else { return nil }
+      return try store.snapshot(id: latest.id)
+    }
 
     func run() throws {
       let store = try database.open(create: false)
       let window = try store.windowLoad(series: series, window: self.window.spec, layers: layer.layers)
+      let baseRecord = try resolveBase(store, experts: window.loads.experts)
+      if baseRecord == nil && (maxMoves != nil || minGain != nil) {
+        throw CommandError("--max-moves and --min-gain need a base snapshot; give --base ID (none of this topology yet)")
+      }
       let clock = ContinuousClock()
       var plan: EPBPlanner.Plan!
+      var migrations: [LayerMigration] = []
       let elapsed = try clock.measure {
         plan = try Planner.plan(
           window.loads, layerIDs: window.layers, topology: topology.topology, policy: topology.policy,
           algorithm: algorithm)
+        if let baseRecord {
+          var basePlacements: [Int: LayerPlacement] = [:]
+          for l in baseRecord.layers { basePlacements[l.layer] = l.placement }
+          (plan, migrations) = try Planner.applyBase(
+            plan, loads: window.loads, layerIDs: window.layers, base: basePlacements,
+            options: MigrationOptions(maxMoves: maxMoves, minGainPercent: minGain))
+        }
       }
       var parameters: [(String, JSONValue)] = [
         ("series", .string(series)), ("layer", .string(layer.description)),
@@ -59,6 +121,9 @@ extension Epbctl {
       if let f = self.window.from { parameters.append(("from", .int(f))) }
       if let t = self.window.to { parameters.append(("to", .int(t))) }
       if let h = self.window.halfLife { parameters.append(("half_life", .number(h))) }
+      if let baseRecord { parameters.append(("base", .int(Int(baseRecord.id)))) }
+      if let maxMoves { parameters.append(("max_moves", .int(maxMoves))) }
+      if let minGain { parameters.append(("min_gain", .number(minGain))) }
       let parametersJSON = JSONValue.object(parameters)
 
       var report: SnapshotReport
@@ -71,22 +136,93 @@ extension Epbctl {
         let record = try store.saveSnapshot(
           NewSnapshot(
             series: series, algorithm: algorithm.rawValue, plan: plan, windowFrom: window.from, windowTo: window.to,
-            windowSteps: window.steps, halfLife: window.halfLife, baseSnapshotID: nil, toolVersion: Epbctl.version,
+            windowSteps: window.steps, halfLife: window.halfLife, baseSnapshotID: baseRecord?.id,
+            toolVersion: Epbctl.version,
             parameters: parametersJSON.render()))
         report = try SnapshotReport(record)
         report.parameters = parametersJSON
       }
+      let migration = baseRecord.map { MigrationSummary(base: $0.id, layers: migrations) }
       if json {
-        Output.json(report.json())
+        var out = report.json()
+        if let migration, case .object(var members) = out {
+          members.append(("migration", migration.json))
+          out = .object(members)
+        }
+        Output.json(out)
         return
       }
       print(report.table())
+      if let migration { print(migration.text) }
       let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3
       let stored = report.id.map { "stored as snapshot \($0)" } ?? "not stored (--dry-run)"
       print(
         "planned \(plan.layers.count) layer(s) on steps \(window.from)...\(window.to) (\(window.steps) steps) "
           + "in \(String(format: "%.3f", ms)) ms; \(stored)")
     }
+  }
+}
+
+/// What planning against a base did, for people and scripts.
+struct MigrationSummary {
+  var base: Int64
+  var layers: [LayerMigration]
+
+  private func total(_ counts: (LayerMigration) -> MigrationCounts?) -> MigrationCounts {
+    layers.compactMap(counts).reduce(into: MigrationCounts()) {
+      $0.sameGPU += $1.sameGPU
+      $0.sameNode += $1.sameNode
+      $0.crossNode += $1.crossNode
+    }
+  }
+
+  private func layerIDs(_ decision: LayerMigration.Decision) -> [Int] {
+    layers.filter { $0.decision == decision }.map(\.layer)
+  }
+
+  var json: JSONValue {
+    func counts(_ c: MigrationCounts) -> JSONValue {
+      .object([
+        ("same_gpu", .int(c.sameGPU)), ("same_node", .int(c.sameNode)), ("cross_node", .int(c.crossNode)),
+        ("total", .int(c.total)),
+      ])
+    }
+    let fractions = layers.compactMap(\.fractionOfFullReduction)
+    return .object([
+      ("base", .int(Int(base))),
+      ("moves", counts(total(\.moves))),
+      ("moves_without_relabelling", counts(total(\.movesUnrelabelled))),
+      ("replanned_layers", .ints(layerIDs(.replanned))),
+      ("kept_base_layers", .ints(layerIDs(.keptBase))),
+      ("incremental_layers", .ints(layerIDs(.incremental))),
+      ("layers_without_base", .ints(layerIDs(.noBase))),
+      ("replica_moves", .int(layers.compactMap(\.replicaMoves).reduce(0, +))),
+      (
+        "fraction_of_full_reduction_mean",
+        fractions.isEmpty ? .null : .number(fractions.reduce(0, +) / Double(fractions.count))
+      ),
+    ])
+  }
+
+  var text: String {
+    let moves = total(\.moves), raw = total(\.movesUnrelabelled)
+    var lines = [
+      "base: snapshot \(base); weights to move: \(moves.total) (\(moves.sameGPU) same GPU, \(moves.sameNode) same node, "
+        + "\(moves.crossNode) cross node); without relabelling: \(raw.total) (\(raw.crossNode) cross node)"
+    ]
+    let kept = layerIDs(.keptBase)
+    if !kept.isEmpty {
+      lines.append("kept the base (gain below --min-gain) for layers: \(kept.map(String.init).joined(separator: ","))")
+    }
+    let incremental = layers.filter { $0.decision == .incremental }
+    if !incremental.isEmpty {
+      let fractions = incremental.compactMap(\.fractionOfFullReduction)
+      let mean = fractions.isEmpty ? "n/a" : String(format: "%.1f%%", 100 * fractions.reduce(0, +) / Double(fractions.count))
+      lines.append(
+        "incremental: \(incremental.compactMap(\.replicaMoves).reduce(0, +)) replica moves over \(incremental.count) layers "
+          + "reach on average \(mean) of the full plan's peak reduction")
+    }
+    return lines.joined(separator: "\n")
   }
 }
 

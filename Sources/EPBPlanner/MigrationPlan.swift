@@ -1,0 +1,116 @@
+/// How a new plan should take the placement that is serving now (the base) into account.
+public struct MigrationOptions: Sendable, Equatable {
+  /// `--max-moves K`: start from the base and apply at most K replica moves per layer.
+  public var maxMoves: Int?
+  /// `--min-gain P`: keep the base for layers whose peak drops by less than P percent.
+  public var minGainPercent: Double?
+  /// Relabel each new layer against the base (GPU and slot permutations that keep every GPU's
+  /// load) so that it moves as few expert weights as possible.
+  public var relabel: Bool
+  /// Prices of a move by source class, for relabelling.
+  public var weights: MoveCost
+
+  public init(maxMoves: Int? = nil, minGainPercent: Double? = nil, relabel: Bool = true, weights: MoveCost = .bandwidth) {
+    self.maxMoves = maxMoves
+    self.minGainPercent = minGainPercent
+    self.relabel = relabel
+    self.weights = weights
+  }
+}
+
+/// What migration-aware planning did to one layer.
+public struct LayerMigration: Sendable, Equatable {
+  public enum Decision: String, Sendable {
+    /// The full plan, relabelled against the base.
+    case replanned
+    /// `--min-gain`: the full plan's gain was too small, the base stays.
+    case keptBase = "kept-base"
+    /// `--max-moves`: the base with at most K replica moves.
+    case incremental
+    /// No base for this layer: the full plan as is.
+    case noBase = "no-base"
+  }
+
+  public var layer: Int
+  public var decision: Decision
+  /// Weight moves versus the base of the full plan as the planner produced it (nil without base).
+  public var movesUnrelabelled: MigrationCounts?
+  /// Weight moves versus the base of the placement kept in the snapshot (nil without base).
+  public var moves: MigrationCounts?
+  /// Peak of the base placement and of the full plan on the window's load (nil without base).
+  public var basePeak: Double?
+  public var fullPlanPeak: Double?
+  /// The peak of the placement kept in the snapshot, on the window's load.
+  public var peak: Double
+  /// With `--max-moves`: the replica moves applied, and the share of the full plan's peak
+  /// reduction they reach (nil when the full plan does not lower the peak).
+  public var replicaMoves: Int?
+  public var fractionOfFullReduction: Double?
+}
+
+extension Planner {
+  /// Applies a base placement to a fresh plan, layer by layer: `--max-moves` (incremental from the
+  /// base), else `--min-gain` (keep the base when the gain is small), then relabelling of every
+  /// new placement against the base. Layers without a base placement are left as planned.
+  ///
+  /// Per-GPU loads of a relabelled layer are the planned ones permuted (the peak is unchanged);
+  /// the statistics of a kept or incremental layer are re-evaluated on the same load.
+  ///
+  /// - parameter plan: the fresh plan of `loads` (rows aligned with `layerIDs`).
+  /// - parameter base: the serving placement of each layer id, same topology.
+  /// - throws: `RelabelError` when a base placement does not fit the topology.
+  public static func applyBase(
+    _ plan: Plan, loads: LoadMatrix, layerIDs: [Int], base: [Int: LayerPlacement], options: MigrationOptions
+  ) throws(RelabelError) -> (plan: Plan, migrations: [LayerMigration]) {
+    var rowOf: [Int: Int] = [:]
+    for (row, layer) in layerIDs.enumerated() { rowOf[layer] = row }
+    let topology = plan.topology
+    var result = plan
+    var migrations: [LayerMigration] = []
+    for (i, planned) in plan.layers.enumerated() {
+      guard let basePlacement = base[planned.layer], let row = rowOf[planned.layer] else {
+        migrations.append(
+          LayerMigration(
+            layer: planned.layer, decision: .noBase, peak: planned.statistics.evaluation.peak))
+        continue
+      }
+      let load = loads.row(row)
+      let full = planned.placement
+      let fullPeak = planned.statistics.evaluation.peak
+      let basePeak = Planner.evaluate(basePlacement, load: load, topology: topology).peak
+      let unrelabelled = Relabel.moves(from: basePlacement, to: full, topology: topology)
+      var kept = planned
+      var decision = LayerMigration.Decision.replanned
+      var replicaMoves: Int?
+      var fraction: Double?
+      if let k = options.maxMoves {
+        let step = Incremental.plan(
+          base: basePlacement, load: load, topology: topology, policy: plan.policy, maxMoves: k)
+        kept.placement = step.placement
+        kept.statistics.evaluation = step.after
+        decision = .incremental
+        replicaMoves = step.moves.count
+        fraction = step.fractionOfFullReduction(fullPlanPeak: fullPeak)
+      } else if let p = options.minGainPercent,
+        Incremental.minGain(base: basePlacement, new: full, load: load, topology: topology, minGainPercent: p).keepBase
+      {
+        kept.placement = basePlacement
+        kept.statistics.evaluation = Planner.evaluate(basePlacement, load: load, topology: topology)
+        decision = .keptBase
+      } else if options.relabel {
+        let relabelled = try Relabel.minimizeMoves(
+          full, base: basePlacement, topology: topology, policy: plan.policy, weights: options.weights)
+        kept.placement = relabelled.placement
+        kept.statistics = relabelled.apply(to: planned.statistics)
+      }
+      result.layers[i] = kept
+      migrations.append(
+        LayerMigration(
+          layer: planned.layer, decision: decision, movesUnrelabelled: unrelabelled,
+          moves: Relabel.moves(from: basePlacement, to: kept.placement, topology: topology), basePeak: basePeak,
+          fullPlanPeak: fullPeak, peak: kept.statistics.evaluation.peak, replicaMoves: replicaMoves,
+          fractionOfFullReduction: fraction))
+    }
+    return (result, migrations)
+  }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import EPBReport
+import EPBStore
+import Foundation
+
+extension ExportFormat: ExpressibleByArgument {}
+
+extension Epbctl {
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a snapshot's placement in the file format a serving engine reads.",
+      discussion: """
+        Formats: sglang (`{"physical_to_logical_map": [L][R]}` for --init-expert-location,
+        every layer of the series; layers the snapshot did not plan keep the trivial map
+        slot % experts), vllm-ascend (expert map JSON), trtllm (MoE load balancer YAML) and
+        json (epbctl's own). Dense layers default to the layers the snapshot skipped because
+        their load was all zero (DeepSeek-V3: 0-2).
+
+        Example:
+          epbctl export latest --format sglang --output expert_location.json
+        """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: "A snapshot id, latest, or latest~N.")
+    var id: String
+
+    @Option(help: "Resolve latest / latest~N within this series.")
+    var series: String?
+
+    @Option(help: "sglang, vllm-ascend, trtllm or json.")
+    var format: ExportFormat
+
+    @Option(help: "Write to this file instead of stdout.")
+    var output: String?
+
+    @Option(help: "Layers without routed experts: a list such as 0-2, or none (default: the snapshot's skipped layers).")
+    var denseLayers: String?
+
+    func run() throws {
+      let store = try database.open(create: false)
+      let record = try store.snapshot(id: store.resolveSnapshot(id, series: series))
+      let info = try store.series(named: record.series)
+      var dense = record.skippedLayers
+      if let denseLayers {
+        if denseLayers.lowercased() == "none" {
+          dense = []
+        } else if let selection = LayerSelection(argument: denseLayers), let layers = selection.layers {
+          dense = layers
+        } else {
+          throw ValidationError("--dense-layers takes a list such as 0-2, or none; got '\(denseLayers)'")
+        }
+      }
+      let export = try PlacementExport(
+        PlacementSide(record), layers: info.layers, experts: info.experts, denseLayers: dense)
+      let text = export.render(format)
+      if let output {
+        do {
+          try text.write(toFile: output, atomically: true, encoding: .utf8)
+        } catch {
+          throw CommandError("cannot write --output \(output): \(error.localizedDescription)")
+        }
+        Output.diagnostic("wrote \(output) (\(format.rawValue), snapshot \(record.id))")
+      } else {
+        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+      }
+    }
+  }
+}
