@@ -122,7 +122,10 @@ extension HTML {
       let y = py(tick)
       w.element(
         "line",
-        [("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(y)), ("y2", coord(y)), ("stroke", "#eaeef2")])
+        [
+          ("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(y)), ("y2", coord(y)),
+          ("stroke", "#eaeef2"),
+        ])
       w.element(
         "text", [("x", coord(left - 6)), ("y", coord(y + 4)), ("font-size", "11"), ("text-anchor", "end")],
         text: TextFormat.fixed(tick, 2))

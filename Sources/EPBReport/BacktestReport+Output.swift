@@ -115,7 +115,9 @@ extension BacktestReport {
         let how = limits.exact ? "optimal group packing" : "best group packing found"
         pairs.append(("hierarchical cap", f(cap) + " (whole groups on nodes, \(how))"))
       }
-      if let cap = limits.eplbPackingCap { pairs.append(("EPLB packing cap", f(cap) + " (EPLB's greedy group packing)")) }
+      if let cap = limits.eplbPackingCap {
+        pairs.append(("EPLB packing cap", f(cap) + " (EPLB's greedy group packing)"))
+      }
     }
     out += TextFormat.keyValues(pairs)
     if let (_, text) = recommendation { out += "\n" + text + "\n" }

@@ -114,7 +114,8 @@ public enum DeterministicMath {
     if k > 1023 { return .infinity }
     if k < -1074 { return 0 }
     if k < -1022 {
-      return Double(sign: .plus, exponent: -1022, significand: 1) * Double(sign: .plus, exponent: k + 1022, significand: 1)
+      let tiny = Double(sign: .plus, exponent: -1022, significand: 1)
+      return tiny * Double(sign: .plus, exponent: k + 1022, significand: 1)
     }
     return Double(sign: .plus, exponent: k, significand: 1)
   }

@@ -283,6 +283,21 @@ import Testing
     }
   }
 
+  /// DeepSeek-V3's real statistics (the bundled SGLang dumps) on 288 slots, 32 GPUs, 4 nodes, 8
+  /// groups: group skew alone caps the hierarchical policy well below the global one. Reference
+  /// values from an independent Python computation (enumerating all 8-group packings).
+  @Test(arguments: [("decode_in1000out1000.json", 0.7635), ("prefill_in1024.json", 0.862)])
+  func realDeepSeekStatistics(file: String, cap: Double) throws {
+    let url = CommandRunner.repositoryRoot.appendingPathComponent("Examples/sglang/\(file)")
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    let rows = object["logical_count"] as! [[Double]]
+    let loads = LoadMatrix(layers: rows.count, experts: rows[0].count, values: rows.flatMap { $0 })
+    let limits = PolicyLimits(loads: loads, topology: Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8))
+    #expect(abs(limits.globalBound - 1) < 1e-12)
+    #expect(abs(limits.hierarchicalCap! - cap) < 5e-5)
+    #expect(limits.exact)
+  }
+
   @Test func maxLoadPerReplicaIsDHondt() {
     // Loads 9 and 3 with 4 replicas: counts (3, 1) give max(3, 3) = 3; (2, 2) gives 4.5.
     #expect(PolicyLimits.maxLoadPerReplica([9, 3], replicas: 4) == 3)

@@ -29,7 +29,7 @@ enum HalfLifeArgument: ExpressibleByArgument, Equatable {
 extension Epbctl {
   struct Backtest: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Replay a series: plan every K steps on the preceding window and score each plan on the steps after it.",
+      abstract: "Replay a series: plan every K steps on the window before, and score each plan on the steps after.",
       discussion: """
         Every --every K steps, each configuration plans on the window that ends at that step and
         the plan is evaluated on the next --horizon H stored steps: the realized balancedness
@@ -72,7 +72,8 @@ extension Epbctl {
     @Option(help: ArgumentHelp("Evaluate each plan on the next STEPS stored steps.", valueName: "steps"))
     var horizon: Int
 
-    @Option(help: ArgumentHelp("Stored steps before the first plan (default: the largest --window).", valueName: "steps"))
+    @Option(
+      help: ArgumentHelp("Stored steps before the first plan (default: the largest --window).", valueName: "steps"))
     var warmup: Int?
 
     @Option(
