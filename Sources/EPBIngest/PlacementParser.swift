@@ -76,6 +76,14 @@ public enum PlacementParser {
                        message: "no key \(key); expected SGLang's {\"\(key)\": [[…R]…L]} "
                          + "(a file with logical_count holds loads: ingest it without --placement)")
     }
+    // An id beyond the limit would size every layer's logcnt: refuse it before allocating.
+    for (l, row) in rows.enumerated() {
+      if let r = row.firstIndex(where: { $0 >= IngestLimits.maxExperts }) {
+        throw ParseError(source: source, location: .element([l, r]), code: .tooLarge,
+                         message: "expert \(row[r]) is too large; epbctl accepts expert ids below "
+                           + "\(IngestLimits.maxExperts)")
+      }
+    }
     let maxID = rows.lazy.flatMap { $0 }.max() ?? -1
     let count = experts ?? (maxID + 1)
     var placements: [LayerPlacement] = []
