@@ -1,0 +1,7 @@
+#include <stddef.h>
+#include <stdint.h>
+
+/// libFuzzer's driver (libclang_rt.fuzzer): runs the fuzzing loop over `callback`. SwiftPM links
+/// executables with `main` aliased to `<target>_main`, so each target defines that and calls this
+/// instead of relying on libFuzzer's own `main`.
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
