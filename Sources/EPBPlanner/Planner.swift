@@ -12,6 +12,9 @@ public enum Planner {
   public static func placeLayer(
     _ load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm
   ) -> LayerPlacement {
+    if algorithm == .robust {
+      return Robust.placeLayer(window: load, scenarios: [], topology: topology, policy: topology.resolve(policy))
+    }
     let scratch = Scratch<Float>(experts: load.count, replicas: topology.replicas, gpus: topology.gpus)
     return place(load, topology: topology, policy: topology.resolve(policy), algorithm: algorithm, scratch: scratch)
   }
@@ -224,9 +227,12 @@ public enum Planner {
   /// - throws: `TopologyError` when the topology cannot place `loads.experts` experts.
   ///
   /// One set of scratch buffers serves all layers. Complexity per layer: see `EPLB`.
+  ///
+  /// - parameter scenarios: for `robust`, block sums of the window's steps, each
+  ///   `[layerIDs.count][experts]` (see `Robust.blockSums`); ignored by the other algorithms.
   public static func plan(
     _ loads: LoadMatrix, layerIDs: [Int], topology: Topology, policy: PlacementPolicy,
-    algorithm: PlacementAlgorithm
+    algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = []
   ) throws(TopologyError) -> Plan {
     precondition(layerIDs.count == loads.layers, "one layer id per row")
     try topology.validate(experts: loads.experts, policy: policy)
@@ -241,10 +247,15 @@ public enum Planner {
         skipped.append(layer)
         continue
       }
-      let placement = place(load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
+      let robust = algorithm == .robust
+      let placement =
+        robust
+        ? Robust.placeLayer(
+          window: load, scenarios: scenarios.map { Array($0.row(row)) }, topology: topology, policy: resolved)
+        : place(load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
       let stats = statistics(
         of: placement, load: load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch,
-        groupsPacked: true)
+        groupsPacked: !robust)
       planned.append(PlannedLayer(layer: layer, placement: placement, statistics: stats))
     }
     return Plan(topology: topology, policy: resolved, algorithm: algorithm, layers: planned, skippedLayers: skipped)

@@ -42,10 +42,19 @@ public enum PlacementPolicy: String, Sendable, CaseIterable, Codable {
 
 /// The replica-placement algorithms the planner knows.
 public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
+  /// Block sums `robust` splits a window into, when it has the window's steps.
+  public static let robustBlocks = 8
+
+  /// True for algorithms that want the window's per-step loads (as block sums).
+  public var usesScenarios: Bool { self == .robust }
+
   /// DeepSeek EPLB as published (greedy replication to the largest load/count).
   case deepseek
   /// EPLB with the seed's replication step (D'Hondt bulk, SL/HH tail A/B, one-move fix-up).
   case seed
+  /// Plans for the steps to come: hedged replication and a packing balanced across the
+  /// window's block sums (see `Robust`).
+  case robust
 
   /// One sentence for `epbctl algorithms`.
   public var summary: String {
@@ -54,6 +63,8 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
       return "DeepSeek EPLB: replicate the expert with the largest load per replica, then balanced packing."
     case .seed:
       return "EPLB with the seed's replication: D'Hondt bulk, Sainte-Lague/Huntington-Hill tail A/B, one-move fix-up."
+    case .robust:
+      return "Plans for the load to come: replicas on a hedged load, packing balanced across the window's blocks."
     }
   }
 }

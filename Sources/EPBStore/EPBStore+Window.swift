@@ -12,10 +12,14 @@ extension EPBStore {
   /// - returns: a `WindowLoad` whose `loads` is `[layers.count][experts]`.
   /// - throws: `StoreError.unknownSeries`, `.unknownLayer`, `.invalidWindow` for contradictory
   ///   flags, `.emptyWindow` when no stored step falls in the window.
-  public func windowLoad(series name: String, window: WindowSpec, layers: [Int]? = nil) throws(StoreError)
-    -> WindowLoad
+  ///
+  /// - parameter blocks: when > 1, also sum the window's steps into this many consecutive blocks
+  ///   of near-equal step counts (unweighted), in `WindowLoad.blocks`, for planners that look at
+  ///   how the load varies inside the window.
+  public func windowLoad(series name: String, window: WindowSpec, layers: [Int]? = nil, blocks: Int = 1)
+    throws(StoreError) -> WindowLoad
   {
-    try run { db in try Self.windowLoad(db, series: name, window: window, layers: layers) }
+    try run { db in try Self.windowLoad(db, series: name, window: window, layers: layers, blocks: blocks) }
   }
 
   /// Calls `body` once per stored step in `from...to` (increasing), with that step's loads of
@@ -91,23 +95,39 @@ extension EPBStore {
     return (from, to, count)
   }
 
-  static func windowLoad(_ db: Database, series name: String, window: WindowSpec, layers: [Int]?) throws -> WindowLoad {
+  static func windowLoad(_ db: Database, series name: String, window: WindowSpec, layers: [Int]?, blocks: Int = 1)
+    throws -> WindowLoad
+  {
     let series = try requireSeries(db, name: name)
     let (wanted, rowOfLayer) = try layerRows(layers, series: series)
     let (from, to, steps) = try resolve(db, window: window, series: series)
     var matrix = LoadMatrixBuilder(layers: wanted.count, experts: series.experts)
+    let blockCount = blocks > 1 ? min(blocks, steps) : 0
+    var blockSums = Array(repeating: LoadMatrixBuilder(layers: wanted.count, experts: series.experts), count: blockCount)
+    var position = -1
+    var lastStep = Int.min
     let halfLife = window.halfLife
     try readLoadRows(db, series: series, from: from, to: to, oneLayer: wanted.count == 1 ? wanted[0] : nil) {
       step, layer, encoding, blob in
+      if step != lastStep {
+        position += 1
+        lastStep = step
+      }
       let target = rowOfLayer[layer]
       if target < 0 { return }
       let weight = halfLife.map { pow(0.5, Double(to - step) / $0) } ?? 1
-      if !matrix.accumulate(row: target, blob: blob, encoding: encoding, weight: weight) {
+      var ok = matrix.accumulate(row: target, blob: blob, encoding: encoding, weight: weight)
+      if blockCount > 0 {
+        ok = ok && blockSums[min(position * blockCount / steps, blockCount - 1)].accumulate(
+          row: target, blob: blob, encoding: encoding, weight: 1)
+      }
+      if !ok {
         throw StoreError.database(path: "", detail: "load row step \(step) layer \(layer) of series '\(name)' is damaged")
       }
     }
     return WindowLoad(
-      series: series, from: from, to: to, steps: steps, halfLife: halfLife, layers: wanted, loads: matrix.build())
+      series: series, from: from, to: to, steps: steps, halfLife: halfLife, layers: wanted, loads: matrix.build(),
+      blocks: blockSums.map { $0.build() })
   }
 
   /// The requested layers (nil: all) and, per series layer, its row in the result or −1.

@@ -82,6 +82,9 @@ public struct WindowLoad: Sendable, Equatable {
   public var layers: [Int]
   /// `[layers.count][experts]`, tokens over the window (weighted when `halfLife` is set).
   public var loads: LoadMatrix
+  /// When asked for: the window's steps summed into consecutive blocks (unweighted), oldest
+  /// first, each `[layers.count][experts]`; empty otherwise.
+  public var blocks: [LoadMatrix] = []
 }
 
 /// A snapshot as stored: one placement of several layers with its provenance.

@@ -147,8 +147,16 @@ extension Epbctl {
       let parameters = EPBReport.Backtest.Parameters(
         configs: configs, every: every, horizon: horizon, warmup: warmup, topology: topology.topology,
         policy: topology.policy)
+      // Algorithms that plan on scenarios get the window's steps, summed into blocks.
       var backtest = try EPBReport.Backtest(
-        parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps)
+        parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps,
+        keepStepLoads: configs.map { $0.algorithm.usesScenarios && $0.window != nil },
+        planner: { request in
+          try Planner.plan(
+            request.windowLoad, layerIDs: request.layerIDs, topology: request.topology, policy: request.policy,
+            algorithm: request.config.algorithm,
+            scenarios: Robust.blockSums(request.stepLoads ?? [], blocks: PlacementAlgorithm.robustBlocks))
+        })
       try store.forEachStep(series: series, from: first, to: last, layers: layers) { step, loads in
         try backtest.add(step: step, loads: loads)
       }

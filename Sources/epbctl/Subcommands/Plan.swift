@@ -30,7 +30,7 @@ extension Epbctl {
 
     @OptionGroup var window: WindowOptions
 
-    @Option(help: "deepseek or seed (see `epbctl algorithms`).")
+    @Option(help: "deepseek, seed or robust (see `epbctl algorithms`).")
     var algorithm: PlacementAlgorithm = .seed
 
     @Flag(help: "Plan and print without storing a snapshot.")
@@ -91,7 +91,9 @@ extension Epbctl {
 
     func run() throws {
       let store = try database.open(create: false)
-      let window = try store.windowLoad(series: series, window: self.window.spec, layers: layer.layers)
+      let window = try store.windowLoad(
+        series: series, window: self.window.spec, layers: layer.layers,
+        blocks: algorithm.usesScenarios ? PlacementAlgorithm.robustBlocks : 1)
       let baseRecord = try resolveBase(store, experts: window.loads.experts)
       if baseRecord == nil && (maxMoves != nil || minGain != nil) {
         throw CommandError("--max-moves and --min-gain need a base snapshot; give --base ID (none of this topology yet)")
@@ -102,7 +104,7 @@ extension Epbctl {
       let elapsed = try clock.measure {
         plan = try Planner.plan(
           window.loads, layerIDs: window.layers, topology: topology.topology, policy: topology.policy,
-          algorithm: algorithm)
+          algorithm: algorithm, scenarios: window.blocks)
         if let baseRecord {
           var basePlacements: [Int: LayerPlacement] = [:]
           for l in baseRecord.layers { basePlacements[l.layer] = l.placement }
