@@ -9,6 +9,8 @@ case "ingest":
   runIngestBench(Array(arguments.dropFirst()))
 case "ingest-parse":
   runIngestParseBench(arguments: Array(arguments.dropFirst()))
+case "backtest":
+  runBacktestBench(arguments: Array(arguments.dropFirst()))
 default:
   print(
     """
@@ -19,5 +21,7 @@ default:
                                                    end-to-end ingest of .npy and vLLM JSON, database size,
                                                    window aggregate, Python json.load for comparison
       ingest-parse [--steps N] [--runs N]          parse-only throughput of each format
+      backtest                                     a 2,000-step 58x256 simulated series, plan every 100,
+                                                   three configurations, end to end
     """)
 }
