@@ -8,10 +8,15 @@ import Foundation
 /// Options: `--input FILE` (SGLang JSON with `logical_count [layers][experts]`; default: the
 /// repository's `../shared/data/sglang_attachment_ep_statistics/prefill_in1024.json`, else a
 /// synthetic 58 × 256 heavy-tailed load), `--reps N` (default 300), `--json` (one JSON object).
+/// For profiling one case: `--config I` (0, 1, 2: the rows' configurations in order),
+/// `--algorithm NAME`, `--only plan|placement` (the other one is skipped and reported as 0).
 func runPlannerBench(_ args: [String]) {
   var inputPath: String?
   var reps = 300
   var json = false
+  var configFilter: Int?
+  var algorithmFilter: PlacementAlgorithm?
+  var only: String?
   var i = 0
   while i < args.count {
     switch args[i] {
@@ -23,6 +28,15 @@ func runPlannerBench(_ args: [String]) {
       i += 1
     case "--json":
       json = true
+    case "--config" where i + 1 < args.count:
+      configFilter = Int(args[i + 1])
+      i += 1
+    case "--algorithm" where i + 1 < args.count:
+      algorithmFilter = PlacementAlgorithm(rawValue: args[i + 1])
+      i += 1
+    case "--only" where i + 1 < args.count && ["plan", "placement"].contains(args[i + 1]):
+      only = args[i + 1]
+      i += 1
     default:
       FileHandle.standardError.write(Data("EPBBench planner: unknown option \(args[i])\n".utf8))
       exit(64)
@@ -43,14 +57,14 @@ func runPlannerBench(_ args: [String]) {
     print("\(header) algorithm   plan µs (min)          placement µs (min)     balancedness")
   }
   let ids = Array(0..<loads.layers)
-  for config in configs {
-    for algorithm in PlacementAlgorithm.allCases {
+  for (index, config) in configs.enumerated() where configFilter == nil || configFilter == index {
+    for algorithm in PlacementAlgorithm.allCases where algorithmFilter == nil || algorithmFilter == algorithm {
       var plan: Plan?
-      let planTimes = measure(reps) {
+      let planTimes = measure(only == "placement" ? 0 : reps) {
         plan = try? Planner.plan(
           loads, layerIDs: ids, topology: config.topology, policy: config.policy, algorithm: algorithm)
       }
-      let placeTimes = measure(reps) {
+      let placeTimes = measure(only == "plan" ? 0 : reps) {
         for row in 0..<loads.layers {
           _ = Planner.placeLayer(
             loads.row(row), topology: config.topology, policy: config.policy, algorithm: algorithm)
@@ -84,8 +98,10 @@ func runPlannerBench(_ args: [String]) {
   }
 }
 
-/// Runs `body` `reps` times after one warm-up; returns each run's duration in µs.
+/// Runs `body` `reps` times after one warm-up (none when `reps` is 0); returns each run's
+/// duration in µs.
 private func measure(_ reps: Int, _ body: () -> Void) -> [Double] {
+  if reps == 0 { return [] }
   body()
   let clock = ContinuousClock()
   var times: [Double] = []

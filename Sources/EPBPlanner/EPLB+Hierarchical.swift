@@ -68,65 +68,27 @@ extension EPLB {
   /// `phy2log` and `logcnt` are eplb.py's exactly either way. Without `rank`, replicas of one
   /// expert with equal load per replica are interchangeable in step 3, so their relative order
   /// (torch's tie order) is not reconstructed, which saves the exact sort in most layers.
+  /// (`placeHierarchicalFast` is the faster path for that case in `Float`.)
   static func placeHierarchical<T: BinaryFloatingPoint>(
     _ weight: UnsafePointer<T>, experts: Int, replicas: Int, groups: Int, nodes: Int, gpus: Int,
     algorithm: PlacementAlgorithm, phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?,
     logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
   ) {
-    let phyPerGPU = replicas / gpus
-    let logPerNode = experts / nodes
-    let phyPerNode = replicas / nodes
-    let gpusPerNode = gpus / nodes
-
     // Step 1: pack groups to nodes. → log2mlog, mlog2log [experts]
     packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
     let log2mlog = scratch.log2mlog
     let mlog2log = scratch.mlog2log
 
-    // Step 2: construct redundant experts within nodes.
-    // tokensPerMlog [nodes][logPerNode] → phy2mlog, phyrank [nodes][phyPerNode], mlogcnt [nodes][logPerNode]
+    // Steps 2 and 3, node by node: replicate within the node, pack its replicas onto its GPUs.
+    // tokensPerMlog [nodes][logPerNode] → mlogcnt [nodes][logPerNode], phy2log [nodes][phyPerNode]
     let tokensPerMlog = scratch.tokensPerMlog
     for m in 0..<experts { tokensPerMlog[m] = weight[mlog2log[m]] }
-    let phy2mlog = scratch.phy2mlog
-    let phyrank = scratch.phyrank
+    for node in 0..<nodes {
+      placeNodeExact(
+        node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
+        phy2log: phy2log, rank: rank, scratch: scratch)
+    }
     let mlogcnt = scratch.mlogcnt
-    for node in 0..<nodes {
-      replicate(
-        tokensPerMlog + node * logPerNode, experts: logPerNode, replicas: phyPerNode, algorithm: algorithm,
-        phy2log: phy2mlog + node * phyPerNode, rank: phyrank + node * phyPerNode,
-        logcnt: mlogcnt + node * logPerNode, scratch: scratch)
-    }
-
-    // Step 3: pack physical experts to GPUs, node by node.
-    // tokensPerPhy [nodes][phyPerNode] → packIndex, rankInPack → pphy2phy [nodes][phyPerNode]
-    let tokensPerPhy = scratch.tokensPerPhy
-    let packIndex = scratch.packIndex
-    let rankInPack = scratch.rankInPack
-    let pphy2phy = scratch.pphy2phy
-    for node in 0..<nodes {
-      let phyBase = node * phyPerNode
-      let logBase = node * logPerNode
-      for p in 0..<phyPerNode {
-        let m = logBase + phy2mlog[phyBase + p]
-        tokensPerPhy[phyBase + p] = tokensPerMlog[m] / T(mlogcnt[m])
-      }
-      // Without `rank`, replicas of one expert are interchangeable: ties among them need no
-      // exact order (see `FastOrder`).
-      packBalanced(
-        tokensPerPhy + phyBase, count: phyPerNode, packs: gpusPerNode, packIndex: packIndex + phyBase,
-        rankInPack: rankInPack + phyBase, tieClass: rank == nil ? UnsafePointer(phy2mlog + phyBase) : nil,
-        scratch: scratch)
-      for p in 0..<phyPerNode {
-        let pphy = packIndex[phyBase + p] * phyPerGPU + rankInPack[phyBase + p]
-        pphy2phy[phyBase + pphy] = p
-      }
-      // pphy2log [replicas]: slot → node-local replica → node-local expert → logical expert
-      for s in 0..<phyPerNode {
-        let phy = phyBase + pphy2phy[phyBase + s]
-        phy2log[phyBase + s] = mlog2log[logBase + phy2mlog[phy]]
-        rank?[phyBase + s] = phyrank[phy]
-      }
-    }
     // logcnt [experts] = mlogcnt gathered through log2mlog
     for e in 0..<experts { logcnt[e] = mlogcnt[log2mlog[e]] }
   }

@@ -47,8 +47,8 @@ extension EPLB {
   /// the exact `Libstdcxx.sort` run. Packs are chosen on a tournament (winner) tree over the
   /// packs keyed by weight (+∞ once full), left child on ties, so its root is the first
   /// lightest pack with room; each insertion updates one leaf-to-root path with branch-free
-  /// selects. Complexity O(count · log packs) plus the sort (O(count + 1024) when tie-free).
-  /// Uses `scratch.order`, `radixKeys`, `radixCounts`, `entries` (`[count]`), `packWeight`,
+  /// selects. Complexity O(count · log packs) plus the sort (O(count · log count)).
+  /// Uses `scratch.order`, `radixKeys`, `entries` (`[count]`), `packWeight`,
   /// `packItems` (`[packs]`), `packKey`, `packTree`.
   @inline(__always)
   static func packBalanced<T: BinaryFloatingPoint>(
@@ -67,7 +67,7 @@ extension EPLB {
     // which is libstdc++'s (unstable) `std::sort` on (value, index) pairs comparing values.
     let order = scratch.order  // [n]
     let fast = FastOrder.descending(
-      weight, count: n, tieClass: tieClass, order: order, buffer: scratch.radixKeys, counts: scratch.radixCounts)
+      weight, count: n, tieClass: tieClass, order: order, buffer: scratch.radixKeys)
     if !fast {
       let entries = scratch.entries  // [n]
       for i in 0..<n {

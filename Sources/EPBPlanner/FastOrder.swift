@@ -15,69 +15,25 @@ enum FastOrder {
   ///   descending order up to permutations of items of equal value and equal `tieClass` (with
   ///   nil: when all values are distinct). Returns false (with `order` undefined) when there is
   ///   a NaN, or a run of equal values holds different classes.
-  /// - parameter buffer: `[2n]` radix keys; `counts`: `[4 · 256]` histograms.
+  /// - parameter buffer: `[2n]` sort keys.
   ///
-  /// Method: insertion sort for n ≤ 32, O(n²); above, a stable LSD radix sort (four 8-bit
-  /// passes, passes with a single digit skipped), O(n + 1024), without data-dependent
-  /// branches; both of `(order-preserving bits of the value, index)`. `-0` counts as `+0`.
+  /// Method: `sortAscending` of the keys `(descending-order bits of the value, index)`
+  /// (`key(_:_:)`), O(n log n) without a fixed cost. `-0` counts as `+0`.
   @inline(__always)
   static func descending<T: BinaryFloatingPoint>(
     _ keys: UnsafePointer<T>, count n: Int, tieClass: UnsafePointer<Int>?, order: UnsafeMutablePointer<Int>,
-    buffer: UnsafeMutablePointer<UInt64>, counts: UnsafeMutablePointer<UInt32>
+    buffer: UnsafeMutablePointer<UInt64>
   ) -> Bool {
     if n == 0 { return true }
     var a = buffer
     var nan = false
-    // Key: the complement of the order-preserving bit pattern, so ascending keys are
-    // descending values; the index in the low half makes every key distinct.
     @inline(__always) func key(_ i: Int) -> UInt64 {
-      let v = Float(keys[i]) + 0  // -0 → +0
+      let v = Float(keys[i])
       nan = nan || v.isNaN
-      let bits = v.bitPattern
-      let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-      return UInt64(~ordered) << 32 | UInt64(truncatingIfNeeded: i)
+      return FastOrder.key(v, i)
     }
-    if n <= 32 {
-      for i in 0..<n {
-        let k = key(i)
-        var j = i
-        while j > 0 && a[j - 1] > k {
-          a[j] = a[j - 1]
-          j -= 1
-        }
-        a[j] = k
-      }
-    } else {
-      counts.initialize(repeating: 0, count: 4 * 256)
-      for i in 0..<n {
-        let k = key(i)
-        a[i] = k
-        let d = UInt32(truncatingIfNeeded: k >> 32)
-        counts[Int(d & 0xff)] &+= 1
-        counts[256 + Int((d >> 8) & 0xff)] &+= 1
-        counts[512 + Int((d >> 16) & 0xff)] &+= 1
-        counts[768 + Int(d >> 24)] &+= 1
-      }
-      var b = buffer + n
-      for pass in 0..<4 {
-        let shift = UInt64(32 + 8 * pass)
-        let h = counts + 256 * pass
-        if Int(h[Int((a[0] >> shift) & 0xff)]) == n { continue }
-        var sum: UInt32 = 0
-        for d in 0..<256 {
-          let c = h[d]
-          h[d] = sum
-          sum &+= c
-        }
-        for i in 0..<n {
-          let k = a[i]
-          let d = Int((k >> shift) & 0xff)
-          b[Int(h[d])] = k
-          h[d] &+= 1
-        }
-        swap(&a, &b)
-      }
-    }
+    for i in 0..<n { a[i] = key(i) }
+    a = sortAscending(a, buffer + n, count: n)
     if nan { return false }
     var previous = a[0]
     order[0] = Int(truncatingIfNeeded: previous & 0xffff_ffff)
@@ -91,5 +47,99 @@ enum FastOrder {
       previous = current
     }
     return true
+  }
+
+  /// The sort key of `(value, index)`: the complement of the order-preserving bit pattern of
+  /// `value` (`-0` counted as `+0`) in the high half, so ascending keys are descending values,
+  /// and `index` (< 2^32) in the low half, so keys are distinct and equal values come in
+  /// ascending index order. A NaN gets some key; callers check for NaN themselves.
+  @inline(__always)
+  static func key(_ value: Float, _ index: Int) -> UInt64 {
+    let bits = (value + 0).bitPattern  // -0 → +0
+    let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+    return UInt64(~ordered) << 32 | UInt64(truncatingIfNeeded: index)
+  }
+
+  /// Whether two keys of `key(_:_:)` hold equal values.
+  @inline(__always)
+  static func sameValue(_ a: UInt64, _ b: UInt64) -> Bool { a >> 32 == b >> 32 }
+
+  /// The index of a key of `key(_:_:)`.
+  @inline(__always)
+  static func index(_ k: UInt64) -> Int { Int(truncatingIfNeeded: k & 0xffff_ffff) }
+
+  /// Sorts `a[0..<n]` ascending, using `b[0..<n]` as the other half of a ping-pong buffer;
+  /// returns whichever of `a` and `b` holds the result.
+  ///
+  /// Bottom-up merge sort: runs of 4 sorted by a 5-comparator network, then merge passes, all
+  /// with branch-free selects (no data-dependent branches). O(n log n), no fixed cost (the
+  /// radix sort it replaces cleared and summed 4 · 256 counters per call, which dominated for
+  /// the 32–300 keys of one packing). Keys are distinct in every use, so stability is moot.
+  @inline(__always)
+  static func sortAscending(
+    _ a0: UnsafeMutablePointer<UInt64>, _ b0: UnsafeMutablePointer<UInt64>, count n: Int
+  ) -> UnsafeMutablePointer<UInt64> {
+    var a = a0, b = b0
+    @inline(__always) func order(_ x: inout UInt64, _ y: inout UInt64) {
+      let lo = Swift.min(x, y), hi = Swift.max(x, y)
+      x = lo
+      y = hi
+    }
+    var i = 0
+    while i + 4 <= n {
+      var x0 = a[i], x1 = a[i + 1], x2 = a[i + 2], x3 = a[i + 3]
+      order(&x0, &x1)
+      order(&x2, &x3)
+      order(&x0, &x2)
+      order(&x1, &x3)
+      order(&x1, &x2)
+      a[i] = x0
+      a[i + 1] = x1
+      a[i + 2] = x2
+      a[i + 3] = x3
+      i += 4
+    }
+    // The last 0–3 keys: insertion sort.
+    var j = i + 1
+    while j < n {
+      let k = a[j]
+      var h = j
+      while h > i && a[h - 1] > k {
+        a[h] = a[h - 1]
+        h -= 1
+      }
+      a[h] = k
+      j += 1
+    }
+    var width = 4
+    while width < n {
+      var lo = 0
+      while lo < n {
+        let mid = Swift.min(lo + width, n), hi = Swift.min(lo + 2 * width, n)
+        var l = lo, r = mid, o = lo
+        while l < mid && r < hi {
+          let x = a[l], y = a[r]
+          let right = y < x
+          b[o] = right ? y : x
+          r &+= right ? 1 : 0
+          l &+= right ? 0 : 1
+          o &+= 1
+        }
+        while l < mid {
+          b[o] = a[l]
+          l += 1
+          o += 1
+        }
+        while r < hi {
+          b[o] = a[r]
+          r += 1
+          o += 1
+        }
+        lo += 2 * width
+      }
+      swap(&a, &b)
+      width *= 2
+    }
+    return a
   }
 }

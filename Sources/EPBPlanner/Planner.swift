@@ -35,11 +35,18 @@ public enum Planner {
     }
     var phy2log = [Int](repeating: 0, count: replicas)
     var logcnt = [Int](repeating: 0, count: experts)
+    scratch.nodesSorted = false
     phy2log.withUnsafeMutableBufferPointer { p in
       logcnt.withUnsafeMutableBufferPointer { c in
-        EPLB.placeHierarchical(
-          weight, experts: experts, replicas: replicas, groups: groups, nodes: nodes, gpus: topology.gpus,
-          algorithm: algorithm, phy2log: p.baseAddress!, rank: nil, logcnt: c.baseAddress!, scratch: scratch)
+        if topology.slotsPerGPU > 1 {
+          EPLB.placeHierarchicalFast(
+            weight, experts: experts, replicas: replicas, groups: groups, nodes: nodes, gpus: topology.gpus,
+            algorithm: algorithm, phy2log: p.baseAddress!, logcnt: c.baseAddress!, scratch: scratch)
+        } else {
+          EPLB.placeHierarchical(
+            weight, experts: experts, replicas: replicas, groups: groups, nodes: nodes, gpus: topology.gpus,
+            algorithm: algorithm, phy2log: p.baseAddress!, rank: nil, logcnt: c.baseAddress!, scratch: scratch)
+        }
       }
     }
     return LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt)
@@ -147,8 +154,29 @@ public enum Planner {
         let per = experts / gpus
         let perNode = experts / nodes
         let gpusPerNode = gpus / nodes
+        // Fast path: each node's experts as sorted by the placement just made
+        // (`EPLB.placeHierarchicalFast`, keys of the same `Float` loads). Exact when every run
+        // of equal `Float` values holds equal loads (interchangeable); else the node falls
+        // through to `packBalanced`.
+        let reuse = groupsPacked && scratch.nodesSorted && per > 1
+        @inline(__always) func packSorted(_ node: Int) -> Bool {
+          let keys = scratch.nodeKeys + node * perNode
+          for s in 1..<perNode where FastOrder.sameValue(keys[s - 1], keys[s]) {
+            let a = mlog2log[node * perNode + FastOrder.index(keys[s - 1])]
+            let b = mlog2log[node * perNode + FastOrder.index(keys[s])]
+            if w[a].bitPattern != w[b].bitPattern { return false }
+          }
+          var tree = PackTree(packs: gpusPerNode, perPack: per, scratch: scratch)
+          for s in 0..<perNode {
+            let e = mlog2log[node * perNode + FastOrder.index(keys[s])]
+            let slot = tree.add(weight[e])
+            gpuLoad[node * gpusPerNode + slot / per] += w[e]
+          }
+          return true
+        }
         for node in 0..<nodes {
           let base = node * perNode
+          if reuse && packSorted(node) { continue }
           for j in 0..<perNode {
             let e = mlog2log[base + j]
             tokens[j] = weight[e]

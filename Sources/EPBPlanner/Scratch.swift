@@ -21,6 +21,10 @@ final class Scratch<T: BinaryFloatingPoint> {
   let mlog2log: UnsafeMutablePointer<Int>
   let mlogcnt: UnsafeMutablePointer<Int>
   let heap: UnsafeMutablePointer<Int>
+  /// Each node's experts as sorted keys (`FastOrder.key`), `[experts]`, node-major; valid
+  /// when `nodesSorted` (set by `EPLB.placeHierarchicalFast` for the layer it placed last).
+  let nodeKeys: UnsafeMutablePointer<UInt64>
+  var nodesSorted = false
   // Per-slot buffers, `[max(replicas, experts)]`.
   let tokensPerPhy: UnsafeMutablePointer<T>
   let phy2mlog: UnsafeMutablePointer<Int>
@@ -31,10 +35,8 @@ final class Scratch<T: BinaryFloatingPoint> {
   let entries: UnsafeMutablePointer<KeyedIndex>
   /// The processing order of one packing, `[max(replicas, experts)]`.
   let order: UnsafeMutablePointer<Int>
-  /// Radix sort keys, `[2 · max(replicas, experts)]` (two halves, ping-pong).
+  /// Sort keys, `[2 · max(replicas, experts)]` (two halves, ping-pong; see `FastOrder`).
   let radixKeys: UnsafeMutablePointer<UInt64>
-  /// Radix sort histograms, `[4 · 256]`.
-  let radixCounts: UnsafeMutablePointer<UInt32>
   // Per-GPU (pack) buffers, `[max(gpus, experts)]` (groups are packed with them too).
   let packWeight: UnsafeMutablePointer<T>
   let packItems: UnsafeMutablePointer<Int>
@@ -71,11 +73,11 @@ final class Scratch<T: BinaryFloatingPoint> {
     let oWeight = carve(T.self, e), oTokensPerMlog = carve(T.self, e), oAverage = carve(T.self, e)
     let oSainteLague = carve(T.self, e), oHuntingtonHill = carve(T.self, e)
     let oLog2mlog = carve(Int.self, e), oMlog2log = carve(Int.self, e), oMlogcnt = carve(Int.self, e)
-    let oHeap = carve(Int.self, e)
+    let oHeap = carve(Int.self, e), oNodeKeys = carve(UInt64.self, e)
     let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
     let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
     let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
-    let oRadixKeys = carve(UInt64.self, 2 * r), oRadixCounts = carve(UInt32.self, 4 * 256)
+    let oRadixKeys = carve(UInt64.self, 2 * r)
     let oPackWeight = carve(T.self, p), oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
     let oGroupPack = carve(Int.self, p), oGroupRank = carve(Int.self, p)
     let oPackKey = carve(T.self, leaves), oPackTree = carve(Int.self, 2 * leaves)
@@ -94,6 +96,7 @@ final class Scratch<T: BinaryFloatingPoint> {
     mlog2log = at(oMlog2log, Int.self)
     mlogcnt = at(oMlogcnt, Int.self)
     heap = at(oHeap, Int.self)
+    nodeKeys = at(oNodeKeys, UInt64.self)
     tokensPerPhy = at(oTokensPerPhy, T.self)
     phy2mlog = at(oPhy2mlog, Int.self)
     phyrank = at(oPhyrank, Int.self)
@@ -103,7 +106,6 @@ final class Scratch<T: BinaryFloatingPoint> {
     entries = at(oEntries, KeyedIndex.self)
     order = at(oOrder, Int.self)
     radixKeys = at(oRadixKeys, UInt64.self)
-    radixCounts = at(oRadixCounts, UInt32.self)
     packWeight = at(oPackWeight, T.self)
     packItems = at(oPackItems, Int.self)
     groupTokens = at(oGroupTokens, T.self)

@@ -1,0 +1,312 @@
+extension EPLB {
+  /// `placeHierarchical` without `rank`, in `Float` (the planner's path): the same `phy2log`
+  /// and `logcnt`, node by node, from one sort of each node's experts.
+  ///
+  /// - parameter weight: `[experts]`. Writes `phy2log [replicas]` and `logcnt [experts]`, and
+  ///   leaves each node's sorted expert keys in `scratch.nodeKeys` (`scratch.nodesSorted`) for
+  ///   `Planner.noReplicationPeak`.
+  ///
+  /// Per node (`L` experts, `P` added replicas, loads `w`):
+  /// 1. Sort the node's experts once by descending `w`, lower index first on ties
+  ///    (`FastOrder.sortAscending` of `FastOrder.key`), O(L log L).
+  /// 2. Replicate. `.deepseek`: D'Hondt restricted to the first `k = min(P, L)` experts of
+  ///    that order (`greedyCounts`), O(k + P log k); why this is exact: see there. `.seed`:
+  ///    `seedReplicate` as is.
+  /// 3. Pack by load per replica. Experts with one replica keep their place in the sorted
+  ///    order; the others (at most `P`) are re-keyed by `w / count` and merged in. The merged
+  ///    list holds each expert once, with all its replicas, which are interchangeable without
+  ///    `rank` (see `FastOrder`): torch's sort puts them in one run of equal values, and each
+  ///    packing decision depends only on the loads placed before it, so any order inside the
+  ///    run gives the same expert in every slot. This is torch's order up to such
+  ///    permutations unless two different experts have equal load per replica, which is
+  ///    checked (adjacent equal keys): such a node, and any node with a NaN, takes the exact
+  ///    path (`placeNodeExact`, torch's tie order emulated). Each replica then goes to the
+  ///    first lightest GPU with room (`PackTree`), straight into its slot. O(R log GPUs).
+  ///
+  /// Needs `replicas / gpus > 1` (with one slot per GPU eplb.py's packing is the identity on
+  /// the replication's column order, which this path does not build).
+  static func placeHierarchicalFast(
+    _ weight: UnsafePointer<Float>, experts: Int, replicas: Int, groups: Int, nodes: Int, gpus: Int,
+    algorithm: PlacementAlgorithm, phy2log: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>,
+    scratch: Scratch<Float>
+  ) {
+    let phyPerGPU = replicas / gpus
+    let logPerNode = experts / nodes
+    let phyPerNode = replicas / nodes
+    let gpusPerNode = gpus / nodes
+    precondition(phyPerGPU > 1, "the fast path needs several slots per GPU")
+
+    // Step 1: pack groups to nodes. → log2mlog, mlog2log [experts]
+    packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
+    let log2mlog = scratch.log2mlog
+    let mlog2log = scratch.mlog2log
+    let tokensPerMlog = scratch.tokensPerMlog
+    for m in 0..<experts { tokensPerMlog[m] = weight[mlog2log[m]] }
+    let mlogcnt = scratch.mlogcnt
+    let nodeKeys = scratch.nodeKeys
+    var sorted = true
+    for node in 0..<nodes {
+      let logBase = node * logPerNode
+      let phyBase = node * phyPerNode
+      let w = tokensPerMlog + logBase
+      // 1. Sort. keys [L] → nodeKeys [L]
+      let buffer = scratch.radixKeys
+      var nan = false
+      for j in 0..<logPerNode {
+        nan = nan || w[j].isNaN
+        buffer[j] = FastOrder.key(w[j], j)
+      }
+      let keys = FastOrder.sortAscending(buffer, buffer + logPerNode, count: logPerNode)
+      let saved = nodeKeys + logBase
+      saved.update(from: keys, count: logPerNode)
+      if nan {
+        sorted = false
+        placeNodeExact(
+          node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
+          phy2log: phy2log, rank: nil, scratch: scratch)
+        continue
+      }
+      // 2. Replicate. → mlogcnt [L]
+      let cnt = mlogcnt + logBase
+      let picks = phyPerNode - logPerNode
+      switch algorithm {
+      case .deepseek, .robust:  // (`robust` does not come here; `replicate` treats it so too)
+        for j in 0..<logPerNode { cnt[j] = 1 }
+        greedyCounts(w, sorted: saved, experts: logPerNode, picks: picks, count: cnt, scratch: scratch)
+      case .seed:
+        replicate(
+          w, experts: logPerNode, replicas: phyPerNode, algorithm: .seed, phy2log: scratch.phy2mlog + phyBase,
+          rank: scratch.phyrank + phyBase, logcnt: cnt, scratch: scratch)
+      }
+      // 3. Merge: experts with one replica in sorted order, the others re-keyed. → order [≤ L]
+      let order = scratch.radixKeys  // the sort is done with it
+      let multi = scratch.radixKeys + logPerNode  // [≤ L], past `order`
+      var m = 0
+      for j in 0..<logPerNode where cnt[j] != 1 {
+        multi[m] = FastOrder.key(w[j] / Float(cnt[j]), j)
+        m += 1
+      }
+      // Insertion sort: m ≤ P is small.
+      for a in 1..<Swift.max(m, 1) {
+        let k = multi[a]
+        var h = a
+        while h > 0 && multi[h - 1] > k {
+          multi[h] = multi[h - 1]
+          h -= 1
+        }
+        multi[h] = k
+      }
+      var total = 0
+      var b = 0
+      for s in 0..<logPerNode {
+        let k = saved[s]
+        if cnt[FastOrder.index(k)] != 1 { continue }
+        while b < m && multi[b] < k {
+          order[total] = multi[b]
+          total += 1
+          b += 1
+        }
+        order[total] = k
+        total += 1
+      }
+      while b < m {
+        order[total] = multi[b]
+        total += 1
+        b += 1
+      }
+      var tie = false
+      for s in 1..<Swift.max(total, 1) where FastOrder.sameValue(order[s - 1], order[s]) { tie = true }
+      if tie {
+        placeNodeExact(
+          node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
+          phy2log: phy2log, rank: nil, scratch: scratch)
+        continue
+      }
+      // 4. Pack each expert's replicas in that order. → phy2log [phyPerNode]
+      var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, scratch: scratch)
+      let out = phy2log + phyBase
+      for s in 0..<total {
+        let j = FastOrder.index(order[s])
+        let c = cnt[j]
+        let value = w[j] / Float(c)
+        let logical = mlog2log[logBase + j]
+        for _ in 0..<c {
+          out[tree.add(value)] = logical
+        }
+      }
+    }
+    scratch.nodesSorted = sorted
+    for e in 0..<experts { logcnt[e] = mlogcnt[log2mlog[e]] }
+  }
+
+  /// D'Hondt's greedy (`greedyReplicate`) on one row, counts only: `picks` times one more
+  /// replica for the largest `w / count` (in `Float`), the lowest index among equal values.
+  ///
+  /// - parameter sorted: `[experts]` keys of `FastOrder.key(w[j], j)`, ascending (descending
+  ///   `w`, lower index first). `count`: `[experts]`, all 1 on entry; the final counts on exit.
+  ///
+  /// Only the first `k = min(picks, experts)` experts of `sorted` can gain a replica. Why:
+  /// suppose expert `e` outside them gains one; at that pick its value is `w[e] / 1`, the
+  /// largest, first on ties. Each of the `k` experts before it has `w ≥ w[e]` (lower index if
+  /// equal), so with one replica it would beat `e`: all `k` already hold a second replica,
+  /// which takes `k ≥ picks` earlier picks, a contradiction. So the greedy runs on a binary
+  /// max-heap over those `k` ordered by (value descending, index ascending), exactly torch's
+  /// first argmax. O(k + picks · log k). Uses `scratch.average` and `scratch.heap`.
+  @inline(__always)
+  static func greedyCounts(
+    _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, picks: Int,
+    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
+  ) {
+    if picks == 0 { return }
+    let k = Swift.min(picks, n)
+    let value = scratch.average  // [k], by heap slot's expert: value[j] for expert heap[i]
+    let heap = scratch.heap  // [k], expert indices
+    for i in 0..<k {
+      let j = FastOrder.index(sorted[i])
+      heap[i] = j
+      value[j] = w[j]
+    }
+    @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
+      let va = value[a], vb = value[b]
+      return va > vb || (va == vb && a < b)
+    }
+    @inline(__always) func siftDown(_ start: Int) {
+      var i = start
+      let item = heap[i]
+      while true {
+        var child = 2 * i + 1
+        if child >= k { break }
+        if child + 1 < k && before(heap[child + 1], heap[child]) { child += 1 }
+        if !before(heap[child], item) { break }
+        heap[i] = heap[child]
+        i = child
+      }
+      heap[i] = item
+    }
+    // `sorted` order is already a valid heap order for (value desc, index asc): each parent
+    // comes before its children. So no heapify.
+    for _ in 0..<picks {
+      let best = heap[0]
+      let c = count[best] + 1
+      count[best] = c
+      value[best] = w[best] / Float(c)
+      siftDown(0)
+    }
+  }
+
+  /// One node of `placeHierarchical` (steps 2 and 3), exact torch tie order; see there.
+  /// Expects `scratch.tokensPerMlog` and `mlog2log`; writes the node's part of `phy2log`,
+  /// `rank` (if given), `scratch.mlogcnt`, `phy2mlog`, `phyrank`.
+  static func placeNodeExact<T: BinaryFloatingPoint>(
+    node: Int, experts: Int, replicas: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm,
+    phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?, scratch: Scratch<T>
+  ) {
+    let phyPerGPU = replicas / gpus
+    let logPerNode = experts / nodes
+    let phyPerNode = replicas / nodes
+    let gpusPerNode = gpus / nodes
+    let phyBase = node * phyPerNode
+    let logBase = node * logPerNode
+    let tokensPerMlog = scratch.tokensPerMlog
+    let phy2mlog = scratch.phy2mlog
+    let phyrank = scratch.phyrank
+    let mlogcnt = scratch.mlogcnt
+    let mlog2log = scratch.mlog2log
+    replicate(
+      tokensPerMlog + logBase, experts: logPerNode, replicas: phyPerNode, algorithm: algorithm,
+      phy2log: phy2mlog + phyBase, rank: phyrank + phyBase, logcnt: mlogcnt + logBase, scratch: scratch)
+    let tokensPerPhy = scratch.tokensPerPhy
+    let packIndex = scratch.packIndex
+    let rankInPack = scratch.rankInPack
+    let pphy2phy = scratch.pphy2phy
+    for p in 0..<phyPerNode {
+      let m = logBase + phy2mlog[phyBase + p]
+      tokensPerPhy[phyBase + p] = tokensPerMlog[m] / T(mlogcnt[m])
+    }
+    // Without `rank`, replicas of one expert are interchangeable: ties among them need no
+    // exact order (see `FastOrder`).
+    packBalanced(
+      tokensPerPhy + phyBase, count: phyPerNode, packs: gpusPerNode, packIndex: packIndex + phyBase,
+      rankInPack: rankInPack + phyBase, tieClass: rank == nil ? UnsafePointer(phy2mlog + phyBase) : nil,
+      scratch: scratch)
+    for p in 0..<phyPerNode {
+      let pphy = packIndex[phyBase + p] * phyPerGPU + rankInPack[phyBase + p]
+      pphy2phy[phyBase + pphy] = p
+    }
+    // pphy2log [replicas]: slot → node-local replica → node-local expert → logical expert
+    for s in 0..<phyPerNode {
+      let phy = phyBase + pphy2phy[phyBase + s]
+      phy2log[phyBase + s] = mlog2log[logBase + phy2mlog[phy]]
+      rank?[phyBase + s] = phyrank[phy]
+    }
+  }
+}
+
+/// The pack chooser of `balancedPacking`: a tournament (winner) tree over `packs` packs keyed
+/// by weight (+∞ once a pack holds `perPack` items), a left child winning ties, so its root is
+/// the first lightest pack with room (Python's `min`). Pack weights accumulate in `Float`.
+/// `add` is O(log packs) with branch-free selects. Uses `scratch.packWeight`, `packItems`,
+/// `packKey`, `packTree`.
+struct PackTree {
+  let key: UnsafeMutablePointer<Float>  // [L]: packWeight, or +∞ when full
+  let tree: UnsafeMutablePointer<Int>  // [2L]: node i holds the winner of its subtree
+  let weight: UnsafeMutablePointer<Float>  // [packs]
+  let items: UnsafeMutablePointer<Int>  // [packs]
+  let leaves: Int
+  let perPack: Int
+
+  @inline(__always)
+  init(packs: Int, perPack: Int, scratch: Scratch<Float>) {
+    key = scratch.packKey
+    tree = scratch.packTree
+    weight = scratch.packWeight
+    items = scratch.packItems
+    self.perPack = perPack
+    leaves = 1 << (Int.bitWidth - (packs - 1).leadingZeroBitCount)
+    for p in 0..<packs {
+      weight[p] = 0
+      items[p] = 0
+      key[p] = 0
+    }
+    for p in packs..<leaves { key[p] = .infinity }
+    // All real packs weigh 0, padding +∞: pack 0 wins every subtree that holds a real pack.
+    for p in 0..<leaves { tree[leaves + p] = p }
+    var node = leaves - 1
+    while node >= 1 {
+      let l = tree[2 * node], r = tree[2 * node + 1]
+      tree[node] = key[l] <= key[r] ? l : r
+      node -= 1
+    }
+  }
+
+  /// Puts an item of `w` into the first lightest pack with room; returns its slot
+  /// `pack · perPack + rank in pack`.
+  @inline(__always)
+  mutating func add(_ w: Float) -> Int {
+    var best = tree[1]
+    if key[best] == .infinity {
+      // Every pack with room weighs +∞ (overflow): Python's `min` takes the first of them.
+      best = 0
+      while items[best] >= perPack { best += 1 }
+    }
+    let rank = items[best]
+    let total = weight[best] + w
+    weight[best] = total
+    items[best] = rank + 1
+    let bestKey: Float = rank + 1 == perPack ? .infinity : total
+    key[best] = bestKey
+    // Replay the matches on the path from leaf `best` to the root.
+    var i = leaves + best
+    var winner = best, winnerKey = bestKey
+    while i > 1 {
+      let sibling = tree[i ^ 1]
+      let siblingKey = key[sibling]
+      let stays = i & 1 == 0 ? winnerKey <= siblingKey : winnerKey < siblingKey
+      winner = stays ? winner : sibling
+      winnerKey = siblingKey < winnerKey ? siblingKey : winnerKey
+      i >>= 1
+      tree[i] = winner
+    }
+    return best * perPack + rank
+  }
+}
