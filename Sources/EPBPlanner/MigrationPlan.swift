@@ -114,3 +114,34 @@ extension Planner {
     return (result, migrations)
   }
 }
+
+extension Planner {
+  /// The name stored for a placement that was recorded from a running engine, not planned.
+  public static let importedAlgorithmName = "imported"
+
+  /// A `Plan` for given placements (e.g. the one an engine is running), with the statistics of
+  /// each on its row of `loads`; rows whose load is all zero are skipped, as `plan` does.
+  ///
+  /// - parameter placements: the placement of each layer id; layers of `layerIDs` without one are skipped.
+  /// - parameter baseline: the algorithm whose packing gives the no-replication baseline.
+  /// - throws: `TopologyError` when the topology cannot hold `loads.experts` experts.
+  public static func describe(
+    _ placements: [Int: LayerPlacement], loads: LoadMatrix, layerIDs: [Int], topology: Topology,
+    policy: PlacementPolicy, baseline: PlacementAlgorithm = .deepseek
+  ) throws(TopologyError) -> Plan {
+    try topology.validate(experts: loads.experts, policy: policy)
+    let resolved = topology.resolve(policy)
+    var planned: [PlannedLayer] = []
+    var skipped: [Int] = []
+    for (row, layer) in layerIDs.enumerated() {
+      let load = loads.row(row)
+      guard let placement = placements[layer], !load.allSatisfy({ $0 == 0 }) else {
+        skipped.append(layer)
+        continue
+      }
+      let stats = statistics(of: placement, load: load, topology: topology, policy: resolved, algorithm: baseline)
+      planned.append(PlannedLayer(layer: layer, placement: placement, statistics: stats))
+    }
+    return Plan(topology: topology, policy: resolved, algorithm: baseline, layers: planned, skippedLayers: skipped)
+  }
+}

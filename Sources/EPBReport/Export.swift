@@ -190,7 +190,7 @@ public struct PlacementExport: Sendable, Equatable {
       ("format", .string("epbctl-placement")),
       ("version", .int(1)),
       ("snapshot", .int(Int(side.id))),
-      ("algorithm", .string(side.algorithm.rawValue)),
+      ("algorithm", .string(side.algorithmLabel)),
       ("policy", .string(t.resolve(side.policy).rawValue)),
       (
         "topology",

@@ -19,7 +19,7 @@ extension PlacementDiff {
     w.element(
       "p", [("class", "meta")],
       text: "Evaluated on steps \(window.from)–\(window.to). \(t.replicas) replicas on \(t.gpus) GPUs in "
-        + "\(t.nodes) nodes. Before: \(before.algorithm.rawValue); after: \(after.algorithm.rawValue).")
+        + "\(t.nodes) nodes. Before: \(before.algorithmLabel); after: \(after.algorithmLabel).")
     w.newline()
 
     w.element("h2", text: "Model summary")

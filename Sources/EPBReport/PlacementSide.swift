@@ -29,6 +29,8 @@ public struct PlacementSide: Sendable, Equatable {
   /// The policy the snapshot was planned with (`.auto` is resolved with `topology.resolve`).
   public var policy: PlacementPolicy
   public var algorithm: PlacementAlgorithm
+  /// The name printed for the algorithm (`imported` for a placement recorded from an engine).
+  public var algorithmLabel: String
   /// Series layer ids of the planned layers, `[n]`, in any order, without repeats.
   public var layers: [Int]
   /// `[n]`, aligned with `layers`.
@@ -44,6 +46,7 @@ public struct PlacementSide: Sendable, Equatable {
     self.topology = topology
     self.policy = policy
     self.algorithm = algorithm
+    self.algorithmLabel = algorithm.rawValue
     self.layers = layers
     self.placements = placements
   }

@@ -6,6 +6,9 @@ public struct SnapshotReport: Sendable, Equatable {
   public var id: Int64?
   public var series: String
   public var algorithm: PlacementAlgorithm
+  /// The name printed for the algorithm: `algorithm`'s, or `imported` for a placement recorded
+  /// from a running engine (whose statistics use `algorithm` only for the no-replication baseline).
+  public var algorithmLabel: String
   /// The resolved policy (hierarchical or global).
   public var policy: PlacementPolicy
   /// The steps whose load the plan was made on.
@@ -32,6 +35,7 @@ public struct SnapshotReport: Sendable, Equatable {
     self.id = id
     self.series = series
     self.algorithm = algorithm
+    self.algorithmLabel = algorithm.rawValue
     self.policy = policy
     self.window = window
     self.halfLife = halfLife
@@ -77,7 +81,7 @@ public struct SnapshotReport: Sendable, Equatable {
     var members: [(String, JSONValue)] = [
       ("id", id.map { .int(Int($0)) } ?? .null),
       ("series", .string(series)),
-      ("algorithm", .string(algorithm.rawValue)),
+      ("algorithm", .string(algorithmLabel)),
       ("window", window.json),
       ("replicas", .int(topology.replicas)),
       ("gpus", .int(topology.gpus)),
@@ -149,7 +153,7 @@ public struct SnapshotReport: Sendable, Equatable {
     var pairs: [(String, String)] = [
       ("snapshot", id.map { String($0) } ?? "(not stored)"),
       ("series", series),
-      ("algorithm", "\(algorithm.rawValue), \(policy.rawValue) policy"),
+      ("algorithm", "\(algorithmLabel), \(policy.rawValue) policy"),
       (
         "window",
         "steps \(window.from)...\(window.to)" + (halfLife.map { ", half-life \(TextFormat.fixed($0, 1))" } ?? "")

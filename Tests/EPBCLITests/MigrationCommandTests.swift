@@ -101,3 +101,39 @@ import Testing
     }
   }
 }
+
+@Suite struct PlacementImportTests {
+  /// A placement exported for SGLang and recorded back is the same placement: the diff between
+  /// the two snapshots changes no slot and no peak.
+  @Test func exportedPlacementRecordsBackUnchanged() throws {
+    let (dir, db) = try dsv3Database()
+    var r = try epbctl(["plan", "--series", "dsv3", "--layer", "all"] + dsv3Topology, db: db)
+    #expect(r.status == 0, "\(r.stderr)")
+    let file = dir.path("running.json")
+    r = try epbctl(["export", "1", "--format", "sglang", "--output", file], db: db)
+    #expect(r.status == 0, "\(r.stderr)")
+    r = try epbctl(
+      ["ingest", file, "--placement", "--series", "dsv3", "--gpus", "32", "--nodes", "4", "--groups", "8", "--json"],
+      db: db)
+    #expect(r.status == 0, "\(r.stderr)")
+    let imported = try #require(r.jsonObject)
+    #expect(imported["algorithm"] as? String == "imported")
+    #expect(imported["id"] as? Int == 2)
+    #expect((imported["skipped_layers"] as? [Int]) == [0, 1, 2])
+    let diff = try #require(try epbctl(["diff", "1", "2", "--json", "--no-relabel"], db: db).jsonObject)
+    let summary = try #require(diff["summary"] as? [String: Any])
+    #expect(summary["slots_changed"] as? Int == 0)
+    #expect(summary["peak_reduction_max"] as? Double == 0)
+  }
+
+  @Test func placementErrorsNameTheFileAndFlag() throws {
+    let (dir, db) = try dsv3Database()
+    let bad = try dir.write("bad.json", "{\"physical_to_logical_map\": [[0, 1, 300]]}")
+    var r = try epbctl(["ingest", bad, "--placement", "--series", "dsv3", "--gpus", "1"], db: db)
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("bad.json"), "\(r.stderr)")
+    r = try epbctl(["ingest", bad, "--placement", "--series", "dsv3"], db: db)
+    #expect(r.status == 64)
+    #expect(r.stderr.contains("--gpus"), "\(r.stderr)")
+  }
+}

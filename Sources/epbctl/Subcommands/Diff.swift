@@ -104,11 +104,10 @@ extension Epbctl {
 extension PlacementSide {
   /// The side of a stored snapshot.
   init(_ record: SnapshotRecord) throws {
-    guard let algorithm = PlacementAlgorithm(rawValue: record.algorithm) else {
-      throw CommandError("snapshot \(record.id) was planned with '\(record.algorithm)', unknown to this epbctl")
-    }
+    let (algorithm, label) = try record.plannerAlgorithm()
     self.init(
       id: record.id, topology: record.topology, policy: record.policy, algorithm: algorithm,
       layers: record.layers.map(\.layer), placements: record.layers.map(\.placement))
+    algorithmLabel = label
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EPBIngest
+import EPBPlanner
 import EPBReport
 import EPBStore
 import Foundation
@@ -18,8 +19,14 @@ extension Epbctl {
         numbers are appended after the series' last step. Files are taken in order; the first
         one that fails stops the command (the ones before it stay stored).
 
+        With --placement, FILE is instead the placement an engine is running, in SGLang's
+        `{"physical_to_logical_map": [L][R]}` form (what `epbctl export --format sglang`
+        writes): it is recorded as a snapshot of the series, so `diff` can compare a new plan
+        with what is deployed.
+
         Example:
           epbctl ingest Examples/sglang/*.json --series dsv3
+          epbctl ingest running.json --placement --series dsv3 --gpus 32 --nodes 4 --groups 8
           tail -f loads.jsonl | epbctl ingest - --format jsonl --series live
         """)
 
@@ -40,6 +47,23 @@ extension Epbctl {
     @Option(help: "With stdin JSON lines: commit after this many lines.")
     var batchLines = 1000
 
+    @Flag(help: "FILE is a placement an engine runs (SGLang's physical_to_logical_map JSON): record it as a snapshot.")
+    var placement = false
+
+    @Option(help: "With --placement: GPUs the placement runs on.")
+    var gpus: Int?
+
+    @Option(help: "With --placement: nodes (default 1).")
+    var nodes = 1
+
+    @Option(help: "With --placement: expert groups (default 1).")
+    var groups = 1
+
+    @Option(help: "With --placement: auto, hierarchical or global.")
+    var policy: PlacementPolicy = .auto
+
+    @OptionGroup var window: WindowOptions
+
     @Flag(help: "Print JSON for scripts.")
     var json = false
 
@@ -51,9 +75,33 @@ extension Epbctl {
       if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be given once") }
       if batchLines <= 0 { throw ValidationError("--batch-lines must be positive, got \(batchLines)") }
       if series.isEmpty { throw ValidationError("--series must not be empty") }
+      if placement {
+        if files.count != 1 { throw ValidationError("--placement records one file at a time") }
+        guard let gpus, gpus > 0 else { throw ValidationError("--placement needs --gpus (the GPUs it runs on)") }
+        if nodes <= 0 || groups <= 0 { throw ValidationError("--nodes and --groups must be positive") }
+        if gpus % nodes != 0 && policy == .hierarchical {
+          throw ValidationError("--gpus \(gpus) is not a multiple of --nodes \(nodes)")
+        }
+      } else if gpus != nil || window.isSet {
+        throw ValidationError("--gpus and window flags go with --placement")
+      }
     }
 
     func run() throws {
+      if placement {
+        let ingestor = Ingestor(store: try database.open(create: false))
+        let record = try ingestor.recordPlacement(
+          path: files[0], series: series, gpus: gpus!, nodes: nodes, groups: groups, policy: policy,
+          window: window.spec, toolVersion: Epbctl.version)
+        let report = try SnapshotReport(record)
+        if json {
+          Output.json(report.json())
+        } else {
+          print(report.table())
+          print("recorded the placement in \(files[0]) as snapshot \(record.id)")
+        }
+        return
+      }
       let store = try database.open(create: true)
       let ingestor = Ingestor(store: store)
       let sizes = files.map { path in

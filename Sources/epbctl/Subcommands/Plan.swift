@@ -228,16 +228,27 @@ struct MigrationSummary {
   }
 }
 
+extension SnapshotRecord {
+  /// The algorithm for statistics (an imported placement uses deepseek's for its baseline) and
+  /// the name to print.
+  func plannerAlgorithm() throws -> (algorithm: PlacementAlgorithm, label: String) {
+    if algorithm == Planner.importedAlgorithmName { return (.deepseek, algorithm) }
+    guard let known = PlacementAlgorithm(rawValue: algorithm) else {
+      throw CommandError("snapshot \(id) was planned with '\(algorithm)', unknown to this epbctl; use a newer one")
+    }
+    return (known, algorithm)
+  }
+}
+
 extension SnapshotReport {
   /// The report of a stored snapshot.
   init(_ record: SnapshotRecord) throws {
-    guard let algorithm = PlacementAlgorithm(rawValue: record.algorithm) else {
-      throw CommandError("snapshot \(record.id) was planned with '\(record.algorithm)', unknown to this epbctl")
-    }
+    let (algorithm, label) = try record.plannerAlgorithm()
     self.init(
       id: record.id, series: record.series, algorithm: algorithm, policy: record.policy,
       window: StepWindow(from: record.windowFrom, to: record.windowTo), halfLife: record.halfLife,
       createdAt: record.createdAt, toolVersion: record.toolVersion, parameters: nil, topology: record.topology,
       layers: record.layers, skippedLayers: record.skippedLayers)
+    algorithmLabel = label
   }
 }
