@@ -295,17 +295,13 @@ struct PackTree {
     items[best] = rank + 1
     let bestKey: Float = rank + 1 == perPack ? .infinity : total
     key[best] = bestKey
-    // Replay the matches on the path from leaf `best` to the root.
-    var i = leaves + best
-    var winner = best, winnerKey = bestKey
-    while i > 1 {
-      let sibling = tree[i ^ 1]
-      let siblingKey = key[sibling]
-      let stays = i & 1 == 0 ? winnerKey <= siblingKey : winnerKey < siblingKey
-      winner = stays ? winner : sibling
-      winnerKey = siblingKey < winnerKey ? siblingKey : winnerKey
+    // Replay the matches on the path from leaf `best` to the root: each node takes the right
+    // child's winner only when it is strictly lighter (ties go left, to the lower index).
+    var i = (leaves + best) >> 1
+    while i >= 1 {
+      let l = tree[2 * i], r = tree[2 * i + 1]
+      tree[i] = key[r] < key[l] ? r : l
       i >>= 1
-      tree[i] = winner
     }
     return best * perPack + rank
   }
