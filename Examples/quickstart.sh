@@ -20,12 +20,18 @@ epbctl series
 echo; echo "== the hottest experts of layer 10 over every stored step"
 epbctl loads --series dsv3 --layer 10 --top 8
 
-echo; echo "== plan all layers on the decode window (step 0), then on the prefill window (step 1)"
+echo; echo "== backtest on the vLLM-style trace: which window and algorithm hold up on the steps that follow"
+epbctl backtest --series demo --window 25 --window 50 --every 25 --horizon 25 \
+  --algorithm deepseek --algorithm seed --algorithm robust --replicas 80 --gpus 8 --nodes 2 --groups 8 | sed -n 1,9p
+
+echo; echo "== plan all layers on the decode window (step 0), then on the prefill window (step 1);"
+echo "   the second plan is relabelled against the first (the default base) to move fewer weights"
 epbctl plan --series dsv3 --layer all --from 0 --to 0 "${topology[@]}" | tail -n 6
-epbctl plan --series dsv3 --layer all --from 1 --to 1 "${topology[@]}" | tail -n 6
+epbctl plan --series dsv3 --layer all --from 1 --to 1 "${topology[@]}" --base latest | tail -n 7
 
 echo; echo "== snapshots"
 epbctl snapshots --series dsv3
 
 echo; echo "== diff: what re-planning for the prefill traffic buys (both evaluated on step 1)"
+epbctl export latest --series dsv3 --format sglang --output expert_location.json
 epbctl diff latest~1 latest --series dsv3 --expert-bytes 44040192 --html diff.html
