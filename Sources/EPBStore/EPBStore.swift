@@ -98,33 +98,50 @@ public final class EPBStore: Sendable {
     }
   }
 
-  /// The migrator over the embedded migrations (`migrations/*.sql`, see `Migrations+Generated.swift`).
-  static var migrator: DatabaseMigrator {
-    var migrator = DatabaseMigrator()
-    for migration in migrations {
-      let sql = migration.sql
-      migrator.registerMigration(migration.identifier) { db in try db.execute(sql: sql) }
-    }
-    return migrator
-  }
-
   /// Identifiers of the migrations this binary knows, in order.
   public static var knownMigrations: [String] { migrations.map(\.identifier) }
 
+  /// Applies the embedded migrations (`migrations/*.sql`, see `Migrations+Generated.swift`)
+  /// that the database lacks, in order, recording each in `grdb_migrations` (the table GRDB's
+  /// `DatabaseMigrator` uses, so either can read the other's databases).
+  ///
+  /// Several processes may open a new database at once (two ingests started together), so the
+  /// pending migrations are applied in one IMMEDIATE transaction that checks again what is
+  /// applied once it holds the write lock: the first process migrates, the others wait (busy
+  /// timeout) and find nothing left to do. An up-to-date database is only read, so read
+  /// commands work on read-only files and never write.
+  ///
+  /// - throws: `StoreError.newerSchema` when the database has migrations this binary lacks.
   private func migrate() throws {
-    let migrator = Self.migrator
-    if try writer.read({ db in try migrator.hasBeenSuperseded(db) }) {
-      let applied = try writer.read { db in try migrator.completedMigrations(db) }
-      throw StoreError.newerSchema(path: path, unknown: applied.filter { !Self.knownMigrations.contains($0) })
+    func applied(_ db: Database) throws -> [String] {
+      // Asked of SQLite each time: GRDB's schema cache would not see another process's migration.
+      let exists = try Bool.fetchOne(
+        db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'")
+      guard exists == true else { return [] }
+      return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
     }
-    if try writer.read({ db in try migrator.hasCompletedMigrations(db) }) == false {
-      try migrator.migrate(writer)
+    func pending(_ applied: [String]) throws -> [(identifier: String, sql: String)] {
+      let unknown = Set(applied).subtracting(Self.knownMigrations).sorted()
+      if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
+      return Self.migrations.filter { !applied.contains($0.identifier) }
+    }
+    if try pending(writer.read(applied)).isEmpty { return }
+    try writer.writeWithoutTransaction { db in
+      try db.inTransaction(.immediate) {
+        for migration in try pending(applied(db)) {
+          try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+          try db.execute(sql: migration.sql)
+          try db.execute(
+            sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
+        }
+        return .commit
+      }
     }
   }
 
   /// The applied migration identifiers, in order.
   public func appliedMigrations() throws(StoreError) -> [String] {
-    try run { db in try Self.migrator.completedMigrations(db) }
+    try run { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
   }
 
   /// Runs `body` in a read transaction, mapping SQLite errors to `StoreError`.
