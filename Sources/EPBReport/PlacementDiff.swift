@@ -45,23 +45,11 @@ public struct ExpertMove: Sendable, Equatable, Codable {
   }
 }
 
-/// Moves counted by source class.
-public struct MoveCounts: Sendable, Equatable, Codable {
-  public var sameGPU: Int
-  public var sameNode: Int
-  public var crossNode: Int
+/// Moves counted by source class: the planner's `MigrationCounts` (one type, so relabelling and
+/// the diff count the same way), with the diff's accessors.
+public typealias MoveCounts = MigrationCounts
 
-  public init(sameGPU: Int = 0, sameNode: Int = 0, crossNode: Int = 0) {
-    self.sameGPU = sameGPU
-    self.sameNode = sameNode
-    self.crossNode = crossNode
-  }
-
-  /// All moves (equals the slots changed).
-  public var total: Int { sameGPU + sameNode + crossNode }
-  /// Moves that copy weights between GPUs: `sameNode + crossNode`.
-  public var transfers: Int { sameNode + crossNode }
-
+extension MigrationCounts {
   public subscript(source: MoveSource) -> Int {
     get {
       switch source {
@@ -79,8 +67,9 @@ public struct MoveCounts: Sendable, Equatable, Codable {
     }
   }
 
-  static func + (a: MoveCounts, b: MoveCounts) -> MoveCounts {
-    MoveCounts(sameGPU: a.sameGPU + b.sameGPU, sameNode: a.sameNode + b.sameNode, crossNode: a.crossNode + b.crossNode)
+  static func + (a: MigrationCounts, b: MigrationCounts) -> MigrationCounts {
+    MigrationCounts(
+      sameGPU: a.sameGPU + b.sameGPU, sameNode: a.sameNode + b.sameNode, crossNode: a.crossNode + b.crossNode)
   }
 
   /// `{"same_gpu", "same_node", "cross_node"}`.

@@ -7,6 +7,18 @@ enum Output {
     print(value.render(pretty: true))
   }
 
+  /// Writes `text` to the file a flag named (atomically), and says so on stderr.
+  ///
+  /// - throws: `CommandError` naming the flag and the file when it cannot be written.
+  static func write(_ text: String, to path: String, flag: String, note: String? = nil) throws {
+    do {
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+      throw CommandError("cannot write \(flag) \(path): \(error.localizedDescription)")
+    }
+    diagnostic("wrote \(path)" + (note.map { " (\($0))" } ?? ""))
+  }
+
   static func diagnostic(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
   }

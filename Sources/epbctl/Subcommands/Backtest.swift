@@ -162,14 +162,7 @@ extension Epbctl {
       }
       var report = backtest.finish()
       report.series = series
-      if let html {
-        do {
-          try report.html().write(toFile: html, atomically: true, encoding: .utf8)
-        } catch {
-          throw CommandError("cannot write --html \(html): \(error.localizedDescription)")
-        }
-        Output.diagnostic("wrote \(html)")
-      }
+      if let html { try Output.write(report.html(), to: html, flag: "--html") }
       if json {
         Output.json(report.json(includeTimeline: !noTimeline))
         return

@@ -83,13 +83,7 @@ extension Epbctl {
         relabel: !noRelabel)
 
       if let html {
-        let page = try diff.html(layer: htmlLayer)
-        do {
-          try page.write(toFile: html, atomically: true, encoding: .utf8)
-        } catch {
-          throw CommandError("cannot write --html \(html): \(error.localizedDescription)")
-        }
-        Output.diagnostic("wrote \(html)")
+        try Output.write(diff.html(layer: htmlLayer), to: html, flag: "--html")
       }
       if json {
         Output.json(diff.json(includeMoves: moves))

@@ -55,12 +55,7 @@ extension Epbctl {
         PlacementSide(record), layers: info.layers, experts: info.experts, denseLayers: dense)
       let text = export.render(format)
       if let output {
-        do {
-          try text.write(toFile: output, atomically: true, encoding: .utf8)
-        } catch {
-          throw CommandError("cannot write --output \(output): \(error.localizedDescription)")
-        }
-        Output.diagnostic("wrote \(output) (\(format.rawValue), snapshot \(record.id))")
+        try Output.write(text, to: output, flag: "--output", note: "\(format.rawValue), snapshot \(record.id)")
       } else {
         print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
       }

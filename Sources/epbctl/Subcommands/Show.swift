@@ -37,13 +37,7 @@ extension Epbctl {
       let record = try store.snapshot(id: store.resolveSnapshot(id, series: series))
       let report = try SnapshotReport(record)
       if let html {
-        let page = try report.html(layer: htmlLayer)
-        do {
-          try page.write(toFile: html, atomically: true, encoding: .utf8)
-        } catch {
-          throw CommandError("cannot write --html \(html): \(error.localizedDescription)")
-        }
-        Output.diagnostic("wrote \(html)")
+        try Output.write(report.html(layer: htmlLayer), to: html, flag: "--html")
       }
       if json {
         Output.json(report.json())
