@@ -117,9 +117,10 @@ extension EPLB {
       var tie = false
       for s in 1..<Swift.max(total, 1) where FastOrder.sameValue(order[s - 1], order[s]) { tie = true }
       if tie {
+        // `.seed` already built this node's replica columns with `replicate`: keep them.
         placeNodeExact(
           node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
-          phy2log: phy2log, rank: nil, scratch: scratch)
+          phy2log: phy2log, rank: nil, scratch: scratch, replicated: algorithm == .seed)
         continue
       }
       // 4. Pack each expert's replicas in that order. → phy2log [phyPerNode]
@@ -196,10 +197,12 @@ extension EPLB {
 
   /// One node of `placeHierarchical` (steps 2 and 3), exact torch tie order; see there.
   /// Expects `scratch.tokensPerMlog` and `mlog2log`; writes the node's part of `phy2log`,
-  /// `rank` (if given), `scratch.mlogcnt`, `phy2mlog`, `phyrank`.
+  /// `rank` (if given), `scratch.mlogcnt`, `phy2mlog`, `phyrank`. With `replicated`, step 2's
+  /// output (the node's `mlogcnt`, `phy2mlog`, `phyrank`) is already there and is reused.
   static func placeNodeExact<T: BinaryFloatingPoint>(
     node: Int, experts: Int, replicas: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm,
-    phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?, scratch: Scratch<T>
+    phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?, scratch: Scratch<T>,
+    replicated: Bool = false
   ) {
     let phyPerGPU = replicas / gpus
     let logPerNode = experts / nodes
@@ -212,9 +215,11 @@ extension EPLB {
     let phyrank = scratch.phyrank
     let mlogcnt = scratch.mlogcnt
     let mlog2log = scratch.mlog2log
-    replicate(
-      tokensPerMlog + logBase, experts: logPerNode, replicas: phyPerNode, algorithm: algorithm,
-      phy2log: phy2mlog + phyBase, rank: phyrank + phyBase, logcnt: mlogcnt + logBase, scratch: scratch)
+    if !replicated {
+      replicate(
+        tokensPerMlog + logBase, experts: logPerNode, replicas: phyPerNode, algorithm: algorithm,
+        phy2log: phy2mlog + phyBase, rank: phyrank + phyBase, logcnt: mlogcnt + logBase, scratch: scratch)
+    }
     let tokensPerPhy = scratch.tokensPerPhy
     let packIndex = scratch.packIndex
     let rankInPack = scratch.rankInPack
