@@ -22,6 +22,32 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
   public var description: String { "\(path): \(message)" }
 }
 
+/// SHA-256 of a byte array computed on a background thread; `value()` waits for it.
+final class BackgroundHash: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private let lock = NSLock()
+  private var hex = ""
+  private var finished = false
+
+  init(_ bytes: [UInt8]) {
+    Thread.detachNewThread { [self] in
+      hex = SHA256.hex(of: bytes)
+      done.signal()
+    }
+  }
+
+  /// The hex digest, waiting for the thread if it is still hashing.
+  func value() -> String {
+    lock.lock()
+    defer { lock.unlock() }
+    if !finished {
+      done.wait()
+      finished = true
+    }
+    return hex
+  }
+}
+
 /// The result of ingesting one input.
 public struct FileIngestResult: Sendable, Equatable {
   /// The path as given, or `-`.
@@ -38,6 +64,9 @@ public struct FileIngestResult: Sendable, Equatable {
 /// ```
 public struct Ingestor: Sendable {
   public let store: EPBStore
+
+  /// Inputs of at least this many bytes are hashed on another thread while they are stored.
+  public static let concurrentHashThreshold = 4 << 20
 
   public init(store: EPBStore) {
     self.store = store
@@ -68,13 +97,20 @@ public struct Ingestor: Sendable {
     if resolved == .auto {
       resolved = InputFormat.detect(path: path, bytes: bytes) ?? .auto
     }
+    // Hash on the other core while this one parses and stores: for a large file SHA-256 costs
+    // as much as the rest together. Small inputs are hashed first, so re-sending a file costs
+    // no write.
+    let source: IngestSource
+    if bytes.count >= Self.concurrentHashThreshold {
+      let hash = BackgroundHash(bytes)
+      source = IngestSource(path: path, format: resolved.rawValue, contentSHA256: { hash.value() })
+    } else {
+      source = IngestSource(path: path, contentSHA256: SHA256.hex(of: bytes), format: resolved.rawValue)
+    }
     progress?("parsing")
     let batch = try LoadParser.parse(bytes, format: resolved, source: path)
-    let hash = SHA256.hex(of: bytes)
     progress?("storing")
-    let outcome = try store.ingest(
-      batch, series: series, source: IngestSource(path: path, contentSHA256: hash, format: resolved.rawValue),
-      replace: replace)
+    let outcome = try store.ingest(batch, series: series, source: source, replace: replace)
     return FileIngestResult(path: path, format: resolved, outcome: outcome)
   }
 

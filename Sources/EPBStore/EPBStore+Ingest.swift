@@ -16,7 +16,34 @@ extension EPBStore {
   public func ingest(_ batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
     throws(StoreError) -> IngestOutcome
   {
-    try runWrite { db in try Self.ingest(db, batch: batch, series: name, source: source, replace: replace) }
+    do {
+      return try runWrite { db in try Self.ingest(db, batch: batch, series: name, source: source, replace: replace) }
+    } catch .database(_, let detail) where detail == Self.alreadyStoredMarker {
+      // A pending hash matched stored content: the rows were rolled back; report the first ingest.
+      return try run { db in
+        let series = try Self.requireSeries(db, name: name)
+        guard let previous = try Self.previousIngest(db, series: series, hash: source.contentSHA256) else {
+          throw StoreError.database(path: "", detail: "the matching ingest vanished")
+        }
+        return previous
+      }
+    }
+  }
+
+  /// The detail of the internal error that rolls back an ingest whose content was stored before.
+  private static let alreadyStoredMarker = "content already stored"
+
+  /// The outcome of an earlier ingest of the same content into `series`, if any.
+  private static func previousIngest(_ db: Database, series: SeriesInfo, hash: String) throws -> IngestOutcome? {
+    guard
+      let previous = try Row.fetchOne(
+        db,
+        sql: "SELECT steps, first_step, last_step, total_load FROM ingest WHERE series_id = ? AND content_sha256 = ?",
+        arguments: [series.id, hash])
+    else { return nil }
+    return IngestOutcome(
+      status: .alreadyIngested, series: series.name, steps: previous[0], layers: series.layers,
+      experts: series.experts, totalLoad: previous[3], firstStep: previous[1], lastStep: previous[2], replacedRows: 0)
   }
 
   private static func ingest(_ db: Database, batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
@@ -40,14 +67,9 @@ extension EPBStore {
         lastStep: nil, totalLoad: 0)
     }
 
-    // Step 2: idempotency by content.
-    if let previous = try Row.fetchOne(
-      db, sql: "SELECT steps, first_step, last_step, total_load FROM ingest WHERE series_id = ? AND content_sha256 = ?",
-      arguments: [series.id, source.contentSHA256])
-    {
-      return IngestOutcome(
-        status: .alreadyIngested, series: name, steps: previous[0], layers: series.layers, experts: series.experts,
-        totalLoad: previous[3], firstStep: previous[1], lastStep: previous[2], replacedRows: 0)
+    // Step 2: idempotency by content (a pending hash is checked just before commit, step 7).
+    if case .known(let hash) = source.hash, let previous = try previousIngest(db, series: series, hash: hash) {
+      return previous
     }
 
     // Step 3: the shape must match the series.
@@ -111,7 +133,7 @@ extension EPBStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
       arguments: [
-        series.id, source.path, source.contentSHA256, source.format, stepSet.count, batch.rows.count, firstStep,
+        series.id, source.path, placeholderHash(source), source.format, stepSet.count, batch.rows.count, firstStep,
         lastStep, total, now(),
       ])
     let ingestID = db.lastInsertedRowID
@@ -139,6 +161,14 @@ extension EPBStore {
       try insertLoad.execute(arguments: [series.id, steps[i], row.layer, rowTotal, ingestID, encoding, blob])
     }
 
+    // Step 7: a pending hash, now that the rows are written: content stored before rolls back.
+    if case .pending = source.hash {
+      let hash = source.contentSHA256
+      if try previousIngest(db, series: series, hash: hash) != nil {
+        throw StoreError.database(path: "", detail: alreadyStoredMarker)
+      }
+      try db.execute(sql: "UPDATE ingest SET content_sha256 = ? WHERE id = ?", arguments: [hash, ingestID])
+    }
     pauseBeforeCommitIfAsked()
     return IngestOutcome(
       status: .ingested, series: name, steps: stepSet.count, layers: series.layers, experts: series.experts,
@@ -154,6 +184,12 @@ extension EPBStore {
     else { return }
     FileHandle.standardError.write(Data("paused before commit\n".utf8))
     Thread.sleep(forTimeInterval: seconds)
+  }
+
+  /// The hash column's value until a pending hash is known (unique, never a hex digest).
+  private static func placeholderHash(_ source: IngestSource) -> String {
+    if case .known(let hash) = source.hash { return hash }
+    return "pending-" + UUID().uuidString
   }
 
   private struct StepLayer: Hashable {

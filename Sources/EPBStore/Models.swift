@@ -18,18 +18,41 @@ public struct SeriesInfo: Sendable, Equatable {
 }
 
 /// Where an ingested batch came from, for provenance and idempotency.
-public struct IngestSource: Sendable, Equatable {
+public struct IngestSource: Sendable {
   /// The path as the user gave it, or `-` for stdin.
   public var path: String
-  /// Hex SHA-256 of the input bytes.
-  public var contentSHA256: String
   /// The format name (`sglang`, `vllm`, `csv`, `npy`, `jsonl`).
   public var format: String
+  /// Hex SHA-256 of the input bytes, known now or computed elsewhere while the rows are stored.
+  let hash: Hash
+
+  enum Hash: Sendable {
+    case known(String)
+    case pending(@Sendable () -> String)
+  }
 
   public init(path: String, contentSHA256: String, format: String) {
     self.path = path
-    self.contentSHA256 = contentSHA256
     self.format = format
+    self.hash = .known(contentSHA256)
+  }
+
+  /// A source whose hash is still being computed (e.g. on another thread): the store writes the
+  /// rows first and asks for the hash just before it commits, so hashing a large file overlaps
+  /// with storing it. When the content turns out to be stored already, the transaction is
+  /// rolled back and the ingest reported as `already-ingested`.
+  public init(path: String, format: String, contentSHA256 pending: @escaping @Sendable () -> String) {
+    self.path = path
+    self.format = format
+    self.hash = .pending(pending)
+  }
+
+  /// Hex SHA-256 of the input bytes (waits for a pending hash).
+  public var contentSHA256: String {
+    switch hash {
+    case .known(let hex): return hex
+    case .pending(let compute): return compute()
+    }
   }
 }
 

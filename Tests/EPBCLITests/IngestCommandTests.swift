@@ -190,3 +190,27 @@ import Testing
     #expect(try sqlite(db, "SELECT COUNT(*) FROM load") == String(1200 + 122))
   }
 }
+
+@Suite struct LargeIngestTests {
+  /// Files of 4 MiB and more are hashed while they are stored; the same content again is still
+  /// reported as already-ingested, with nothing stored twice.
+  @Test func largeFileAgainIsAlreadyIngested() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.path("epb.sqlite")
+    let trace = dir.path("big.npy")
+    var r = try CommandRunner.run([
+      "simulate", "--output", trace, "--format", "npy", "--steps", "80", "--layers", "58", "--experts", "256",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let size = try FileManager.default.attributesOfItem(atPath: trace)[.size] as? Int ?? 0
+    #expect(size >= 4 << 20)
+    r = try epbctl(["ingest", trace, "--json"], db: db)
+    #expect(((r.jsonObject?["files"] as? [[String: Any]])?.first?["status"] as? String) == "ingested", "\(r.stderr)")
+    let copy = try dir.write("copy.npy", Data(contentsOf: URL(fileURLWithPath: trace)))
+    r = try epbctl(["ingest", copy, "--json"], db: db)
+    #expect(((r.jsonObject?["files"] as? [[String: Any]])?.first?["status"] as? String) == "already-ingested")
+    #expect(try sqlite(db, "SELECT COUNT(*) FROM step") == "80")
+    #expect(try sqlite(db, "SELECT COUNT(*) FROM ingest") == "1")
+    #expect(try sqlite(db, "SELECT length(content_sha256) FROM ingest") == "64")
+  }
+}

@@ -248,3 +248,27 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
     #expect(throws: StoreError.self) { try store.resolveSnapshot("newest") }
   }
 }
+
+@Suite struct PendingHashTests {
+  /// With the hash computed while the rows are stored, the same content a second time is rolled
+  /// back and reported as already ingested, and the first ingest keeps its real hash.
+  @Test(arguments: StoreKind.allCases)
+  func pendingHashDetectsStoredContentBeforeCommit(kind: StoreKind) throws {
+    let store = try kind.make()
+    let batch = denseBatch(steps: 3, layers: 2, experts: 4) { t, l, e in Double(t + l + e) }
+    let first = try store.ingest(
+      batch, series: "s", source: IngestSource(path: "a", format: "test", contentSHA256: { "h1" }), replace: false)
+    #expect(first.status == .ingested)
+    let again = try store.ingest(
+      batch, series: "s", source: IngestSource(path: "b", format: "test", contentSHA256: { "h1" }), replace: false)
+    #expect(again.status == .alreadyIngested)
+    #expect(again.steps == 3 && again.firstStep == 0 && again.lastStep == 2)
+    #expect(try store.series(named: "s").steps == 3)
+    // The eager path sees the real hash the pending one left behind.
+    let eager = try store.ingest(batch, series: "s", source: source("c", hash: "h1"), replace: false)
+    #expect(eager.status == .alreadyIngested)
+    let other = try store.ingest(
+      batch, series: "s", source: IngestSource(path: "d", format: "test", contentSHA256: { "h2" }), replace: false)
+    #expect(other.status == .ingested && other.firstStep == 3)
+  }
+}
