@@ -56,7 +56,7 @@ extension EPBStore {
         loads BLOB NOT NULL,
         PRIMARY KEY (series_id, step, layer),
         FOREIGN KEY (series_id, step) REFERENCES step(series_id, step)
-      );
+      ) WITHOUT ROWID;  -- clustered by (series, step, layer): a window is one range scan, no rowid lookups
       """#
     ),
     (

@@ -71,6 +71,19 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
     #expect(LoadCodec.decode(blob, encoding: 9, experts: values.count) == nil)
   }
 
+  /// Rows longer than one SIMD block (8 lanes) plus a tail decode and weight exactly, per encoding.
+  @Test(arguments: [255.0, 65_535, 2_147_483_647, 0.5])
+  func longRowsAccumulateExactly(largest: Double) {
+    let values = (0..<19).map { i -> Double in i == 7 ? largest : Double(i * 3 % 11) }
+    let (encoding, blob) = LoadCodec.encode(values[...])
+    var sum = Array(repeating: 1.0, count: values.count)
+    let ok = blob.withUnsafeBytes { raw in
+      sum.withUnsafeMutableBufferPointer { LoadCodec.accumulate(raw, encoding: encoding, weight: 0.25, into: $0) }
+    }
+    #expect(ok)
+    #expect(sum == values.map { 1 + 0.25 * $0 })
+  }
+
   @Test(arguments: StoreKind.allCases)
   func relativeStepsAppendAfterTheLastStep(kind: StoreKind) throws {
     let store = try kind.make()
