@@ -52,7 +52,7 @@ extension EPBStore {
         layer INTEGER NOT NULL CHECK (layer >= 0),
         total REAL NOT NULL,              -- sum of the row's loads
         ingest_id INTEGER NOT NULL REFERENCES ingest(id),
-        encoding INTEGER NOT NULL CHECK (encoding IN (1, 2, 3, 4)),
+        encoding INTEGER NOT NULL CHECK (encoding BETWEEN 1 AND 4),  -- not IN (...): SQLite builds a temporary index for an IN list on every insert
         loads BLOB NOT NULL,
         PRIMARY KEY (series_id, step, layer),
         FOREIGN KEY (series_id, step) REFERENCES step(series_id, step)
