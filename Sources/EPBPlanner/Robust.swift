@@ -140,7 +140,7 @@ public enum Robust {
   }
 
   /// Swap evaluations allowed per node and layer (keeps 58 layers within a few milliseconds).
-  static let evaluationBudget = 6_000
+  static let evaluationBudget = 1_500
 
   /// Swaps replicas between GPUs to lower Σ over scenarios of the peak GPU load (window peak
   /// as the tie-break), taking the first improving swap found from a peak GPU, until none
@@ -196,39 +196,45 @@ public enum Robust {
     }
     var current = rankScenarios()
     var evaluations = 0
-    search: while evaluations < evaluationBudget {
-      var critical = Array(repeating: false, count: gpus)
-      for s in 0..<(scenarios - 1) { critical[topGPU[s * 3]] = true }
-      if scenarios == 1 { critical[topGPU[0]] = true }
-      for i in 0..<n where critical[gpuOfItem[i]] {
-        let gi = gpuOfItem[i]
-        for j in 0..<n where gpuOfItem[j] != gi && items[j] != items[i] {
-          evaluations += 1
-          if evaluations > evaluationBudget { break search }
-          let gj = gpuOfItem[j]
-          var f = 0.0
-          for s in 0..<scenarios {
-            let d = value[j * scenarios + s] - value[i * scenarios + s]
-            let others =
-              topGPU[s * 3] != gi && topGPU[s * 3] != gj
-              ? topLoad[s * 3]
-              : (topGPU[s * 3 + 1] != gi && topGPU[s * 3 + 1] != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2])
-            f += weight[s] * max(others, load[gi * scenarios + s] + d, load[gj * scenarios + s] - d)
-          }
-          if current - f > 1e-12 * current {
-            for s in 0..<scenarios {
-              let d = value[j * scenarios + s] - value[i * scenarios + s]
-              load[gi * scenarios + s] += d
-              load[gj * scenarios + s] -= d
+    value.withUnsafeBufferPointer { value in
+      items.withUnsafeBufferPointer { items in
+        search: while evaluations < evaluationBudget {
+          var critical = Array(repeating: false, count: gpus)
+          for s in 0..<max(1, scenarios - 1) { critical[topGPU[s * 3]] = true }
+          for i in 0..<n where critical[gpuOfItem[i]] {
+            let gi = gpuOfItem[i]
+            let vi = value.baseAddress! + i * scenarios
+            for j in 0..<n {
+              let gj = gpuOfItem[j]
+              if gj == gi || items[j] == items[i] { continue }
+              evaluations += 1
+              if evaluations > evaluationBudget { break search }
+              let vj = value.baseAddress! + j * scenarios
+              var f = 0.0
+              for s in 0..<scenarios {
+                let d = vj[s] - vi[s]
+                let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
+                let others =
+                  t0 != gi && t0 != gj ? topLoad[s * 3] : (t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2])
+                f += weight[s] * max(others, load[gi * scenarios + s] + d, load[gj * scenarios + s] - d)
+                if f >= current { break }  // already no better: the terms are non-negative
+              }
+              if current - f > 1e-12 * current {
+                for s in 0..<scenarios {
+                  let d = vj[s] - vi[s]
+                  load[gi * scenarios + s] += d
+                  load[gj * scenarios + s] -= d
+                }
+                gpuOfItem[i] = gj
+                gpuOfItem[j] = gi
+                current = rankScenarios()
+                continue search
+              }
             }
-            gpuOfItem[i] = gj
-            gpuOfItem[j] = gi
-            current = rankScenarios()
-            continue search
           }
+          break
         }
       }
-      break
     }
   }
 
