@@ -195,11 +195,26 @@ extension EPBStore {
     "[" + xs.map { "\($0)" }.joined(separator: ",") + "]"
   }
 
-  static func decodeArray<T: Decodable>(_ text: String, what: String, snapshot: Int64) throws -> [T] {
-    do {
-      return try JSONDecoder().decode([T].self, from: Data(text.utf8))
-    } catch {
+  /// Parses a JSON array of numbers as the store writes them (`[1,2,3]`, `[0.5,1e-07]`).
+  ///
+  /// Hand-rolled because Foundation's JSONDecoder cost 2,500 instructions per number: reading
+  /// two 58-layer snapshots for a diff spent 250 M instructions there.
+  /// - throws: `StoreError.database` when the text is not such an array.
+  static func decodeArray<T: LosslessStringConvertible>(_ text: String, what: String, snapshot: Int64) throws -> [T] {
+    var utf8 = Substring(text).utf8
+    guard utf8.first == UInt8(ascii: "["), utf8.last == UInt8(ascii: "]") else {
       throw StoreError.database(path: "", detail: "snapshot \(snapshot): column \(what) is not a JSON array")
     }
+    utf8 = utf8.dropFirst().dropLast()
+    if utf8.allSatisfy({ $0 == UInt8(ascii: " ") }) { return [] }
+    var out: [T] = []
+    out.reserveCapacity(utf8.count / 2)
+    for part in utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+      guard let token = Substring(part).trimmingCharacters(in: .whitespaces) as String?, let value = T(token) else {
+        throw StoreError.database(path: "", detail: "snapshot \(snapshot): column \(what) is not a JSON array")
+      }
+      out.append(value)
+    }
+    return out
   }
 }

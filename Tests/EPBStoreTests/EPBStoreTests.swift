@@ -285,3 +285,16 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
     #expect(other.status == .ingested && other.firstStep == 3)
   }
 }
+
+@Suite struct SnapshotArrayTests {
+  @Test func numberArraysParseAsStored() throws {
+    let ints: [Int] = try EPBStore.decodeArray(EPBStore.jsonArray([0, 17, 255]), what: "phy2log", snapshot: 1)
+    #expect(ints == [0, 17, 255])
+    let doubles = [0.1, 156.0, 1.5e-07, 123_456_789_012.25]
+    let back: [Double] = try EPBStore.decodeArray(EPBStore.jsonArray(doubles), what: "gpu_load", snapshot: 1)
+    #expect(back == doubles)
+    #expect(try (EPBStore.decodeArray("[]", what: "x", snapshot: 1) as [Int]).isEmpty)
+    #expect(throws: StoreError.self) { try EPBStore.decodeArray("[1,,2]", what: "x", snapshot: 1) as [Int] }
+    #expect(throws: StoreError.self) { try EPBStore.decodeArray("1,2", what: "x", snapshot: 1) as [Int] }
+  }
+}
