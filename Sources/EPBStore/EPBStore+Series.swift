@@ -3,34 +3,35 @@ import GRDB
 extension EPBStore {
   /// Every series, by name.
   public func series() throws(StoreError) -> [SeriesInfo] {
-    try run { db in try Self.fetchSeries(db, name: nil) }
+    try run { db in try Self.fetchSeries(db, name: nil, withTotals: true) }
   }
 
   /// The series named `name`.
   ///
   /// - throws: `StoreError.unknownSeries` listing the known names.
   public func series(named name: String) throws(StoreError) -> SeriesInfo {
-    try run { db in try Self.requireSeries(db, name: name) }
+    try run { db in try Self.requireSeries(db, name: name, withTotals: true) }
   }
 
-  static func requireSeries(_ db: Database, name: String) throws -> SeriesInfo {
-    if let info = try fetchSeries(db, name: name).first { return info }
+  static func requireSeries(_ db: Database, name: String, withTotals: Bool = false) throws -> SeriesInfo {
+    if let info = try fetchSeries(db, name: name, withTotals: withTotals).first { return info }
     let known = try String.fetchAll(db, sql: "SELECT name FROM series ORDER BY name")
     throw StoreError.unknownSeries(name: name, known: known)
   }
 
-  static func fetchSeries(_ db: Database, name: String?) throws -> [SeriesInfo] {
+  /// - parameter withTotals: also sum every stored load (reads every row of the series).
+  static func fetchSeries(_ db: Database, name: String?, withTotals: Bool = false) throws -> [SeriesInfo] {
     let sql = """
       SELECT s.id, s.name, s.layers, s.experts,
              (SELECT COUNT(*) FROM step WHERE series_id = s.id),
              (SELECT MIN(step) FROM step WHERE series_id = s.id),
              (SELECT MAX(step) FROM step WHERE series_id = s.id),
-             (SELECT COALESCE(SUM(total), 0) FROM load WHERE series_id = s.id)
+             CASE WHEN ? THEN (SELECT COALESCE(SUM(total), 0) FROM load WHERE series_id = s.id) END
       FROM series s
       WHERE (? IS NULL OR s.name = ?)
       ORDER BY s.name
       """
-    return try Row.fetchAll(db, sql: sql, arguments: [name, name]).map { row in
+    return try Row.fetchAll(db, sql: sql, arguments: [withTotals, name, name]).map { row in
       SeriesInfo(
         id: row[0], name: row[1], layers: row[2], experts: row[3], steps: row[4], firstStep: row[5],
         lastStep: row[6], totalLoad: row[7])

@@ -28,7 +28,7 @@ extension Epbctl {
                   .object([
                     ("name", .string(s.name)), ("layers", .int(s.layers)), ("experts", .int(s.experts)),
                     ("steps", .int(s.steps)), ("first_step", s.firstStep.map(JSONValue.int) ?? .null),
-                    ("last_step", s.lastStep.map(JSONValue.int) ?? .null), ("total_load", .number(s.totalLoad)),
+                    ("last_step", s.lastStep.map(JSONValue.int) ?? .null), ("total_load", .number(s.totalLoad ?? 0)),
                   ])
                 })
             )
@@ -45,7 +45,7 @@ extension Epbctl {
           all.map {
             [
               $0.name, String($0.layers), String($0.experts), String($0.steps), $0.firstStep.map(String.init) ?? "-",
-              $0.lastStep.map(String.init) ?? "-", Output.load($0.totalLoad),
+              $0.lastStep.map(String.init) ?? "-", Output.load($0.totalLoad ?? 0),
             ]
           }))
     }
