@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 extension EPBStore {
   /// Stores `batch` into `series` in one transaction: all of it or nothing.
@@ -151,15 +152,35 @@ extension EPBStore {
       try insertStep.execute(arguments: [series.id, step, stepTimes[step]!])
     }
 
+    // The hot loop (one row per step and layer): the statement is bound and stepped directly,
+    // each row encoded into one reused buffer.
     let insertLoad = try db.cachedStatement(
       sql: "INSERT INTO load (series_id, step, layer, total, ingest_id, encoding, loads) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    let handle = insertLoad.sqliteStatement
     let experts = batch.experts
+    var blob: [UInt8] = []
+    blob.reserveCapacity(experts * 8)
     for (i, row) in batch.rows.enumerated() {
       let values = batch.values[(i * experts)..<((i + 1) * experts)]
-      let (encoding, blob) = LoadCodec.encode(values)
+      let encoding = LoadCodec.encode(values, into: &blob)
       let rowTotal = values.reduce(0, +)
-      try insertLoad.execute(arguments: [series.id, steps[i], row.layer, rowTotal, ingestID, encoding, blob])
+      sqlite3_bind_int64(handle, 1, series.id)
+      sqlite3_bind_int64(handle, 2, Int64(steps[i]))
+      sqlite3_bind_int64(handle, 3, Int64(row.layer))
+      sqlite3_bind_double(handle, 4, rowTotal)
+      sqlite3_bind_int64(handle, 5, ingestID)
+      sqlite3_bind_int64(handle, 6, Int64(encoding))
+      let code = blob.withUnsafeBytes { bytes in
+        sqlite3_bind_blob(handle, 7, bytes.baseAddress, Int32(bytes.count), nil)  // nil: SQLITE_STATIC
+        return sqlite3_step(handle)
+      }
+      sqlite3_reset(handle)
+      guard code == SQLITE_DONE else {
+        throw DatabaseError(
+          resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+      }
     }
+    sqlite3_clear_bindings(handle)
 
     // Step 7: a pending hash, now that the rows are written: content stored before rolls back.
     if case .pending = source.hash {

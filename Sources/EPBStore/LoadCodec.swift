@@ -24,6 +24,13 @@ enum LoadCodec {
 
   /// Encodes one row, `[experts]`, choosing the smallest exact encoding.
   static func encode(_ values: ArraySlice<Double>) -> (encoding: Int, blob: Data) {
+    var bytes: [UInt8] = []
+    let encoding = encode(values, into: &bytes)
+    return (encoding, Data(bytes))
+  }
+
+  /// Encodes one row into `bytes` (replacing its content) and returns the encoding.
+  static func encode(_ values: ArraySlice<Double>, into bytes: inout [UInt8]) -> Int {
     var integral = true
     var largest = 0.0
     for v in values {
@@ -41,8 +48,9 @@ enum LoadCodec {
       encoding = float64
     }
     let width = width(encoding)!
-    var data = Data(count: values.count * width)
-    data.withUnsafeMutableBytes { raw in
+    bytes.removeAll(keepingCapacity: true)
+    bytes.append(contentsOf: repeatElement(0, count: values.count * width))
+    bytes.withUnsafeMutableBytes { raw in
       for (i, v) in values.enumerated() {
         switch encoding {
         case uint8: raw.storeBytes(of: UInt8(v), toByteOffset: i, as: UInt8.self)
@@ -52,7 +60,7 @@ enum LoadCodec {
         }
       }
     }
-    return (encoding, data)
+    return encoding
   }
 
   /// Adds `weight ×` the decoded row to `into` (`[experts]`).
