@@ -107,14 +107,7 @@ extension HTML {
     func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
     func py(_ y: Double) -> Double { top + (yHigh - y) / (yHigh - yLow) * plotHeight }
     var w = Writer()
-    w.open(
-      "svg",
-      [
-        ("xmlns", "http://www.w3.org/2000/svg"), ("width", coord(width)), ("height", coord(height)),
-        ("viewBox", "0 0 \(coord(width)) \(coord(height))"), ("role", "img"), ("aria-label", title),
-      ])
-    w.element("title", text: title)
-    w.element("text", [("x", coord(left)), ("y", "20"), ("font-size", "14"), ("font-weight", "600")], text: title)
+    w.openSVG(width: width, height: height, title: title, headingX: left, headingY: 20, headingSize: 14)
     // Y grid and ticks every 0.05 (0.1 when the range is wide).
     let yStep = yHigh - yLow > 0.5 ? 0.1 : 0.05
     var tick = yLow

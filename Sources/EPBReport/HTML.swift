@@ -29,6 +29,26 @@ enum HTML {
   struct Writer {
     var out = ""
 
+    /// Opens an inline `<svg>` of `width` × `height` pixels labelled `title` for screen readers;
+    /// with `heading`, also its `<title>` and a bold heading at (`headingX`, `headingY`).
+    mutating func openSVG(
+      width: Double, height: Double, title: String, heading: Bool = true, headingX: Double = 16,
+      headingY: Double = 18, headingSize: Int = 14
+    ) {
+      open(
+        "svg",
+        [
+          ("xmlns", "http://www.w3.org/2000/svg"), ("width", coord(width)), ("height", coord(height)),
+          ("viewBox", "0 0 \(coord(width)) \(coord(height))"), ("role", "img"), ("aria-label", title),
+        ])
+      guard heading else { return }
+      element("title", text: title)
+      element(
+        "text",
+        [("x", coord(headingX)), ("y", coord(headingY)), ("font-size", String(headingSize)), ("font-weight", "600")],
+        text: title)
+    }
+
     mutating func open(_ tag: String, _ attributes: [(String, String)] = []) {
       out += "<" + tag + Self.attributes(attributes) + ">"
     }
@@ -217,14 +237,7 @@ enum HTML {
     let slot = plotWidth / Double(max(gpus, 1))
     let barWidth = max(1, slot * 0.8)
     var w = Writer()
-    w.open(
-      "svg",
-      [
-        ("xmlns", "http://www.w3.org/2000/svg"), ("width", coord(width)), ("height", coord(height)),
-        ("viewBox", "0 0 \(coord(width)) \(coord(height))"), ("role", "img"), ("aria-label", title),
-      ])
-    w.element("title", text: title)
-    w.element("text", [("x", coord(left)), ("y", "18"), ("font-size", "15"), ("font-weight", "600")], text: title)
+    w.openSVG(width: width, height: height, title: title, headingX: left, headingY: 18, headingSize: 15)
     for (p, s) in series.enumerated() {
       let y0 = top + Double(p) * (panelHeight + gap)
       let base = y0 + panelHeight
@@ -339,14 +352,7 @@ enum HTML {
     let width = left + Double(gpus) * cellWidth + right
     let height = top + Double(rows.count) * cellHeight + bottom
     var w = Writer()
-    w.open(
-      "svg",
-      [
-        ("xmlns", "http://www.w3.org/2000/svg"), ("width", coord(width)), ("height", coord(height)),
-        ("viewBox", "0 0 \(coord(width)) \(coord(height))"), ("role", "img"), ("aria-label", title),
-      ])
-    w.element("title", text: title)
-    w.element("text", [("x", coord(left)), ("y", "18"), ("font-size", "14"), ("font-weight", "600")], text: title)
+    w.openSVG(width: width, height: height, title: title, headingX: left, headingY: 18, headingSize: 14)
     let rowLabelEvery = max(1, Int((12 / cellHeight).rounded(.up)))
     for (r, row) in rows.enumerated() {
       let y = top + Double(r) * cellHeight
@@ -400,12 +406,7 @@ enum HTML {
   static func heatLegend(scale: ClosedRange<Double>) -> String {
     let width = 460.0, left = 16.0, barWidth = 360.0, barHeight = 14.0, top = 22.0
     var w = Writer()
-    w.open(
-      "svg",
-      [
-        ("xmlns", "http://www.w3.org/2000/svg"), ("width", coord(width)), ("height", "64"),
-        ("viewBox", "0 0 \(coord(width)) 64"), ("role", "img"), ("aria-label", "heat map legend"),
-      ])
+    w.openSVG(width: width, height: 64, title: "heat map legend", heading: false)
     w.element("text", [("x", coord(left)), ("y", "14"), ("font-size", "12")], text: "GPU load / layer mean")
     let steps = 40
     for i in 0..<steps {
