@@ -37,7 +37,7 @@ func runBacktestBench(arguments: [String]) {
   let clock = ContinuousClock()
   func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
-  print("EPBBench backtest — \(benchMachine())")
+  print("EPBBench backtest — \(machineDescription())")
   let model = RoutingModel(steps: steps, layers: layers, experts: experts, seed: 7)
   do {
     let setup = try clock.measure {
@@ -106,19 +106,6 @@ func runBacktestBench(arguments: [String]) {
   }
 }
 
-private func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 private func fmt(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
 
-/// `nproc` and the CPU model, for reports.
-private func benchMachine() -> String {
-  let cpus = ProcessInfo.processInfo.activeProcessorCount
-  var model = "unknown CPU"
-  if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-    let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-    let colon = line.firstIndex(of: ":")
-  {
-    model = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-  }
-  return "\(cpus) CPUs, \(model)"
-}

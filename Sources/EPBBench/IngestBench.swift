@@ -23,7 +23,7 @@ func runIngestBench(_ arguments: [String]) {
   try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
 
-  print("machine: \(hostDescription())")
+  print("machine: \(machineDescription())")
   print("trace: [\(steps), \(layers), \(experts)] int32 = \(values) values")
   let trace = SyntheticTrace(steps: steps, layers: layers, experts: experts)
   let npyPath = dir.appendingPathComponent("trace.npy").path
@@ -35,10 +35,6 @@ func runIngestBench(_ arguments: [String]) {
 
   let clock = ContinuousClock()
   func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-  func median(_ xs: [Double]) -> Double {
-    let s = xs.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-  }
 
   var lastDB = ""
   for (name, path) in [("npy", npyPath), ("vllm json", jsonPath)] {
@@ -90,14 +86,4 @@ func runIngestBench(_ arguments: [String]) {
       print(String(format: "python3 json.load of the same file: %.3f s = %.1f M values/s (parse only)", t, Double(values) / t / 1e6))
     }
   }
-}
-
-/// "N cores, <CPU model>" from /proc/cpuinfo, for benchmark reports.
-func hostDescription() -> String {
-  let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-  let model =
-    cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }.map {
-      $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "?"
-    } ?? "unknown CPU"
-  return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(model)"
 }

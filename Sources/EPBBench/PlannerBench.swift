@@ -114,26 +114,9 @@ private func measure(_ reps: Int, _ body: () -> Void) -> [Double] {
   return times
 }
 
-private func median(_ xs: [Double]) -> Double {
-  let s = xs.sorted()
-  if s.isEmpty { return 0 }
-  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
 
 private func fmt(_ us: Double) -> String { String(format: "%10.1f", us) }
 
-/// `nproc` and the CPU model from /proc/cpuinfo.
-private func machineDescription() -> String {
-  let cores = ProcessInfo.processInfo.activeProcessorCount
-  var model = "unknown CPU"
-  if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-    let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-    let colon = line.firstIndex(of: ":")
-  {
-    model = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-  }
-  return "\(cores) cores (nproc), \(model)"
-}
 
 /// The MoE layers (non-zero rows) of an SGLang `logical_count` file, or a synthetic load.
 private func benchLoads(_ path: String?) -> (LoadMatrix, String) {

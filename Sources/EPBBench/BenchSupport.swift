@@ -1,0 +1,20 @@
+import Foundation
+
+/// "N cores (nproc), <CPU model>" from /proc/cpuinfo, so every report names the machine.
+func machineDescription() -> String {
+  let cores = ProcessInfo.processInfo.activeProcessorCount
+  var model = "unknown CPU"
+  if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+    let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+    let colon = line.firstIndex(of: ":")
+  {
+    model = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+  }
+  return "\(cores) cores (nproc), \(model)"
+}
+
+/// The median of `xs` (the mean of the two middle values for an even count).
+func median(_ xs: [Double]) -> Double {
+  let s = xs.sorted()
+  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
