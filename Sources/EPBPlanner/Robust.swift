@@ -154,21 +154,34 @@ public enum Robust {
     guard gpus > 1 else { return }
     let scenarios = blocks.count + 1  // the blocks, then the window itself (tie-break weight)
     let n = items.count
-    let weight = (0..<scenarios).map { $0 == scenarios - 1 ? 1e-6 : 1.0 }
-    // value[i * scenarios + s]: item i's load in scenario s.
-    var value = Array(repeating: 0.0, count: scenarios * n)
+    // One allocation for every working array; plain pointers keep the hot loop free of bounds
+    // and exclusivity checks (nested functions capturing Swift arrays cost ~4x here).
+    let doubles = UnsafeMutablePointer<Double>.allocate(capacity: scenarios * (n + gpus + 4))
+    let ints = UnsafeMutablePointer<Int>.allocate(capacity: scenarios * 3 + 2 * n + gpus)
+    defer {
+      doubles.deallocate()
+      ints.deallocate()
+    }
+    let value = doubles  // [n][scenarios]: item i's load in scenario s
+    let load = doubles + scenarios * n  // [gpus][scenarios]
+    let topLoad = load + scenarios * gpus  // [scenarios][3]
+    let weight = topLoad + scenarios * 3  // [scenarios]
+    let topGPU = ints  // [scenarios][3]
+    let gpuOf = ints + scenarios * 3  // [n]
+    let expertOf = gpuOf + n  // [n]
+    let critical = expertOf + n  // [gpus], 0 or 1
+    for s in 0..<scenarios { weight[s] = s == scenarios - 1 ? 1e-6 : 1.0 }
     for (i, e) in items.enumerated() {
       for (s, b) in blocks.enumerated() { value[i * scenarios + s] = b[e] / Double(logcnt[e]) }
       value[i * scenarios + blocks.count] = window[e] / Double(logcnt[e])
+      gpuOf[i] = gpuOfItem[i]
+      expertOf[i] = e
     }
-    // load[g * scenarios + s]
-    var load = Array(repeating: 0.0, count: scenarios * gpus)
+    for k in 0..<(scenarios * gpus) { load[k] = 0 }
     for i in 0..<n {
-      for s in 0..<scenarios { load[gpuOfItem[i] * scenarios + s] += value[i * scenarios + s] }
+      for s in 0..<scenarios { load[gpuOf[i] * scenarios + s] += value[i * scenarios + s] }
     }
-    // The three heaviest GPUs of each scenario: (load, gpu) × 3.
-    var topLoad = Array(repeating: 0.0, count: scenarios * 3)
-    var topGPU = Array(repeating: -1, count: scenarios * 3)
+    // The three heaviest GPUs of each scenario; returns Σ weight · peak.
     func rankScenarios() -> Double {
       var f = 0.0
       for s in 0..<scenarios {
@@ -196,46 +209,45 @@ public enum Robust {
     }
     var current = rankScenarios()
     var evaluations = 0
-    value.withUnsafeBufferPointer { value in
-      items.withUnsafeBufferPointer { items in
-        search: while evaluations < evaluationBudget {
-          var critical = Array(repeating: false, count: gpus)
-          for s in 0..<max(1, scenarios - 1) { critical[topGPU[s * 3]] = true }
-          for i in 0..<n where critical[gpuOfItem[i]] {
-            let gi = gpuOfItem[i]
-            let vi = value.baseAddress! + i * scenarios
-            for j in 0..<n {
-              let gj = gpuOfItem[j]
-              if gj == gi || items[j] == items[i] { continue }
-              evaluations += 1
-              if evaluations > evaluationBudget { break search }
-              let vj = value.baseAddress! + j * scenarios
-              var f = 0.0
-              for s in 0..<scenarios {
-                let d = vj[s] - vi[s]
-                let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
-                let others =
-                  t0 != gi && t0 != gj ? topLoad[s * 3] : (t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2])
-                f += weight[s] * max(others, load[gi * scenarios + s] + d, load[gj * scenarios + s] - d)
-                if f >= current { break }  // already no better: the terms are non-negative
-              }
-              if current - f > 1e-12 * current {
-                for s in 0..<scenarios {
-                  let d = vj[s] - vi[s]
-                  load[gi * scenarios + s] += d
-                  load[gj * scenarios + s] -= d
-                }
-                gpuOfItem[i] = gj
-                gpuOfItem[j] = gi
-                current = rankScenarios()
-                continue search
-              }
-            }
+    search: while evaluations < evaluationBudget {
+      for g in 0..<gpus { critical[g] = 0 }
+      for s in 0..<max(1, scenarios - 1) { critical[topGPU[s * 3]] = 1 }
+      for i in 0..<n where critical[gpuOf[i]] != 0 {
+        let gi = gpuOf[i]
+        let vi = value + i * scenarios
+        let li = load + gi * scenarios
+        for j in 0..<n {
+          let gj = gpuOf[j]
+          if gj == gi || expertOf[j] == expertOf[i] { continue }
+          evaluations += 1
+          if evaluations > evaluationBudget { break search }
+          let vj = value + j * scenarios
+          let lj = load + gj * scenarios
+          var f = 0.0
+          for s in 0..<scenarios {
+            let d = vj[s] - vi[s]
+            let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
+            let others =
+              t0 != gi && t0 != gj ? topLoad[s * 3] : (t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2])
+            f += weight[s] * max(others, li[s] + d, lj[s] - d)
+            if f >= current { break }  // already no better: the terms are non-negative
           }
-          break
+          if current - f > 1e-12 * current {
+            for s in 0..<scenarios {
+              let d = vj[s] - vi[s]
+              li[s] += d
+              lj[s] -= d
+            }
+            gpuOf[i] = gj
+            gpuOf[j] = gi
+            current = rankScenarios()
+            continue search
+          }
         }
       }
+      break
     }
+    for i in 0..<n { gpuOfItem[i] = gpuOf[i] }
   }
 
   /// Splits `steps` (`[T]` of `[layers][experts]`, oldest first) into `blocks` consecutive
