@@ -46,6 +46,12 @@ public struct MigrationCounts: Sendable, Hashable, Codable {
   /// Copies between GPUs, `sameNode + crossNode`.
   public var transfers: Int { sameNode + crossNode }
 
+  /// Class-wise sum.
+  public static func + (a: MigrationCounts, b: MigrationCounts) -> MigrationCounts {
+    MigrationCounts(
+      sameGPU: a.sameGPU + b.sameGPU, sameNode: a.sameNode + b.sameNode, crossNode: a.crossNode + b.crossNode)
+  }
+
   /// Σ count × weight.
   public func cost(_ weights: MoveCost) -> Int {
     sameGPU * weights.sameGPU + sameNode * weights.sameNode + crossNode * weights.crossNode

@@ -67,11 +67,6 @@ extension MigrationCounts {
     }
   }
 
-  static func + (a: MigrationCounts, b: MigrationCounts) -> MigrationCounts {
-    MigrationCounts(
-      sameGPU: a.sameGPU + b.sameGPU, sameNode: a.sameNode + b.sameNode, crossNode: a.crossNode + b.crossNode)
-  }
-
   /// `{"same_gpu", "same_node", "cross_node"}`.
   public var json: JSONValue {
     .object([("same_gpu", .int(sameGPU)), ("same_node", .int(sameNode)), ("cross_node", .int(crossNode))])

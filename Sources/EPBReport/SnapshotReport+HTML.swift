@@ -43,17 +43,7 @@ extension SnapshotReport {
     w.raw(HTML.heatMap(title: "Layers × GPUs", rows: rows, scale: scale))
 
     w.element("h2", text: "Layers")
-    let header = ["layer", "peak", "mean", "balancedness", "imbalance", "no-rep peak", "lower bound", "gap"]
-    let tableRows = layers.map { l in
-      let st = l.statistics
-      let ev = st.evaluation
-      return [
-        String(l.layer), TextFormat.load(ev.peak), TextFormat.load(ev.mean), TextFormat.fixed(ev.balancedness, 4),
-        TextFormat.percent(ev.imbalance), TextFormat.load(st.noReplicationPeak), TextFormat.load(st.lowerBound),
-        TextFormat.percent(st.gapToLowerBound),
-      ]
-    }
-    w.raw(HTML.table(header: header, rows: tableRows))
+    w.raw(HTML.table(header: Self.layerHeader, rows: layerRows()))
     return HTML.page(title: title, body: w.out)
   }
 }

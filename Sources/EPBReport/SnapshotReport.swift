@@ -125,14 +125,12 @@ public struct SnapshotReport: Sendable, Equatable {
     ])
   }
 
-  /// A table for people: a header block, one line per layer, then the model summary.
-  ///
-  ///     layer  peak  mean  balancedness  imbalance  no-rep peak  lower bound  gap
-  public func table() -> String {
-    var out = TextFormat.keyValues(headerLines())
-    out += "\n"
-    let header = ["layer", "peak", "mean", "balancedness", "imbalance", "no-rep peak", "lower bound", "gap"]
-    let rows = layers.map { l in
+  /// The columns of the per-layer table, shared by `table()` and `html()`.
+  static let layerHeader = ["layer", "peak", "mean", "balancedness", "imbalance", "no-rep peak", "lower bound", "gap"]
+
+  /// One row of `layerHeader` cells per planned layer.
+  func layerRows() -> [[String]] {
+    layers.map { l in
       let st = l.statistics
       let ev = st.evaluation
       return [
@@ -141,7 +139,15 @@ public struct SnapshotReport: Sendable, Equatable {
         TextFormat.percent(st.gapToLowerBound),
       ]
     }
-    out += TextFormat.table(header: header, rows: rows)
+  }
+
+  /// A table for people: a header block, one line per layer, then the model summary.
+  ///
+  ///     layer  peak  mean  balancedness  imbalance  no-rep peak  lower bound  gap
+  public func table() -> String {
+    var out = TextFormat.keyValues(headerLines())
+    out += "\n"
+    out += TextFormat.table(header: Self.layerHeader, rows: layerRows())
     out += "\n"
     out += TextFormat.keyValues(summaryLines())
     return out

@@ -171,11 +171,7 @@ struct MigrationSummary {
   var layers: [LayerMigration]
 
   private func total(_ counts: (LayerMigration) -> MigrationCounts?) -> MigrationCounts {
-    layers.compactMap(counts).reduce(into: MigrationCounts()) {
-      $0.sameGPU += $1.sameGPU
-      $0.sameNode += $1.sameNode
-      $0.crossNode += $1.crossNode
-    }
+    layers.compactMap(counts).reduce(MigrationCounts(), +)
   }
 
   private func layerIDs(_ decision: LayerMigration.Decision) -> [Int] {
