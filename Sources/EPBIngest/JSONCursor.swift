@@ -277,6 +277,8 @@ struct JSONCursor {
       }
       pos += 1
       skipWhitespace()
+      // Callers read the element's first byte at once, so the cursor never stops at the end.
+      guard pos < end else { throw syntaxError("expected a value after ',' in array, got end of input") }
     }
     first = false
     return true

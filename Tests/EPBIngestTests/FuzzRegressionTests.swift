@@ -20,4 +20,22 @@ import Testing
         + "epbctl accepts expert ids below 65536")
     }
   }
+
+  /// fuzz-auto (CI, AddressSanitizer heap-buffer-overflow in readVLLMEntry): an array cut off
+  /// right after `, ` let the cursor stop at the end of the input, and the entry reader read the
+  /// byte past it. `nextElement` now refuses a comma with nothing after it.
+  @Test(arguments: [
+    #"{"load_history": [{"logical_expert_load": [[1], [2]]}, "#,
+    #"{"logical_count": [[1, 2], "#,
+  ])
+  func arrayCutAfterACommaIsRefused(text: String) throws {
+    do {
+      _ = try LoadParser.parse(Array(text.utf8), format: .auto, source: "cut.json")
+      Issue.record("a truncated input parsed")
+    } catch {
+      #expect(error.code == .malformed)
+      #expect(error.description.hasPrefix("cut.json:1:"))
+      #expect(error.message == "expected a value after ',' in array, got end of input")
+    }
+  }
 }
