@@ -54,6 +54,8 @@ total=0
 for t in "${targets[@]}"; do
   dir="$OUT/$t"
   mkdir -p "$dir"
+  # Artifacts of an earlier run (kept for inspection) must not fail this one; the corpus stays.
+  rm -f "$dir"/crash-* "$dir"/oom-* "$dir"/timeout-* "$dir"/leak-*
   # malloc_limit_mb = rss_limit_mb: an allocation above 2 GB counts as a crash (a missing limit).
   ASAN_OPTIONS="detect_leaks=0" "Fuzz/.build/debug/fuzz-$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
     -timeout=10 -max_len=65536 -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1
