@@ -13,8 +13,10 @@ func machineDescription() -> String {
   return "\(cores) cores (nproc), \(model)"
 }
 
-/// The median of `xs` (the mean of the two middle values for an even count).
+/// The median of `xs` (the mean of the two middle values for an even count); 0 for none (a
+/// measurement skipped with `--only`).
 func median(_ xs: [Double]) -> Double {
+  if xs.isEmpty { return 0 }
   let s = xs.sorted()
   return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
