@@ -130,7 +130,12 @@ final class Scratch<T: BinaryFloatingPoint> {
 
 /// One `(value, index)` pair as torch's CPU sort and topk kernels order them (values widened
 /// to `Double`, which orders `Float` values the same).
-struct KeyedIndex {
-  var value: Double
-  var index: Int
+package struct KeyedIndex {
+  package var value: Double
+  package var index: Int
+
+  package init(value: Double, index: Int) {
+    self.value = value
+    self.index = index
+  }
 }
