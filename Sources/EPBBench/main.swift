@@ -11,6 +11,8 @@ case "ingest-parse":
   runIngestParseBench(arguments: Array(arguments.dropFirst()))
 case "backtest":
   runBacktestBench(arguments: Array(arguments.dropFirst()))
+case "robust":
+  runRobustBench(Array(arguments.dropFirst()))
 default:
   print(
     """
@@ -23,5 +25,7 @@ default:
       ingest-parse [--steps N] [--runs N]          parse-only throughput of each format
       backtest                                     a 2,000-step 58x256 simulated series, plan every 100,
                                                    three configurations, end to end
+      robust [--steps 1000] [--reps 30]            Planner.plan with the robust algorithm on a simulated
+                                                   window and its block scenarios, 58 layers
     """)
 }

@@ -35,25 +35,29 @@ public enum Robust {
     let experts = window.count
     let w = Array(window)
     let total = w.reduce(0, +)
-    // Step 0: scenarios scaled to the window's total, [B][experts].
-    var blocks: [[Double]] = scenarios.filter { $0.count == experts && $0.reduce(0, +) > 0 }
-    if blocks.isEmpty { blocks = [w] }
-    if total > 0 {
-      blocks = blocks.map { b in
-        let s = b.reduce(0, +)
-        return s > 0 ? b.map { $0 * total / s } : b
+    // Step 0: scenarios scaled to the window's total, flat [B][experts].
+    var usable = scenarios.filter { $0.count == experts && $0.reduce(0, +) > 0 }
+    if usable.isEmpty { usable = [w] }
+    let count = usable.count
+    var blocks = [Double](repeating: 0, count: count * experts)
+    for (k, b) in usable.enumerated() {
+      let s = b.reduce(0, +)
+      let scale = total > 0 && s > 0
+      b.withUnsafeBufferPointer { src in
+        for e in 0..<experts { blocks[k * experts + e] = scale ? src[e] * total / s : src[e] }
       }
     }
     // Step 1: hedged load per expert, [experts].
-    let count = Double(blocks.count)
-    var hedged = Array(repeating: 0.0, count: experts)
-    for e in 0..<experts {
-      var mean = 0.0
-      for b in blocks { mean += b[e] }
-      mean /= count
-      var variance = 0.0
-      for b in blocks { variance += (b[e] - mean) * (b[e] - mean) }
-      hedged[e] = max(w[e], mean + (variance / count).squareRoot())
+    var hedged = [Double](repeating: 0, count: experts)
+    blocks.withUnsafeBufferPointer { b in
+      for e in 0..<experts {
+        var mean = 0.0
+        for k in 0..<count { mean += b[k * experts + e] }
+        mean /= Double(count)
+        var variance = 0.0
+        for k in 0..<count { variance += (b[k * experts + e] - mean) * (b[k * experts + e] - mean) }
+        hedged[e] = max(w[e], mean + (variance / Double(count)).squareRoot())
+      }
     }
 
     let resolved = topology.resolve(policy)
@@ -81,25 +85,15 @@ public enum Robust {
     }
     precondition(nextGroupSlot.allSatisfy { $0 == groupsPerNode }, "balanced packing gives each node its groups")
 
+    var items: [Int] = []
+    items.reserveCapacity(slotsPerNode)
     for n in 0..<nodes {
       let local = nodeExperts[n]
-      // Step 3: replicas of the node's experts by D'Hondt on the hedged load.
-      var counts = Array(repeating: 1, count: local.count)
-      for _ in 0..<(slotsPerNode - local.count) {
-        var best = 0
-        var bestValue = -1.0
-        for (i, e) in local.enumerated() {
-          let v = hedged[e] / Double(counts[i])
-          if v > bestValue {
-            bestValue = v
-            best = i
-          }
-        }
-        counts[best] += 1
-      }
-      // Replica items: (expert, per-replica hedged load).
-      var items: [Int] = []
-      items.reserveCapacity(slotsPerNode)
+      // Step 3: replicas of the node's experts by D'Hondt on the hedged load: each pick to the
+      // largest hedged / count, the first local expert on ties.
+      let counts = dHondt(local.map { hedged[$0] }, picks: slotsPerNode - local.count)
+      // Replica items: the expert of each, experts in local order.
+      items.removeAll(keepingCapacity: true)
       for (i, e) in local.enumerated() {
         logcnt[e] = counts[i]
         for _ in 0..<counts[i] { items.append(e) }
@@ -107,34 +101,125 @@ public enum Robust {
       // Step 4: initial packing onto the node's GPUs, then swap search on the scenarios.
       let itemLoad = items.map { hedged[$0] / Double(logcnt[$0]) }
       var gpuOfItem = balancedPack(itemLoad, packs: gpusPerNode)
-      improve(
-        items: items, gpuOfItem: &gpuOfItem, gpus: gpusPerNode, blocks: blocks, window: w, logcnt: logcnt)
+      blocks.withUnsafeBufferPointer { b in
+        w.withUnsafeBufferPointer { wp in
+          improve(
+            items: items, gpuOfItem: &gpuOfItem, gpus: gpusPerNode, blocks: b.baseAddress!, blockCount: count,
+            experts: experts, window: wp.baseAddress!, logcnt: logcnt)
+        }
+      }
       // Step 5: slots, GPU-major, items of a GPU in increasing expert order.
-      var members = Array(repeating: [Int](), count: gpusPerNode)
-      for (i, g) in gpuOfItem.enumerated() { members[g].append(items[i]) }
-      for g in 0..<gpusPerNode {
-        let firstSlot = (n * gpusPerNode + g) * per
-        for (k, e) in members[g].sorted().enumerated() { phy2log[firstSlot + k] = e }
+      phy2log.withUnsafeMutableBufferPointer { out in
+        var filled = [Int](repeating: 0, count: gpusPerNode)
+        let nodeBase = n * gpusPerNode * per
+        for (i, g) in gpuOfItem.enumerated() {
+          out[nodeBase + g * per + filled[g]] = items[i]
+          filled[g] += 1
+        }
+        for g in 0..<gpusPerNode {
+          let first = nodeBase + g * per
+          var slice = UnsafeMutableBufferPointer(rebasing: out[first..<(first + per)])
+          slice.sort()
+        }
       }
     }
     return LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt)
   }
 
+  /// D'Hondt: `picks` times one more replica to the largest `weights[i] / count[i]` (the lowest
+  /// `i` on ties), starting from one each.
+  ///
+  /// - returns: the counts, `[weights.count]`. A binary max-heap on (value, lower index):
+  ///   O(n + picks · log n).
+  package static func dHondt(_ weights: [Double], picks: Int) -> [Int] {
+    let n = weights.count
+    var counts = [Int](repeating: 1, count: n)
+    guard picks > 0, n > 0 else { return counts }
+    var value = weights
+    var heap = Array(0..<n)
+    weights.withUnsafeBufferPointer { w in
+      value.withUnsafeMutableBufferPointer { value in
+        heap.withUnsafeMutableBufferPointer { heap in
+          counts.withUnsafeMutableBufferPointer { counts in
+            @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
+              value[a] > value[b] || (value[a] == value[b] && a < b)
+            }
+            @inline(__always) func siftDown(_ start: Int) {
+              var i = start
+              let item = heap[i]
+              while true {
+                var child = 2 * i + 1
+                if child >= n { break }
+                if child + 1 < n && before(heap[child + 1], heap[child]) { child += 1 }
+                if !before(heap[child], item) { break }
+                heap[i] = heap[child]
+                i = child
+              }
+              heap[i] = item
+            }
+            for i in stride(from: n / 2 - 1, through: 0, by: -1) { siftDown(i) }
+            for _ in 0..<picks {
+              let best = heap[0]
+              counts[best] += 1
+              value[best] = w[best] / Double(counts[best])
+              siftDown(0)
+            }
+          }
+        }
+      }
+    }
+    return counts
+  }
+
   /// Heaviest first into the lightest pack with room (first lightest on ties), equal item counts.
   ///
   /// - returns: the pack of each item, `[weights.count]`.
-  static func balancedPack(_ weights: [Double], packs: Int) -> [Int] {
-    let capacity = weights.count / packs
-    let order = weights.indices.sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
+  package static func balancedPack(_ weights: [Double], packs: Int) -> [Int] {
+    let n = weights.count
+    let capacity = n / packs
+    var order = [KeyedIndex](repeating: KeyedIndex(value: 0, index: 0), count: n)
+    var pack = Array(repeating: 0, count: n)
     var load = Array(repeating: 0.0, count: packs)
     var filled = Array(repeating: 0, count: packs)
-    var pack = Array(repeating: 0, count: weights.count)
-    for i in order {
-      var best = -1
-      for p in 0..<packs where filled[p] < capacity && (best < 0 || load[p] < load[best]) { best = p }
-      pack[i] = best
-      load[best] += weights[i]
-      filled[best] += 1
+    var heap = Array(0..<packs)  // packs with room, a min-heap on (load, pack)
+    order.withUnsafeMutableBufferPointer { order in
+      for i in 0..<n { order[i] = KeyedIndex(value: weights[i], index: i) }
+      order.sort { $0.value != $1.value ? $0.value > $1.value : $0.index < $1.index }
+      load.withUnsafeMutableBufferPointer { load in
+        filled.withUnsafeMutableBufferPointer { filled in
+          heap.withUnsafeMutableBufferPointer { heap in
+            var size = packs
+            @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
+              load[a] < load[b] || (load[a] == load[b] && a < b)
+            }
+            @inline(__always) func siftDown() {
+              var i = 0
+              let item = heap[0]
+              while true {
+                var child = 2 * i + 1
+                if child >= size { break }
+                if child + 1 < size && before(heap[child + 1], heap[child]) { child += 1 }
+                if !before(heap[child], item) { break }
+                heap[i] = heap[child]
+                i = child
+              }
+              heap[i] = item
+            }
+            // All loads are 0: the identity order is a heap on (load, pack).
+            for k in 0..<n where size > 0 {
+              let best = heap[0]
+              pack[order[k].index] = best
+              load[best] += order[k].value
+              filled[best] += 1
+              if filled[best] == capacity {
+                size -= 1
+                heap[0] = heap[size]
+              }
+              siftDown()
+            }
+          }
+        }
+      }
     }
     return pack
   }
@@ -146,18 +231,26 @@ public enum Robust {
   /// as the tie-break), taking the first improving swap found from a peak GPU, until none
   /// improves or the evaluation budget is spent.
   ///
-  /// Each swap is priced in O(scenarios) from the three heaviest GPUs of each scenario, since
-  /// a swap changes two GPUs only.
+  /// The scan over items on a peak GPU resumes after the item of the last accepted swap
+  /// (wrapping around) rather than restarting at item 0, so pairs that just failed are not
+  /// priced again first; it stops when a whole round finds no improving swap. Candidates are
+  /// visited GPU by GPU: the load of the heaviest GPU other than the pair, per scenario, is
+  /// the same for every item of a GPU pair and is computed once per pair. A swap changes two
+  /// GPUs only, so it is priced in O(scenarios) from the three heaviest GPUs of each scenario.
+  ///
+  /// - parameter blocks: `[blockCount][experts]`, the scaled scenarios; `window`: `[experts]`.
   static func improve(
-    items: [Int], gpuOfItem: inout [Int], gpus: Int, blocks: [[Double]], window: [Double], logcnt: [Int]
+    items: [Int], gpuOfItem: inout [Int], gpus: Int, blocks: UnsafePointer<Double>, blockCount: Int,
+    experts: Int, window: UnsafePointer<Double>, logcnt: [Int]
   ) {
     guard gpus > 1 else { return }
-    let scenarios = blocks.count + 1  // the blocks, then the window itself (tie-break weight)
+    let scenarios = blockCount + 1  // the blocks, then the window itself (tie-break weight)
     let n = items.count
+    let per = n / gpus  // items per GPU (balanced packing gives every GPU the same count)
     // One allocation for every working array; plain pointers keep the hot loop free of bounds
     // and exclusivity checks (nested functions capturing Swift arrays cost ~4x here).
-    let doubles = UnsafeMutablePointer<Double>.allocate(capacity: scenarios * (n + gpus + 4))
-    let ints = UnsafeMutablePointer<Int>.allocate(capacity: scenarios * 3 + 2 * n + gpus)
+    let doubles = UnsafeMutablePointer<Double>.allocate(capacity: scenarios * (n + gpus + 5))
+    let ints = UnsafeMutablePointer<Int>.allocate(capacity: scenarios * 3 + 4 * n + gpus)
     defer {
       doubles.deallocate()
       ints.deallocate()
@@ -166,16 +259,26 @@ public enum Robust {
     let load = doubles + scenarios * n  // [gpus][scenarios]
     let topLoad = load + scenarios * gpus  // [scenarios][3]
     let weight = topLoad + scenarios * 3  // [scenarios]
+    let others = weight + scenarios  // [scenarios]: heaviest GPU outside the pair being priced
     let topGPU = ints  // [scenarios][3]
     let gpuOf = ints + scenarios * 3  // [n]
     let expertOf = gpuOf + n  // [n]
-    let critical = expertOf + n  // [gpus], 0 or 1
+    let member = expertOf + n  // [gpus][per]: the items on each GPU
+    let slotOf = member + n  // [n]: item i is member[gpuOf[i] · per + slotOf[i]]
+    let critical = slotOf + n  // [gpus], 0 or 1
     for s in 0..<scenarios { weight[s] = s == scenarios - 1 ? 1e-6 : 1.0 }
+    var filled = Array(repeating: 0, count: gpus)
     for (i, e) in items.enumerated() {
-      for (s, b) in blocks.enumerated() { value[i * scenarios + s] = b[e] / Double(logcnt[e]) }
-      value[i * scenarios + blocks.count] = window[e] / Double(logcnt[e])
-      gpuOf[i] = gpuOfItem[i]
+      let c = Double(logcnt[e])
+      for s in 0..<blockCount { value[i * scenarios + s] = blocks[s * experts + e] / c }
+      value[i * scenarios + blockCount] = window[e] / c
+      let g = gpuOfItem[i]
+      gpuOf[i] = g
       expertOf[i] = e
+      precondition(filled[g] < per, "every GPU holds the same number of items")
+      member[g * per + filled[g]] = i
+      slotOf[i] = filled[g]
+      filled[g] += 1
     }
     for k in 0..<(scenarios * gpus) { load[k] = 0 }
     for i in 0..<n {
@@ -209,39 +312,52 @@ public enum Robust {
     }
     var current = rankScenarios()
     var evaluations = 0
+    var start = 0  // where the scan over items resumes
     search: while evaluations < evaluationBudget {
       for g in 0..<gpus { critical[g] = 0 }
       for s in 0..<max(1, scenarios - 1) { critical[topGPU[s * 3]] = 1 }
-      for i in 0..<n where critical[gpuOf[i]] != 0 {
+      for step in 0..<n {
+        let i = (start + step) % n
         let gi = gpuOf[i]
+        if critical[gi] == 0 { continue }
         let vi = value + i * scenarios
         let li = load + gi * scenarios
-        for j in 0..<n {
-          let gj = gpuOf[j]
-          if gj == gi || expertOf[j] == expertOf[i] { continue }
-          evaluations += 1
-          if evaluations > evaluationBudget { break search }
-          let vj = value + j * scenarios
-          let lj = load + gj * scenarios
-          var f = 0.0
+        for gj in 0..<gpus where gj != gi {
           for s in 0..<scenarios {
-            let d = vj[s] - vi[s]
             let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
-            let others =
+            others[s] =
               t0 != gi && t0 != gj ? topLoad[s * 3] : (t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2])
-            f += weight[s] * max(others, li[s] + d, lj[s] - d)
-            if f >= current { break }  // already no better: the terms are non-negative
           }
-          if current - f > 1e-12 * current {
+          let lj = load + gj * scenarios
+          for k in 0..<per {
+            let j = member[gj * per + k]
+            if expertOf[j] == expertOf[i] { continue }
+            evaluations += 1
+            if evaluations > evaluationBudget { break search }
+            let vj = value + j * scenarios
+            var f = 0.0
             for s in 0..<scenarios {
               let d = vj[s] - vi[s]
-              li[s] += d
-              lj[s] -= d
+              f += weight[s] * max(others[s], li[s] + d, lj[s] - d)
+              if f >= current { break }  // already no better: the terms are non-negative
             }
-            gpuOf[i] = gj
-            gpuOf[j] = gi
-            current = rankScenarios()
-            continue search
+            if current - f > 1e-12 * current {
+              for s in 0..<scenarios {
+                let d = vj[s] - vi[s]
+                li[s] += d
+                lj[s] -= d
+              }
+              let si = slotOf[i], sj = slotOf[j]
+              member[gi * per + si] = j
+              member[gj * per + sj] = i
+              slotOf[i] = sj
+              slotOf[j] = si
+              gpuOf[i] = gj
+              gpuOf[j] = gi
+              current = rankScenarios()
+              start = (i + 1) % n
+              continue search
+            }
           }
         }
       }

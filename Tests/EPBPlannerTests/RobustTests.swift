@@ -88,4 +88,41 @@ import Testing
     #expect(Robust.blockSums(steps, blocks: 9).count == 5)
     #expect(Robust.blockSums([], blocks: 3).isEmpty)
   }
+
+  /// The heap-based D'Hondt and balanced packing against their definitions, written as plain
+  /// scans (the first maximum of weight / count; the first lightest pack with room), on rows
+  /// with many ties, zeros and distinct values.
+  @Test(arguments: [(8, 1), (64, 8), (72, 8), (256, 32), (288, 32)])
+  func heapsMatchTheirDefinitions(n: Int, packs: Int) {
+    var rng = SplitMix64(seed: UInt64(n * 100 + packs))
+    for trial in 0..<60 {
+      let weights: [Double] =
+        switch trial % 3 {
+        case 0: (0..<n).map { _ in Double(Int.random(in: 0...3, using: &rng)) }
+        case 1: (0..<n).map { _ in Double.random(in: 0..<100, using: &rng) }
+        default: (0..<n).map { _ in (1000 / Double.random(in: 0.05..<1, using: &rng)).rounded() }
+        }
+      let picks = Int.random(in: 0...(2 * n), using: &rng)
+      var counts = Array(repeating: 1, count: n)
+      for _ in 0..<picks {
+        var best = 0
+        for i in 1..<n where weights[i] / Double(counts[i]) > weights[best] / Double(counts[best]) { best = i }
+        counts[best] += 1
+      }
+      #expect(Robust.dHondt(weights, picks: picks) == counts, "trial \(trial)")
+
+      let order = weights.indices.sorted { weights[$0] != weights[$1] ? weights[$0] > weights[$1] : $0 < $1 }
+      var load = Array(repeating: 0.0, count: packs)
+      var filled = Array(repeating: 0, count: packs)
+      var pack = Array(repeating: -1, count: n)
+      for i in order {
+        var best = -1
+        for p in 0..<packs where filled[p] < n / packs && (best < 0 || load[p] < load[best]) { best = p }
+        pack[i] = best
+        load[best] += weights[i]
+        filled[best] += 1
+      }
+      #expect(Robust.balancedPack(weights, packs: packs) == pack, "trial \(trial)")
+    }
+  }
 }
