@@ -171,19 +171,7 @@ extension EPLB {
       let va = value[a], vb = value[b]
       return va > vb || (va == vb && a < b)
     }
-    @inline(__always) func siftDown(_ start: Int) {
-      var i = start
-      let item = heap[i]
-      while true {
-        var child = 2 * i + 1
-        if child >= k { break }
-        if child + 1 < k && before(heap[child + 1], heap[child]) { child += 1 }
-        if !before(heap[child], item) { break }
-        heap[i] = heap[child]
-        i = child
-      }
-      heap[i] = item
-    }
+    @inline(__always) func siftDown(_ start: Int) { IndexHeap.siftDown(heap, count: k, from: start, by: before) }
     // `sorted` order is already a valid heap order for (value desc, index asc): each parent
     // comes before its children. So no heapify.
     for _ in 0..<picks {

@@ -104,24 +104,8 @@ public enum EPLB {
       let va = value[a], vb = value[b]
       return va > vb || (va == vb && a < b)
     }
-    @inline(__always) func siftDown(_ start: Int) {
-      var i = start
-      let item = heap[i]
-      while true {
-        var child = 2 * i + 1
-        if child >= n { break }
-        if child + 1 < n && before(heap[child + 1], heap[child]) { child += 1 }
-        if !before(heap[child], item) { break }
-        heap[i] = heap[child]
-        i = child
-      }
-      heap[i] = item
-    }
-    var i = n / 2 - 1
-    while i >= 0 {
-      siftDown(i)
-      i -= 1
-    }
+    @inline(__always) func siftDown(_ start: Int) { IndexHeap.siftDown(heap, count: n, from: start, by: before) }
+    IndexHeap.heapify(heap, count: n, by: before)
     for col in column..<(column + picks) {
       let best = heap[0]
       phy2log[col] = best

@@ -219,25 +219,10 @@ public enum Planner {
         count[e] = 1
         heap[e] = e
       }
-      @inline(__always) func siftDown(_ start: Int) {
-        var i = start
-        let item = heap[i]
-        let v = value[item]
-        while true {
-          var child = 2 * i + 1
-          if child >= n { break }
-          if child + 1 < n && value[heap[child + 1]] > value[heap[child]] { child += 1 }
-          if !(value[heap[child]] > v) { break }
-          heap[i] = heap[child]
-          i = child
-        }
-        heap[i] = item
-      }
-      var i = n / 2 - 1
-      while i >= 0 {
-        siftDown(i)
-        i -= 1
-      }
+      // Larger value first; ties in any order (only the values matter here).
+      @inline(__always) func before(_ a: Int, _ b: Int) -> Bool { value[a] > value[b] }
+      @inline(__always) func siftDown(_ start: Int) { IndexHeap.siftDown(heap, count: n, from: start, by: before) }
+      IndexHeap.heapify(heap, count: n, by: before)
       for _ in 0..<max(0, replicas - n) {
         let top = heap[0]
         count[top] += 1

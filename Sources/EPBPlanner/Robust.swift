@@ -144,25 +144,13 @@ public enum Robust {
             @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
               value[a] > value[b] || (value[a] == value[b] && a < b)
             }
-            @inline(__always) func siftDown(_ start: Int) {
-              var i = start
-              let item = heap[i]
-              while true {
-                var child = 2 * i + 1
-                if child >= n { break }
-                if child + 1 < n && before(heap[child + 1], heap[child]) { child += 1 }
-                if !before(heap[child], item) { break }
-                heap[i] = heap[child]
-                i = child
-              }
-              heap[i] = item
-            }
-            for i in stride(from: n / 2 - 1, through: 0, by: -1) { siftDown(i) }
+            let h = heap.baseAddress!
+            IndexHeap.heapify(h, count: n, by: before)
             for _ in 0..<picks {
-              let best = heap[0]
+              let best = h[0]
               counts[best] += 1
               value[best] = w[best] / Double(counts[best])
-              siftDown(0)
+              IndexHeap.siftDown(h, count: n, from: 0, by: before)
             }
           }
         }
@@ -192,19 +180,7 @@ public enum Robust {
             @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
               load[a] < load[b] || (load[a] == load[b] && a < b)
             }
-            @inline(__always) func siftDown() {
-              var i = 0
-              let item = heap[0]
-              while true {
-                var child = 2 * i + 1
-                if child >= size { break }
-                if child + 1 < size && before(heap[child + 1], heap[child]) { child += 1 }
-                if !before(heap[child], item) { break }
-                heap[i] = heap[child]
-                i = child
-              }
-              heap[i] = item
-            }
+            let h = heap.baseAddress!
             // All loads are 0: the identity order is a heap on (load, pack).
             for k in 0..<n where size > 0 {
               let best = heap[0]
@@ -213,9 +189,9 @@ public enum Robust {
               filled[best] += 1
               if filled[best] == capacity {
                 size -= 1
-                heap[0] = heap[size]
+                h[0] = h[size]
               }
-              siftDown()
+              IndexHeap.siftDown(h, count: size, from: 0, by: before)
             }
           }
         }
