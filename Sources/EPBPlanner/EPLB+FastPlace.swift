@@ -68,15 +68,19 @@ extension EPLB {
       }
       // 2. Replicate. → mlogcnt [L]
       let cnt = mlogcnt + logBase
+      var columns = false  // whether `replicate` built this node's replica columns
       let picks = phyPerNode - logPerNode
       switch algorithm {
       case .deepseek, .robust:  // (`robust` does not come here; `replicate` treats it so too)
         for j in 0..<logPerNode { cnt[j] = 1 }
         greedyCounts(w, sorted: saved, experts: logPerNode, picks: picks, count: cnt, scratch: scratch)
       case .seed:
-        replicate(
-          w, experts: logPerNode, replicas: phyPerNode, algorithm: .seed, phy2log: scratch.phy2mlog + phyBase,
-          rank: scratch.phyrank + phyBase, logcnt: cnt, scratch: scratch)
+        if !seedCounts(w, sorted: saved, experts: logPerNode, replicas: phyPerNode, count: cnt, scratch: scratch) {
+          replicate(
+            w, experts: logPerNode, replicas: phyPerNode, algorithm: .seed, phy2log: scratch.phy2mlog + phyBase,
+            rank: scratch.phyrank + phyBase, logcnt: cnt, scratch: scratch)
+          columns = true
+        }
       }
       // 3. Merge: experts with one replica in sorted order, the others re-keyed. → order [≤ L]
       let order = scratch.radixKeys  // the sort is done with it
@@ -117,10 +121,10 @@ extension EPLB {
       var tie = false
       for s in 1..<Swift.max(total, 1) where FastOrder.sameValue(order[s - 1], order[s]) { tie = true }
       if tie {
-        // `.seed` already built this node's replica columns with `replicate`: keep them.
+        // When `replicate` already built this node's replica columns, keep them.
         placeNodeExact(
           node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
-          phy2log: phy2log, rank: nil, scratch: scratch, replicated: algorithm == .seed)
+          phy2log: phy2log, rank: nil, scratch: scratch, replicated: columns)
         continue
       }
       // 4. Pack each expert's replicas in that order. → phy2log [phyPerNode]
@@ -181,6 +185,211 @@ extension EPLB {
       value[best] = w[best] / Float(c)
       siftDown(0)
     }
+  }
+
+  /// The seed's replication (`seedReplicate`) on one row, counts only, from the row's sorted
+  /// order; returns false, with `count` undefined, when a tie makes the shortcut unsafe (the
+  /// caller then runs `replicate`).
+  ///
+  /// - parameter sorted: `[experts]` keys of `FastOrder.key(w[j], j)`, ascending (descending
+  ///   `w`, lower index first); `count`: `[experts]`, written.
+  ///
+  /// Why it is exact: the bulk is D'Hondt, `greedyCounts`. Every scan of `seedReplicate` after
+  /// it (second-highest average, the Sainte-Laguë and Huntington–Hill argmaxes, the fix-up's
+  /// top two) ranks experts by a function of `w` and the count alone, so among experts that
+  /// still have one replica the order is the sorted order: only its first few (or last few)
+  /// can win, and those are taken with every multi-replica expert as the candidates, with the
+  /// same arithmetic and the same tie rules. For the Sainte-Laguë pick the first one-replica
+  /// expert beats the others (`w / 1`, then the smaller average, which is `w` again, then the
+  /// index). For Huntington–Hill, `w / √2` can round distinct `w` to one value, and then the
+  /// smaller average wins: the run of equal values at the front is scanned. The fix-up's
+  /// donors and receivers come from the three largest and the three smallest candidates; when
+  /// the top two are not strictly ordered and apart from the rest (torch's tie order would
+  /// matter), this returns false. O(k log k + tail · k) for `k` multi-replica experts, against
+  /// O(experts) per scan for `seedReplicate`.
+  static func seedCounts(
+    _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, replicas: Int,
+    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
+  ) -> Bool {
+    let redundant = replicas - n
+    for j in 0..<n { count[j] = 1 }
+    if redundant == 0 { return true }
+    if n < 4 { return false }
+    let tail = Swift.max(1, (redundant + 9) / 10)
+    let bulk = redundant - tail
+    greedyCounts(w, sorted: sorted, experts: n, picks: Swift.max(0, bulk), count: count, scratch: scratch)
+    // Multi-replica experts, [≤ redundant]: the first min(bulk, n) of `sorted` can hold them.
+    let multi = scratch.order
+    var m = 0
+    for s in 0..<Swift.min(Swift.max(0, bulk), n) {
+      let j = FastOrder.index(sorted[s])
+      if count[j] > 1 {
+        multi[m] = j
+        m += 1
+      }
+    }
+    // The values `seedReplicate`'s `refresh` computes, in the same `Float` expressions.
+    @inline(__always) func avg(_ e: Int) -> Float { w[e] / Float(count[e]) }
+    @inline(__always) func sl(_ e: Int) -> Float {
+      let r = Float(count[e])
+      return w[e] / (2 * r - 1)
+    }
+    @inline(__always) func hh(_ e: Int) -> Float {
+      let r = Float(count[e])
+      return w[e] / (r * (r + 1)).squareRoot()
+    }
+    // `argmaxTiebreak`'s order: larger benefit, then smaller average, then lower index.
+    @inline(__always) func better(_ b: Float, _ a: Float, _ e: Int, than bb: Float, _ ba: Float, _ be: Int) -> Bool {
+      b > bb || (b == bb && (a < ba || (a == ba && e < be)))
+    }
+    let tolerance = Float(1e-12)
+    for _ in 0..<tail {
+      // One-replica experts in sorted order: the first three (for the second-highest average
+      // and the argmaxes).
+      var ones: (Int, Int) = (-1, -1)
+      var found = 0
+      var s = 0
+      while s < n && found < 2 {
+        let j = FastOrder.index(sorted[s])
+        if count[j] == 1 {
+          if found == 0 { ones.0 = j } else { ones.1 = j }
+          found += 1
+        }
+        s += 1
+      }
+      // Second-highest current average (ties count twice), over multi ∪ the first two ones.
+      var top1 = -Float.infinity, top2 = -Float.infinity
+      @inline(__always) func push(_ v: Float) {
+        if v > top1 {
+          top2 = top1
+          top1 = v
+        } else if v > top2 {
+          top2 = v
+        }
+      }
+      for k in 0..<m { push(avg(multi[k])) }
+      if ones.0 >= 0 { push(w[ones.0]) }
+      if ones.1 >= 0 { push(w[ones.1]) }
+      let second = top2
+      // Sainte-Laguë: multi ∪ the first one.
+      var idxS = -1, bS = -Float.infinity, aS = Float.infinity
+      // Huntington–Hill: multi ∪ the front run of ones with equal w / √2.
+      var idxH = -1, bH = -Float.infinity, aH = Float.infinity
+      for k in 0..<m {
+        let e = multi[k]
+        let a = avg(e)
+        let vs = sl(e), vh = hh(e)
+        if idxS < 0 || better(vs, a, e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, vs, a) }
+        if idxH < 0 || better(vh, a, e, than: bH, aH, idxH) { (idxH, bH, aH) = (e, vh, a) }
+      }
+      if ones.0 >= 0 {
+        let e = ones.0
+        if idxS < 0 || better(sl(e), w[e], e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, sl(e), w[e]) }
+        let front = hh(e)
+        var t = 0
+        while t < n {
+          let j = FastOrder.index(sorted[t])
+          t += 1
+          if count[j] != 1 { continue }
+          let v = hh(j)
+          if v != front { break }  // non-increasing along the order: the run has ended
+          if idxH < 0 || better(v, w[j], j, than: bH, aH, idxH) { (idxH, bH, aH) = (j, v, w[j]) }
+        }
+      }
+      let newS = w[idxS] / (Float(count[idxS]) + 1)
+      let newH = w[idxH] / (Float(count[idxH]) + 1)
+      let peakS = Swift.max(second, newS)
+      let peakH = Swift.max(second, newH)
+      let betterS = peakS + tolerance < peakH
+      let tieSH = peakS == peakH || (peakS - peakH).magnitude <= tolerance
+      let best = betterS || (tieSH && newS <= newH) ? idxS : idxH
+      if count[best] == 1 {
+        multi[m] = best
+        m += 1
+      }
+      count[best] += 1
+    }
+
+    // Fix-up: top two and bottom two averages over multi ∪ the three largest and the three
+    // smallest one-replica experts, strictly ordered, else give up.
+    var d0 = -1, d1 = -1, r0 = -1, r1 = -1
+    do {
+      var v1 = -Float.infinity, v2 = -Float.infinity, v3 = -Float.infinity
+      var u1 = Float.infinity, u2 = Float.infinity, u3 = Float.infinity
+      @inline(__always) func push(_ v: Float, _ e: Int) {
+        if v > v1 {
+          (v3, v2, d1, v1, d0) = (v2, v1, d0, v, e)
+        } else if v > v2 {
+          (v3, v2, d1) = (v2, v, e)
+        } else if v >= v3 {
+          v3 = v
+        }
+        if v < u1 {
+          (u3, u2, r1, u1, r0) = (u2, u1, r0, v, e)
+        } else if v < u2 {
+          (u3, u2, r1) = (u2, v, e)
+        } else if v <= u3 {
+          u3 = v
+        }
+      }
+      for k in 0..<m { push(avg(multi[k]), multi[k]) }
+      var found = 0
+      var s = 0
+      while s < n && found < 3 {
+        let j = FastOrder.index(sorted[s])
+        if count[j] == 1 {
+          push(w[j], j)
+          found += 1
+        }
+        s += 1
+      }
+      found = 0
+      s = n - 1
+      while s >= 0 && found < 3 {
+        let j = FastOrder.index(sorted[s])
+        if count[j] == 1 {
+          push(w[j], j)
+          found += 1
+        }
+        s -= 1
+      }
+      // The first three and the last three ones may overlap (a few ones only): still fine,
+      // an expert pushed twice only makes the strictness test fail, never pass wrongly.
+      guard d1 >= 0, r1 >= 0, v1 > v2, v2 > v3, u1 < u2, u2 < u3 else { return false }
+    }
+    let curMax = Double(avg(d0))
+    let secondVal = Double(avg(d1))
+    var bestPeak = 0.0, bestSecond = 0.0
+    var found = false
+    var bestD = -1, bestR = -1
+    for di in 0..<2 {
+      let d = di == 0 ? d0 : d1
+      let cd = count[d]
+      if cd <= 1 { continue }
+      for ri in 0..<2 {
+        let r = ri == 0 ? r0 : r1
+        if r == d { continue }
+        let cr = count[r]
+        let newD = Double(w[d]) / Double(cd - 1)
+        let newR = Double(w[r]) / Double(cr + 1)
+        let peak = Swift.max(secondVal, newD, newR)
+        let middle = median(secondVal, newD, newR)
+        if peak + 1e-12 < curMax {
+          if !found || peak < bestPeak - 0.0 || ((peak - bestPeak).magnitude <= 1e-12 && middle < bestSecond - 0.0) {
+            bestPeak = peak
+            bestSecond = middle
+            found = true
+            bestD = d
+            bestR = r
+          }
+        }
+      }
+    }
+    if found {
+      count[bestD] -= 1
+      count[bestR] += 1
+    }
+    return true
   }
 
   /// One node of `placeHierarchical` (steps 2 and 3), exact torch tie order; see there.

@@ -18,6 +18,21 @@ import Testing
       // Distinct doubles that round to the same Float.
       return (0..<experts).map { _ in 16_777_216 + Double(Int.random(in: 0...6, using: &rng)) * 0.75 }
     case 3: return (0..<experts).map { _ in Double.random(in: 0..<1, using: &rng) }
+    case 5:
+      // Heavy tail with idle experts: a strict top, ties at the bottom (the seed's fix-up
+      // receivers, in torch's tie order).
+      return (0..<experts).map { _ in
+        Int.random(in: 0..<8, using: &rng) == 0 ? 0 : (1000 / Double.random(in: 0.02..<1, using: &rng)).rounded()
+      }
+    case 6:
+      // Heavy tail whose two lightest experts tie: the fix-up's two receivers are equal, and a
+      // move to one of them breaks the tie (torch's order decides which).
+      var row = (0..<experts).map { _ in (1000 / Double.random(in: 0.02..<1, using: &rng)).rounded() }
+      let a = Int.random(in: 0..<experts, using: &rng)
+      let b = (a + 1 + Int.random(in: 0..<(experts - 1), using: &rng)) % experts
+      row[a] = 1
+      row[b] = 1
+      return row
     default: return (0..<experts).map { _ in (1000 / Double.random(in: 0.02..<1, using: &rng)).rounded() }
     }
   }
@@ -53,5 +68,70 @@ import Testing
         of: layer.placement, load: load, topology: t, policy: shape.policy, algorithm: algorithm)
       #expect(layer.statistics == s, "\(shape) layer \(layer.layer)")
     }
+  }
+
+  /// The seed's Huntington–Hill pick when `w / √2` rounds two different loads to one `Float`:
+  /// the seed's `_argmax_tiebreak` then takes the smaller current average, i.e. the lighter
+  /// expert, not the first in load order. Hand-built: `x⁺ > x` with `x⁺/√2 == x/√2` (x ≈ 1),
+  /// B = 1.6 and five light experts; 10 slots on 5 GPUs, so 2 redundant replicas: a bulk of one
+  /// (D'Hondt: B, the heaviest) and a tail of one. In the tail the second-highest average is
+  /// x; Sainte-Laguë proposes x⁺ (x⁺ / 1 beats B's 1.6 / 3), Huntington–Hill the run {x⁺, x}
+  /// of equal w/√2 (above B's 1.6/√6 ≈ 0.65) and takes the lighter, x. Both predict the peak
+  /// x, so the smaller new average wins: x. The fix-up's only donor with two replicas is B
+  /// (1.6 → 1.6 > x⁺), so nothing moves: counts B 2, x 2.
+  @Test func seedHuntingtonHillTieOnRoundedValuesGoesToTheLighterExpert() throws {
+    let root2 = Float(2).squareRoot()
+    var x: Float = 1.0
+    while x / root2 != x.nextUp / root2 { x = x.nextUp }
+    let load: [Double] = [0.03, Double(x.nextUp), 0.05, Double(x), 0.07, 0.11, 1.6, 0.17]
+    let t = Topology(replicas: 10, gpus: 5, nodes: 1, groups: 1)
+    let fast = Planner.placeLayer(load[...], topology: t, policy: .global, algorithm: .seed)
+    let exact = EPLB.rebalanceHierarchical(
+      load.map { Float($0) }, replicas: 10, groups: 1, nodes: 1, gpus: 5, algorithm: .seed)
+    #expect(fast.physicalToLogical == exact.physicalToLogical)
+    #expect(fast.logicalCount == exact.logicalCount)
+    #expect(exact.logicalCount == [1, 1, 1, 2, 1, 1, 2, 1])
+  }
+
+  /// The seed's counts-only shortcut (`EPLB.seedCounts`) against the exact path on DeepSeek-V3
+  /// shapes, many rows: heavy-tailed and uniform loads (the shortcut runs), heavy-tailed with
+  /// idle experts or two tied lightest ones (ties among the fix-up's receivers) and tie-heavy
+  /// ones (it must hand over to `replicate`), several tail lengths (R288 / 4 nodes: 8 redundant per
+  /// node; global R320: 64 redundant, a tail of 7).
+  @Test(arguments: [
+    (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), PlacementPolicy.hierarchical),
+    (Topology(replicas: 320, gpus: 64, nodes: 8, groups: 8), .hierarchical),
+    (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), .global),
+    (Topology(replicas: 320, gpus: 32, nodes: 4, groups: 8), .global),
+  ])
+  func seedShortcutMatchesExactPath(topology t: Topology, policy: PlacementPolicy) {
+    var rng = SplitMix64(seed: UInt64(t.replicas * 7 + t.gpus))
+    let (groups, nodes) = policy == .hierarchical ? (t.groups, t.nodes) : (1, 1)
+    for trial in 0..<150 {
+      let load = Self.loads(256, kind: [3, 4, 5, 6, 0, 6][trial % 6], rng: &rng)
+      let fast = Planner.placeLayer(load[...], topology: t, policy: policy, algorithm: .seed)
+      let exact = EPLB.rebalanceHierarchical(
+        load.map { Float($0) }, replicas: t.replicas, groups: groups, nodes: nodes, gpus: t.gpus, algorithm: .seed)
+      #expect(fast.physicalToLogical == exact.physicalToLogical, "trial \(trial)")
+      #expect(fast.logicalCount == exact.logicalCount, "trial \(trial)")
+    }
+  }
+
+  /// The seed's fix-up with two equal receivers: torch's top-k order decides which one gets the
+  /// moved replica, and the shortcut must defer to it. Loads [9, 4, 20, 4] to 6 slots on 3
+  /// GPUs: the bulk gives 20 a second replica, the tail gives 9 one (Sainte-Laguë; both
+  /// predict the peak 9, its new average 4.5 is the smaller), so the averages are
+  /// (4.5, 4, 10, 4). The fix-up moves a replica of expert 0 (9 < 10) to one of the two
+  /// experts at 4, both equally good, so the first of torch's bottom two takes it (here
+  /// expert 1: for 4 values torch's `nth_element` is an insertion sort, index order).
+  @Test func seedFixUpReceiverTieFollowsTorch() {
+    let load: [Double] = [9, 4, 20, 4]
+    let t = Topology(replicas: 6, gpus: 3, nodes: 1, groups: 1)
+    let fast = Planner.placeLayer(load[...], topology: t, policy: .global, algorithm: .seed)
+    let exact = EPLB.rebalanceHierarchical(
+      load.map { Float($0) }, replicas: 6, groups: 1, nodes: 1, gpus: 3, algorithm: .seed)
+    #expect(fast.physicalToLogical == exact.physicalToLogical)
+    #expect(fast.logicalCount == exact.logicalCount)
+    #expect(exact.logicalCount == [1, 2, 2, 1], "the fix-up moved a replica of expert 0 to expert 1")
   }
 }
