@@ -11,7 +11,8 @@ extension EPLB {
   ///    (`FastOrder.sortAscending` of `FastOrder.key`), O(L log L).
   /// 2. Replicate. `.deepseek`: D'Hondt restricted to the first `k = min(P, L)` experts of
   ///    that order (`greedyCounts`), O(k + P log k); why this is exact: see there. `.seed`:
-  ///    `seedReplicate` as is.
+  ///    the same bulk, then the tail and fix-up on candidates from that order (`seedCounts`),
+  ///    or `seedReplicate` as is when a tie would need torch's order.
   /// 3. Pack by load per replica. Experts with one replica keep their place in the sorted
   ///    order; the others (at most `P`) are re-keyed by `w / count` and merged in. The merged
   ///    list holds each expert once, with all its replicas, which are interchangeable without
