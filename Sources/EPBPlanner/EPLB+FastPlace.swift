@@ -137,7 +137,7 @@ extension EPLB {
         let value = w[j] / Float(c)
         let logical = mlog2log[logBase + j]
         for _ in 0..<c {
-          out[tree.add(value)] = logical
+          out[tree.addSlot(value)] = logical
         }
       }
     }
@@ -445,21 +445,21 @@ extension EPLB {
   }
 }
 
-/// The pack chooser of `balancedPacking`: a tournament (winner) tree over `packs` packs keyed
-/// by weight (+∞ once a pack holds `perPack` items), a left child winning ties, so its root is
-/// the first lightest pack with room (Python's `min`). Pack weights accumulate in `Float`.
-/// `add` is O(log packs) with branch-free selects. Uses `scratch.packWeight`, `packItems`,
-/// `packKey`, `packTree`.
-struct PackTree {
-  let key: UnsafeMutablePointer<Float>  // [L]: packWeight, or +∞ when full
+/// The pack chooser of `balancedPacking` (`packBalanced` and the `Float` fast paths): a
+/// tournament (winner) tree over `packs` packs keyed by weight (+∞ once a pack holds `perPack`
+/// items), a left child winning ties, so its root is the first lightest pack with room
+/// (Python's `min`). Pack weights accumulate in `T`, item by item. `add` is O(log packs) with
+/// branch-free selects. Uses `scratch.packWeight`, `packItems`, `packKey`, `packTree`.
+struct PackTree<T: BinaryFloatingPoint> {
+  let key: UnsafeMutablePointer<T>  // [L]: packWeight, or +∞ when full
   let tree: UnsafeMutablePointer<Int>  // [2L]: node i holds the winner of its subtree
-  let weight: UnsafeMutablePointer<Float>  // [packs]
+  let weight: UnsafeMutablePointer<T>  // [packs]
   let items: UnsafeMutablePointer<Int>  // [packs]
   let leaves: Int
   let perPack: Int
 
   @inline(__always)
-  init(packs: Int, perPack: Int, scratch: Scratch<Float>) {
+  init(packs: Int, perPack: Int, scratch: Scratch<T>) {
     key = scratch.packKey
     tree = scratch.packTree
     weight = scratch.packWeight
@@ -482,10 +482,10 @@ struct PackTree {
     }
   }
 
-  /// Puts an item of `w` into the first lightest pack with room; returns its slot
-  /// `pack · perPack + rank in pack`.
+  /// Puts an item of `w` into the first lightest pack with room; returns the pack and the
+  /// item's rank in it.
   @inline(__always)
-  mutating func add(_ w: Float) -> Int {
+  mutating func add(_ w: T) -> (pack: Int, rank: Int) {
     var best = tree[1]
     if key[best] == .infinity {
       // Every pack with room weighs +∞ (overflow): Python's `min` takes the first of them.
@@ -496,7 +496,7 @@ struct PackTree {
     let total = weight[best] + w
     weight[best] = total
     items[best] = rank + 1
-    let bestKey: Float = rank + 1 == perPack ? .infinity : total
+    let bestKey: T = rank + 1 == perPack ? .infinity : total
     key[best] = bestKey
     // Replay the matches on the path from leaf `best` to the root, carrying the winner and
     // its key up, so each level is one load and selects (a `key[r] < key[l] ? r : l` form
@@ -514,6 +514,13 @@ struct PackTree {
       i >>= 1
       tree[i] = winner
     }
-    return best * perPack + rank
+    return (best, rank)
+  }
+
+  /// `add`, as the slot `pack · perPack + rank`.
+  @inline(__always)
+  mutating func addSlot(_ w: T) -> Int {
+    let (pack, rank) = add(w)
+    return pack * perPack + rank
   }
 }

@@ -44,10 +44,9 @@ extension EPLB {
   ///   With nil every tie is resolved exactly as torch does.
   ///
   /// The order comes from `FastOrder.descending`; only when it reports a tie that matters does
-  /// the exact `Libstdcxx.sort` run. Packs are chosen on a tournament (winner) tree over the
-  /// packs keyed by weight (+∞ once full), left child on ties, so its root is the first
-  /// lightest pack with room; each insertion updates one leaf-to-root path with branch-free
-  /// selects. Complexity O(count · log packs) plus the sort (O(count · log count)).
+  /// the exact `Libstdcxx.sort` run. Packs are chosen on `PackTree` (a tournament tree, the
+  /// first lightest pack with room at its root). Complexity O(count · log packs) plus the sort
+  /// (O(count · log count)).
   /// Uses `scratch.order`, `radixKeys`, `entries` (`[count]`), `packWeight`,
   /// `packItems` (`[packs]`), `packKey`, `packTree`.
   @inline(__always)
@@ -77,55 +76,13 @@ extension EPLB {
       for i in 0..<n { order[i] = entries[i].index }
     }
     // Step 2: each item into the first lightest pack with room (Python's `min` over those
-    // packs). Tournament tree: leaves `L + p` hold pack p (padding leaves key +∞), node i holds
-    // the winner of its subtree; a left child wins ties, and its packs have lower indices.
-    let packWeight = scratch.packWeight  // [packs]
-    let packItems = scratch.packItems  // [packs]
-    let key = scratch.packKey  // [L]: packWeight, or +∞ when full
-    let tree = scratch.packTree  // [2L]
-    let leaves = 1 << (Int.bitWidth - (packs - 1).leadingZeroBitCount)
-    for p in 0..<packs {
-      packWeight[p] = 0
-      packItems[p] = 0
-      key[p] = 0
-    }
-    for p in packs..<leaves { key[p] = .infinity }
-    for p in 0..<leaves { tree[leaves + p] = p }
-    var node = leaves - 1
-    while node >= 1 {
-      let l = tree[2 * node], r = tree[2 * node + 1]
-      tree[node] = key[l] <= key[r] ? l : r
-      node -= 1
-    }
+    // packs), chosen on `PackTree`.
+    var tree = PackTree(packs: packs, perPack: perPack, scratch: scratch)
     for k in 0..<n {
       let item = order[k]
-      var best = tree[1]
-      if key[best] == .infinity {
-        // Every pack with room weighs +∞ (overflow): Python's `min` takes the first of them.
-        best = 0
-        while packItems[best] >= perPack { best += 1 }
-      }
-      packIndex[item] = best
-      rankInPack[item] = packItems[best]
-      let w = packWeight[best] + weight[item]
-      packWeight[best] = w
-      packItems[best] += 1
-      let bestKey: T = packItems[best] == perPack ? .infinity : w
-      key[best] = bestKey
-      // Replay the matches on the path from leaf `best` to the root.
-      var i = leaves + best
-      var winner = best, winnerKey = bestKey
-      while i > 1 {
-        let sibling = tree[i ^ 1]
-        let siblingKey = key[sibling]
-        let stays = i & 1 == 0 ? winnerKey <= siblingKey : winnerKey < siblingKey
-        winner = stays ? winner : sibling
-        // The winner's key is the smaller one either way (equal keys are equal values);
-        // written as a min so it compiles to `minss`, not a branch.
-        winnerKey = siblingKey < winnerKey ? siblingKey : winnerKey
-        i >>= 1
-        tree[i] = winner
-      }
+      let (pack, rank) = tree.add(weight[item])
+      packIndex[item] = pack
+      rankInPack[item] = rank
     }
   }
 }

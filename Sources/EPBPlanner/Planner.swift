@@ -169,7 +169,7 @@ public enum Planner {
           var tree = PackTree(packs: gpusPerNode, perPack: per, scratch: scratch)
           for s in 0..<perNode {
             let e = mlog2log[node * perNode + FastOrder.index(keys[s])]
-            let slot = tree.add(weight[e])
+            let slot = tree.addSlot(weight[e])
             gpuLoad[node * gpusPerNode + slot / per] += w[e]
           }
           return true
