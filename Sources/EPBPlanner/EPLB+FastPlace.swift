@@ -243,7 +243,6 @@ extension EPLB {
     @inline(__always) func better(_ b: Float, _ a: Float, _ e: Int, than bb: Float, _ ba: Float, _ be: Int) -> Bool {
       b > bb || (b == bb && (a < ba || (a == ba && e < be)))
     }
-    let tolerance = Float(1e-12)
     for _ in 0..<tail {
       // One-replica experts in sorted order: the first three (for the second-highest average
       // and the argmaxes).
@@ -297,13 +296,7 @@ extension EPLB {
           if idxH < 0 || better(v, w[j], j, than: bH, aH, idxH) { (idxH, bH, aH) = (j, v, w[j]) }
         }
       }
-      let newS = w[idxS] / (Float(count[idxS]) + 1)
-      let newH = w[idxH] / (Float(count[idxH]) + 1)
-      let peakS = Swift.max(second, newS)
-      let peakH = Swift.max(second, newH)
-      let betterS = peakS + tolerance < peakH
-      let tieSH = peakS == peakH || (peakS - peakH).magnitude <= tolerance
-      let best = betterS || (tieSH && newS <= newH) ? idxS : idxH
+      let best = seedTailChoice(w, logcnt: count, sainteLague: idxS, huntingtonHill: idxH, second: second)
       if count[best] == 1 {
         multi[m] = best
         m += 1
@@ -358,37 +351,11 @@ extension EPLB {
       // an expert pushed twice only makes the strictness test fail, never pass wrongly.
       guard d1 >= 0, r1 >= 0, v1 > v2, v2 > v3, u1 < u2, u2 < u3 else { return false }
     }
-    let curMax = Double(avg(d0))
-    let secondVal = Double(avg(d1))
-    var bestPeak = 0.0, bestSecond = 0.0
-    var found = false
-    var bestD = -1, bestR = -1
-    for di in 0..<2 {
-      let d = di == 0 ? d0 : d1
-      let cd = count[d]
-      if cd <= 1 { continue }
-      for ri in 0..<2 {
-        let r = ri == 0 ? r0 : r1
-        if r == d { continue }
-        let cr = count[r]
-        let newD = Double(w[d]) / Double(cd - 1)
-        let newR = Double(w[r]) / Double(cr + 1)
-        let peak = Swift.max(secondVal, newD, newR)
-        let middle = median(secondVal, newD, newR)
-        if peak + 1e-12 < curMax {
-          if !found || peak < bestPeak - 0.0 || ((peak - bestPeak).magnitude <= 1e-12 && middle < bestSecond - 0.0) {
-            bestPeak = peak
-            bestSecond = middle
-            found = true
-            bestD = d
-            bestR = r
-          }
-        }
-      }
-    }
-    if found {
-      count[bestD] -= 1
-      count[bestR] += 1
+    if let (d, r) = seedFixUpMove(
+      w, logcnt: count, donors: (d0, d1), receivers: (r0, r1), average: (avg(d0), avg(d1)))
+    {
+      count[d] -= 1
+      count[r] += 1
     }
     return true
   }

@@ -67,7 +67,6 @@ extension EPLB {
       hh[e] = weight[e] / (r * (r + 1)).squareRoot()
     }
     for e in 0..<n { refresh(e) }
-    let tolerance = T(1e-12)
     var col = n + max(0, bulk)
     for _ in 0..<tail {
       // Second-highest current average (a value; ties count twice). [n] → scalar
@@ -84,14 +83,7 @@ extension EPLB {
       let second = n > 1 ? top2 : avg[0]
       let idxS = argmaxTiebreak(sl, avg, n)
       let idxH = argmaxTiebreak(hh, avg, n)
-      let newS = weight[idxS] / (T(logcnt[idxS]) + 1)
-      let newH = weight[idxH] / (T(logcnt[idxH]) + 1)
-      let peakS = Swift.max(second, newS)
-      let peakH = Swift.max(second, newH)
-      let betterS = peakS + tolerance < peakH
-      let tieSH = peakS == peakH || (peakS - peakH).magnitude <= tolerance
-      let useS = betterS || (tieSH && newS <= newH)
-      let best = useS ? idxS : idxH
+      let best = seedTailChoice(weight, logcnt: logcnt, sainteLague: idxS, huntingtonHill: idxH, second: second)
       phy2log[col] = best
       rank[col] = logcnt[best]
       logcnt[best] += 1
@@ -103,17 +95,59 @@ extension EPLB {
     guard n > 1 else { return }
     let (d0, d1) = TorchTopK.top2(avg, count: n, largest: true, queue: scratch.entries)
     let (r0, r1) = TorchTopK.top2(avg, count: n, largest: false, queue: scratch.entries)
-    let curMax = Double(avg[d0])
-    let secondVal = Double(avg[d1])
+    guard let (bestD, bestR) = seedFixUpMove(
+      weight, logcnt: logcnt, donors: (d0, d1), receivers: (r0, r1), average: (avg[d0], avg[d1]))
+    else { return }
+    // The donor's replica of highest rank (first such column; ranks are distinct).
+    var column = -1, columnRank = -1
+    for c in 0..<replicas where phy2log[c] == bestD && rank[c] > columnRank {
+      column = c
+      columnRank = rank[c]
+    }
+    phy2log[column] = bestR
+    rank[column] = logcnt[bestR]
+    logcnt[bestD] -= 1
+    logcnt[bestR] += 1
+  }
+
+  /// The seed's tail rule for one pick: Sainte-Laguë's candidate `sainteLague` or
+  /// Huntington–Hill's `huntingtonHill`, by the predicted peak `max(second, weight / (r + 1))`
+  /// in `T`: Sainte-Laguë if its peak is lower by more than 1e-12 (rounded to `T`), or within
+  /// 1e-12 with a new average no larger; else Huntington–Hill. `logcnt`: `[experts]`.
+  @inline(__always)
+  static func seedTailChoice<T: BinaryFloatingPoint>(
+    _ weight: UnsafePointer<T>, logcnt: UnsafePointer<Int>, sainteLague idxS: Int, huntingtonHill idxH: Int,
+    second: T
+  ) -> Int {
+    let tolerance = T(1e-12)
+    let newS = weight[idxS] / (T(logcnt[idxS]) + 1)
+    let newH = weight[idxH] / (T(logcnt[idxH]) + 1)
+    let peakS = Swift.max(second, newS)
+    let peakH = Swift.max(second, newH)
+    let betterS = peakS + tolerance < peakH
+    let tieSH = peakS == peakH || (peakS - peakH).magnitude <= tolerance
+    return betterS || (tieSH && newS <= newH) ? idxS : idxH
+  }
+
+  /// The seed's fix-up decision: the best single move of a replica from a donor (`d0`, `d1`:
+  /// the two largest averages, `average` theirs) to a receiver (`r0`, `r1`: the two smallest),
+  /// in `Double` (Python floats), as `seedReplicate` step 3 describes; nil when no move lowers
+  /// the predicted peak by more than 1e-12. `logcnt`: `[experts]`, before the move.
+  @inline(__always)
+  static func seedFixUpMove<T: BinaryFloatingPoint>(
+    _ weight: UnsafePointer<T>, logcnt: UnsafePointer<Int>, donors: (Int, Int), receivers: (Int, Int),
+    average: (T, T)
+  ) -> (donor: Int, receiver: Int)? {
+    let curMax = Double(average.0)
+    let secondVal = Double(average.1)
     var bestPeak = 0.0, bestSecond = 0.0
-    var found = false
-    var bestD = -1, bestR = -1
+    var best: (Int, Int)?
     for di in 0..<2 {
-      let d = di == 0 ? d0 : d1
+      let d = di == 0 ? donors.0 : donors.1
       let cd = logcnt[d]
       if cd <= 1 { continue }
       for ri in 0..<2 {
-        let r = ri == 0 ? r0 : r1
+        let r = ri == 0 ? receivers.0 : receivers.1
         if r == d { continue }
         let cr = logcnt[r]
         let newD = Double(weight[d]) / Double(cd - 1)
@@ -122,28 +156,17 @@ extension EPLB {
         let peak = Swift.max(secondVal, newD, newR)
         let middle = median(secondVal, newD, newR)
         if peak + 1e-12 < curMax {
-          if !found || peak < bestPeak - 0.0 || ((peak - bestPeak).magnitude <= 1e-12 && middle < bestSecond - 0.0) {
+          if best == nil || peak < bestPeak - 0.0
+            || ((peak - bestPeak).magnitude <= 1e-12 && middle < bestSecond - 0.0)
+          {
             bestPeak = peak
             bestSecond = middle
-            found = true
-            bestD = d
-            bestR = r
+            best = (d, r)
           }
         }
       }
     }
-    if found {
-      // The donor's replica of highest rank (first such column; ranks are distinct).
-      var column = -1, columnRank = -1
-      for c in 0..<replicas where phy2log[c] == bestD && rank[c] > columnRank {
-        column = c
-        columnRank = rank[c]
-      }
-      phy2log[column] = bestR
-      rank[column] = logcnt[bestR]
-      logcnt[bestD] -= 1
-      logcnt[bestR] += 1
-    }
+    return best
   }
 
   /// The middle of three values (`sorted((a, b, c))[1]`).

@@ -37,6 +37,22 @@ import Testing
     }
   }
 
+  /// `Planner.placeLayer` (fast path) against `EPLB.rebalanceHierarchical` (eplb.py's steps,
+  /// torch's tie order) on one row; returns the exact placement.
+  @discardableResult
+  static func expectFastMatchesExact(
+    _ load: [Double], _ t: Topology, _ policy: PlacementPolicy, _ algorithm: PlacementAlgorithm,
+    _ comment: Comment? = nil
+  ) -> EPLB.Rebalance {
+    let (groups, nodes) = policy == .hierarchical ? (t.groups, t.nodes) : (1, 1)
+    let fast = Planner.placeLayer(load[...], topology: t, policy: policy, algorithm: algorithm)
+    let exact = EPLB.rebalanceHierarchical(
+      load.map { Float($0) }, replicas: t.replicas, groups: groups, nodes: nodes, gpus: t.gpus, algorithm: algorithm)
+    #expect(fast.physicalToLogical == exact.physicalToLogical, comment)
+    #expect(fast.logicalCount == exact.logicalCount, comment)
+    return exact
+  }
+
   @Test(arguments: PropertyTests.shapes, algorithms)
   func placementMatchesExactPath(shape: PropertyTests.Shape, algorithm: PlacementAlgorithm) {
     var rng = SplitMix64(seed: UInt64(shape.experts * 31 + shape.topology.replicas))
@@ -84,12 +100,7 @@ import Testing
     var x: Float = 1.0
     while x / root2 != x.nextUp / root2 { x = x.nextUp }
     let load: [Double] = [0.03, Double(x.nextUp), 0.05, Double(x), 0.07, 0.11, 1.6, 0.17]
-    let t = Topology(replicas: 10, gpus: 5, nodes: 1, groups: 1)
-    let fast = Planner.placeLayer(load[...], topology: t, policy: .global, algorithm: .seed)
-    let exact = EPLB.rebalanceHierarchical(
-      load.map { Float($0) }, replicas: 10, groups: 1, nodes: 1, gpus: 5, algorithm: .seed)
-    #expect(fast.physicalToLogical == exact.physicalToLogical)
-    #expect(fast.logicalCount == exact.logicalCount)
+    let exact = Self.expectFastMatchesExact(load, Topology(replicas: 10, gpus: 5, nodes: 1, groups: 1), .global, .seed)
     #expect(exact.logicalCount == [1, 1, 1, 2, 1, 1, 2, 1])
   }
 
@@ -106,14 +117,9 @@ import Testing
   ])
   func seedShortcutMatchesExactPath(topology t: Topology, policy: PlacementPolicy) {
     var rng = SplitMix64(seed: UInt64(t.replicas * 7 + t.gpus))
-    let (groups, nodes) = policy == .hierarchical ? (t.groups, t.nodes) : (1, 1)
     for trial in 0..<150 {
       let load = Self.loads(256, kind: [3, 4, 5, 6, 0, 6][trial % 6], rng: &rng)
-      let fast = Planner.placeLayer(load[...], topology: t, policy: policy, algorithm: .seed)
-      let exact = EPLB.rebalanceHierarchical(
-        load.map { Float($0) }, replicas: t.replicas, groups: groups, nodes: nodes, gpus: t.gpus, algorithm: .seed)
-      #expect(fast.physicalToLogical == exact.physicalToLogical, "trial \(trial)")
-      #expect(fast.logicalCount == exact.logicalCount, "trial \(trial)")
+      Self.expectFastMatchesExact(load, t, policy, .seed, "trial \(trial)")
     }
   }
 
@@ -125,13 +131,7 @@ import Testing
   /// experts at 4, both equally good, so the first of torch's bottom two takes it (here
   /// expert 1: for 4 values torch's `nth_element` is an insertion sort, index order).
   @Test func seedFixUpReceiverTieFollowsTorch() {
-    let load: [Double] = [9, 4, 20, 4]
-    let t = Topology(replicas: 6, gpus: 3, nodes: 1, groups: 1)
-    let fast = Planner.placeLayer(load[...], topology: t, policy: .global, algorithm: .seed)
-    let exact = EPLB.rebalanceHierarchical(
-      load.map { Float($0) }, replicas: 6, groups: 1, nodes: 1, gpus: 3, algorithm: .seed)
-    #expect(fast.physicalToLogical == exact.physicalToLogical)
-    #expect(fast.logicalCount == exact.logicalCount)
+    let exact = Self.expectFastMatchesExact([9, 4, 20, 4], Topology(replicas: 6, gpus: 3, nodes: 1, groups: 1), .global, .seed)
     #expect(exact.logicalCount == [1, 2, 2, 1], "the fix-up moved a replica of expert 0 to expert 1")
   }
 }
