@@ -65,10 +65,53 @@ public final class EPBStore: Sendable {
       try store.migrate()
       return store
     } catch let error as StoreError {
+      if case .readOnly = error, !create, let store = try openImmutable(path: path, configuration: config) {
+        return store
+      }
       throw error
     } catch {
-      throw classify(error, path: path)
+      let classified = classify(error, path: path)
+      if case .readOnly = classified, !create, let store = try openImmutable(path: path, configuration: config) {
+        return store
+      }
+      throw classified
     }
+  }
+
+  /// A read-only connection to a WAL database whose folder this process cannot write (a
+  /// read-only mount, or a folder of another user), so SQLite cannot create the `-shm` file that
+  /// WAL readers share: opened as immutable, which needs no `-shm`. Only when there is no
+  /// `-wal` file with content (every commit is then in the main file, and no writer can be
+  /// adding one, since the folder takes no new files); else nil, and the caller reports the
+  /// database as unwritable. Writes through the returned store fail as `.readOnly`.
+  ///
+  /// - throws: `.newerSchema` for a database from a newer epbctl; `.readOnly` when it lacks a
+  ///   migration (which cannot be applied here).
+  private static func openImmutable(path: String, configuration: Configuration) throws(StoreError) -> EPBStore? {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    guard access(folder, W_OK) != 0 else { return nil }
+    let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int ?? 0
+    guard wal == 0 else { return nil }
+    var config = configuration
+    config.readonly = true
+    let uri = URL(fileURLWithPath: path).absoluteString + "?immutable=1"
+    let queue: DatabaseQueue
+    do {
+      queue = try DatabaseQueue(path: uri, configuration: config)
+    } catch {
+      return nil
+    }
+    let store = EPBStore(path: path, writer: queue)
+    let applied = try store.run { db -> [String] in
+      guard try db.tableExists("grdb_migrations") else { return [] }
+      return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+    }
+    let unknown = Set(applied).subtracting(knownMigrations).sorted()
+    if !unknown.isEmpty { throw .newerSchema(path: path, unknown: unknown) }
+    if applied.count < knownMigrations.count {
+      throw .readOnly(path: path, detail: "it needs a schema upgrade and its folder is read-only")
+    }
+    return store
   }
 
   /// Throws `StoreError.newerSchema` when the database holds migrations this binary does not know.
