@@ -54,9 +54,7 @@ public final class EPBStore: Sendable {
           // 16 KiB pages hold ~15 rows of 256 int32 loads at ~96% fill (4 KiB pages hold 3 at
           // 77%); page_size only takes effect on a database without pages yet, i.e. a new one.
           try db.execute(sql: "PRAGMA page_size = 16384")
-          guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
-            throw StoreError.database(path: path, detail: "could not switch the database to WAL mode")
-          }
+          try switchToWAL(db, path: path)
         }
         // FULL makes a reported ingest survive power loss (SQLite's WAL default is NORMAL).
         try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -75,6 +73,26 @@ public final class EPBStore: Sendable {
         return store
       }
       throw classified
+    }
+  }
+
+  /// `PRAGMA journal_mode = WAL`, retried while another process holds the database: the mode
+  /// change takes an exclusive lock and SQLite answers SQLITE_BUSY at once, without the busy
+  /// handler (seen as "database is locked" in 1 of ~100 pairs of ingests started together on a
+  /// new file). Retries with a growing sleep (1 to 50 ms) for up to `busyTimeout`, and stops as
+  /// soon as the file is in WAL mode, whoever switched it.
+  private static func switchToWAL(_ db: Database, path: String) throws {
+    let deadline = Date().addingTimeInterval(busyTimeout)
+    var pause: UInt32 = 1_000
+    while true {
+      do {
+        if try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" { return }
+        throw StoreError.database(path: path, detail: "could not switch the database to WAL mode")
+      } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+        usleep(pause)
+        pause = min(pause * 2, 50_000)
+        if try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal" { return }
+      }
     }
   }
 
