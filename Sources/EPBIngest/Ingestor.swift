@@ -84,7 +84,9 @@ public struct Ingestor: Sendable {
       throw InputError(path: "-", message: "reading stdin needs --format sglang|vllm|csv|npy|jsonl")
     }
     progress?("reading")
-    let bytes = try Self.read(path: path)
+    // CSV lines are short: on stdin, whose size is unknown up front, a line past the limit is
+    // refused as it arrives rather than after buffering up to the whole input cap.
+    let bytes = try Self.read(path: path, lineLimit: path == "-" && format == .csv ? IngestLimits.maxCSVLineBytes : nil)
     return try ingest(bytes: bytes, path: path, series: series, format: format, replace: replace, progress: progress)
   }
 
@@ -118,11 +120,14 @@ public struct Ingestor: Sendable {
   ///
   /// - parameter maxBytes: the largest input accepted (`IngestLimits.maxInputBytes`); a larger
   ///   file is refused from its size before anything is read, and stdin after `maxBytes + 1` bytes.
-  /// - throws: `InputError` naming the path: missing, a directory, unreadable, too large.
-  public static func read(path: String, maxBytes: Int? = nil) throws(InputError) -> [UInt8] {
+  /// - parameter lineLimit: for stdin, the longest line accepted (bytes between newlines): a
+  ///   longer one is refused as soon as it has been read that far.
+  /// - throws: `InputError` naming the path: missing, a directory, unreadable, too large, or
+  ///   (stdin) a line past `lineLimit`, naming its number.
+  public static func read(path: String, maxBytes: Int? = nil, lineLimit: Int? = nil) throws(InputError) -> [UInt8] {
     let cap = maxBytes ?? IngestLimits.maxInputBytes(environment: ProcessInfo.processInfo.environment)
     if path == "-" {
-      return try readBounded(fd: 0, path: "-", cap: cap, sizeHint: 1 << 16)
+      return try readBounded(fd: 0, path: "-", cap: cap, sizeHint: 1 << 16, lineLimit: lineLimit)
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -145,10 +150,14 @@ public struct Ingestor: Sendable {
     return try readBounded(fd: fd, path: path, cap: cap, sizeHint: size)
   }
 
-  /// Reads `fd` to its end into one buffer; refuses more than `cap` bytes.
-  private static func readBounded(fd: Int32, path: String, cap: Int, sizeHint: Int) throws(InputError) -> [UInt8] {
+  /// Reads `fd` to its end into one buffer; refuses more than `cap` bytes, and a line longer
+  /// than `lineLimit` bytes (when given) as soon as it is seen.
+  private static func readBounded(
+    fd: Int32, path: String, cap: Int, sizeHint: Int, lineLimit: Int? = nil
+  ) throws(InputError) -> [UInt8] {
     var buffer = [UInt8](repeating: 0, count: min(max(sizeHint, 4096), cap) + 1)
     var count = 0
+    var line = 1, lineLength = 0  // the line being read, and its bytes so far
     while true {
       if count == buffer.count {
         if count > cap { throw tooLarge(path: path, size: nil, cap: cap) }
@@ -162,6 +171,29 @@ public struct Ingestor: Sendable {
         throw InputError(path: path, message: "cannot read it (\(String(cString: strerror(errno))))")
       }
       if n == 0 { break }
+      if let lineLimit {
+        var tooLong = false
+        buffer.withUnsafeBufferPointer { b in
+          for i in count..<(count + n) {
+            if b[i] == 0x0A {
+              if lineLength > lineLimit {
+                tooLong = true
+                return
+              }
+              line += 1
+              lineLength = 0
+            } else {
+              lineLength += 1
+            }
+          }
+        }
+        if tooLong || lineLength > lineLimit {
+          throw InputError(
+            path: path,
+            message: "line \(line) is longer than \(IngestLimits.describe(bytes: lineLimit)), the most epbctl "
+              + "accepts for a CSV line (step,layer,expert,load); nothing was stored")
+        }
+      }
       count += n
     }
     if count > cap { throw tooLarge(path: path, size: nil, cap: cap) }

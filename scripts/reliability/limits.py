@@ -111,8 +111,8 @@ def main():
         ("2 GB line on stdin, jsonl stream", ["-", "--format", "jsonl"],
          stream(b'{"step": 0, "loads": [[', b"1,", 2 * GB), "line is longer than that; epbctl accepts JSON lines of at most 64.0 MiB", 256),
         ("2 GB line on stdin, csv", ["-", "--format", "csv"],
-         stream(b"step,layer,expert,load\n0,0,0,", b"1", 2 * GB), "-: is larger than that; epbctl reads inputs of at most 1.0 GiB",
-         1700),  # stdin has no size up front: the buffer grows by doubling, ~1.5 × the cap at the peak
+         stream(b"step,layer,expert,load\n0,0,0,", b"1", 2 * GB), "-: line 2 is longer than 64.0 KiB",
+         64),  # refused while reading, once the line passes the CSV line limit
         ("JSON nested 10^7 deep (in a skipped key)", [write("deep1.json", b'{"x": ' + b"[" * 10_000_000 + b"]}"), "--format", "sglang"],
          None, "JSON nested more than 512 levels deep", 128),
         ("JSON nested 10^7 deep (the loads)", [write("deep2.json", b'{"logical_count": ' + b"[" * 10_000_000 + b"]}"),
