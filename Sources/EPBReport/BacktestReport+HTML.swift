@@ -112,16 +112,7 @@ extension HTML {
     let yStep = yHigh - yLow > 0.5 ? 0.1 : 0.05
     var tick = yLow
     while tick <= yHigh + 1e-9 {
-      let y = py(tick)
-      w.element(
-        "line",
-        [
-          ("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(y)), ("y2", coord(y)),
-          ("stroke", "#eaeef2"),
-        ])
-      w.element(
-        "text", [("x", coord(left - 6)), ("y", coord(y + 4)), ("font-size", "11"), ("text-anchor", "end")],
-        text: TextFormat.fixed(tick, 2))
+      w.gridLine(y: py(tick), x: left, width: plotWidth, label: TextFormat.fixed(tick, 2))
       tick += yStep
     }
     // X ticks: about 8, at "nice" steps.

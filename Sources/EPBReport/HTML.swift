@@ -49,6 +49,16 @@ enum HTML {
         text: title)
     }
 
+    /// A horizontal grid line across the plot, from `x` over `width` pixels at height `y`, with
+    /// its tick `label` right-aligned just left of the plot.
+    mutating func gridLine(y: Double, x: Double, width: Double, label: String) {
+      element(
+        "line",
+        [("x1", coord(x)), ("x2", coord(x + width)), ("y1", coord(y)), ("y2", coord(y)), ("stroke", "#eaeef2")])
+      element(
+        "text", [("x", coord(x - 6)), ("y", coord(y + 4)), ("font-size", "11"), ("text-anchor", "end")], text: label)
+    }
+
     mutating func open(_ tag: String, _ attributes: [(String, String)] = []) {
       out += "<" + tag + Self.attributes(attributes) + ">"
     }
@@ -244,16 +254,7 @@ enum HTML {
       // Grid lines and y ticks.
       var tick = 0.0
       while tick <= axis.max * (1 + 1e-12) {
-        let y = base - tick / axis.max * panelHeight
-        w.element(
-          "line",
-          [
-            ("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(y)), ("y2", coord(y)),
-            ("stroke", "#eaeef2"),
-          ])
-        w.element(
-          "text", [("x", coord(left - 6)), ("y", coord(y + 4)), ("font-size", "11"), ("text-anchor", "end")],
-          text: tickLabel(tick))
+        w.gridLine(y: base - tick / axis.max * panelHeight, x: left, width: plotWidth, label: tickLabel(tick))
         tick += axis.step
       }
       let peak = s.values.max() ?? 0
