@@ -1,1 +1,5 @@
 #include "FuzzDriver.h"
+
+int FuzzRunDriver(int argc, char **argv) {
+  return LLVMFuzzerRunDriver(&argc, &argv, LLVMFuzzerTestOneInput);
+}

@@ -11,7 +11,5 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
 /// The entry point SwiftPM aliases `main` to: hands over to libFuzzer's driver.
 @_cdecl("fuzz_vllm_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-  var argc = argc
-  var argv = argv
-  return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOneInput(data!, size) }
+  FuzzRunDriver(argc, argv)
 }
