@@ -76,6 +76,10 @@ public struct RoutingModel: Sendable, Equatable {
     self.seed = seed
   }
 
+  /// The model `epbctl simulate` writes without flags: 200 steps of 6 layers × 64 experts, and
+  /// `init`'s defaults for everything else.
+  public static let defaults = RoutingModel(steps: 200, layers: 6, experts: 64)
+
   /// Checks the parameters; the message names the `epbctl simulate` flag at fault.
   public func validate() throws(SimulationError) {
     func fail(_ message: String) -> SimulationError { SimulationError(message) }

@@ -28,40 +28,40 @@ extension Epbctl {
     var format: TraceFormat = .vllm
 
     @Option(help: "Steps to generate.")
-    var steps = 200
+    var steps = RoutingModel.defaults.steps
 
     @Option(help: "MoE layers per step.")
-    var layers = 6
+    var layers = RoutingModel.defaults.layers
 
     @Option(help: "Logical experts per layer.")
-    var experts = 64
+    var experts = RoutingModel.defaults.experts
 
     @Option(help: "Tokens per step.")
-    var tokens = 2048
+    var tokens = RoutingModel.defaults.tokens
 
     @Option(name: .customLong("top-k"), help: "Experts each token is routed to.")
-    var topK = 8
+    var topK = RoutingModel.defaults.topK
 
     @Option(help: "Spread (standard deviation) of log-popularity across experts; 0 = uniform.")
-    var skew = 0.7
+    var skew = RoutingModel.defaults.skew
 
     @Option(help: "Standard deviation of the per-step change of a log-popularity; 0 = no drift.")
-    var drift = 0.03
+    var drift = RoutingModel.defaults.drift
 
     @Option(name: .customLong("burst-rate"), help: "Probability per step and layer that a burst starts.")
-    var burstRate = 0.01
+    var burstRate = RoutingModel.defaults.burstRate
 
     @Option(name: .customLong("burst-size"), help: "Popularity multiplier of a bursting expert.")
-    var burstSize = 4.0
+    var burstSize = RoutingModel.defaults.burstSize
 
     @Option(name: .customLong("burst-length"), help: "Steps a burst lasts.")
-    var burstLength = 15
+    var burstLength = RoutingModel.defaults.burstLength
 
     @Option(help: "Standard deviation of the per-step log-normal noise on each expert.")
-    var noise = 0.05
+    var noise = RoutingModel.defaults.noise
 
     @Option(help: "The random seed.")
-    var seed: UInt64 = 7
+    var seed = RoutingModel.defaults.seed
 
     @Option(name: .customLong("start-time"), help: "vllm: the time of step 0 in seconds since 1970 (1 s per step).")
     var startTime = 1_790_000_000.0
