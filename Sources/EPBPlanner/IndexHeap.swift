@@ -1,7 +1,7 @@
 /// The binary heap the planner's greedy loops share: indices in a caller's buffer, ordered by a
 /// caller's `before` (the root is the index that comes first), no storage of its own.
 ///
-/// Used by D'Hondt's replication (`greedyReplicate`, `greedyCounts`, `Robust.dHondt`), the
+/// Used by D'Hondt's replication (`greedyReplicate`, `greedyCounts`), the
 /// lower bound (`Planner.maxLoadPerReplicaLowerBound`) and `Robust.balancedPack`. The caller
 /// changes the root's key, then calls `siftDown(from: 0)`. Everything is `@inline(__always)`
 /// so `before` compiles into each loop as a plain comparison.

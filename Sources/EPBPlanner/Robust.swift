@@ -90,8 +90,9 @@ public enum Robust {
     for n in 0..<nodes {
       let local = nodeExperts[n]
       // Step 3: replicas of the node's experts by D'Hondt on the hedged load: each pick to the
-      // largest hedged / count, the first local expert on ties.
-      let counts = dHondt(local.map { hedged[$0] }, picks: slotsPerNode - local.count)
+      // largest hedged / count, the first local expert on ties (EPLB's greedy, in `Double`).
+      let counts = EPLB.replicateExperts(local.map { hedged[$0] }, replicas: slotsPerNode, algorithm: .deepseek)
+        .logicalCount
       // Replica items: the expert of each, experts in local order.
       items.removeAll(keepingCapacity: true)
       for (i, e) in local.enumerated() {
@@ -124,39 +125,6 @@ public enum Robust {
       }
     }
     return LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt)
-  }
-
-  /// D'Hondt: `picks` times one more replica to the largest `weights[i] / count[i]` (the lowest
-  /// `i` on ties), starting from one each.
-  ///
-  /// - returns: the counts, `[weights.count]`. A binary max-heap on (value, lower index):
-  ///   O(n + picks · log n).
-  package static func dHondt(_ weights: [Double], picks: Int) -> [Int] {
-    let n = weights.count
-    var counts = [Int](repeating: 1, count: n)
-    guard picks > 0, n > 0 else { return counts }
-    var value = weights
-    var heap = Array(0..<n)
-    weights.withUnsafeBufferPointer { w in
-      value.withUnsafeMutableBufferPointer { value in
-        heap.withUnsafeMutableBufferPointer { heap in
-          counts.withUnsafeMutableBufferPointer { counts in
-            @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
-              value[a] > value[b] || (value[a] == value[b] && a < b)
-            }
-            let h = heap.baseAddress!
-            IndexHeap.heapify(h, count: n, by: before)
-            for _ in 0..<picks {
-              let best = h[0]
-              counts[best] += 1
-              value[best] = w[best] / Double(counts[best])
-              IndexHeap.siftDown(h, count: n, from: 0, by: before)
-            }
-          }
-        }
-      }
-    }
-    return counts
   }
 
   /// Heaviest first into the lightest pack with room (first lightest on ties), equal item counts.
