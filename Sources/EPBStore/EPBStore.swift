@@ -120,13 +120,7 @@ public final class EPBStore: Sendable {
       return nil
     }
     let store = EPBStore(path: path, writer: queue)
-    let applied = try store.run { db -> [String] in
-      guard try db.tableExists("grdb_migrations") else { return [] }
-      return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-    }
-    let unknown = Set(applied).subtracting(knownMigrations).sorted()
-    if !unknown.isEmpty { throw .newerSchema(path: path, unknown: unknown) }
-    if applied.count < knownMigrations.count {
+    if try !pendingMigrations(store.run(recordedMigrations), path: path).isEmpty {
       throw .readOnly(path: path, detail: "it needs a schema upgrade and its folder is read-only")
     }
     return store
@@ -136,12 +130,27 @@ public final class EPBStore: Sendable {
   private static func checkNotSuperseded(path: String, configuration: Configuration) throws {
     let probe = try DatabaseQueue(path: path, configuration: configuration)
     defer { try? probe.close() }
-    let applied = try probe.read { db -> [String] in
-      guard try db.tableExists("grdb_migrations") else { return [] }
-      return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-    }
+    _ = try pendingMigrations(probe.read(recordedMigrations), path: path)
+  }
+
+  /// The migration identifiers recorded in `db` (none for a new file). Asked of SQLite each
+  /// time: GRDB's schema cache would not see another process's migration.
+  private static func recordedMigrations(_ db: Database) throws -> [String] {
+    let exists = try Bool.fetchOne(
+      db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'")
+    guard exists == true else { return [] }
+    return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+  }
+
+  /// The embedded migrations not in `applied`, in order.
+  ///
+  /// - throws: `.newerSchema` when `applied` holds migrations this binary does not know.
+  private static func pendingMigrations(_ applied: [String], path: String) throws(StoreError)
+    -> [(identifier: String, sql: String)]
+  {
     let unknown = Set(applied).subtracting(knownMigrations).sorted()
-    if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
+    if !unknown.isEmpty { throw .newerSchema(path: path, unknown: unknown) }
+    return migrations.filter { !applied.contains($0.identifier) }
   }
 
   /// An empty in-memory database, migrated (for tests and dry runs).
@@ -174,22 +183,10 @@ public final class EPBStore: Sendable {
   ///
   /// - throws: `StoreError.newerSchema` when the database has migrations this binary lacks.
   private func migrate() throws {
-    func applied(_ db: Database) throws -> [String] {
-      // Asked of SQLite each time: GRDB's schema cache would not see another process's migration.
-      let exists = try Bool.fetchOne(
-        db, sql: "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'")
-      guard exists == true else { return [] }
-      return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-    }
-    func pending(_ applied: [String]) throws -> [(identifier: String, sql: String)] {
-      let unknown = Set(applied).subtracting(Self.knownMigrations).sorted()
-      if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
-      return Self.migrations.filter { !applied.contains($0.identifier) }
-    }
-    if try pending(writer.read(applied)).isEmpty { return }
+    if try Self.pendingMigrations(writer.read(Self.recordedMigrations), path: path).isEmpty { return }
     try writer.writeWithoutTransaction { db in
       try db.inTransaction(.immediate) {
-        for migration in try pending(applied(db)) {
+        for migration in try Self.pendingMigrations(Self.recordedMigrations(db), path: path) {
           try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
           try db.execute(sql: migration.sql)
           try db.execute(
