@@ -59,26 +59,38 @@ public enum Planner {
   public static func evaluate(_ placement: LayerPlacement, load: ArraySlice<Double>, topology: Topology)
     -> LayerEvaluation
   {
-    let per = topology.slotsPerGPU
     var gpuLoad = [Double](repeating: 0, count: topology.gpus)
-    load.withUnsafeBufferPointer { w in
-      placement.physicalToLogical.withUnsafeBufferPointer { p2l in
-        placement.logicalCount.withUnsafeBufferPointer { cnt in
-          gpuLoad.withUnsafeMutableBufferPointer { g in
-            for slot in 0..<p2l.count {
-              let e = p2l[slot]
-              g[slot / per] += w[e] / Double(cnt[e])
-            }
-          }
+    let (peak, total) = load.withUnsafeBufferPointer { w in
+      gpuLoad.withUnsafeMutableBufferPointer { g in
+        gpuLoads(placement, load: w, slotsPerGPU: topology.slotsPerGPU, into: g)
+      }
+    }
+    return LayerEvaluation(gpuLoad: gpuLoad, peak: peak, mean: total / Double(topology.gpus))
+  }
+
+  /// `evaluate`'s arithmetic into caller-owned memory, for loops that evaluate many placements.
+  ///
+  /// - parameter load: `[experts]`; `gpuLoad`: `[gpus]`, overwritten with each GPU's load.
+  /// - returns: the peak GPU load and the total over GPUs (mean = total / gpus).
+  public static func gpuLoads(
+    _ placement: LayerPlacement, load w: UnsafeBufferPointer<Double>, slotsPerGPU per: Int,
+    into g: UnsafeMutableBufferPointer<Double>
+  ) -> (peak: Double, total: Double) {
+    for k in 0..<g.count { g[k] = 0 }
+    placement.physicalToLogical.withUnsafeBufferPointer { p2l in
+      placement.logicalCount.withUnsafeBufferPointer { cnt in
+        for slot in 0..<p2l.count {
+          let e = p2l[slot]
+          g[slot / per] += w[e] / Double(cnt[e])
         }
       }
     }
     var peak = 0.0, total = 0.0
-    for v in gpuLoad {
+    for v in g {
       peak = max(peak, v)
       total += v
     }
-    return LayerEvaluation(gpuLoad: gpuLoad, peak: peak, mean: total / Double(topology.gpus))
+    return (peak, total)
   }
 
   /// The statistics of `placement` on `load`, with the no-replication baseline and the lower bound.

@@ -427,7 +427,7 @@ public struct Backtest {
   }
 
   /// Σ mean / Σ peak over the rows of `loads` for `placements` (1 when all rows are zero); the
-  /// same arithmetic as `Planner.evaluate`, without allocating.
+  /// per-GPU loads of `Planner.gpuLoads` (`Planner.evaluate`'s arithmetic) in one reused buffer.
   mutating func weightedBalancedness(_ placements: [LayerPlacement], loads: LoadMatrix) -> Double {
     let gpus = parameters.topology.gpus
     let per = parameters.topology.slotsPerGPU
@@ -436,21 +436,8 @@ public struct Backtest {
     loads.values.withUnsafeBufferPointer { w in
       gpuScratch.withUnsafeMutableBufferPointer { g in
         for (row, placement) in placements.enumerated() {
-          for k in 0..<gpus { g[k] = 0 }
-          let base = row * experts
-          placement.physicalToLogical.withUnsafeBufferPointer { p2l in
-            placement.logicalCount.withUnsafeBufferPointer { cnt in
-              for slot in 0..<p2l.count {
-                let e = p2l[slot]
-                g[slot / per] += w[base + e] / Double(cnt[e])
-              }
-            }
-          }
-          var peak = 0.0, total = 0.0
-          for k in 0..<gpus {
-            peak = max(peak, g[k])
-            total += g[k]
-          }
+          let load = UnsafeBufferPointer(rebasing: w[(row * experts)..<((row + 1) * experts)])
+          let (peak, total) = Planner.gpuLoads(placement, load: load, slotsPerGPU: per, into: g)
           sumMean += total / Double(gpus)
           sumPeak += peak
         }
