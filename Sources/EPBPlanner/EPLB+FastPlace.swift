@@ -243,19 +243,27 @@ extension EPLB {
     @inline(__always) func better(_ b: Float, _ a: Float, _ e: Int, than bb: Float, _ ba: Float, _ be: Int) -> Bool {
       b > bb || (b == bb && (a < ba || (a == ba && e < be)))
     }
-    for _ in 0..<tail {
-      // One-replica experts in sorted order: the first three (for the second-highest average
-      // and the argmaxes).
-      var ones: (Int, Int) = (-1, -1)
-      var found = 0
-      var s = 0
-      while s < n && found < 2 {
+    // Visits the one-replica experts in sorted order (from the end with `fromEnd`) while `body`
+    // returns true.
+    @inline(__always) func forEachOne(fromEnd: Bool = false, _ body: (Int) -> Bool) {
+      var s = fromEnd ? n - 1 : 0
+      while s >= 0 && s < n {
         let j = FastOrder.index(sorted[s])
-        if count[j] == 1 {
-          if found == 0 { ones.0 = j } else { ones.1 = j }
-          found += 1
+        if count[j] == 1 && !body(j) { return }
+        s += fromEnd ? -1 : 1
+      }
+    }
+    for _ in 0..<tail {
+      // The first two one-replica experts in sorted order (for the second-highest average and
+      // the argmaxes).
+      var ones: (Int, Int) = (-1, -1)
+      forEachOne { j in
+        if ones.0 < 0 {
+          ones.0 = j
+          return true
         }
-        s += 1
+        ones.1 = j
+        return false
       }
       // Second-highest current average (ties count twice), over multi ∪ the first two ones.
       var top1 = -Float.infinity, top2 = -Float.infinity
@@ -286,14 +294,11 @@ extension EPLB {
         let e = ones.0
         if idxS < 0 || better(sl(e), w[e], e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, sl(e), w[e]) }
         let front = hh(e)
-        var t = 0
-        while t < n {
-          let j = FastOrder.index(sorted[t])
-          t += 1
-          if count[j] != 1 { continue }
+        forEachOne { j in
           let v = hh(j)
-          if v != front { break }  // non-increasing along the order: the run has ended
+          if v != front { return false }  // non-increasing along the order: the run has ended
           if idxH < 0 || better(v, w[j], j, than: bH, aH, idxH) { (idxH, bH, aH) = (j, v, w[j]) }
+          return true
         }
       }
       let best = seedTailChoice(w, logcnt: count, sainteLague: idxS, huntingtonHill: idxH, second: second)
@@ -327,25 +332,13 @@ extension EPLB {
         }
       }
       for k in 0..<m { push(avg(multi[k]), multi[k]) }
-      var found = 0
-      var s = 0
-      while s < n && found < 3 {
-        let j = FastOrder.index(sorted[s])
-        if count[j] == 1 {
+      for end in 0..<2 {
+        var found = 0
+        forEachOne(fromEnd: end == 1) { j in
           push(w[j], j)
           found += 1
+          return found < 3
         }
-        s += 1
-      }
-      found = 0
-      s = n - 1
-      while s >= 0 && found < 3 {
-        let j = FastOrder.index(sorted[s])
-        if count[j] == 1 {
-          push(w[j], j)
-          found += 1
-        }
-        s -= 1
       }
       // The first three and the last three ones may overlap (a few ones only): still fine,
       // an expert pushed twice only makes the strictness test fail, never pass wrongly.
