@@ -13,16 +13,18 @@ extension EPLB {
   ///    that order (`greedyCounts`), O(k + P log k); why this is exact: see there. `.seed`:
   ///    the same bulk, then the tail and fix-up on candidates from that order (`seedCounts`),
   ///    or `seedReplicate` as is when a tie would need torch's order.
-  /// 3. Pack by load per replica. Experts with one replica keep their place in the sorted
-  ///    order; the others (at most `P`) are re-keyed by `w / count` and merged in. The merged
-  ///    list holds each expert once, with all its replicas, which are interchangeable without
-  ///    `rank` (see `FastOrder`): torch's sort puts them in one run of equal values, and each
-  ///    packing decision depends only on the loads placed before it, so any order inside the
-  ///    run gives the same expert in every slot. This is torch's order up to such
-  ///    permutations unless two different experts have equal load per replica, which is
-  ///    checked (adjacent equal keys): such a node, and any node with a NaN, takes the exact
-  ///    path (`placeNodeExact`, torch's tie order emulated). Each replica then goes to the
-  ///    first lightest GPU with room (`PackTree`), straight into its slot. O(R log GPUs).
+  /// 3. Order the replicas by load per replica, one key each. Experts with one replica keep
+  ///    their place in the sorted order; the others (at most `P`) are re-keyed by
+  ///    `w / count`, sorted, repeated `count` times and merged in (branch-free, with
+  ///    sentinels). The replicas of one expert are interchangeable without `rank` (see
+  ///    `FastOrder`): torch's sort puts them in one run of equal values, and each packing
+  ///    decision depends only on the loads placed before it, so any order inside the run
+  ///    gives the same expert in every slot. This is torch's order up to such permutations
+  ///    unless two different experts have equal load per replica, which the merge checks
+  ///    (adjacent equal values, different keys): such a node, and any node with a NaN, takes
+  ///    the exact path (`placeNodeExact`, torch's tie order emulated).
+  /// 4. Pack, in the merge's loop: each replica to the first lightest GPU of its node with
+  ///    room (`PackTree`), straight into its slot, O(R log GPUs).
   ///
   /// Needs `replicas / gpus > 1` (with one slot per GPU eplb.py's packing is the identity on
   /// the replication's column order, which this path does not build).
@@ -51,15 +53,14 @@ extension EPLB {
       let phyBase = node * phyPerNode
       let w = tokensPerMlog + logBase
       // 1. Sort. keys [L] → nodeKeys [L]
-      let buffer = scratch.radixKeys
+      let saved = nodeKeys + logBase
       var nan = false
       for j in 0..<logPerNode {
         nan = nan || w[j].isNaN
-        buffer[j] = FastOrder.key(w[j], j)
+        saved[j] = FastOrder.key(w[j], j)
       }
-      let keys = FastOrder.sortAscending(buffer, buffer + logPerNode, count: logPerNode)
-      let saved = nodeKeys + logBase
-      saved.update(from: keys, count: logPerNode)
+      let keys = FastOrder.sortAscending(saved, scratch.radixKeys, count: logPerNode)
+      if keys != saved { saved.update(from: keys, count: logPerNode) }
       if nan {
         sorted = false
         placeNodeExact(
@@ -83,62 +84,62 @@ extension EPLB {
           columns = true
         }
       }
-      // 3. Merge: experts with one replica in sorted order, the others re-keyed. → order [≤ L]
-      let order = scratch.radixKeys  // the sort is done with it
-      let multi = scratch.radixKeys + logPerNode  // [≤ L], past `order`
-      var m = 0
-      for j in 0..<logPerNode where cnt[j] != 1 {
-        multi[m] = FastOrder.key(w[j] / Float(cnt[j]), j)
-        m += 1
-      }
-      // Insertion sort: m ≤ P is small.
-      for a in 1..<Swift.max(m, 1) {
-        let k = multi[a]
-        var h = a
-        while h > 0 && multi[h - 1] > k {
-          multi[h] = multi[h - 1]
-          h -= 1
-        }
-        multi[h] = k
-      }
-      var total = 0
-      var b = 0
+      // 3. The packing order, one key per replica: experts with one replica keep their place
+      //    in the sorted order; the others are re-keyed by `w / count`, sorted, repeated
+      //    `count` times and merged in. All branch-free but the repetition.
+      let ones = scratch.radixKeys  // [L + 1]
+      var t = 0
       for s in 0..<logPerNode {
         let k = saved[s]
-        if cnt[FastOrder.index(k)] != 1 { continue }
-        while b < m && multi[b] < k {
-          order[total] = multi[b]
-          total += 1
-          b += 1
+        ones[t] = k
+        t &+= cnt[FastOrder.index(k)] == 1 ? 1 : 0
+      }
+      ones[t] = .max  // sentinel: every key is smaller (indices are < 2^32 - 1)
+      let multiIndex = scratch.order  // [≤ L]
+      var m = 0
+      for j in 0..<logPerNode {
+        multiIndex[m] = j
+        m &+= cnt[j] != 1 ? 1 : 0
+      }
+      let multiKeys = ones + (t + 1)  // [m], then its sort's other half [m]
+      for i in 0..<m {
+        let j = multiIndex[i]
+        multiKeys[i] = FastOrder.key(w[j] / Float(cnt[j]), j)
+      }
+      let multiSorted = FastOrder.sortAscending(multiKeys, multiKeys + m, count: m)
+      let repeated = multiKeys + 2 * m  // [phyPerNode - t + 1]
+      var q = 0
+      for i in 0..<m {
+        let k = multiSorted[i]
+        for _ in 0..<cnt[FastOrder.index(k)] {
+          repeated[q] = k
+          q += 1
         }
-        order[total] = k
-        total += 1
       }
-      while b < m {
-        order[total] = multi[b]
-        total += 1
-        b += 1
-      }
+      repeated[q] = .max
+      // 4. Merge and pack. A run of equal values that holds two experts means torch's order
+      //    could differ: the node is then redone exactly.
+      var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, scratch: scratch)
+      let out = phy2log + phyBase
+      let logical = mlog2log + logBase
+      var a = 0, b = 0
+      var previous = UInt64.max
       var tie = false
-      for s in 1..<Swift.max(total, 1) where FastOrder.sameValue(order[s - 1], order[s]) { tie = true }
+      for _ in 0..<phyPerNode {
+        let x = ones[a], y = repeated[b]
+        let fromMulti = y < x
+        let k = fromMulti ? y : x
+        b &+= fromMulti ? 1 : 0
+        a &+= fromMulti ? 0 : 1
+        tie = tie || (FastOrder.sameValue(previous, k) && previous != k)
+        previous = k
+        out[tree.addSlot(FastOrder.value(k))] = logical[FastOrder.index(k)]
+      }
       if tie {
         // When `replicate` already built this node's replica columns, keep them.
         placeNodeExact(
           node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
           phy2log: phy2log, rank: nil, scratch: scratch, replicated: columns)
-        continue
-      }
-      // 4. Pack each expert's replicas in that order. → phy2log [phyPerNode]
-      var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, scratch: scratch)
-      let out = phy2log + phyBase
-      for s in 0..<total {
-        let j = FastOrder.index(order[s])
-        let c = cnt[j]
-        let value = w[j] / Float(c)
-        let logical = mlog2log[logBase + j]
-        for _ in 0..<c {
-          out[tree.addSlot(value)] = logical
-        }
       }
     }
     scratch.nodesSorted = sorted
@@ -357,7 +358,7 @@ extension EPLB {
   /// Expects `scratch.tokensPerMlog` and `mlog2log`; writes the node's part of `phy2log`,
   /// `rank` (if given), `scratch.mlogcnt`, `phy2mlog`, `phyrank`. With `replicated`, step 2's
   /// output (the node's `mlogcnt`, `phy2mlog`, `phyrank`) is already there and is reused.
-  static func placeNodeExact<T: BinaryFloatingPoint>(
+  static func placeNodeExact<T: PlannerFloat>(
     node: Int, experts: Int, replicas: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm,
     phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?, scratch: Scratch<T>,
     replicated: Bool = false
@@ -402,85 +403,5 @@ extension EPLB {
       phy2log[phyBase + s] = mlog2log[logBase + phy2mlog[phy]]
       rank?[phyBase + s] = phyrank[phy]
     }
-  }
-}
-
-/// The pack chooser of `balancedPacking` (`packBalanced` and the `Float` fast paths): a
-/// tournament (winner) tree over `packs` packs keyed by weight (+∞ once a pack holds `perPack`
-/// items), a left child winning ties, so its root is the first lightest pack with room
-/// (Python's `min`). Pack weights accumulate in `T`, item by item. `add` is O(log packs) with
-/// branch-free selects. Uses `scratch.packWeight`, `packItems`, `packKey`, `packTree`.
-struct PackTree<T: BinaryFloatingPoint> {
-  let key: UnsafeMutablePointer<T>  // [L]: packWeight, or +∞ when full
-  let tree: UnsafeMutablePointer<Int>  // [2L]: node i holds the winner of its subtree
-  let weight: UnsafeMutablePointer<T>  // [packs]
-  let items: UnsafeMutablePointer<Int>  // [packs]
-  let leaves: Int
-  let perPack: Int
-
-  @inline(__always)
-  init(packs: Int, perPack: Int, scratch: Scratch<T>) {
-    key = scratch.packKey
-    tree = scratch.packTree
-    weight = scratch.packWeight
-    items = scratch.packItems
-    self.perPack = perPack
-    leaves = 1 << (Int.bitWidth - (packs - 1).leadingZeroBitCount)
-    for p in 0..<packs {
-      weight[p] = 0
-      items[p] = 0
-      key[p] = 0
-    }
-    for p in packs..<leaves { key[p] = .infinity }
-    // All real packs weigh 0, padding +∞: pack 0 wins every subtree that holds a real pack.
-    for p in 0..<leaves { tree[leaves + p] = p }
-    var node = leaves - 1
-    while node >= 1 {
-      let l = tree[2 * node], r = tree[2 * node + 1]
-      tree[node] = key[l] <= key[r] ? l : r
-      node -= 1
-    }
-  }
-
-  /// Puts an item of `w` into the first lightest pack with room; returns the pack and the
-  /// item's rank in it.
-  @inline(__always)
-  mutating func add(_ w: T) -> (pack: Int, rank: Int) {
-    var best = tree[1]
-    if key[best] == .infinity {
-      // Every pack with room weighs +∞ (overflow): Python's `min` takes the first of them.
-      best = 0
-      while items[best] >= perPack { best += 1 }
-    }
-    let rank = items[best]
-    let total = weight[best] + w
-    weight[best] = total
-    items[best] = rank + 1
-    let bestKey: T = rank + 1 == perPack ? .infinity : total
-    key[best] = bestKey
-    // Replay the matches on the path from leaf `best` to the root, carrying the winner and
-    // its key up, so each level is one load and selects (a `key[r] < key[l] ? r : l` form
-    // compiled to a mispredicted branch per level: fewer instructions, slower).
-    var i = leaves + best
-    var winner = best, winnerKey = bestKey
-    while i > 1 {
-      let sibling = tree[i ^ 1]
-      let siblingKey = key[sibling]
-      let stays = i & 1 == 0 ? winnerKey <= siblingKey : winnerKey < siblingKey
-      winner = stays ? winner : sibling
-      // The winner's key is the smaller one either way (equal keys are equal values);
-      // written as a min so it compiles to `minss`, not a branch.
-      winnerKey = siblingKey < winnerKey ? siblingKey : winnerKey
-      i >>= 1
-      tree[i] = winner
-    }
-    return (best, rank)
-  }
-
-  /// `add`, as the slot `pack · perPack + rank`.
-  @inline(__always)
-  mutating func addSlot(_ w: T) -> Int {
-    let (pack, rank) = add(w)
-    return pack * perPack + rank
   }
 }

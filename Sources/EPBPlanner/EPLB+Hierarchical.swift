@@ -13,7 +13,7 @@ extension EPLB {
   /// `groups % nodes == 0`, else the global policy (the same routine with one group and one node).
   ///
   /// - parameter weight: `[experts]`, loads; `T` is the arithmetic (eplb.py: `Float`).
-  public static func rebalance<T: BinaryFloatingPoint>(
+  public static func rebalance<T: PlannerFloat>(
     _ weight: [T], replicas: Int, groups: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm
   ) -> Rebalance {
     if groups % nodes == 0 {
@@ -35,7 +35,7 @@ extension EPLB {
   /// node's experts to `replicas / nodes` slots (`replicateExperts`), step 3 packs each node's
   /// replicas onto its GPUs by load per replica. Complexity O(replicas · (log replicas + GPUs
   /// per node)) plus the replication step.
-  public static func rebalanceHierarchical<T: BinaryFloatingPoint>(
+  public static func rebalanceHierarchical<T: PlannerFloat>(
     _ weight: [T], replicas: Int, groups: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm
   ) -> Rebalance {
     let e = weight.count
@@ -69,7 +69,7 @@ extension EPLB {
   /// expert with equal load per replica are interchangeable in step 3, so their relative order
   /// (torch's tie order) is not reconstructed, which saves the exact sort in most layers.
   /// (`placeHierarchicalFast` is the faster path for that case in `Float`.)
-  static func placeHierarchical<T: BinaryFloatingPoint>(
+  static func placeHierarchical<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts: Int, replicas: Int, groups: Int, nodes: Int, gpus: Int,
     algorithm: PlacementAlgorithm, phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?,
     logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
@@ -98,7 +98,7 @@ extension EPLB {
   /// `scratch.mlog2log` (`[experts]`, logical ↔ node-major "mlog" index). The identity when
   /// there is one group per node (eplb.py's packing is the identity then). O(experts).
   @inline(__always)
-  static func packGroups<T: BinaryFloatingPoint>(
+  static func packGroups<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts: Int, groups: Int, nodes: Int, scratch: Scratch<T>
   ) {
     let groupSize = experts / groups

@@ -16,7 +16,7 @@ extension EPLB {
   /// `Libstdcxx.sort` ports it. The lightest pack is the first one among equally light packs
   /// (Python's `min`). Pack weights accumulate in `T`. With one item per pack the result is the
   /// identity. Complexity O(n log n + n log packs).
-  public static func balancedPacking<T: BinaryFloatingPoint>(_ weight: [T], packs: Int)
+  public static func balancedPacking<T: PlannerFloat>(_ weight: [T], packs: Int)
     -> (packIndex: [Int], rankInPack: [Int])
   {
     let n = weight.count
@@ -47,10 +47,10 @@ extension EPLB {
   /// the exact `Libstdcxx.sort` run. Packs are chosen on `PackTree` (a tournament tree, the
   /// first lightest pack with room at its root). Complexity O(count · log packs) plus the sort
   /// (O(count · log count)).
-  /// Uses `scratch.order`, `radixKeys`, `entries` (`[count]`), `packWeight`,
-  /// `packItems` (`[packs]`), `packKey`, `packTree`.
+  /// Uses `scratch.order`, `radixKeys`, `entries` (`[count]`), `packItems` (`[packs]`),
+  /// `packTree`.
   @inline(__always)
-  static func packBalanced<T: BinaryFloatingPoint>(
+  static func packBalanced<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, count n: Int, packs: Int, packIndex: UnsafeMutablePointer<Int>,
     rankInPack: UnsafeMutablePointer<Int>, tieClass: UnsafePointer<Int>? = nil, scratch: Scratch<T>
   ) {

@@ -28,7 +28,7 @@ public enum EPLB {
   /// the first such index on ties. `.seed`: see `seedReplicate`.
   /// Complexity: O(experts + added · log experts) for `.deepseek`; the seed adds O(experts) per
   /// tail pick (at most ⌈added / 10⌉ of them) and one O(experts) fix-up.
-  public static func replicateExperts<T: BinaryFloatingPoint>(
+  public static func replicateExperts<T: PlannerFloat>(
     _ weight: [T], replicas: Int, algorithm: PlacementAlgorithm
   ) -> Replication {
     let n = weight.count
@@ -55,7 +55,7 @@ public enum EPLB {
   ///
   /// - parameter weight: `[experts]`; `phy2log`, `rank`: `[replicas]`; `logcnt`: `[experts]`.
   @inline(__always)
-  static func replicate<T: BinaryFloatingPoint>(
+  static func replicate<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts n: Int, replicas: Int, algorithm: PlacementAlgorithm,
     phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>,
     scratch: Scratch<T>
@@ -89,7 +89,7 @@ public enum EPLB {
   /// `column..<column + picks`. Uses `scratch.average` and `scratch.heap` (`[experts]`), which
   /// it leaves holding `weight / logcnt`. Complexity O(experts + picks · log experts).
   @inline(__always)
-  static func greedyReplicate<T: BinaryFloatingPoint>(
+  static func greedyReplicate<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts n: Int, picks: Int, column: Int, phy2log: UnsafeMutablePointer<Int>,
     rank: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
   ) {

@@ -43,7 +43,7 @@ extension EPLB {
   ///
   /// Complexity: O(experts + bulk · log experts + tail · experts).
   @inline(__always)
-  static func seedReplicate<T: BinaryFloatingPoint>(
+  static func seedReplicate<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts n: Int, replicas: Int, phy2log: UnsafeMutablePointer<Int>,
     rank: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
   ) {
@@ -115,7 +115,7 @@ extension EPLB {
   /// in `T`: Sainte-Laguë if its peak is lower by more than 1e-12 (rounded to `T`), or within
   /// 1e-12 with a new average no larger; else Huntington–Hill. `logcnt`: `[experts]`.
   @inline(__always)
-  static func seedTailChoice<T: BinaryFloatingPoint>(
+  static func seedTailChoice<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, logcnt: UnsafePointer<Int>, sainteLague idxS: Int, huntingtonHill idxH: Int,
     second: T
   ) -> Int {
@@ -134,7 +134,7 @@ extension EPLB {
   /// in `Double` (Python floats), as `seedReplicate` step 3 describes; nil when no move lowers
   /// the predicted peak by more than 1e-12. `logcnt`: `[experts]`, before the move.
   @inline(__always)
-  static func seedFixUpMove<T: BinaryFloatingPoint>(
+  static func seedFixUpMove<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, logcnt: UnsafePointer<Int>, donors: (Int, Int), receivers: (Int, Int),
     average: (T, T)
   ) -> (donor: Int, receiver: Int)? {
@@ -178,7 +178,7 @@ extension EPLB {
   /// The seed's `_argmax_tiebreak` for one row: the index of the largest `benefit`, among equal
   /// benefits the smallest `avg`, then the lowest index. O(n).
   @inline(__always)
-  static func argmaxTiebreak<T: BinaryFloatingPoint>(
+  static func argmaxTiebreak<T: PlannerFloat>(
     _ benefit: UnsafePointer<T>, _ avg: UnsafePointer<T>, _ n: Int
   ) -> Int {
     var best = 0

@@ -7,7 +7,7 @@
 /// yields the same order. When the caller knows that permuting items inside a run cannot
 /// change its result (they are interchangeable, e.g. replicas of one logical expert when only
 /// `phy2log` is wanted), it passes a `tieClass`: runs whose items all share one class are fine.
-enum FastOrder {
+package enum FastOrder {
   /// Sorts indices `0..<n` of `keys` by descending `Float(keys[i])`, lower index first among
   /// equal values, into `order [n]`.
   ///
@@ -20,7 +20,7 @@ enum FastOrder {
   /// Method: `sortAscending` of the keys `(descending-order bits of the value, index)`
   /// (`key(_:_:)`), O(n log n) without a fixed cost. `-0` counts as `+0`.
   @inline(__always)
-  static func descending<T: BinaryFloatingPoint>(
+  static func descending<T: PlannerFloat>(
     _ keys: UnsafePointer<T>, count n: Int, tieClass: UnsafePointer<Int>?, order: UnsafeMutablePointer<Int>,
     buffer: UnsafeMutablePointer<UInt64>
   ) -> Bool {
@@ -60,6 +60,13 @@ enum FastOrder {
     return UInt64(~ordered) << 32 | UInt64(truncatingIfNeeded: index)
   }
 
+  /// The value of a key of `key(_:_:)`, bit for bit (`-0` comes back as `+0`).
+  @inline(__always)
+  static func value(_ k: UInt64) -> Float {
+    let ordered = ~UInt32(truncatingIfNeeded: k >> 32)
+    return Float(bitPattern: ordered ^ (UInt32(bitPattern: Int32(bitPattern: ~ordered) >> 31) | 0x8000_0000))
+  }
+
   /// Whether two keys of `key(_:_:)` hold equal values.
   @inline(__always)
   static func sameValue(_ a: UInt64, _ b: UInt64) -> Bool { a >> 32 == b >> 32 }
@@ -76,7 +83,7 @@ enum FastOrder {
   /// radix sort it replaces cleared and summed 4 · 256 counters per call, which dominated for
   /// the 32–300 keys of one packing). Keys are distinct in every use, so stability is moot.
   @inline(__always)
-  static func sortAscending(
+  package static func sortAscending(
     _ a0: UnsafeMutablePointer<UInt64>, _ b0: UnsafeMutablePointer<UInt64>, count n: Int
   ) -> UnsafeMutablePointer<UInt64> {
     var a = a0, b = b0
@@ -116,6 +123,31 @@ enum FastOrder {
       var lo = 0
       while lo < n {
         let mid = Swift.min(lo + width, n), hi = Swift.min(lo + 2 * width, n)
+        if hi - mid == width {
+          // Two full runs: merge from both ends at once, `width` steps each, the smallest keys
+          // from the front and the largest from the back. Two independent dependency chains
+          // of half the length; no bounds checks are needed: after t < width steps from one
+          // end, at most t keys have left either run. Needs distinct keys (else both ends
+          // could take the same key).
+          var l = lo, r = mid, o = lo
+          var lb = mid - 1, rb = hi - 1, ob = hi - 1
+          for _ in 0..<width {
+            let x = a[l], y = a[r]
+            let right = y < x
+            b[o] = right ? y : x
+            r &+= right ? 1 : 0
+            l &+= right ? 0 : 1
+            o &+= 1
+            let xb = a[lb], yb = a[rb]
+            let left = xb > yb
+            b[ob] = left ? xb : yb
+            lb &-= left ? 1 : 0
+            rb &-= left ? 0 : 1
+            ob &-= 1
+          }
+          lo += 2 * width
+          continue
+        }
         var l = lo, r = mid, o = lo
         while l < mid && r < hi {
           let x = a[l], y = a[r]

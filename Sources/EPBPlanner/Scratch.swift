@@ -6,7 +6,7 @@
 /// `Scratch`, which matters for `Planner.placeLayer`, which makes one per layer). `T` is the
 /// arithmetic of the decisions (`Float` like eplb.py, or `Double` for the float64
 /// `replicate_experts` cases). Not thread-safe: one per thread.
-final class Scratch<T: BinaryFloatingPoint> {
+final class Scratch<T: PlannerFloat> {
   let experts: Int
   let replicas: Int
   let gpus: Int
@@ -35,18 +35,17 @@ final class Scratch<T: BinaryFloatingPoint> {
   let entries: UnsafeMutablePointer<KeyedIndex>
   /// The processing order of one packing, `[max(replicas, experts)]`.
   let order: UnsafeMutablePointer<Int>
-  /// Sort keys, `[2 · max(replicas, experts)]` (two halves, ping-pong; see `FastOrder`).
+  /// Sort keys, `[3 · max(replicas, experts) + 3]` (a sort's two ping-pong halves; the
+  /// packing order of `EPLB.placeHierarchicalFast`).
   let radixKeys: UnsafeMutablePointer<UInt64>
   // Per-GPU (pack) buffers, `[max(gpus, experts)]` (groups are packed with them too).
-  let packWeight: UnsafeMutablePointer<T>
   let packItems: UnsafeMutablePointer<Int>
   let groupTokens: UnsafeMutablePointer<T>
   let groupPack: UnsafeMutablePointer<Int>
   let groupRank: UnsafeMutablePointer<Int>
-  /// Tournament tree over the packs: `packKey [L]` and `packTree [2L]`, where `L` is
-  /// `max(gpus, experts)` rounded up to a power of two.
-  let packKey: UnsafeMutablePointer<T>
-  let packTree: UnsafeMutablePointer<Int>
+  /// `PackTree`'s min-tree over the packs, `[2L]`, where `L` is `max(gpus, experts)` rounded
+  /// up to a power of two.
+  let packTree: UnsafeMutablePointer<T.PackKey>
   // Statistics buffers: `slots [max(replicas, experts)]`, `counts [experts]`,
   // `doubles [max(gpus, experts)]`.
   let slots: UnsafeMutablePointer<Int>
@@ -62,7 +61,6 @@ final class Scratch<T: BinaryFloatingPoint> {
     let e = max(experts, 1)
     let r = max(replicas, experts, 1)
     let p = max(gpus, experts, 1)
-    let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)
     // Byte offsets of every buffer in one block, each aligned to 16 bytes.
     var size = 0
     func carve<E>(_: E.Type, _ count: Int) -> Int {
@@ -77,10 +75,11 @@ final class Scratch<T: BinaryFloatingPoint> {
     let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
     let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
     let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
-    let oRadixKeys = carve(UInt64.self, 2 * r)
-    let oPackWeight = carve(T.self, p), oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
+    let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)
+    let oRadixKeys = carve(UInt64.self, 3 * r + 3)
+    let oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
     let oGroupPack = carve(Int.self, p), oGroupRank = carve(Int.self, p)
-    let oPackKey = carve(T.self, leaves), oPackTree = carve(Int.self, 2 * leaves)
+    let oPackTree = carve(T.PackKey.self, 2 * leaves)
     let oSlots = carve(Int.self, r), oCounts = carve(Int.self, e), oDoubles = carve(Double.self, p)
     let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
     base = block
@@ -106,13 +105,11 @@ final class Scratch<T: BinaryFloatingPoint> {
     entries = at(oEntries, KeyedIndex.self)
     order = at(oOrder, Int.self)
     radixKeys = at(oRadixKeys, UInt64.self)
-    packWeight = at(oPackWeight, T.self)
     packItems = at(oPackItems, Int.self)
     groupTokens = at(oGroupTokens, T.self)
     groupPack = at(oGroupPack, Int.self)
     groupRank = at(oGroupRank, Int.self)
-    packKey = at(oPackKey, T.self)
-    packTree = at(oPackTree, Int.self)
+    packTree = at(oPackTree, T.PackKey.self)
     slots = at(oSlots, Int.self)
     counts = at(oCounts, Int.self)
     doubles = at(oDoubles, Double.self)

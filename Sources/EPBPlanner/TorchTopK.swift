@@ -16,7 +16,7 @@ package enum TorchTopK {
   /// the emulation is skipped. Any tie at the top two places (or a NaN) takes `top2Exact`.
   /// Complexity O(n), one pass without the queue in the common case.
   @inline(__always)
-  package static func top2<T: BinaryFloatingPoint>(
+  package static func top2<T: PlannerFloat>(
     _ values: UnsafePointer<T>, count n: Int, largest: Bool, queue: UnsafeMutablePointer<KeyedIndex>
   ) -> (Int, Int) {
     @inline(__always) func better(_ a: T, _ b: T) -> Bool { largest ? a > b : a < b }
@@ -47,7 +47,7 @@ package enum TorchTopK {
 
   /// `top2` by emulating torch's kernel step for step (`Libstdcxx`), ties in its order.
   /// Uses `queue [n]`. Complexity O(n).
-  package static func top2Exact<T: BinaryFloatingPoint>(
+  package static func top2Exact<T: PlannerFloat>(
     _ values: UnsafePointer<T>, count n: Int, largest: Bool, queue: UnsafeMutablePointer<KeyedIndex>
   ) -> (Int, Int) {
     for j in 0..<n {
