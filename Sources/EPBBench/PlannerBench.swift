@@ -65,10 +65,7 @@ func runPlannerBench(_ args: [String]) {
           loads, layerIDs: ids, topology: config.topology, policy: config.policy, algorithm: algorithm)
       }
       let placeTimes = measure(only == "plan" ? 0 : reps) {
-        for row in 0..<loads.layers {
-          _ = Planner.placeLayer(
-            loads.row(row), topology: config.topology, policy: config.policy, algorithm: algorithm)
-        }
+        _ = try? Planner.placeLayers(loads, topology: config.topology, policy: config.policy, algorithm: algorithm)
       }
       let balancedness = plan?.summary.balancednessMean ?? .nan
       let row: [String: Any] = [

@@ -21,8 +21,9 @@ extension EPLB {
   ///    decision depends only on the loads placed before it, so any order inside the run
   ///    gives the same expert in every slot. This is torch's order up to such permutations
   ///    unless two different experts have equal load per replica, which the merge checks
-  ///    (adjacent equal values, different keys): such a node, and any node with a NaN, takes
-  ///    the exact path (`placeNodeExact`, torch's tie order emulated).
+  ///    (adjacent equal values, different keys): such a node, and any node with a NaN or a
+  ///    negative load, takes the exact path (`placeNodeExact`, torch's tie order emulated).
+  ///    Elsewhere loads are `+0` or more, which the keys' cheaper encodings use.
   /// 4. Pack, in the merge's loop: each replica to the first lightest GPU of its node with
   ///    room (`PackTree`), straight into its slot, O(R log GPUs).
   ///
@@ -54,14 +55,14 @@ extension EPLB {
       let w = tokensPerMlog + logBase
       // 1. Sort. keys [L] → nodeKeys [L]
       let saved = nodeKeys + logBase
-      var nan = false
+      var unusual = false  // a NaN or a negative load
       for j in 0..<logPerNode {
-        nan = nan || w[j].isNaN
+        unusual = unusual || !(w[j] >= 0)
         saved[j] = FastOrder.key(w[j], j)
       }
       let keys = FastOrder.sortAscending(saved, scratch.radixKeys, count: logPerNode)
       if keys != saved { saved.update(from: keys, count: logPerNode) }
-      if nan {
+      if unusual {
         sorted = false
         placeNodeExact(
           node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
@@ -119,23 +120,27 @@ extension EPLB {
       repeated[q] = .max
       // 4. Merge and pack. A run of equal values that holds two experts means torch's order
       //    could differ: the node is then redone exactly.
-      var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, scratch: scratch)
+      var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
       let out = phy2log + phyBase
       let logical = mlog2log + logBase
       var a = 0, b = 0
       var previous = UInt64.max
-      var tie = false
+      var ties = 0
       for _ in 0..<phyPerNode {
+        // Written with `min` and 0/1 steps: as `fromMulti ? y : x` LLVM emitted a branch,
+        // mispredicted at every multi-replica expert.
         let x = ones[a], y = repeated[b]
-        let fromMulti = y < x
-        let k = fromMulti ? y : x
-        b &+= fromMulti ? 1 : 0
-        a &+= fromMulti ? 0 : 1
-        tie = tie || (FastOrder.sameValue(previous, k) && previous != k)
+        let k = Swift.min(x, y)
+        let step = y < x ? 1 : 0
+        b &+= step
+        a &+= 1 &- step
+        // Equal values (high halves), different keys: `d` in 1...2^32 - 1.
+        let d = previous ^ k
+        ties |= d &- 1 < 0xffff_ffff ? 1 : 0
         previous = k
-        out[tree.addSlot(FastOrder.value(k))] = logical[FastOrder.index(k)]
+        out[tree.addSlot(FastOrder.nonNegativeValue(k))] = logical[FastOrder.index(k)]
       }
-      if tie {
+      if ties != 0 {
         // When `replicate` already built this node's replica columns, keep them.
         placeNodeExact(
           node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,

@@ -67,6 +67,13 @@ package enum FastOrder {
     return Float(bitPattern: ordered ^ (UInt32(bitPattern: Int32(bitPattern: ~ordered) >> 31) | 0x8000_0000))
   }
 
+  /// `value(_:)` of a key whose value is `+0` or more: the complement of the high half, less
+  /// the bit that `key(_:_:)` sets for such values.
+  @inline(__always)
+  static func nonNegativeValue(_ k: UInt64) -> Float {
+    Float(bitPattern: ~UInt32(truncatingIfNeeded: k >> 32) & 0x7fff_ffff)
+  }
+
   /// Whether two keys of `key(_:_:)` hold equal values.
   @inline(__always)
   static func sameValue(_ a: UInt64, _ b: UInt64) -> Bool { a >> 32 == b >> 32 }

@@ -9,12 +9,20 @@ public protocol PlannerFloat: BinaryFloatingPoint {
   associatedtype PackKey: FixedWidthInteger & UnsignedInteger
   /// The key of a pack of `weight` with room, and index `pack` (< 2^32 for `Float`, < 2^64 for `Double`).
   static func packKey(weight: Self, pack: Int) -> PackKey
-  /// The key of full pack `pack`: after every pack with room, whatever its weight (+∞ included).
+  /// The key of full pack `pack`: after every pack with room, whatever its weight (+∞ included);
+  /// all weight bits set, so `packKey(weight:pack:) | fullPackKey(pack: 0)` is it too.
   static func fullPackKey(pack: Int) -> PackKey
   /// The weight of a key of `packKey(weight:pack:)`, bit for bit (`-0` comes back as `+0`).
   static func packWeight(_ key: PackKey) -> Self
   /// The pack index of a key.
   static func packIndex(_ key: PackKey) -> Int
+  /// `packKey(weight:pack:)` for a weight that is `+0` or more (not `-0`, not NaN): the
+  /// weight's bits as they are, which order such weights, and are cheaper to make and read
+  /// back (this sits on `PackTree.add`'s dependency chain, item after item). A tree uses one
+  /// encoding or the other, never both.
+  static func packKeyNonNegative(weight: Self, pack: Int) -> PackKey
+  /// `packWeight` of a key of `packKeyNonNegative(weight:pack:)`.
+  static func packWeightNonNegative(_ key: PackKey) -> Self
 }
 
 extension Float: PlannerFloat {
@@ -39,6 +47,16 @@ extension Float: PlannerFloat {
 
   @inline(__always)
   public static func packIndex(_ key: UInt64) -> Int { Int(truncatingIfNeeded: key & 0xffff_ffff) }
+
+  @inline(__always)
+  public static func packKeyNonNegative(weight: Float, pack: Int) -> UInt64 {
+    UInt64(weight.bitPattern) << 32 | UInt64(truncatingIfNeeded: pack)
+  }
+
+  @inline(__always)
+  public static func packWeightNonNegative(_ key: UInt64) -> Float {
+    Float(bitPattern: UInt32(truncatingIfNeeded: key >> 32))
+  }
 }
 
 extension Double: PlannerFloat {
@@ -64,6 +82,16 @@ extension Double: PlannerFloat {
 
   @inline(__always)
   public static func packIndex(_ key: UInt128) -> Int { Int(truncatingIfNeeded: UInt64(truncatingIfNeeded: key)) }
+
+  @inline(__always)
+  public static func packKeyNonNegative(weight: Double, pack: Int) -> UInt128 {
+    UInt128(weight.bitPattern) << 64 | UInt128(UInt64(truncatingIfNeeded: pack))
+  }
+
+  @inline(__always)
+  public static func packWeightNonNegative(_ key: UInt128) -> Double {
+    Double(bitPattern: UInt64(truncatingIfNeeded: key >> 64))
+  }
 }
 
 /// The pack chooser of `balancedPacking` (`packBalanced` and the `Float` fast paths): a
@@ -79,17 +107,25 @@ struct PackTree<T: PlannerFloat> {
   let items: UnsafeMutablePointer<Int>  // [packs]
   let leaves: Int
   let perPack: Int
+  /// Whether every item weight is `+0` or more, so keys are `packKeyNonNegative`.
+  let nonNegative: Bool
+  /// `tree[1]`, kept in a register: the next `add` starts from it without waiting for the
+  /// store of the previous one to be forwarded.
+  var root: T.PackKey
 
-  /// A tree of empty packs in `scratch.packTree` and `scratch.packItems`.
+  /// A tree of empty packs in `scratch.packTree` and `scratch.packItems`. With `nonNegative`,
+  /// every item must weigh `+0` or more (`-0` too: a pack starts at `+0`, and `+0 + -0` is
+  /// `+0`, so no pack weight is ever `-0`).
   @inline(__always)
-  init(packs: Int, perPack: Int, scratch: Scratch<T>) {
+  init(packs: Int, perPack: Int, nonNegative: Bool = false, scratch: Scratch<T>) {
     tree = scratch.packTree
     items = scratch.packItems
     self.perPack = perPack
+    self.nonNegative = nonNegative
     leaves = 1 << (Int.bitWidth - (packs - 1).leadingZeroBitCount)
     for p in 0..<packs {
       items[p] = 0
-      tree[leaves + p] = T.packKey(weight: 0, pack: p)
+      tree[leaves + p] = nonNegative ? T.packKeyNonNegative(weight: 0, pack: p) : T.packKey(weight: 0, pack: p)
     }
     for p in packs..<leaves { tree[leaves + p] = .max }
     var node = leaves - 1
@@ -97,17 +133,22 @@ struct PackTree<T: PlannerFloat> {
       tree[node] = Swift.min(tree[2 * node], tree[2 * node + 1])
       node -= 1
     }
+    root = tree[1]
   }
 
   /// Puts an item of `w` into the first lightest pack with room; returns the pack and the
   /// item's rank in it.
   @inline(__always)
   mutating func add(_ w: T) -> (pack: Int, rank: Int) {
-    let root = tree[1]
+    let root = self.root
     let best = T.packIndex(root)
     let rank = items[best]
     items[best] = rank + 1
-    var key = rank + 1 == perPack ? T.fullPackKey(pack: best) : T.packKey(weight: T.packWeight(root) + w, pack: best)
+    // A full pack's key is its key with all weight bits set: an OR, not a branch.
+    var key =
+      (nonNegative
+        ? T.packKeyNonNegative(weight: T.packWeightNonNegative(root) + w, pack: best)
+        : T.packKey(weight: T.packWeight(root) + w, pack: best)) | (rank + 1 == perPack ? T.fullPackKey(pack: 0) : 0)
     // Recompute the minima on the path from leaf `best` to the root.
     var i = leaves + best
     tree[i] = key
@@ -116,6 +157,7 @@ struct PackTree<T: PlannerFloat> {
       i >>= 1
       tree[i] = key
     }
+    self.root = key
     return (best, rank)
   }
 

@@ -19,6 +19,26 @@ public enum Planner {
     return place(load, topology: topology, policy: topology.resolve(policy), algorithm: algorithm, scratch: scratch)
   }
 
+  /// `placeLayer` for every row of `loads` (`[layers][experts]`), with one set of scratch
+  /// buffers for all of them: the placements alone, without `plan`'s statistics.
+  ///
+  /// - returns: one placement per row, in row order (all-zero rows are placed too).
+  public static func placeLayers(
+    _ loads: LoadMatrix, topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm
+  ) throws(TopologyError) -> [LayerPlacement] {
+    try topology.validate(experts: loads.experts, policy: policy)
+    let resolved = topology.resolve(policy)
+    if algorithm == .robust {
+      return (0..<loads.layers).map {
+        Robust.placeLayer(window: loads.row($0), scenarios: [], topology: topology, policy: resolved)
+      }
+    }
+    let scratch = Scratch<Float>(experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus)
+    return (0..<loads.layers).map {
+      place(loads.row($0), topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
+    }
+  }
+
   /// `placeLayer` with caller-owned scratch buffers. `policy` is resolved (not `.auto`).
   static func place(
     _ load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm,
@@ -33,11 +53,11 @@ public enum Planner {
       weight[i] = Float(v)
       i += 1
     }
-    var phy2log = [Int](repeating: 0, count: replicas)
-    var logcnt = [Int](repeating: 0, count: experts)
     scratch.nodesSorted = false
-    phy2log.withUnsafeMutableBufferPointer { p in
-      logcnt.withUnsafeMutableBufferPointer { c in
+    // Both arrays are written whole by the placement (no zero fill first).
+    var logcnt: [Int] = []
+    let phy2log = [Int](unsafeUninitializedCapacity: replicas) { p, written in
+      logcnt = [Int](unsafeUninitializedCapacity: experts) { c, counted in
         if topology.slotsPerGPU > 1 {
           EPLB.placeHierarchicalFast(
             weight, experts: experts, replicas: replicas, groups: groups, nodes: nodes, gpus: topology.gpus,
@@ -47,7 +67,9 @@ public enum Planner {
             weight, experts: experts, replicas: replicas, groups: groups, nodes: nodes, gpus: topology.gpus,
             algorithm: algorithm, phy2log: p.baseAddress!, rank: nil, logcnt: c.baseAddress!, scratch: scratch)
         }
+        counted = experts
       }
+      written = replicas
     }
     return LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt)
   }
