@@ -144,7 +144,7 @@ extension EPLB {
         // When `replicate` already built this node's replica columns, keep them.
         placeNodeExact(
           node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
-          phy2log: phy2log, rank: nil, scratch: scratch, replicated: columns)
+          phy2log: phy2log, rank: nil, scratch: scratch, replicated: columns, tied: true)
       }
     }
     scratch.nodesSorted = sorted
@@ -245,6 +245,16 @@ extension EPLB {
       let r = Float(count[e])
       return w[e] / (r * (r + 1)).squareRoot()
     }
+    // The three values of each multi-replica expert, by its position in `multi`, computed
+    // when its count changes (one expert per tail step) rather than at every scan.
+    let cachedAvg = scratch.average, cachedSL = scratch.sainteLague, cachedHH = scratch.huntingtonHill
+    @inline(__always) func cache(_ k: Int) {
+      let e = multi[k]
+      cachedAvg[k] = avg(e)
+      cachedSL[k] = sl(e)
+      cachedHH[k] = hh(e)
+    }
+    for k in 0..<m { cache(k) }
     // `argmaxTiebreak`'s order: larger benefit, then smaller average, then lower index.
     @inline(__always) func better(_ b: Float, _ a: Float, _ e: Int, than bb: Float, _ ba: Float, _ be: Int) -> Bool {
       b > bb || (b == bb && (a < ba || (a == ba && e < be)))
@@ -281,7 +291,7 @@ extension EPLB {
           top2 = v
         }
       }
-      for k in 0..<m { push(avg(multi[k])) }
+      for k in 0..<m { push(cachedAvg[k]) }
       if ones.0 >= 0 { push(w[ones.0]) }
       if ones.1 >= 0 { push(w[ones.1]) }
       let second = top2
@@ -291,8 +301,8 @@ extension EPLB {
       var idxH = -1, bH = -Float.infinity, aH = Float.infinity
       for k in 0..<m {
         let e = multi[k]
-        let a = avg(e)
-        let vs = sl(e), vh = hh(e)
+        let a = cachedAvg[k]
+        let vs = cachedSL[k], vh = cachedHH[k]
         if idxS < 0 || better(vs, a, e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, vs, a) }
         if idxH < 0 || better(vh, a, e, than: bH, aH, idxH) { (idxH, bH, aH) = (e, vh, a) }
       }
@@ -308,11 +318,16 @@ extension EPLB {
         }
       }
       let best = seedTailChoice(w, logcnt: count, sainteLague: idxS, huntingtonHill: idxH, second: second)
+      var position = m
       if count[best] == 1 {
         multi[m] = best
         m += 1
+      } else {
+        position = 0
+        while multi[position] != best { position += 1 }
       }
       count[best] += 1
+      cache(position)
     }
 
     // Fix-up: top two and bottom two averages over multi ∪ the three largest and the three
@@ -337,7 +352,7 @@ extension EPLB {
           u3 = v
         }
       }
-      for k in 0..<m { push(avg(multi[k]), multi[k]) }
+      for k in 0..<m { push(cachedAvg[k], multi[k]) }
       for end in 0..<2 {
         var found = 0
         forEachOne(fromEnd: end == 1) { j in
@@ -363,10 +378,12 @@ extension EPLB {
   /// Expects `scratch.tokensPerMlog` and `mlog2log`; writes the node's part of `phy2log`,
   /// `rank` (if given), `scratch.mlogcnt`, `phy2mlog`, `phyrank`. With `replicated`, step 2's
   /// output (the node's `mlogcnt`, `phy2mlog`, `phyrank`) is already there and is reused.
+  /// With `tied`, the caller found two experts of equal load per replica, so step 3 goes
+  /// straight to torch's exact sort (`packBalanced`'s `exactOrder`).
   static func placeNodeExact<T: PlannerFloat>(
     node: Int, experts: Int, replicas: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm,
     phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?, scratch: Scratch<T>,
-    replicated: Bool = false
+    replicated: Bool = false, tied: Bool = false
   ) {
     let phyPerGPU = replicas / gpus
     let logPerNode = experts / nodes
@@ -397,7 +414,7 @@ extension EPLB {
     packBalanced(
       tokensPerPhy + phyBase, count: phyPerNode, packs: gpusPerNode, packIndex: packIndex + phyBase,
       rankInPack: rankInPack + phyBase, tieClass: rank == nil ? UnsafePointer(phy2mlog + phyBase) : nil,
-      scratch: scratch)
+      exactOrder: tied, scratch: scratch)
     for p in 0..<phyPerNode {
       let pphy = packIndex[phyBase + p] * phyPerGPU + rankInPack[phyBase + p]
       pphy2phy[phyBase + pphy] = p
