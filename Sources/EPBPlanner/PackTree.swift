@@ -143,12 +143,12 @@ struct PackTree<T: PlannerFloat> {
     let root = self.root
     let best = T.packIndex(root)
     let rank = items[best]
-    items[best] = rank + 1
+    items[best] = rank &+ 1
     // A full pack's key is its key with all weight bits set: an OR, not a branch.
     var key =
       (nonNegative
         ? T.packKeyNonNegative(weight: T.packWeightNonNegative(root) + w, pack: best)
-        : T.packKey(weight: T.packWeight(root) + w, pack: best)) | (rank + 1 == perPack ? T.fullPackKey(pack: 0) : 0)
+        : T.packKey(weight: T.packWeight(root) + w, pack: best)) | (rank &+ 1 == perPack ? T.fullPackKey(pack: 0) : 0)
     // Recompute the minima on the path from leaf `best` to the root.
     var i = leaves + best
     tree[i] = key
@@ -165,6 +165,6 @@ struct PackTree<T: PlannerFloat> {
   @inline(__always)
   mutating func addSlot(_ w: T) -> Int {
     let (pack, rank) = add(w)
-    return pack * perPack + rank
+    return pack &* perPack &+ rank
   }
 }
