@@ -69,6 +69,31 @@ import Testing
     }
   }
 
+  /// `Planner.placeLayers` (one scratch for every row) against the exact path row by row:
+  /// nothing of one row's placement may leak into the next. The rows mix the load kinds, an
+  /// all-zero row, and a row with negative loads (outside `LoadMatrix`'s contract, but the
+  /// fast path must then hand the node to the exact path, not pack it with keys that assume
+  /// non-negative weights).
+  @Test(arguments: PropertyTests.shapes, algorithms)
+  func placeLayersMatchesExactPathRowByRow(shape: PropertyTests.Shape, algorithm: PlacementAlgorithm) throws {
+    var rng = SplitMix64(seed: UInt64(shape.experts * 13 + shape.topology.replicas))
+    let t = shape.topology
+    let (groups, nodes) = shape.policy == .hierarchical ? (t.groups, t.nodes) : (1, 1)
+    var rows = (0..<12).map { Self.loads(shape.experts, kind: $0 % 7, rng: &rng) }
+    rows.append([Double](repeating: 0, count: shape.experts))
+    rows.append((0..<shape.experts).map { _ in Double(Int.random(in: -5...5, using: &rng)) })
+    let loads = LoadMatrix(layers: rows.count, experts: shape.experts, values: rows.flatMap { $0 })
+    let placed = try Planner.placeLayers(loads, topology: t, policy: shape.policy, algorithm: algorithm)
+    #expect(placed.count == rows.count)
+    for (row, load) in rows.enumerated() {
+      let exact = EPLB.rebalanceHierarchical(
+        load.map { Float($0) }, replicas: t.replicas, groups: groups, nodes: nodes, gpus: t.gpus,
+        algorithm: algorithm)
+      #expect(placed[row].physicalToLogical == exact.physicalToLogical, "\(shape) row \(row)")
+      #expect(placed[row].logicalCount == exact.logicalCount, "\(shape) row \(row)")
+    }
+  }
+
   @Test(arguments: PropertyTests.shapes, algorithms)
   func planStatisticsMatchStandalone(shape: PropertyTests.Shape, algorithm: PlacementAlgorithm) throws {
     var rng = SplitMix64(seed: UInt64(shape.experts * 17 + shape.topology.replicas))
