@@ -132,6 +132,15 @@ package enum FastOrder {
       a[h] = k
       j += 1
     }
+    // One step of a branch-free merge from the front: the smaller of `a[l]` and `a[r]` to `b[o]`.
+    @inline(__always) func takeSmaller(_ l: inout Int, _ r: inout Int, _ o: inout Int) {
+      let x = a[l], y = a[r]
+      let right = y < x
+      b[o] = right ? y : x
+      r &+= right ? 1 : 0
+      l &+= right ? 0 : 1
+      o &+= 1
+    }
     var width = 8
     while width < n {
       var lo = 0
@@ -146,12 +155,7 @@ package enum FastOrder {
           var l = lo, r = mid, o = lo
           var lb = mid - 1, rb = hi - 1, ob = hi - 1
           for _ in 0..<width {
-            let x = a[l], y = a[r]
-            let right = y < x
-            b[o] = right ? y : x
-            r &+= right ? 1 : 0
-            l &+= right ? 0 : 1
-            o &+= 1
+            takeSmaller(&l, &r, &o)
             let xb = a[lb], yb = a[rb]
             let left = xb > yb
             b[ob] = left ? xb : yb
@@ -163,14 +167,7 @@ package enum FastOrder {
           continue
         }
         var l = lo, r = mid, o = lo
-        while l < mid && r < hi {
-          let x = a[l], y = a[r]
-          let right = y < x
-          b[o] = right ? y : x
-          r &+= right ? 1 : 0
-          l &+= right ? 0 : 1
-          o &+= 1
-        }
+        while l < mid && r < hi { takeSmaller(&l, &r, &o) }
         while l < mid {
           b[o] = a[l]
           l += 1
