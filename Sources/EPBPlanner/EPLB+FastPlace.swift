@@ -40,9 +40,8 @@ extension EPLB {
     let gpusPerNode = gpus / nodes
     precondition(phyPerGPU > 1, "the fast path needs several slots per GPU")
 
-    // Step 1: pack groups to nodes. → log2mlog, mlog2log [experts]
+    // Step 1: pack groups to nodes. → mlog2log [experts]
     packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
-    let log2mlog = scratch.log2mlog
     let mlog2log = scratch.mlog2log
     let tokensPerMlog = scratch.tokensPerMlog
     for m in 0..<experts { tokensPerMlog[m] = weight[mlog2log[m]] }
@@ -148,7 +147,7 @@ extension EPLB {
       }
     }
     scratch.nodesSorted = sorted
-    for e in 0..<experts { logcnt[e] = mlogcnt[log2mlog[e]] }
+    for m in 0..<experts { logcnt[mlog2log[m]] = mlogcnt[m] }  // mlog2log is a permutation
   }
 
   /// D'Hondt's greedy (`greedyReplicate`) on one row, counts only: `picks` times one more

@@ -74,9 +74,8 @@ extension EPLB {
     algorithm: PlacementAlgorithm, phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?,
     logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
   ) {
-    // Step 1: pack groups to nodes. → log2mlog, mlog2log [experts]
+    // Step 1: pack groups to nodes. → mlog2log [experts]
     packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
-    let log2mlog = scratch.log2mlog
     let mlog2log = scratch.mlog2log
 
     // Steps 2 and 3, node by node: replicate within the node, pack its replicas onto its GPUs.
@@ -89,27 +88,24 @@ extension EPLB {
         phy2log: phy2log, rank: rank, scratch: scratch)
     }
     let mlogcnt = scratch.mlogcnt
-    // logcnt [experts] = mlogcnt gathered through log2mlog
-    for e in 0..<experts { logcnt[e] = mlogcnt[log2mlog[e]] }
+    // logcnt [experts] = mlogcnt scattered through mlog2log (a permutation)
+    for m in 0..<experts { logcnt[mlog2log[m]] = mlogcnt[m] }
   }
 
   /// Step 1 of `placeHierarchical`: packs the groups onto the nodes by their total load
-  /// (`balancedPacking`, exact torch tie order) and writes `scratch.log2mlog` and
-  /// `scratch.mlog2log` (`[experts]`, logical ↔ node-major "mlog" index). The identity when
-  /// there is one group per node (eplb.py's packing is the identity then). O(experts).
+  /// (`balancedPacking`, exact torch tie order) and writes `scratch.mlog2log` (`[experts]`,
+  /// node-major "mlog" index → logical expert; a permutation, so its inverse is never needed
+  /// as such). The identity when there is one group per node (eplb.py's packing is the
+  /// identity then). O(experts).
   @inline(__always)
   static func packGroups<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts: Int, groups: Int, nodes: Int, scratch: Scratch<T>
   ) {
     let groupSize = experts / groups
     let groupsPerNode = groups / nodes
-    let log2mlog = scratch.log2mlog
     let mlog2log = scratch.mlog2log
     if groupsPerNode == 1 {
-      for i in 0..<experts {
-        log2mlog[i] = i
-        mlog2log[i] = i
-      }
+      for i in 0..<experts { mlog2log[i] = i }
       return
     }
     let tokensPerGroup = scratch.groupTokens
@@ -126,7 +122,6 @@ extension EPLB {
     for g in 0..<groups {
       let base = (scratch.groupPack[g] * groupsPerNode + scratch.groupRank[g]) * groupSize
       for j in 0..<groupSize {
-        log2mlog[g * groupSize + j] = base + j
         mlog2log[base + j] = g * groupSize + j
       }
     }

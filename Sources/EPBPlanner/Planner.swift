@@ -141,8 +141,8 @@ public enum Planner {
       scratch: scratch)
   }
 
-  /// `statistics` with caller-owned scratch. `groupsPacked`: `scratch.log2mlog`/`mlog2log`
-  /// already hold the group → node packing of this `load` under `policy` (as `place` leaves
+  /// `statistics` with caller-owned scratch. `groupsPacked`: `scratch.mlog2log`
+  /// already holds the group → node packing of this `load` under `policy` (as `place` leaves
   /// them), so the no-replication baseline reuses it.
   static func statistics(
     of placement: LayerPlacement, load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy,

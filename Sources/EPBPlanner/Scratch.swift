@@ -17,7 +17,6 @@ final class Scratch<T: PlannerFloat> {
   let average: UnsafeMutablePointer<T>
   let sainteLague: UnsafeMutablePointer<T>
   let huntingtonHill: UnsafeMutablePointer<T>
-  let log2mlog: UnsafeMutablePointer<Int>
   let mlog2log: UnsafeMutablePointer<Int>
   let mlogcnt: UnsafeMutablePointer<Int>
   let heap: UnsafeMutablePointer<Int>
@@ -70,7 +69,7 @@ final class Scratch<T: PlannerFloat> {
     }
     let oWeight = carve(T.self, e), oTokensPerMlog = carve(T.self, e), oAverage = carve(T.self, e)
     let oSainteLague = carve(T.self, e), oHuntingtonHill = carve(T.self, e)
-    let oLog2mlog = carve(Int.self, e), oMlog2log = carve(Int.self, e), oMlogcnt = carve(Int.self, e)
+    let oMlog2log = carve(Int.self, e), oMlogcnt = carve(Int.self, e)
     let oHeap = carve(Int.self, e), oNodeKeys = carve(UInt64.self, e)
     let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
     let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
@@ -91,7 +90,6 @@ final class Scratch<T: PlannerFloat> {
     average = at(oAverage, T.self)
     sainteLague = at(oSainteLague, T.self)
     huntingtonHill = at(oHuntingtonHill, T.self)
-    log2mlog = at(oLog2mlog, Int.self)
     mlog2log = at(oMlog2log, Int.self)
     mlogcnt = at(oMlogcnt, Int.self)
     heap = at(oHeap, Int.self)
