@@ -62,17 +62,13 @@ public final class EPBStore: Sendable {
       let store = EPBStore(path: path, writer: queue)
       try store.migrate()
       return store
-    } catch let error as StoreError {
-      if case .readOnly = error, !create, let store = try openImmutable(path: path, configuration: config) {
-        return store
-      }
-      throw error
     } catch {
-      let classified = classify(error, path: path)
-      if case .readOnly = classified, !create, let store = try openImmutable(path: path, configuration: config) {
+      let storeError = error as? StoreError ?? classify(error, path: path)
+      // A database in a folder this process cannot write: readers can still open it immutable.
+      if case .readOnly = storeError, !create, let store = try openImmutable(path: path, configuration: config) {
         return store
       }
-      throw classified
+      throw storeError
     }
   }
 
