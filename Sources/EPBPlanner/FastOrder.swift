@@ -60,15 +60,9 @@ package enum FastOrder {
     return UInt64(~ordered) << 32 | UInt64(truncatingIfNeeded: index)
   }
 
-  /// The value of a key of `key(_:_:)`, bit for bit (`-0` comes back as `+0`).
-  @inline(__always)
-  static func value(_ k: UInt64) -> Float {
-    let ordered = ~UInt32(truncatingIfNeeded: k >> 32)
-    return Float(bitPattern: ordered ^ (UInt32(bitPattern: Int32(bitPattern: ~ordered) >> 31) | 0x8000_0000))
-  }
-
-  /// `value(_:)` of a key whose value is `+0` or more: the complement of the high half, less
-  /// the bit that `key(_:_:)` sets for such values.
+  /// The value of a key of `key(_:_:)` whose value is `+0` or more, bit for bit (`-0` comes
+  /// back as `+0`): the complement of the high half, less the bit that `key(_:_:)` sets for
+  /// such values.
   @inline(__always)
   static func nonNegativeValue(_ k: UInt64) -> Float {
     Float(bitPattern: ~UInt32(truncatingIfNeeded: k >> 32) & 0x7fff_ffff)
@@ -86,9 +80,10 @@ package enum FastOrder {
   /// returns whichever of `a` and `b` holds the result.
   ///
   /// Bottom-up merge sort: runs of 8 sorted by a 19-comparator network, then merge passes, all
-  /// with branch-free selects (no data-dependent branches but the last run's insertion sort). O(n log n), no fixed cost (the
-  /// radix sort it replaces cleared and summed 4 · 256 counters per call, which dominated for
-  /// the 32–300 keys of one packing). Keys are distinct in every use, so stability is moot.
+  /// with branch-free selects (no data-dependent branches but the last run's insertion sort).
+  /// O(n log n), no fixed cost (the radix sort it replaces cleared and summed 4 · 256 counters
+  /// per call, which dominated for the 32–300 keys of one packing). Keys are distinct in every
+  /// use, so stability is moot.
   @inline(__always)
   package static func sortAscending(
     _ a0: UnsafeMutablePointer<UInt64>, _ b0: UnsafeMutablePointer<UInt64>, count n: Int
