@@ -100,13 +100,16 @@ private let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--c
       let dir = try TemporaryDirectory()
       let db = dir.path("epb.sqlite")
       try #require(try epbctl(["ingest", prefillFile], db: db).status == 0)
+      // The input nobody ingests, in a folder nobody can search (the checkout may not be:
+      // CI clones into a `mktemp -d` folder, mode 700).
+      let input = try dir.write("decode.json", Data(contentsOf: URL(fileURLWithPath: decodeFile)))
       // nobody may write the file but not the folder, or the folder but not the file.
       try FileManager.default.setAttributes(
         [.posixPermissions: readOnlyFolder ? 0o755 : 0o777], ofItemAtPath: dir.url.path)
       try FileManager.default.setAttributes(
         [.posixPermissions: readOnlyFolder ? 0o666 : 0o644], ofItemAtPath: db)
       let before = try Data(contentsOf: URL(fileURLWithPath: db))
-      var r = try CommandRunner.run(["ingest", decodeFile, "--db", db], prefix: nobody)
+      var r = try CommandRunner.run(["ingest", input, "--db", db], prefix: nobody)
       #expect(failedCleanly(r), "exit \(r.status): \(r.stderr)")
       #expect(r.stderr.contains("cannot write \(db)"), "\(r.stderr)")
       #expect(r.stderr.contains("check the permissions of the file and its folder"), "\(r.stderr)")
