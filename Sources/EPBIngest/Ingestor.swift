@@ -122,8 +122,8 @@ public struct Ingestor: Sendable {
   ///   file is refused from its size before anything is read, and stdin after `maxBytes + 1` bytes.
   /// - parameter lineLimit: for stdin, the longest line accepted (bytes between newlines): a
   ///   longer one is refused as soon as it has been read that far.
-  /// - throws: `InputError` naming the path: missing, a directory, unreadable, too large, or
-  ///   (stdin) a line past `lineLimit`, naming its number.
+  /// - throws: `InputError` naming the path: missing, behind a folder that cannot be searched,
+  ///   a directory, unreadable, too large, or (stdin) a line past `lineLimit`, naming its number.
   public static func read(path: String, maxBytes: Int? = nil, lineLimit: Int? = nil) throws(InputError) -> [UInt8] {
     let cap = maxBytes ?? IngestLimits.maxInputBytes(environment: ProcessInfo.processInfo.environment)
     if path == "-" {
@@ -131,6 +131,10 @@ public struct Ingestor: Sendable {
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      // `fileExists` is false too when a folder on the path cannot be searched.
+      if access(path, F_OK) != 0 && errno == EACCES {
+        throw InputError(path: path, message: "permission denied; a folder on its path cannot be searched")
+      }
       throw InputError(path: path, message: "no such file")
     }
     if isDirectory.boolValue {

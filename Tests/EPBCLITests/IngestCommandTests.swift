@@ -151,6 +151,21 @@ import Testing
     #expect(r.stderr.contains("secret.json: permission denied"), "\(r.stderr)")
   }
 
+  /// A file behind a folder that cannot be searched is there, but out of reach: said so, not
+  /// "no such file". As root, run as `nobody` (root searches any folder).
+  @Test func unsearchableFolderIsReported() throws {
+    let dir = try TemporaryDirectory()
+    try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir.url.path)
+    try FileManager.default.createDirectory(atPath: dir.path("closed"), withIntermediateDirectories: false)
+    let input = try dir.write("closed/loads.json", "{\"logical_count\": [[1, 2]]}")
+    try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: dir.path("closed"))
+    defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path("closed")) }
+    let prefix: [String] = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+    let r = try CommandRunner.run(["ingest", input, "--db", dir.path("epb.sqlite")], prefix: prefix)
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("loads.json: permission denied; a folder on its path cannot be searched"), "\(r.stderr)")
+  }
+
   @Test func newerDatabaseIsRefused() throws {
     let dir = try TemporaryDirectory()
     let db = dir.path("epb.sqlite")
