@@ -28,12 +28,15 @@ public enum Planner {
   ) throws(TopologyError) -> [LayerPlacement] {
     try topology.validate(experts: loads.experts, policy: policy)
     let resolved = topology.resolve(policy)
+    let scratch = Scratch<Float>(experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus)
     if algorithm == .robust {
+      let work = RobustScratch(experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus, blocks: 0)
       return (0..<loads.layers).map {
-        Robust.placeLayer(window: loads.row($0), scenarios: [], topology: topology, policy: resolved)
+        Robust.place(
+          window: loads.row($0), scenarios: [], row: $0, topology: topology, policy: resolved, scratch: scratch,
+          work: work)
       }
     }
-    let scratch = Scratch<Float>(experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus)
     return (0..<loads.layers).map {
       place(loads.row($0), topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
     }
@@ -285,6 +288,10 @@ public enum Planner {
     try topology.validate(experts: loads.experts, policy: policy)
     let resolved = topology.resolve(policy)
     let scratch = Scratch<Float>(experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus)
+    let work =
+      algorithm == .robust
+      ? RobustScratch(
+        experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus, blocks: scenarios.count) : nil
     var planned: [PlannedLayer] = []
     planned.reserveCapacity(loads.layers)
     var skipped: [Int] = []
@@ -294,12 +301,15 @@ public enum Planner {
         skipped.append(layer)
         continue
       }
-      let robust = algorithm == .robust
+      let robust = work != nil
       let placement =
-        robust
-        ? Robust.placeLayer(
-          window: load, scenarios: scenarios.map { Array($0.row(row)) }, topology: topology, policy: resolved)
-        : place(load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
+        if let work {
+          Robust.place(
+            window: load, scenarios: scenarios, row: row, topology: topology, policy: resolved, scratch: scratch,
+            work: work)
+        } else {
+          place(load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
+        }
       let stats = statistics(
         of: placement, load: load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch,
         groupsPacked: !robust)

@@ -6,290 +6,373 @@
 /// window as several scenarios — the sums of `B` consecutive blocks of its steps, each scaled
 /// to the window's total — and:
 ///
-/// 1. replicates with D'Hondt on a hedged load `mean_b + stdev_b` of each expert over the
-///    scenarios, so experts whose load swings get replicas before equally heavy steady ones;
-/// 2. places groups on nodes (hierarchical policy) with EPLB's balanced packing on the
-///    window's group sums;
-/// 3. packs replicas onto GPUs (per node, or over the cluster for the global policy) by
-///    EPLB's balanced packing on the hedged per-replica load, then improves the packing by
-///    swapping replicas between GPUs of a node to minimise Σ_b peak_b, the sum over scenarios
-///    of the peak GPU load (SGLang's `deepseek_vec` objective), ties broken by the window
-///    sum's peak.
+/// 1. computes a hedged load per expert, `max(window, mean_b + stdev_b)` over the scenarios,
+///    so experts whose load swings count as heavier than equally heavy steady ones;
+/// 2. places the hedged load with EPLB (`deepseek`): groups onto nodes, D'Hondt replication
+///    within each node, balanced packing of the replicas onto the node's GPUs;
+/// 3. swaps replicas between GPUs of a node to minimise Σ_b peak_b, the sum over scenarios of
+///    the cluster's peak GPU load (SGLang's `deepseek_vec` objective), ties broken by the
+///    window sum's peak, within a budget of swap evaluations per layer
+///    (`evaluationsPerLayer`), shared by the nodes that hold the cluster's peak in some
+///    scenario (no other node can lower it).
 ///
-/// With a single scenario (a one-step window, or no per-step loads), step 3 minimises the
-/// window's own peak, so `robust` is at least as balanced as EPLB on the window.
+/// With a single scenario (a one-step window, or no per-step loads) the hedged load is the
+/// window, step 2 is EPLB's placement of the window and step 3 only lowers the window's peak,
+/// so `robust` is at least as balanced as EPLB on the window.
 ///
-/// Complexity per layer: O(R log R) for the initial packing, then at most `evaluationBudget`
-/// swap evaluations of O(B) per node, each swap taking a replica off a GPU that is a peak in
-/// some scenario.
+/// Complexity per layer: EPLB's placement, O(B · (experts + replicas)) for the hedged load and
+/// the per-scenario GPU loads, then at most `evaluationsPerLayer` swap evaluations of O(B)
+/// each; an accepted swap updates the three heaviest GPUs of each scenario in O(B), or
+/// O(B · GPUs per node) when a GPU leaves them.
 public enum Robust {
+  /// Swap evaluations per layer: keeps 58 layers of a DeepSeek-V3 shape within the issue's
+  /// 5 ms (see `EPBBench robust`; `Benchmarks/robust_backtest.sh` shows what it buys).
+  public static let evaluationsPerLayer = 150
+
   /// Places one layer.
   ///
   /// - parameter window: `[experts]`, the window's summed load.
   /// - parameter scenarios: `[B][experts]`, block sums of the window's steps (any scale: each is
   ///   rescaled to the window's total); empty means `[window]`.
   /// - parameter policy: `.hierarchical` or `.global`.
+  /// - parameter budget: swap evaluations for the layer (step 3).
   public static func placeLayer(
-    window: ArraySlice<Double>, scenarios: [[Double]], topology: Topology, policy: PlacementPolicy
+    window: ArraySlice<Double>, scenarios: [[Double]], topology: Topology, policy: PlacementPolicy,
+    budget: Int = evaluationsPerLayer
   ) -> LayerPlacement {
     let experts = window.count
-    let w = Array(window)
-    let total = w.reduce(0, +)
-    // Step 0: scenarios scaled to the window's total, flat [B][experts].
-    var usable = scenarios.filter { $0.count == experts && $0.reduce(0, +) > 0 }
-    if usable.isEmpty { usable = [w] }
-    let count = usable.count
-    var blocks = [Double](repeating: 0, count: count * experts)
-    for (k, b) in usable.enumerated() {
-      let s = b.reduce(0, +)
-      let scale = total > 0 && s > 0
-      b.withUnsafeBufferPointer { src in
-        for e in 0..<experts { blocks[k * experts + e] = scale ? src[e] * total / s : src[e] }
-      }
+    let matrices = scenarios.filter { $0.count == experts }.map {
+      LoadMatrix(layers: 1, experts: experts, values: $0)
     }
-    // Step 1: hedged load per expert, [experts].
-    var hedged = [Double](repeating: 0, count: experts)
-    blocks.withUnsafeBufferPointer { b in
-      for e in 0..<experts {
-        var mean = 0.0
-        for k in 0..<count { mean += b[k * experts + e] }
-        mean /= Double(count)
-        var variance = 0.0
-        for k in 0..<count { variance += (b[k * experts + e] - mean) * (b[k * experts + e] - mean) }
-        hedged[e] = max(w[e], mean + (variance / Double(count)).squareRoot())
-      }
-    }
-
-    let resolved = topology.resolve(policy)
-    let nodes = resolved == .hierarchical ? topology.nodes : 1
-    let groups = resolved == .hierarchical ? topology.groups : 1
-    let groupSize = experts / groups
-    let groupsPerNode = groups / nodes
-    let slotsPerNode = topology.replicas / nodes
-    let gpusPerNode = topology.gpus / nodes
-    let per = topology.slotsPerGPU
-
-    // Step 2: groups onto nodes by balanced packing of the window's group sums.
-    var groupSums = Array(repeating: 0.0, count: groups)
-    for e in 0..<experts { groupSums[e / groupSize] += w[e] }
-    let nodeOfGroup = nodes == 1 ? Array(repeating: 0, count: groups) : balancedPack(groupSums, packs: nodes)
-
-    var phy2log = Array(repeating: 0, count: topology.replicas)
-    var logcnt = Array(repeating: 0, count: experts)
-    var nextGroupSlot = Array(repeating: 0, count: nodes)
-    var nodeExperts = Array(repeating: [Int](), count: nodes)
-    for g in 0..<groups {
-      let n = nodeOfGroup[g]
-      nextGroupSlot[n] += 1
-      nodeExperts[n].append(contentsOf: (g * groupSize)..<((g + 1) * groupSize))
-    }
-    precondition(nextGroupSlot.allSatisfy { $0 == groupsPerNode }, "balanced packing gives each node its groups")
-
-    var items: [Int] = []
-    items.reserveCapacity(slotsPerNode)
-    for n in 0..<nodes {
-      let local = nodeExperts[n]
-      // Step 3: replicas of the node's experts by D'Hondt on the hedged load: each pick to the
-      // largest hedged / count, the first local expert on ties (EPLB's greedy, in `Double`).
-      let counts = EPLB.replicateExperts(local.map { hedged[$0] }, replicas: slotsPerNode, algorithm: .deepseek)
-        .logicalCount
-      // Replica items: the expert of each, experts in local order.
-      items.removeAll(keepingCapacity: true)
-      for (i, e) in local.enumerated() {
-        logcnt[e] = counts[i]
-        for _ in 0..<counts[i] { items.append(e) }
-      }
-      // Step 4: initial packing onto the node's GPUs, then swap search on the scenarios.
-      let itemLoad = items.map { hedged[$0] / Double(logcnt[$0]) }
-      var gpuOfItem = balancedPack(itemLoad, packs: gpusPerNode)
-      blocks.withUnsafeBufferPointer { b in
-        w.withUnsafeBufferPointer { wp in
-          improve(
-            items: items, gpuOfItem: &gpuOfItem, gpus: gpusPerNode, blocks: b.baseAddress!, blockCount: count,
-            experts: experts, window: wp.baseAddress!, logcnt: logcnt)
-        }
-      }
-      // Step 5: slots, GPU-major, items of a GPU in increasing expert order.
-      phy2log.withUnsafeMutableBufferPointer { out in
-        var filled = [Int](repeating: 0, count: gpusPerNode)
-        let nodeBase = n * gpusPerNode * per
-        for (i, g) in gpuOfItem.enumerated() {
-          out[nodeBase + g * per + filled[g]] = items[i]
-          filled[g] += 1
-        }
-        for g in 0..<gpusPerNode {
-          let first = nodeBase + g * per
-          var slice = UnsafeMutableBufferPointer(rebasing: out[first..<(first + per)])
-          slice.sort()
-        }
-      }
-    }
-    return LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt)
+    let scratch = Scratch<Float>(experts: experts, replicas: topology.replicas, gpus: topology.gpus)
+    let work = RobustScratch(experts: experts, replicas: topology.replicas, gpus: topology.gpus, blocks: matrices.count)
+    return place(
+      window: window, scenarios: matrices, row: 0, topology: topology, policy: topology.resolve(policy),
+      budget: budget, scratch: scratch, work: work)
   }
 
-  /// Heaviest first into the lightest pack with room (first lightest on ties), equal item counts.
-  ///
-  /// - returns: the pack of each item, `[weights.count]`.
-  package static func balancedPack(_ weights: [Double], packs: Int) -> [Int] {
-    let n = weights.count
-    let capacity = n / packs
-    var order = [KeyedIndex](repeating: KeyedIndex(value: 0, index: 0), count: n)
-    var pack = Array(repeating: 0, count: n)
-    var load = Array(repeating: 0.0, count: packs)
-    var filled = Array(repeating: 0, count: packs)
-    var heap = Array(0..<packs)  // packs with room, a min-heap on (load, pack)
-    order.withUnsafeMutableBufferPointer { order in
-      for i in 0..<n { order[i] = KeyedIndex(value: weights[i], index: i) }
-      order.sort { $0.value != $1.value ? $0.value > $1.value : $0.index < $1.index }
-      load.withUnsafeMutableBufferPointer { load in
-        filled.withUnsafeMutableBufferPointer { filled in
-          heap.withUnsafeMutableBufferPointer { heap in
-            var size = packs
-            @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
-              load[a] < load[b] || (load[a] == load[b] && a < b)
-            }
-            let h = heap.baseAddress!
-            // All loads are 0: the identity order is a heap on (load, pack).
-            for k in 0..<n where size > 0 {
-              let best = heap[0]
-              pack[order[k].index] = best
-              load[best] += order[k].value
-              filled[best] += 1
-              if filled[best] == capacity {
-                size -= 1
-                h[0] = h[size]
-              }
-              IndexHeap.siftDown(h, count: size, from: 0, by: before)
-            }
+  /// `placeLayer` with caller-owned buffers, scenarios given as row `row` of each matrix in
+  /// `scenarios` (`[B]` of `[layers][experts]`). `policy` is resolved.
+  static func place(
+    window: ArraySlice<Double>, scenarios: [LoadMatrix], row: Int, topology: Topology, policy: PlacementPolicy,
+    budget: Int = evaluationsPerLayer, scratch: Scratch<Float>, work: RobustScratch
+  ) -> LayerPlacement {
+    let experts = window.count
+    // Step 0: the scenarios scaled to the window's total, then the window, expert-major:
+    // table[e · (count + 1) + k].
+    var count = 0
+    let table = work.table
+    let width = min(scenarios.count, work.blockCapacity) + 1  // at most; `count` once known
+    let total = window.withUnsafeBufferPointer { sum($0.baseAddress!, experts) }
+    window.withUnsafeBufferPointer { w in
+      for m in scenarios where m.experts == experts && m.layers > row && count < work.blockCapacity {
+        m.values.withUnsafeBufferPointer { v in
+          let src = v.baseAddress! + row * experts
+          let s = sum(src, experts)
+          guard s > 0 else { return }
+          let scale = total > 0 ? total / s : 1
+          for e in 0..<experts { table[e * width + count] = src[e] * scale }
+          count += 1
+        }
+      }
+      for e in 0..<experts { table[e * width + count] = w[e] }
+      // Step 1: hedged load per expert, [experts] (no scenarios: over the window itself, in
+      // column 0 then).
+      let blocks = max(count, 1)
+      let inverse = 1 / Double(blocks)
+      work.hedged.withUnsafeMutableBufferPointer { hedged in
+        for e in 0..<experts {
+          let row = table + e * width
+          var mean = 0.0
+          for k in 0..<blocks { mean += row[k] }
+          mean *= inverse
+          var variance = 0.0
+          for k in 0..<blocks {
+            let d = row[k] - mean
+            variance += d * d
           }
+          hedged[e] = max(w[e], mean + (variance * inverse).squareRoot())
         }
       }
     }
-    return pack
+    // Step 2: EPLB's placement of the hedged load.
+    let initial = Planner.place(
+      work.hedged[0..<experts], topology: topology, policy: policy, algorithm: .deepseek, scratch: scratch)
+    // Step 3: swap search within the nodes, then each GPU's slots in increasing expert order.
+    let nodes = policy == .hierarchical ? topology.nodes : 1
+    var phy2log = initial.physicalToLogical
+    phy2log.withUnsafeMutableBufferPointer { p2l in
+      initial.logicalCount.withUnsafeBufferPointer { cnt in
+        improve(
+          slots: p2l.baseAddress!, replicas: topology.replicas, gpus: topology.gpus, nodes: nodes, table: table,
+          width: width, blockCount: count, logcnt: cnt.baseAddress!, budget: budget, work: work)
+      }
+      let per = topology.slotsPerGPU
+      // Insertion sort: a GPU holds a handful of slots.
+      for first in stride(from: 0, to: p2l.count, by: per) {
+        let slots = p2l.baseAddress! + first
+        for k in 1..<max(per, 1) {
+          let e = slots[k]
+          var j = k
+          while j > 0 && slots[j - 1] > e {
+            slots[j] = slots[j - 1]
+            j -= 1
+          }
+          slots[j] = e
+        }
+      }
+    }
+    return LayerPlacement(physicalToLogical: phy2log, logicalCount: initial.logicalCount)
   }
 
-  /// Swap evaluations allowed per node and layer (keeps 58 layers within a few milliseconds).
-  static let evaluationBudget = 1_500
+  /// Swaps replicas between GPUs of a node to lower Σ over scenarios of the cluster's peak
+  /// GPU load (the window's peak as a tie-break, weight 10⁻⁶).
+  ///
+  /// Only a node that holds the cluster's peak in some scenario can lower that sum, so the
+  /// budget goes to those nodes, in rounds (a node searched again only after another node
+  /// changed); each is searched with the heaviest GPU of the other nodes, per scenario, as a
+  /// floor under its peak (`searchNode`). With budget to spare, the result is a local optimum.
+  ///
+  /// - parameter slots: `[replicas]`, the expert in each slot, GPU-major, nodes in order;
+  ///   rewritten with the improved packing.
+  /// - parameter table: `[experts][width]`, each expert's load in the `blockCount` scaled
+  ///   scenarios, then in the window; `logcnt`: `[experts]`, replicas per expert.
+  static func improve(
+    slots: UnsafeMutablePointer<Int>, replicas: Int, gpus: Int, nodes: Int, table: UnsafePointer<Double>,
+    width: Int, blockCount: Int, logcnt: UnsafePointer<Int>, budget: Int, work: RobustScratch
+  ) {
+    let gpusPerNode = gpus / nodes
+    guard gpusPerNode > 1, budget > 0 else { return }
+    let scenarios = blockCount + 1  // the blocks, then the window itself
+    let per = replicas / gpus
+    let value = work.doubles  // [replicas][scenarios]: slot i's load in scenario s
+    let load = value + scenarios * replicas  // [gpus][scenarios]
+    let nodePeak = load + scenarios * gpus  // [nodes][scenarios]
+    let floor = nodePeak + scenarios * nodes  // [scenarios]
+    for k in 0..<(scenarios * gpus) { load[k] = 0 }
+    for i in 0..<replicas {
+      let e = slots[i]
+      let share = 1 / Double(logcnt[e])
+      let v = value + i * scenarios
+      let l = load + (i / per) * scenarios
+      let t = table + e * width
+      for s in 0..<scenarios {
+        v[s] = t[s] * share
+        l[s] += v[s]
+      }
+    }
+    func measurePeaks(_ n: Int) {
+      for s in 0..<scenarios {
+        var m = -Double.infinity
+        for g in (n * gpusPerNode)..<((n + 1) * gpusPerNode) { m = max(m, load[g * scenarios + s]) }
+        nodePeak[n * scenarios + s] = m
+      }
+    }
+    for n in 0..<nodes { measurePeaks(n) }
+    // Rounds over the nodes that hold the cluster's peak (first on ties) in some block
+    // scenario and were not searched since another node changed; each gets an equal share
+    // of the budget left. Ends when no such node is left or the budget is spent.
+    let holds = work.ints  // [nodes], 0 or 1
+    let searched = holds + nodes  // [nodes], 0 or 1
+    for n in 0..<nodes { searched[n] = 0 }
+    var left = budget
+    while left > 0 {
+      for n in 0..<nodes { holds[n] = 0 }
+      for s in 0..<max(1, blockCount) {
+        var best = 0
+        for n in 1..<nodes where nodePeak[n * scenarios + s] > nodePeak[best * scenarios + s] { best = n }
+        if searched[best] == 0 { holds[best] = 1 }
+      }
+      var pending = 0
+      for n in 0..<nodes { pending += holds[n] }
+      if pending == 0 { break }
+      let share = max(1, left / pending)
+      for n in 0..<nodes where holds[n] == 1 && left > 0 {
+        for s in 0..<scenarios {
+          var m = -Double.infinity
+          for o in 0..<nodes where o != n { m = max(m, nodePeak[o * scenarios + s]) }
+          floor[s] = m
+        }
+        let (spent, swaps) = searchNode(
+          slots: slots + n * gpusPerNode * per, value: value + n * gpusPerNode * per * scenarios,
+          load: load + n * gpusPerNode * scenarios, floor: floor, count: gpusPerNode * per, gpus: gpusPerNode,
+          scenarios: scenarios, budget: min(share, left), doubles: floor + scenarios, ints: searched + nodes)
+        left -= spent
+        searched[n] = 1
+        if swaps > 0 {
+          measurePeaks(n)
+          for o in 0..<nodes where o != n { searched[o] = 0 }
+        }
+      }
+    }
+  }
 
-  /// Swaps replicas between GPUs to lower Σ over scenarios of the peak GPU load (window peak
-  /// as the tie-break), taking the first improving swap found from a peak GPU, until none
-  /// improves or the evaluation budget is spent.
+  /// The swap search of one node: takes the first improving swap found from a GPU that is the
+  /// peak of some scenario, until none improves or `budget` evaluations are spent. Returns the
+  /// evaluations spent and the swaps made.
   ///
   /// The scan over items on a peak GPU resumes after the item of the last accepted swap
   /// (wrapping around) rather than restarting at item 0, so pairs that just failed are not
   /// priced again first; it stops when a whole round finds no improving swap. Candidates are
   /// visited GPU by GPU: the load of the heaviest GPU other than the pair, per scenario, is
   /// the same for every item of a GPU pair and is computed once per pair. A swap changes two
-  /// GPUs only, so it is priced in O(scenarios) from the three heaviest GPUs of each scenario.
+  /// GPUs only, so it is priced in O(scenarios) from the three heaviest GPUs of each scenario,
+  /// the floor counting as one more GPU that never moves.
   ///
-  /// - parameter blocks: `[blockCount][experts]`, the scaled scenarios; `window`: `[experts]`.
-  static func improve(
-    items: [Int], gpuOfItem: inout [Int], gpus: Int, blocks: UnsafePointer<Double>, blockCount: Int,
-    experts: Int, window: UnsafePointer<Double>, logcnt: [Int]
-  ) {
-    guard gpus > 1 else { return }
-    let scenarios = blockCount + 1  // the blocks, then the window itself (tie-break weight)
-    let n = items.count
-    let per = n / gpus  // items per GPU (balanced packing gives every GPU the same count)
-    // One allocation for every working array; plain pointers keep the hot loop free of bounds
-    // and exclusivity checks (nested functions capturing Swift arrays cost ~4x here).
-    let doubles = UnsafeMutablePointer<Double>.allocate(capacity: scenarios * (n + gpus + 5))
-    let ints = UnsafeMutablePointer<Int>.allocate(capacity: scenarios * 3 + 4 * n + gpus)
-    defer {
-      doubles.deallocate()
-      ints.deallocate()
-    }
-    let value = doubles  // [n][scenarios]: item i's load in scenario s
-    let load = doubles + scenarios * n  // [gpus][scenarios]
-    let topLoad = load + scenarios * gpus  // [scenarios][3]
+  /// - parameter slots: `[count]`, the node's slots, GPU-major with `count / gpus` per GPU;
+  ///   `value`: `[count][scenarios]`, each slot's load, rewritten with the slots; `load`: `[gpus][scenarios]`, each
+  ///   GPU's, kept up to date; `floor`: `[scenarios]`, the heaviest GPU outside the node.
+  /// - parameter doubles: working memory, `[(5 + count) · scenarios]`; `ints`: `[5 · scenarios + 4 · count
+  ///   + gpus]`.
+  static func searchNode(
+    slots: UnsafeMutablePointer<Int>, value: UnsafeMutablePointer<Double>, load: UnsafeMutablePointer<Double>,
+    floor: UnsafePointer<Double>, count n: Int, gpus: Int, scenarios: Int, budget: Int,
+    doubles: UnsafeMutablePointer<Double>, ints: UnsafeMutablePointer<Int>
+  ) -> (evaluations: Int, swaps: Int) {
+    guard budget > 0 else { return (0, 0) }
+    let per = n / gpus  // items per GPU
+    let topLoad = doubles  // [scenarios][3], the floor counting as GPU −2
     let weight = topLoad + scenarios * 3  // [scenarios]
     let others = weight + scenarios  // [scenarios]: heaviest GPU outside the pair being priced
     let topGPU = ints  // [scenarios][3]
-    let gpuOf = ints + scenarios * 3  // [n]
+    let gpuOf = topGPU + scenarios * 3  // [n]
     let expertOf = gpuOf + n  // [n]
     let member = expertOf + n  // [gpus][per]: the items on each GPU
     let slotOf = member + n  // [n]: item i is member[gpuOf[i] · per + slotOf[i]]
     let critical = slotOf + n  // [gpus], 0 or 1
+    let active = critical + gpus  // [scenarios]
+    let passive = active + scenarios  // [scenarios]
     for s in 0..<scenarios { weight[s] = s == scenarios - 1 ? 1e-6 : 1.0 }
-    var filled = Array(repeating: 0, count: gpus)
-    for (i, e) in items.enumerated() {
-      let c = Double(logcnt[e])
-      for s in 0..<blockCount { value[i * scenarios + s] = blocks[s * experts + e] / c }
-      value[i * scenarios + blockCount] = window[e] / c
-      let g = gpuOfItem[i]
-      gpuOf[i] = g
-      expertOf[i] = e
-      precondition(filled[g] < per, "every GPU holds the same number of items")
-      member[g * per + filled[g]] = i
-      slotOf[i] = filled[g]
-      filled[g] += 1
-    }
-    for k in 0..<(scenarios * gpus) { load[k] = 0 }
+    var g = 0, slot = 0  // item i is slot `slot` of GPU g
     for i in 0..<n {
-      for s in 0..<scenarios { load[gpuOf[i] * scenarios + s] += value[i * scenarios + s] }
+      gpuOf[i] = g
+      expertOf[i] = slots[i]
+      member[i] = i
+      slotOf[i] = slot
+      slot += 1
+      if slot == per { (g, slot) = (g + 1, 0) }
     }
-    // The three heaviest GPUs of each scenario; returns Σ weight · peak.
-    func rankScenarios() -> Double {
-      var f = 0.0
-      for s in 0..<scenarios {
-        var l0 = -Double.infinity, l1 = -Double.infinity, l2 = -Double.infinity
-        var g0 = -1, g1 = -1, g2 = -1
-        for g in 0..<gpus {
-          let x = load[g * scenarios + s]
-          if x > l0 {
-            (l2, g2, l1, g1, l0, g0) = (l1, g1, l0, g0, x, g)
-          } else if x > l1 {
-            (l2, g2, l1, g1) = (l1, g1, x, g)
-          } else if x > l2 {
-            (l2, g2) = (x, g)
-          }
-        }
-        topLoad[s * 3] = l0
-        topLoad[s * 3 + 1] = l1
-        topLoad[s * 3 + 2] = l2
-        topGPU[s * 3] = g0
-        topGPU[s * 3 + 1] = g1
-        topGPU[s * 3 + 2] = g2
-        f += weight[s] * l0
+    // The three heaviest GPUs of scenario s, the floor first (GPU −2), then the node's GPUs in
+    // order (the first on ties); −1 marks an empty place.
+    func rank(_ s: Int) {
+      var l0 = floor[s], l1 = -Double.infinity, l2 = -Double.infinity
+      var g0 = -2, g1 = -1, g2 = -1
+      // Branch-free insertion into the top three (selects, no jumps: the loads are random).
+      for g in 0..<gpus {
+        let x = load[g * scenarios + s]
+        let above0 = x > l0, above1 = x > l1, above2 = x > l2
+        l2 = above1 ? l1 : (above2 ? x : l2)
+        g2 = above1 ? g1 : (above2 ? g : g2)
+        l1 = above0 ? l0 : (above1 ? x : l1)
+        g1 = above0 ? g0 : (above1 ? g : g1)
+        l0 = above0 ? x : l0
+        g0 = above0 ? g : g0
       }
+      topLoad[s * 3] = l0
+      topLoad[s * 3 + 1] = l1
+      topLoad[s * 3 + 2] = l2
+      topGPU[s * 3] = g0
+      topGPU[s * 3 + 1] = g1
+      topGPU[s * 3 + 2] = g2
+    }
+    // The top three of scenario s after GPUs a and b changed: the best three of the old top
+    // three outside the pair and the pair itself, when the third of them still ranks at or
+    // above the old third (every other GPU ranks below it); else a full scan.
+    func rerank(_ s: Int, _ a: Int, _ b: Int) {
+      let t = topGPU + s * 3, l = topLoad + s * 3
+      guard gpus > 3 else { return rank(s) }
+      let oldLoad = l[2], oldGPU = t[2]
+      var c0 = (load[a * scenarios + s], a), c1 = (-Double.infinity, -1), c2 = (-Double.infinity, -1)
+      @inline(__always) func before(_ x: (Double, Int), _ y: (Double, Int)) -> Bool {
+        x.0 > y.0 || (x.0 == y.0 && x.1 < y.1)
+      }
+      @inline(__always) func insert(_ x: (Double, Int)) {
+        if before(x, c0) {
+          (c2, c1, c0) = (c1, c0, x)
+        } else if before(x, c1) {
+          (c2, c1) = (c1, x)
+        } else if before(x, c2) {
+          c2 = x
+        }
+      }
+      insert((load[b * scenarios + s], b))
+      for k in 0..<3 where t[k] != a && t[k] != b { insert((l[k], t[k])) }
+      guard c2.1 != -1, !before((oldLoad, oldGPU), c2) else { return rank(s) }
+      (l[0], t[0]) = c0
+      (l[1], t[1]) = c1
+      (l[2], t[2]) = c2
+    }
+    // Σ weight · peak.
+    func objective() -> Double {
+      var f = 0.0
+      for s in 0..<scenarios { f += weight[s] * topLoad[s * 3] }
       return f
     }
-    var current = rankScenarios()
-    var evaluations = 0
+    for s in 0..<scenarios { rank(s) }
+    var current = objective()
+    var tolerance = 1e-12 * current  // smallest gain accepted (rounding)
+    var evaluations = 0, swaps = 0
     var start = 0  // where the scan over items resumes
-    search: while evaluations < evaluationBudget {
+    search: while evaluations < budget {
       for g in 0..<gpus { critical[g] = 0 }
-      for s in 0..<max(1, scenarios - 1) { critical[topGPU[s * 3]] = 1 }
-      for step in 0..<n {
-        let i = (start + step) % n
+      var peaks = 0  // scenarios whose peak is on this node
+      for s in 0..<max(1, scenarios - 1) where topGPU[s * 3] >= 0 {
+        critical[topGPU[s * 3]] = 1
+        peaks += 1
+      }
+      if peaks == 0 { break }
+      var i = start &- 1
+      for _ in 0..<n {
+        i = i == n &- 1 ? 0 : i &+ 1  // (start + step) mod n, without a division
         let gi = gpuOf[i]
         if critical[gi] == 0 { continue }
         let vi = value + i * scenarios
         let li = load + gi * scenarios
         for gj in 0..<gpus where gj != gi {
+          // Active scenarios: the pair holds their peak, so the swap may lower it; their
+          // peak after the swap is at least the heaviest GPU outside the pair. Passive ones:
+          // their peak stays or grows.
+          var na = 0, np = 0
           for s in 0..<scenarios {
             let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
-            others[s] =
-              t0 != gi && t0 != gj ? topLoad[s * 3] : (t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2])
+            others[s] = t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2]
+            let isActive = t0 == gi || t0 == gj
+            active[na] = s
+            passive[np] = s
+            na &+= isActive ? 1 : 0
+            np &+= isActive ? 0 : 1
           }
           let lj = load + gj * scenarios
           for k in 0..<per {
             let j = member[gj * per + k]
             if expertOf[j] == expertOf[i] { continue }
             evaluations += 1
-            if evaluations > evaluationBudget { break search }
+            if evaluations > budget { break search }
             let vj = value + j * scenarios
-            var f = 0.0
-            for s in 0..<scenarios {
+            // Δ = Σ weight · (peak after − peak before): the active terms first, then the
+            // passive ones (each ≥ 0) until Δ is no longer an improvement.
+            var delta = 0.0
+            for a in 0..<na {
+              let s = active[a]
               let d = vj[s] - vi[s]
-              f += weight[s] * max(others[s], li[s] + d, lj[s] - d)
-              if f >= current { break }  // already no better: the terms are non-negative
+              delta += weight[s] * (max(others[s], li[s] + d, lj[s] - d) - topLoad[s * 3])
             }
-            if current - f > 1e-12 * current {
+            if delta >= -tolerance { continue }
+            for p in 0..<np {
+              let s = passive[p]
+              let d = vj[s] - vi[s]
+              let rise = max(li[s] + d, lj[s] - d) - topLoad[s * 3]
+              if rise > 0 {
+                delta += weight[s] * rise
+                if delta >= -tolerance { break }
+              }
+            }
+            if delta < -tolerance {
               for s in 0..<scenarios {
                 let d = vj[s] - vi[s]
                 li[s] += d
                 lj[s] -= d
+                rerank(s, gi, gj)
               }
               let si = slotOf[i], sj = slotOf[j]
               member[gi * per + si] = j
@@ -298,8 +381,10 @@ public enum Robust {
               slotOf[j] = si
               gpuOf[i] = gj
               gpuOf[j] = gi
-              current = rankScenarios()
-              start = (i + 1) % n
+              current = objective()
+              swaps += 1
+              tolerance = 1e-12 * current
+              start = i == n - 1 ? 0 : i + 1
               continue search
             }
           }
@@ -307,7 +392,33 @@ public enum Robust {
       }
       break
     }
-    for i in 0..<n { gpuOfItem[i] = gpuOf[i] }
+    // Slot k now holds item member[k]: its expert, and its values (for a later search).
+    let moved = others + scenarios  // [n][scenarios]
+    for k in 0..<(n * scenarios) { moved[k] = value[k] }
+    for k in 0..<n {
+      let i = member[k]
+      slots[k] = expertOf[i]
+      for s in 0..<scenarios { value[k * scenarios + s] = moved[i * scenarios + s] }
+    }
+    return (min(evaluations, budget), swaps)
+  }
+
+  /// Σ `x[0..<n]` with four accumulators (a serial sum waits on every addition).
+  @inline(__always) static func sum(_ x: UnsafePointer<Double>, _ n: Int) -> Double {
+    var a = 0.0, b = 0.0, c = 0.0, d = 0.0
+    var i = 0
+    while i + 4 <= n {
+      a += x[i]
+      b += x[i + 1]
+      c += x[i + 2]
+      d += x[i + 3]
+      i += 4
+    }
+    while i < n {
+      a += x[i]
+      i += 1
+    }
+    return (a + b) + (c + d)
   }
 
   /// Splits `steps` (`[T]` of `[layers][experts]`, oldest first) into `blocks` consecutive
@@ -321,5 +432,34 @@ public enum Robust {
       for i in 0..<step.values.count { out[k].values[i] += step.values[i] }
     }
     return out
+  }
+}
+
+/// `Robust`'s buffers for layers of one shape, reused from layer to layer.
+/// Not thread-safe: one per thread.
+final class RobustScratch {
+  /// How many scenarios fit (`max(1, blocks)`).
+  let blockCapacity: Int
+  /// `[experts]`, the hedged load of the layer being placed.
+  var hedged: [Double]
+  /// `[experts][blockCapacity + 1]`, each expert's scaled scenario loads, then its window load.
+  let table: UnsafeMutablePointer<Double>
+  /// `Robust.improve`'s working memory: `scenarios · (2 · replicas + 2 · gpus + 6)` values and
+  /// `scenarios · 5 + 4 · replicas + 3 · gpus` indices, with `scenarios = blockCapacity + 1`.
+  let doubles: UnsafeMutablePointer<Double>
+  let ints: UnsafeMutablePointer<Int>
+
+  init(experts: Int, replicas: Int, gpus: Int, blocks: Int) {
+    blockCapacity = max(1, blocks)
+    let scenarios = blockCapacity + 1
+    hedged = Array(repeating: 0, count: experts)
+    table = .allocate(capacity: experts * scenarios + scenarios * (2 * replicas + 2 * gpus + 6))
+    doubles = table + experts * scenarios
+    ints = .allocate(capacity: scenarios * 5 + 4 * replicas + 3 * gpus)
+  }
+
+  deinit {
+    table.deallocate()
+    ints.deallocate()
   }
 }

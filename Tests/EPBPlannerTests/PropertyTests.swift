@@ -139,6 +139,35 @@ import Testing
     #expect(s.lowerBound == max(weight.reduce(0, +) / 16, perReplica))
   }
 
+  /// The lower bound's t* (computed on the heaviest `extra + 1` experts only) against its
+  /// definition, D'Hondt written as a plain scan over all experts, on rows with ties, zeros and
+  /// skew. One slot per GPU makes the bound t* itself (the mean never exceeds it).
+  @Test(arguments: [8, 64, 256])
+  func lowerBoundMatchesThePlainGreedy(experts n: Int) {
+    var rng = SplitMix64(seed: UInt64(n))
+    for trial in 0..<30 {
+      let weight: [Double] =
+        switch trial % 3 {
+        case 0: (0..<n).map { _ in Double(Int.random(in: 0...3, using: &rng)) }
+        case 1: (0..<n).map { _ in Double.random(in: 0..<100, using: &rng) }
+        default: (0..<n).map { _ in (1000 / Double.random(in: 0.05..<1, using: &rng)).rounded() }
+        }
+      for replicas in [n, n + 1, n + 7, 2 * n, 3 * n + 5] {
+        var counts = Array(repeating: 1, count: n)
+        for _ in 0..<(replicas - n) {
+          var best = 0
+          for e in 1..<n where weight[e] / Double(counts[e]) > weight[best] / Double(counts[best]) { best = e }
+          counts[best] += 1
+        }
+        let expected = (0..<n).map { weight[$0] / Double(counts[$0]) }.max()!
+        let t = Topology(replicas: replicas, gpus: replicas, nodes: 1, groups: 1)
+        let p = Planner.placeLayer(weight[...], topology: t, policy: .global, algorithm: .deepseek)
+        let s = Planner.statistics(of: p, load: weight[...], topology: t, policy: .global, algorithm: .deepseek)
+        #expect(s.lowerBound == expected, "trial \(trial), \(replicas) replicas")
+      }
+    }
+  }
+
   /// Skipped layers: all-zero rows are listed, not planned.
   @Test func zeroLayersAreSkipped() throws {
     var values = Array(repeating: 0.0, count: 3 * 16)
