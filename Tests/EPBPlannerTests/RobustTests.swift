@@ -3,6 +3,22 @@ import EPBTestSupport
 import Testing
 
 @Suite struct RobustTests {
+  /// The DeepSeek-V3 shapes of the benchmark: R288 over 4 nodes, R320 over 8, global.
+  static let deepSeekShapes: [(Topology, PlacementPolicy)] = [
+    (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), .hierarchical),
+    (Topology(replicas: 320, gpus: 64, nodes: 8, groups: 8), .hierarchical),
+    (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), .global),
+  ]
+
+  /// Eight seeded heavy-tailed integer scenarios `[8][experts]` and their sum, the window.
+  static func scenarios(seed: UInt64, experts: Int) -> (scenarios: [[Double]], window: [Double]) {
+    var rng = SplitMix64(seed: seed)
+    let scenarios = (0..<8).map { _ in (0..<experts).map { _ in (100 / Double.random(in: 0.05..<1, using: &rng)).rounded() } }
+    var window = Array(repeating: 0.0, count: experts)
+    for s in scenarios { for e in 0..<experts { window[e] += s[e] } }
+    return (scenarios, window)
+  }
+
   /// Σ over scenarios of the peak GPU load of `placement` (`scenarios`: `[B][experts]`),
   /// computed here from phy2log/logcnt directly.
   func scenarioPeaks(_ p: LayerPlacement, _ scenarios: [[Double]], gpus: Int) -> Double {
@@ -42,17 +58,10 @@ import Testing
   }
 
   /// The invariants of every placement, with random scenarios, on DeepSeek-V3 shapes.
-  @Test(arguments: [
-    (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), PlacementPolicy.hierarchical),
-    (Topology(replicas: 320, gpus: 64, nodes: 8, groups: 8), .hierarchical),
-    (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), .global),
-  ])
+  @Test(arguments: Self.deepSeekShapes)
   func invariantsWithScenarios(topology t: Topology, policy: PlacementPolicy) {
-    var rng = SplitMix64(seed: 7)
     let experts = 256
-    let scenarios = (0..<8).map { _ in (0..<experts).map { _ in (100 / Double.random(in: 0.05..<1, using: &rng)).rounded() } }
-    var window = Array(repeating: 0.0, count: experts)
-    for s in scenarios { for e in 0..<experts { window[e] += s[e] } }
+    let (scenarios, window) = Self.scenarios(seed: 7, experts: experts)
     let p = Robust.placeLayer(window: window[...], scenarios: scenarios, topology: t, policy: policy)
     #expect(p.physicalToLogical.count == t.replicas)
     #expect(p.logicalCount.allSatisfy { $0 >= 1 })
@@ -85,17 +94,10 @@ import Testing
   /// EPLB's placement of the hedged load computed here from its definition (each scenario
   /// scaled to the window's total; max(window, mean + population stdev)), and lower on these
   /// seeds.
-  @Test(arguments: [
-    (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), PlacementPolicy.hierarchical),
-    (Topology(replicas: 320, gpus: 64, nodes: 8, groups: 8), .hierarchical),
-    (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), .global),
-  ])
+  @Test(arguments: Self.deepSeekShapes)
   func searchLowersTheScenarioPeaksOfItsStart(topology t: Topology, policy: PlacementPolicy) {
-    var rng = SplitMix64(seed: 19)
     let experts = 256
-    let scenarios = (0..<8).map { _ in (0..<experts).map { _ in (100 / Double.random(in: 0.05..<1, using: &rng)).rounded() } }
-    var window = Array(repeating: 0.0, count: experts)
-    for s in scenarios { for e in 0..<experts { window[e] += s[e] } }
+    let (scenarios, window) = Self.scenarios(seed: 19, experts: experts)
     let total = window.reduce(0, +)
     let scaled = scenarios.map { s in
       let sum = s.reduce(0, +)
