@@ -139,26 +139,54 @@ import Testing
     #expect(s.lowerBound == max(weight.reduce(0, +) / 16, perReplica))
   }
 
-  /// The lower bound's t* (computed on the heaviest `extra + 1` experts only) against its
-  /// definition, D'Hondt written as a plain scan over all experts, on rows with ties, zeros and
-  /// skew. One slot per GPU makes the bound t* itself (the mean never exceeds it).
+  /// A row of `n` loads for the greedy checks, by `trial % 3`: few distinct integers (many
+  /// ties, zeros), uniform reals, or a heavy tail of integers.
+  static func greedyRow(_ n: Int, trial: Int, rng: inout SplitMix64) -> [Double] {
+    switch trial % 3 {
+    case 0: (0..<n).map { _ in Double(Int.random(in: 0...3, using: &rng)) }
+    case 1: (0..<n).map { _ in Double.random(in: 0..<100, using: &rng) }
+    default: (0..<n).map { _ in (1000 / Double.random(in: 0.05..<1, using: &rng)).rounded() }
+    }
+  }
+
+  /// D'Hondt's definition as a plain scan: one replica each, then each further one to the
+  /// first maximum of weight / count. Returns the counts, `[weights.count]`.
+  static func plainDHondt(_ weights: [Double], replicas: Int) -> [Int] {
+    var counts = Array(repeating: 1, count: weights.count)
+    for _ in 0..<max(0, replicas - weights.count) {
+      var best = 0
+      for i in 1..<weights.count where weights[i] / Double(counts[i]) > weights[best] / Double(counts[best]) {
+        best = i
+      }
+      counts[best] += 1
+    }
+    return counts
+  }
+
+  /// EPLB's greedy replication in `Double` (D'Hondt on a heap) against `plainDHondt`.
+  @Test(arguments: [8, 64, 72, 256, 288])
+  func doubleReplicationMatchesItsDefinition(n: Int) {
+    var rng = SplitMix64(seed: UInt64(n * 100))
+    for trial in 0..<60 {
+      let weights = Self.greedyRow(n, trial: trial, rng: &rng)
+      let picks = Int.random(in: 0...(2 * n), using: &rng)
+      #expect(
+        EPLB.replicateExperts(weights, replicas: n + picks, algorithm: .deepseek).logicalCount
+          == Self.plainDHondt(weights, replicas: n + picks),
+        "trial \(trial)")
+    }
+  }
+
+  /// The lower bound's t* (D'Hondt on a heap) against its definition, the largest
+  /// weight / count after `plainDHondt`. One slot per GPU makes the bound t* itself (the mean
+  /// never exceeds it).
   @Test(arguments: [8, 64, 256])
   func lowerBoundMatchesThePlainGreedy(experts n: Int) {
     var rng = SplitMix64(seed: UInt64(n))
     for trial in 0..<30 {
-      let weight: [Double] =
-        switch trial % 3 {
-        case 0: (0..<n).map { _ in Double(Int.random(in: 0...3, using: &rng)) }
-        case 1: (0..<n).map { _ in Double.random(in: 0..<100, using: &rng) }
-        default: (0..<n).map { _ in (1000 / Double.random(in: 0.05..<1, using: &rng)).rounded() }
-        }
+      let weight = Self.greedyRow(n, trial: trial, rng: &rng)
       for replicas in [n, n + 1, n + 7, 2 * n, 3 * n + 5] {
-        var counts = Array(repeating: 1, count: n)
-        for _ in 0..<(replicas - n) {
-          var best = 0
-          for e in 1..<n where weight[e] / Double(counts[e]) > weight[best] / Double(counts[best]) { best = e }
-          counts[best] += 1
-        }
+        let counts = Self.plainDHondt(weight, replicas: replicas)
         let expected = (0..<n).map { weight[$0] / Double(counts[$0]) }.max()!
         let t = Topology(replicas: replicas, gpus: replicas, nodes: 1, groups: 1)
         let p = Planner.placeLayer(weight[...], topology: t, policy: .global, algorithm: .deepseek)

@@ -171,30 +171,4 @@ import Testing
     #expect(Robust.blockSums(steps, blocks: 9).count == 5)
     #expect(Robust.blockSums([], blocks: 3).isEmpty)
   }
-
-  /// EPLB's greedy replication in `Double` (D'Hondt on a heap) against its definition, written
-  /// as a plain scan (the first maximum of weight / count), on rows with many ties, zeros and
-  /// distinct values.
-  @Test(arguments: [8, 64, 72, 256, 288])
-  func doubleReplicationMatchesItsDefinition(n: Int) {
-    var rng = SplitMix64(seed: UInt64(n * 100))
-    for trial in 0..<60 {
-      let weights: [Double] =
-        switch trial % 3 {
-        case 0: (0..<n).map { _ in Double(Int.random(in: 0...3, using: &rng)) }
-        case 1: (0..<n).map { _ in Double.random(in: 0..<100, using: &rng) }
-        default: (0..<n).map { _ in (1000 / Double.random(in: 0.05..<1, using: &rng)).rounded() }
-        }
-      let picks = Int.random(in: 0...(2 * n), using: &rng)
-      var counts = Array(repeating: 1, count: n)
-      for _ in 0..<picks {
-        var best = 0
-        for i in 1..<n where weights[i] / Double(counts[i]) > weights[best] / Double(counts[best]) { best = i }
-        counts[best] += 1
-      }
-      #expect(
-        EPLB.replicateExperts(weights, replicas: n + picks, algorithm: .deepseek).logicalCount == counts,
-        "trial \(trial)")
-    }
-  }
 }
