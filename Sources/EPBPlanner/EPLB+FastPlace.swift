@@ -86,28 +86,54 @@ extension EPLB {
       }
       // 3. The packing order, one key per replica: experts with one replica keep their place
       //    in the sorted order; the others are re-keyed by `w / count`, sorted, repeated
-      //    `count` times and merged in. All branch-free but the repetition.
-      let ones = scratch.radixKeys  // [L + 1]
-      var t = 0
-      for s in 0..<logPerNode {
-        let k = saved[s]
-        ones[t] = k
-        t &+= cnt[FastOrder.index(k)] == 1 ? 1 : 0
-      }
-      ones[t] = .max  // sentinel: every key is smaller (indices are < 2^32 - 1)
-      let multiIndex = scratch.order  // [≤ L]
+      //    `count` times and merged in. The others are a prefix of the sorted order when the
+      //    prefix of experts with count > 1 holds every added replica: always for D'Hondt (an
+      //    expert gains its second replica only after every expert before it in the order,
+      //    which beats it at `w / 1`), and for the seed unless its tail or fix-up left a hole.
+      //    Then the ones are the rest of the sorted keys, read in place behind a sentinel
+      //    (which lands on the next node's first key, written after this node, or on
+      //    `nodeKeys`' spare key); else both sets are gathered. Branch-free but the repetition.
       var m = 0
-      for j in 0..<logPerNode {
-        multiIndex[m] = j
-        m &+= cnt[j] != 1 ? 1 : 0
+      var added = 0
+      while m < logPerNode {
+        let c = cnt[FastOrder.index(saved[m])]
+        if c == 1 { break }
+        added &+= c &- 1
+        m &+= 1
       }
-      let multiKeys = ones + (t + 1)  // [m], then its sort's other half [m]
-      for i in 0..<m {
-        let j = multiIndex[i]
-        multiKeys[i] = FastOrder.key(w[j] / Float(cnt[j]), j)
+      let ones: UnsafeMutablePointer<UInt64>  // [L - m + 1], the sentinel last
+      let multiKeys: UnsafeMutablePointer<UInt64>  // [m], then its sort's other half [m]
+      if added == picks {
+        ones = saved + m
+        ones[logPerNode - m] = .max  // every key is smaller (indices are < 2^32 - 1)
+        multiKeys = scratch.radixKeys
+        for i in 0..<m {
+          let j = FastOrder.index(saved[i])
+          multiKeys[i] = FastOrder.key(w[j] / Float(cnt[j]), j)
+        }
+      } else {
+        ones = scratch.radixKeys  // [L + 1]
+        var t = 0
+        for s in 0..<logPerNode {
+          let k = saved[s]
+          ones[t] = k
+          t &+= cnt[FastOrder.index(k)] == 1 ? 1 : 0
+        }
+        ones[t] = .max
+        let multiIndex = scratch.order  // [≤ L]
+        m = 0
+        for j in 0..<logPerNode {
+          multiIndex[m] = j
+          m &+= cnt[j] != 1 ? 1 : 0
+        }
+        multiKeys = ones + (t + 1)
+        for i in 0..<m {
+          let j = multiIndex[i]
+          multiKeys[i] = FastOrder.key(w[j] / Float(cnt[j]), j)
+        }
       }
       let multiSorted = FastOrder.sortAscending(multiKeys, multiKeys + m, count: m)
-      let repeated = multiKeys + 2 * m  // [phyPerNode - t + 1]
+      let repeated = multiKeys + 2 * m  // [phyPerNode - (L - m) + 1]
       var q = 0
       for i in 0..<m {
         let k = multiSorted[i]

@@ -22,6 +22,7 @@ final class Scratch<T: PlannerFloat> {
   let heap: UnsafeMutablePointer<Int>
   /// Each node's experts as sorted keys (`FastOrder.key`), `[experts]`, node-major; valid
   /// when `nodesSorted` (set by `EPLB.placeHierarchicalFast` for the layer it placed last).
+  /// One more key after them: the fast path's sentinel behind the last node.
   let nodeKeys: UnsafeMutablePointer<UInt64>
   var nodesSorted = false
   // Per-slot buffers, `[max(replicas, experts)]`.
@@ -70,7 +71,7 @@ final class Scratch<T: PlannerFloat> {
     let oWeight = carve(T.self, e), oTokensPerMlog = carve(T.self, e), oAverage = carve(T.self, e)
     let oSainteLague = carve(T.self, e), oHuntingtonHill = carve(T.self, e)
     let oMlog2log = carve(Int.self, e), oMlogcnt = carve(Int.self, e)
-    let oHeap = carve(Int.self, e), oNodeKeys = carve(UInt64.self, e)
+    let oHeap = carve(Int.self, e), oNodeKeys = carve(UInt64.self, e + 1)
     let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
     let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
     let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
