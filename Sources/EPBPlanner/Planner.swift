@@ -242,6 +242,19 @@ public enum Planner {
 
   /// t*: the smallest possible maximum of `load[e] / count[e]` over integer counts ≥ 1 summing
   /// to `replicas`, by D'Hondt's greedy on a heap, in `Double`. `load`: `[experts]`.
+  ///
+  /// Only experts heavier than `total / replicas` enter the heap. Why the others never gain a
+  /// replica and never hold the maximum: while picks remain (Σ count < replicas), suppose the
+  /// largest `load / count` were some `v ≤ total / replicas`; then every
+  /// `load[e] ≤ count[e] · v`, so `total ≤ v · Σ count < v · replicas ≤ total` (for `v > 0`), a
+  /// contradiction. So each pick takes a value above `total / replicas`, which only those
+  /// experts have, and t* ≥ total / replicas ≥ every load left out. The experts left out keep
+  /// one replica each, so the same holds for the others with the replicas left to them: up to
+  /// three rounds of this filter. Each threshold is lowered by 1e-9 of itself so that the
+  /// rounding of the sums cannot raise it above the exact quotient. With a negative or NaN load
+  /// or a total of 0 or less every expert enters the heap. O(experts + picks · log(candidates)),
+  /// the candidates gathered and the heap sifted without data-dependent branches but the
+  /// sift's end.
   static func maxLoadPerReplicaLowerBound(_ load: ArraySlice<Double>, replicas: Int, scratch: Scratch<Float>)
     -> Double
   {
@@ -251,20 +264,82 @@ public enum Planner {
     let count = scratch.counts
     let heap = scratch.heap
     return load.withUnsafeBufferPointer { w in
-      for e in 0..<n {
+      // Four partial sums: a serial sum waits on every addition.
+      var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+      var unusual = false
+      var e = 0
+      while e + 4 <= n {
+        s0 += w[e]
+        s1 += w[e + 1]
+        s2 += w[e + 2]
+        s3 += w[e + 3]
+        unusual = unusual || !(w[e] >= 0 && w[e + 1] >= 0 && w[e + 2] >= 0 && w[e + 3] >= 0)
+        e += 4
+      }
+      while e < n {
+        s0 += w[e]
+        unusual = unusual || !(w[e] >= 0)
+        e += 1
+      }
+      let total = (s0 + s1) + (s2 + s3)
+      for e in 0..<n { heap[e] = e }
+      var m = n
+      if replicas > n && !unusual && total > 0 {
+        // The same argument holds again for the candidates alone, with the replicas left to
+        // them (one each went to the experts left out): a few rounds shrink the heap further.
+        var left = Double(replicas)
+        var sum = total
+        for _ in 0..<3 {
+          let floor = sum / left * (1 - 1e-9)
+          var kept = 0
+          var keptSum = 0.0
+          for i in 0..<m {
+            let e = heap[i]
+            heap[kept] = e
+            // `w[e] > floor` as the sign bit of `floor - w[e]` (neither is NaN; equal gives
+            // +0): as a comparison, LLVM branched on it, mispredicted about every other expert.
+            let bit = Int(truncatingIfNeeded: (floor - w[e]).bitPattern >> 63)
+            kept &+= bit
+            keptSum += w[e] * Double(bit)
+          }
+          if kept == m { break }
+          if kept == 0 {  // only by rounding (some candidate is above their mean): all experts
+            for e in 0..<n { heap[e] = e }
+            m = n
+            break
+          }
+          left -= Double(m - kept)
+          sum = keptSum
+          m = kept
+        }
+      }
+      for i in 0..<m {
+        let e = heap[i]
         value[e] = w[e]
         count[e] = 1
-        heap[e] = e
       }
       // Larger value first; ties in any order (only the values matter here).
       @inline(__always) func before(_ a: Int, _ b: Int) -> Bool { value[a] > value[b] }
-      @inline(__always) func siftDown(_ start: Int) { IndexHeap.siftDown(heap, count: n, from: start, by: before) }
-      IndexHeap.heapify(heap, count: n, by: before)
+      IndexHeap.heapify(heap, count: m, by: before)
       for _ in 0..<max(0, replicas - n) {
         let top = heap[0]
-        count[top] += 1
-        value[top] = w[top] / Double(count[top])
-        siftDown(0)
+        let c = count[top] + 1
+        count[top] = c
+        let v = w[top] / Double(c)
+        value[top] = v
+        // Sift the root down: the larger child by a select, not a branch.
+        var i = 0
+        while true {
+          var child = 2 * i + 1
+          if child >= m { break }
+          let right = Swift.min(child + 1, m - 1)
+          child = value[heap[right]] > value[heap[child]] ? right : child
+          let h = heap[child]
+          if !(value[h] > v) { break }
+          heap[i] = h
+          i = child
+        }
+        heap[i] = top
       }
       return value[heap[0]]
     }

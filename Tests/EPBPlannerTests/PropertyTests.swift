@@ -183,8 +183,10 @@ import Testing
   @Test(arguments: [8, 64, 256])
   func lowerBoundMatchesThePlainGreedy(experts n: Int) {
     var rng = SplitMix64(seed: UInt64(n))
-    for trial in 0..<30 {
-      let weight = Self.greedyRow(n, trial: trial, rng: &rng)
+    // 30 random rows, then an all-zero and an all-equal one (no expert above the mean).
+    for trial in 0..<32 {
+      let weight =
+        trial < 30 ? Self.greedyRow(n, trial: trial, rng: &rng) : Array(repeating: trial == 30 ? 0 : 7, count: n)
       for replicas in [n, n + 1, n + 7, 2 * n, 3 * n + 5] {
         let counts = Self.plainDHondt(weight, replicas: replicas)
         let expected = (0..<n).map { weight[$0] / Double(counts[$0]) }.max()!
