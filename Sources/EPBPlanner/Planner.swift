@@ -191,19 +191,27 @@ public enum Planner {
         let per = experts / gpus
         let perNode = experts / nodes
         let gpusPerNode = gpus / nodes
-        // Fast path: each node's experts as sorted by the placement just made
-        // (`EPLB.placeHierarchicalFast`, keys of the same `Float` loads). Exact when every run
-        // of equal `Float` values holds equal loads (interchangeable); else the node falls
-        // through to `packBalanced`.
+        // Fast path: each node's experts as sorted keys of their `Float` loads, from the
+        // placement just made (`EPLB.placeHierarchicalFast`, keys of the same loads) or sorted
+        // here. Exact when every run of equal `Float` values holds equal loads
+        // (interchangeable); else, and with a negative or NaN load, the node falls through to
+        // `packBalanced`.
         let reuse = groupsPacked && scratch.nodesSorted && per > 1
+        var nonNegative = true
+        for e in 0..<experts { nonNegative = nonNegative && w[e] >= 0 }
         @inline(__always) func packSorted(_ node: Int) -> Bool {
-          let keys = scratch.nodeKeys + node * perNode
+          var keys = scratch.nodeKeys + node * perNode
+          if !reuse {
+            let fresh = scratch.radixKeys  // [perNode], then the sort's other half
+            for j in 0..<perNode { fresh[j] = FastOrder.key(weight[mlog2log[node * perNode + j]], j) }
+            keys = FastOrder.sortAscending(fresh, fresh + perNode, count: perNode)
+          }
           for s in 1..<perNode where FastOrder.sameValue(keys[s - 1], keys[s]) {
             let a = mlog2log[node * perNode + FastOrder.index(keys[s - 1])]
             let b = mlog2log[node * perNode + FastOrder.index(keys[s])]
             if w[a].bitPattern != w[b].bitPattern { return false }
           }
-          var tree = PackTree(packs: gpusPerNode, perPack: per, scratch: scratch)
+          var tree = PackTree(packs: gpusPerNode, perPack: per, nonNegative: true, scratch: scratch)
           for s in 0..<perNode {
             let e = mlog2log[node * perNode + FastOrder.index(keys[s])]
             let slot = tree.addSlot(weight[e])
@@ -213,7 +221,7 @@ public enum Planner {
         }
         for node in 0..<nodes {
           let base = node * perNode
-          if reuse && packSorted(node) { continue }
+          if per > 1 && nonNegative && packSorted(node) { continue }
           for j in 0..<perNode {
             let e = mlog2log[base + j]
             tokens[j] = weight[e]

@@ -104,14 +104,34 @@ import Testing
     }
   }
 
-  /// With each expert on its own slot (replicas = experts) the no-replication peak equals the peak.
-  @Test func noReplicationPeakWithoutRedundancy() {
-    var rng = SplitMix64(seed: 7)
-    let t = Topology(replicas: 256, gpus: 32, nodes: 4, groups: 8)
-    let load = Self.loads(256, kind: 3, rng: &rng)
-    let p = Planner.placeLayer(load[...], topology: t, policy: .hierarchical, algorithm: .deepseek)
-    let s = Planner.statistics(of: p, load: load[...], topology: t, policy: .hierarchical, algorithm: .deepseek)
-    #expect(s.noReplicationPeak == s.evaluation.peak)
+  /// The no-replication baseline is, by definition, EPLB's placement with replicas = experts:
+  /// for every shape where that placement exists and every kind of load (zeros, all equal,
+  /// many ties, heavy tail), the baseline equals the peak of that placement, computed apart
+  /// by `placeLayer` and `evaluate`. Checked standalone (the baseline sorts each node itself)
+  /// and inside `plan` (it reuses the sorted keys of the placement just made).
+  @Test(arguments: shapes)
+  func noReplicationPeakIsEPLBWithoutRedundancy(shape: Shape) throws {
+    let t = shape.topology
+    let e = shape.experts
+    guard e % t.gpus == 0 else { return }
+    let bare = Topology(replicas: e, gpus: t.gpus, nodes: t.nodes, groups: t.groups)
+    guard (try? bare.validate(experts: e, policy: shape.policy)) != nil else { return }
+    var rng = SplitMix64(seed: UInt64(e * 31 + t.gpus))
+    for kind in 0..<6 {
+      let load = Self.loads(e, kind: min(kind, 3), rng: &rng)
+      let expected = Planner.evaluate(
+        Planner.placeLayer(load[...], topology: bare, policy: shape.policy, algorithm: .deepseek), load: load[...],
+        topology: bare
+      ).peak
+      let p = Planner.placeLayer(load[...], topology: t, policy: shape.policy, algorithm: .deepseek)
+      let standalone = Planner.statistics(of: p, load: load[...], topology: t, policy: shape.policy, algorithm: .deepseek)
+      #expect(standalone.noReplicationPeak == expected, "\(shape), kind \(kind)")
+      if kind == 0 { continue }  // (`plan` skips all-zero layers)
+      let plan = try Planner.plan(
+        LoadMatrix(layers: 1, experts: e, values: load), layerIDs: [0], topology: t, policy: shape.policy,
+        algorithm: .deepseek)
+      #expect(plan.layers.first?.statistics.noReplicationPeak == expected, "\(shape), kind \(kind), plan")
+    }
   }
 
   /// Replication helps on skewed real-like loads: the no-replication peak is not below the peak
