@@ -10,8 +10,12 @@
 #   - sim: `epbctl simulate` 1,000 steps × 12 layers × 256 experts, seed 3; 288 slots on
 #     32 GPUs, 4 nodes, 8 groups; plan every 100 steps on the last 100 or 400, horizon 100.
 #   - demo: Examples/vllm_trace.json (the quick start's backtest); 80 slots on 8 GPUs, 2 nodes.
-#   - dsv3: the two real DeepSeek-V3 dumps (decode, then prefill): plan on decode, score on
+#   - dsv3: two real DeepSeek-V3 dumps (decode, then prefill): plan on decode, score on
 #     prefill, hierarchical and global policies. One step each: a plan sees no variation.
+#   - dsv3 leave-one-out: the six real dumps (Examples/sglang, two decode and four prefill
+#     workloads); for each, a series of the other five then that one, planned on the five
+#     (window 5: five scenarios) and scored on the sixth. The mean over the six folds, and in
+#     how many folds each algorithm did best.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
@@ -30,9 +34,19 @@ T=(--replicas 288 --gpus 32 --nodes 4 --groups 8)
 "$E" backtest --series demo --window 25 --window 50 --every 25 --horizon 25 --replicas 80 --gpus 8 --nodes 2 --groups 8 "${A[@]}" >"$work/demo.json"
 "$E" backtest --series dsv3 --window 1 --every 1 --horizon 1 "${T[@]}" "${A[@]}" >"$work/dsv3h.json"
 "$E" backtest --series dsv3 --window 1 --every 1 --horizon 1 "${T[@]}" --policy global "${A[@]}" >"$work/dsv3g.json"
-python3 - "$work" <<'PY'
+dumps=(Examples/sglang/*.json)
+for k in "${!dumps[@]}"; do
+  others=()
+  for j in "${!dumps[@]}"; do [ "$j" != "$k" ] && others+=("${dumps[$j]}"); done
+  "$E" ingest "${others[@]}" "${dumps[$k]}" --series "loo$k" --db "$db" >/dev/null
+  for policy in hierarchical global; do
+    "$E" backtest --series "loo$k" --window 5 --every 1 --horizon 1 "${T[@]}" --policy "$policy" "${A[@]}" \
+      >"$work/loo-$policy-$k.json"
+  done
+done
+python3 - "$work" "${#dumps[@]}" <<'PY'
 import json, sys
-work = sys.argv[1]
+work, folds = sys.argv[1], int(sys.argv[2])
 print(f"{'data':24} {'window':>6}  {'deepseek':>8}  {'seed':>8}  {'robust':>8}")
 for f, name in [("sim", "sim 12x256 hierarchical"), ("demo", "demo 6x64"), ("dsv3h", "dsv3 hierarchical"), ("dsv3g", "dsv3 global")]:
     configs = json.load(open(f"{work}/{f}.json"))["configs"]
@@ -41,4 +55,14 @@ for f, name in [("sim", "sim 12x256 hierarchical"), ("demo", "demo 6x64"), ("dsv
         rows.setdefault(c["window"], {})[c["algorithm"]] = c["realized_balancedness_mean"]
     for w, r in rows.items():
         print(f"{name:24} {w:>6}  " + "  ".join(f"{r[a]:8.4f}" for a in ("deepseek", "seed", "robust")))
+algorithms = ("deepseek", "seed", "robust")
+for policy in ("hierarchical", "global"):
+    values = {a: [] for a in algorithms}
+    for k in range(folds):
+        for c in json.load(open(f"{work}/loo-{policy}-{k}.json"))["configs"]:
+            values[c["algorithm"]].append(c["realized_balancedness_mean"])
+    best = {a: sum(1 for k in range(folds) if max(values, key=lambda b: values[b][k]) == a) for a in algorithms}
+    name = f"dsv3 leave-one-out {policy[:4]}"
+    print(f"{name:24} {5:>6}  " + "  ".join(f"{sum(values[a]) / folds:8.4f}" for a in algorithms)
+          + "   best in " + ", ".join(f"{a} {best[a]}/{folds}" for a in algorithms))
 PY
