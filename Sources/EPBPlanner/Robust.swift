@@ -225,8 +225,8 @@ public enum Robust {
   /// - parameter slots: `[count]`, the node's slots, GPU-major with `count / gpus` per GPU;
   ///   `value`: `[count][scenarios]`, each slot's load, rewritten with the slots; `load`: `[gpus][scenarios]`, each
   ///   GPU's, kept up to date; `floor`: `[scenarios]`, the heaviest GPU outside the node.
-  /// - parameter doubles: working memory, `[(5 + count) · scenarios]`; `ints`: `[5 · scenarios + 4 · count
-  ///   + gpus]`.
+  /// - parameter doubles: working memory, `[(4 + count + gpus) · scenarios]`; `ints`:
+  ///   `[(3 + 2 · gpus) · scenarios + 4 · count + 4 · gpus]`.
   static func searchNode(
     slots: UnsafeMutablePointer<Int>, value: UnsafeMutablePointer<Double>, load: UnsafeMutablePointer<Double>,
     floor: UnsafePointer<Double>, count n: Int, gpus: Int, scenarios: Int, budget: Int,
@@ -236,15 +236,23 @@ public enum Robust {
     let per = n / gpus  // items per GPU
     let topLoad = doubles  // [scenarios][3], the floor counting as GPU −2
     let weight = topLoad + scenarios * 3  // [scenarios]
-    let others = weight + scenarios  // [scenarios]: heaviest GPU outside the pair being priced
     let topGPU = ints  // [scenarios][3]
     let gpuOf = topGPU + scenarios * 3  // [n]
     let expertOf = gpuOf + n  // [n]
     let member = expertOf + n  // [gpus][per]: the items on each GPU
     let slotOf = member + n  // [n]: item i is member[gpuOf[i] · per + slotOf[i]]
     let critical = slotOf + n  // [gpus], 0 or 1
-    let active = critical + gpus  // [scenarios]
-    let passive = active + scenarios  // [scenarios]
+    // Per partner GPU gj, for the current gi and top three (`pairStamp[gj] == stamp`): the
+    // heaviest GPU outside the pair, and the active and passive scenarios (see below).
+    let pairStamp = critical + gpus  // [gpus]
+    let activeCount = pairStamp + gpus  // [gpus]
+    let passiveCount = activeCount + gpus  // [gpus]
+    let activeOf = passiveCount + gpus  // [gpus][scenarios]
+    let passiveOf = activeOf + gpus * scenarios  // [gpus][scenarios]
+    let othersOf = weight + scenarios  // [gpus][scenarios]
+    for g in 0..<gpus { pairStamp[g] = -1 }
+    var stamp = 0
+    var stampGPU = -1  // the gi that `stamp` was set for
     for s in 0..<scenarios { weight[s] = s == scenarios - 1 ? 1e-6 : 1.0 }
     var g = 0, slot = 0  // item i is slot `slot` of GPU g
     for i in 0..<n {
@@ -324,6 +332,8 @@ public enum Robust {
         peaks += 1
       }
       if peaks == 0 { break }
+      stamp += 1  // the top three may have changed: no pair setup carries over
+      stampGPU = -1
       var i = start &- 1
       for _ in 0..<n {
         i = i == n &- 1 ? 0 : i &+ 1  // (start + step) mod n, without a division
@@ -331,20 +341,34 @@ public enum Robust {
         if critical[gi] == 0 { continue }
         let vi = value + i * scenarios
         let li = load + gi * scenarios
+        if gi != stampGPU {
+          stamp += 1
+          stampGPU = gi
+        }
         for gj in 0..<gpus where gj != gi {
           // Active scenarios: the pair holds their peak, so the swap may lower it; their
           // peak after the swap is at least the heaviest GPU outside the pair. Passive ones:
-          // their peak stays or grows.
-          var na = 0, np = 0
-          for s in 0..<scenarios {
-            let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
-            others[s] = t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2]
-            let isActive = t0 == gi || t0 == gj
-            active[na] = s
-            passive[np] = s
-            na &+= isActive ? 1 : 0
-            np &+= isActive ? 0 : 1
+          // their peak stays or grows. The same for every item of gi until a swap: computed
+          // once per partner GPU.
+          let others = othersOf + gj * scenarios
+          let active = activeOf + gj * scenarios
+          let passive = passiveOf + gj * scenarios
+          if pairStamp[gj] != stamp {
+            pairStamp[gj] = stamp
+            var na = 0, np = 0
+            for s in 0..<scenarios {
+              let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
+              others[s] = t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2]
+              let isActive = t0 == gi || t0 == gj
+              active[na] = s
+              passive[np] = s
+              na &+= isActive ? 1 : 0
+              np &+= isActive ? 0 : 1
+            }
+            activeCount[gj] = na
+            passiveCount[gj] = np
           }
+          let na = activeCount[gj], np = passiveCount[gj]
           let lj = load + gj * scenarios
           for k in 0..<per {
             let j = member[gj * per + k]
@@ -395,13 +419,23 @@ public enum Robust {
       }
       break
     }
-    // Slot k now holds item member[k]: its expert, and its values (for a later search).
-    let moved = others + scenarios  // [n][scenarios]
-    for k in 0..<(n * scenarios) { moved[k] = value[k] }
-    for k in 0..<n {
-      let i = member[k]
-      slots[k] = expertOf[i]
-      for s in 0..<scenarios { value[k * scenarios + s] = moved[i * scenarios + s] }
+    // Slot k now holds item member[k]: its expert, and its values (for a later search). Only
+    // slots whose item moved change; their rows are gathered first (`gpuOf` is free now).
+    if swaps > 0 {
+      let moved = othersOf + gpus * scenarios  // [≤ n][scenarios]
+      let changed = gpuOf  // [≤ n]
+      var c = 0
+      for k in 0..<n where member[k] != k {
+        let i = member[k]
+        for s in 0..<scenarios { moved[c * scenarios + s] = value[i * scenarios + s] }
+        changed[c] = k
+        c += 1
+      }
+      for q in 0..<c {
+        let k = changed[q]
+        slots[k] = expertOf[member[k]]
+        for s in 0..<scenarios { value[k * scenarios + s] = moved[q * scenarios + s] }
+      }
     }
     return (min(evaluations, budget), swaps)
   }
@@ -447,8 +481,9 @@ final class RobustScratch {
   var hedged: [Double]
   /// `[experts][blockCapacity + 1]`, each expert's scaled scenario loads, then its window load.
   let table: UnsafeMutablePointer<Double>
-  /// `Robust.improve`'s working memory: `scenarios · (2 · replicas + 2 · gpus + 6)` values and
-  /// `scenarios · 5 + 4 · replicas + 3 · gpus` indices, with `scenarios = blockCapacity + 1`.
+  /// `Robust.improve`'s working memory: `scenarios · (2 · replicas + 3 · gpus + 6)` values and
+  /// `scenarios · (5 + 2 · gpus) + 4 · replicas + 6 · gpus` indices, with
+  /// `scenarios = blockCapacity + 1`.
   let doubles: UnsafeMutablePointer<Double>
   let ints: UnsafeMutablePointer<Int>
 
@@ -456,9 +491,9 @@ final class RobustScratch {
     blockCapacity = max(1, blocks)
     let scenarios = blockCapacity + 1
     hedged = Array(repeating: 0, count: experts)
-    table = .allocate(capacity: experts * scenarios + scenarios * (2 * replicas + 2 * gpus + 6))
+    table = .allocate(capacity: experts * scenarios + scenarios * (2 * replicas + 3 * gpus + 6))
     doubles = table + experts * scenarios
-    ints = .allocate(capacity: scenarios * 5 + 4 * replicas + 3 * gpus)
+    ints = .allocate(capacity: scenarios * (5 + 2 * gpus) + 4 * replicas + 6 * gpus)
   }
 
   deinit {
