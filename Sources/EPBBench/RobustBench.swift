@@ -11,13 +11,16 @@ import Foundation
 /// of its steps as the scenarios. Times `Planner.plan` (placement and statistics) for the
 /// hierarchical R288 / 32 GPUs / 4 nodes, R320 / 64 GPUs / 8 nodes and global R288 shapes, and
 /// the deepseek algorithm on the same window for comparison; prints medians over `--reps`
-/// (default 30) in ms.
+/// (default 30) in ms. For profiling one case: `--config I` (0, 1, 2: the rows in order) and
+/// `--only deepseek|robust`.
 func runRobustBench(_ args: [String]) {
   func option(_ name: String, _ fallback: Int) -> Int {
     guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
     return v
   }
   let steps = option("--steps", 1000), reps = max(1, option("--reps", 30))
+  let configFilter = option("--config", -1)
+  let only = args.firstIndex(of: "--only").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
   let layers = 58, experts = 256
   let model = RoutingModel(steps: steps, layers: layers, experts: experts, seed: 3)
   var generator = model.makeGenerator()
@@ -40,9 +43,9 @@ func runRobustBench(_ args: [String]) {
     ("global R288 32 GPUs", Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), .global),
   ]
   let clock = ContinuousClock()
-  for (name, topology, policy) in configs {
+  for (index, (name, topology, policy)) in configs.enumerated() where configFilter < 0 || configFilter == index {
     var line = name.padding(toLength: 36, withPad: " ", startingAt: 0)
-    for algorithm in [PlacementAlgorithm.deepseek, .robust] {
+    for algorithm in [PlacementAlgorithm.deepseek, .robust] where only == nil || only == algorithm.rawValue {
       var times: [Double] = []
       var plan: Plan?
       for rep in 0...reps {
