@@ -108,7 +108,24 @@ public enum Robust {
           width: width, blockCount: count, logcnt: cnt.baseAddress!, budget: budget, work: work)
       }
       let per = topology.slotsPerGPU
-      // Insertion sort: a GPU holds a handful of slots.
+      // A GPU holds a handful of slots. Up to 16: each slot goes to the rank of its
+      // (expert, slot) key among the GPU's, counted with the sign bit of a difference (as an
+      // insertion sort, or as a comparison, LLVM branched, mispredicted about once per slot).
+      if per <= 16 {
+        let keys = scratch.order  // [per], free once the placement is made
+        for first in stride(from: 0, to: p2l.count, by: per) {
+          let slots = p2l.baseAddress! + first
+          for k in 0..<per { keys[k] = slots[k] << 4 | k }  // expert indices are < 2^59
+          for i in 0..<per {
+            let x = keys[i]
+            var rank = 0
+            for j in 0..<per { rank &+= Int(bitPattern: UInt(bitPattern: keys[j] &- x) >> 63) }
+            slots[rank] = x >> 4
+          }
+        }
+        return
+      }
+      // More: insertion sort.
       for first in stride(from: 0, to: p2l.count, by: per) {
         let slots = p2l.baseAddress! + first
         for k in 1..<max(per, 1) {

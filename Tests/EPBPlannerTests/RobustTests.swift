@@ -57,8 +57,9 @@ import Testing
     #expect(robust.logicalCount.reduce(0, +) == 6)
   }
 
-  /// The invariants of every placement, with random scenarios, on DeepSeek-V3 shapes.
-  @Test(arguments: Self.deepSeekShapes)
+  /// The invariants of every placement, with random scenarios, on DeepSeek-V3 shapes and on
+  /// one with 36 slots per GPU (past the 16 that robust's per-GPU ordering counts ranks for).
+  @Test(arguments: Self.deepSeekShapes + [(Topology(replicas: 288, gpus: 8, nodes: 2, groups: 8), .hierarchical)])
   func invariantsWithScenarios(topology t: Topology, policy: PlacementPolicy) {
     let experts = 256
     let (scenarios, window) = Self.scenarios(seed: 7, experts: experts)
@@ -69,6 +70,11 @@ import Testing
     var counted = Array(repeating: 0, count: experts)
     for e in p.physicalToLogical { counted[e] += 1 }
     #expect(counted == p.logicalCount)
+    // Each GPU's slots hold their experts in increasing order.
+    for first in stride(from: 0, to: t.replicas, by: t.slotsPerGPU) {
+      let gpu = p.physicalToLogical[first..<(first + t.slotsPerGPU)]
+      #expect(gpu.elementsEqual(gpu.sorted()), "GPU \(first / t.slotsPerGPU): \(Array(gpu))")
+    }
     if policy == .hierarchical {
       // Every replica sits on one node, the node that hosts its expert's whole group.
       let groupSize = experts / t.groups, slotsPerNode = t.replicas / t.nodes
