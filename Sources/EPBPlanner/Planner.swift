@@ -272,24 +272,9 @@ public enum Planner {
     let count = scratch.counts
     let heap = scratch.heap
     return load.withUnsafeBufferPointer { w in
-      // Four partial sums: a serial sum waits on every addition.
-      var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+      let total = Summation.sum(w.baseAddress!, n)
       var unusual = false
-      var e = 0
-      while e + 4 <= n {
-        s0 += w[e]
-        s1 += w[e + 1]
-        s2 += w[e + 2]
-        s3 += w[e + 3]
-        unusual = unusual || !(w[e] >= 0 && w[e + 1] >= 0 && w[e + 2] >= 0 && w[e + 3] >= 0)
-        e += 4
-      }
-      while e < n {
-        s0 += w[e]
-        unusual = unusual || !(w[e] >= 0)
-        e += 1
-      }
-      let total = (s0 + s1) + (s2 + s3)
+      for e in 0..<n where !(w[e] >= 0) { unusual = true }
       for e in 0..<n { heap[e] = e }
       var m = n
       if replicas > n && !unusual && total > 0 {

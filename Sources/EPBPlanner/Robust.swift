@@ -63,12 +63,12 @@ public enum Robust {
     var count = 0
     let table = work.table
     let width = min(scenarios.count, work.blockCapacity) + 1  // at most; `count` once known
-    let total = window.withUnsafeBufferPointer { sum($0.baseAddress!, experts) }
+    let total = window.withUnsafeBufferPointer { Summation.sum($0.baseAddress!, experts) }
     window.withUnsafeBufferPointer { w in
       for m in scenarios where m.experts == experts && m.layers > row && count < work.blockCapacity {
         m.values.withUnsafeBufferPointer { v in
           let src = v.baseAddress! + row * experts
-          let s = sum(src, experts)
+          let s = Summation.sum(src, experts)
           guard s > 0 else { return }
           let scale = total > 0 ? total / s : 1
           for e in 0..<experts { table[e * width + count] = src[e] * scale }
@@ -455,24 +455,6 @@ public enum Robust {
       }
     }
     return (min(evaluations, budget), swaps)
-  }
-
-  /// Σ `x[0..<n]` with four accumulators (a serial sum waits on every addition).
-  @inline(__always) static func sum(_ x: UnsafePointer<Double>, _ n: Int) -> Double {
-    var a = 0.0, b = 0.0, c = 0.0, d = 0.0
-    var i = 0
-    while i + 4 <= n {
-      a += x[i]
-      b += x[i + 1]
-      c += x[i + 2]
-      d += x[i + 3]
-      i += 4
-    }
-    while i < n {
-      a += x[i]
-      i += 1
-    }
-    return (a + b) + (c + d)
   }
 
   /// Splits `steps` (`[T]` of `[layers][experts]`, oldest first) into `blocks` consecutive
