@@ -109,8 +109,9 @@ public enum Robust {
       }
       let per = topology.slotsPerGPU
       // A GPU holds a handful of slots. Up to 16: each slot goes to the rank of its
-      // (expert, slot) key among the GPU's, counted with the sign bit of a difference (as an
-      // insertion sort, or as a comparison, LLVM branched, mispredicted about once per slot).
+      // (expert, slot) key among the GPU's, counted from the sign bit of a difference. (An
+      // insertion sort mispredicted about once per slot; so did the count written as a
+      // comparison, which LLVM compiled to a branch.)
       if per <= 16 {
         let keys = scratch.order  // [per], free once the placement is made
         for first in stride(from: 0, to: p2l.count, by: per) {
