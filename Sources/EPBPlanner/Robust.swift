@@ -58,11 +58,10 @@ public enum Robust {
     budget: Int = evaluationsPerLayer, scratch: Scratch<Float>, work: RobustScratch
   ) -> LayerPlacement {
     let experts = window.count
-    // Step 0: the scenarios scaled to the window's total, then the window, expert-major:
-    // table[e · (count + 1) + k].
+    // Step 0: the scenarios scaled to the window's total, then the window, scenario-major:
+    // table[k · experts + e].
     var count = 0
     let table = work.table
-    let width = min(scenarios.count, work.blockCapacity) + 1  // at most; `count` once known
     let total = window.withUnsafeBufferPointer { Summation.sum($0.baseAddress!, experts) }
     window.withUnsafeBufferPointer { w in
       for m in scenarios where m.experts == experts && m.layers > row && count < work.blockCapacity {
@@ -71,28 +70,37 @@ public enum Robust {
           let s = Summation.sum(src, experts)
           guard s > 0 else { return }
           let scale = total > 0 ? total / s : 1
-          for e in 0..<experts { table[e * width + count] = src[e] * scale }
+          let column = table + count * experts
+          for e in 0..<experts { column[e] = src[e] * scale }
           count += 1
         }
       }
-      for e in 0..<experts { table[e * width + count] = w[e] }
+      let windowColumn = table + count * experts
+      for e in 0..<experts { windowColumn[e] = w[e] }
       // Step 1: hedged load per expert, [experts] (no scenarios: over the window itself, in
-      // column 0 then).
+      // column 0 then). Scenario by scenario over all experts, so the loops run across
+      // experts (each expert's sums still add its scenarios in order).
       let blocks = max(count, 1)
       let inverse = 1 / Double(blocks)
-      work.hedged.withUnsafeMutableBufferPointer { hedged in
+      let mean = work.doubles, variance = work.doubles + experts  // [experts] each, free until `improve`
+      for e in 0..<experts {
+        mean[e] = 0
+        variance[e] = 0
+      }
+      for k in 0..<blocks {
+        let column = table + k * experts
+        for e in 0..<experts { mean[e] += column[e] }
+      }
+      for e in 0..<experts { mean[e] *= inverse }
+      for k in 0..<blocks {
+        let column = table + k * experts
         for e in 0..<experts {
-          let row = table + e * width
-          var mean = 0.0
-          for k in 0..<blocks { mean += row[k] }
-          mean *= inverse
-          var variance = 0.0
-          for k in 0..<blocks {
-            let d = row[k] - mean
-            variance += d * d
-          }
-          hedged[e] = max(w[e], mean + (variance * inverse).squareRoot())
+          let d = column[e] - mean[e]
+          variance[e] += d * d
         }
+      }
+      work.hedged.withUnsafeMutableBufferPointer { hedged in
+        for e in 0..<experts { hedged[e] = max(w[e], mean[e] + (variance[e] * inverse).squareRoot()) }
       }
     }
     // Step 2: EPLB's placement of the hedged load.
@@ -105,7 +113,7 @@ public enum Robust {
       initial.logicalCount.withUnsafeBufferPointer { cnt in
         improve(
           slots: p2l.baseAddress!, replicas: topology.replicas, gpus: topology.gpus, nodes: nodes, table: table,
-          width: width, blockCount: count, logcnt: cnt.baseAddress!, budget: budget, work: work)
+          experts: experts, blockCount: count, logcnt: cnt.baseAddress!, budget: budget, work: work)
       }
       let per = topology.slotsPerGPU
       // A GPU holds a handful of slots. Up to 16: each slot goes to the rank of its
@@ -156,11 +164,12 @@ public enum Robust {
   ///
   /// - parameter slots: `[replicas]`, the expert in each slot, GPU-major, nodes in order;
   ///   rewritten with the improved packing.
-  /// - parameter table: `[experts][width]`, each expert's load in the `blockCount` scaled
-  ///   scenarios, then in the window; `logcnt`: `[experts]`, replicas per expert.
+  /// - parameter table: `[blockCount + 1][experts]`, the experts' loads in each of the
+  ///   `blockCount` scaled scenarios, then in the window; `logcnt`: `[experts]`, replicas per
+  ///   expert.
   static func improve(
     slots: UnsafeMutablePointer<Int>, replicas: Int, gpus: Int, nodes: Int, table: UnsafePointer<Double>,
-    width: Int, blockCount: Int, logcnt: UnsafePointer<Int>, budget: Int, work: RobustScratch
+    experts: Int, blockCount: Int, logcnt: UnsafePointer<Int>, budget: Int, work: RobustScratch
   ) {
     let gpusPerNode = gpus / nodes
     guard gpusPerNode > 1, budget > 0 else { return }
@@ -176,9 +185,9 @@ public enum Robust {
       let share = 1 / Double(logcnt[e])
       let v = value + i * scenarios
       let l = load + (i / per) * scenarios
-      let t = table + e * width
+      let t = table + e
       for s in 0..<scenarios {
-        v[s] = t[s] * share
+        v[s] = t[s * experts] * share
         l[s] += v[s]
       }
     }
@@ -479,7 +488,8 @@ final class RobustScratch {
   let blockCapacity: Int
   /// `[experts]`, the hedged load of the layer being placed.
   var hedged: [Double]
-  /// `[experts][blockCapacity + 1]`, each expert's scaled scenario loads, then its window load.
+  /// `[blockCapacity + 1][experts]`, the experts' scaled loads in each scenario, then in the
+  /// window.
   let table: UnsafeMutablePointer<Double>
   /// `Robust.improve`'s working memory: `scenarios · (2 · replicas + 3 · gpus + 6)` values and
   /// `scenarios · (5 + 2 · gpus) + 4 · replicas + 6 · gpus` indices, with
