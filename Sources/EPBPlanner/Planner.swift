@@ -104,9 +104,20 @@ public enum Planner {
     for k in 0..<g.count { g[k] = 0 }
     placement.physicalToLogical.withUnsafeBufferPointer { p2l in
       placement.logicalCount.withUnsafeBufferPointer { cnt in
-        for slot in 0..<p2l.count {
-          let e = p2l[slot]
-          g[slot / per] += w[e] / Double(cnt[e])
+        // GPU by GPU rather than `g[slot / per]`: the same additions in the same order,
+        // without an integer division per slot.
+        var slot = 0
+        var gpu = 0
+        while slot < p2l.count {
+          var sum = g[gpu]
+          let end = Swift.min(slot + per, p2l.count)
+          while slot < end {
+            let e = p2l[slot]
+            sum += w[e] / Double(cnt[e])
+            slot += 1
+          }
+          g[gpu] = sum
+          gpu += 1
         }
       }
     }
@@ -214,8 +225,8 @@ public enum Planner {
           var tree = PackTree(packs: gpusPerNode, perPack: per, nonNegative: true, scratch: scratch)
           for s in 0..<perNode {
             let e = mlog2log[node * perNode + FastOrder.index(keys[s])]
-            let slot = tree.addSlot(weight[e])
-            gpuLoad[node * gpusPerNode + slot / per] += w[e]
+            let (gpu, _) = tree.add(weight[e])
+            gpuLoad[node * gpusPerNode + gpu] += w[e]
           }
           return true
         }

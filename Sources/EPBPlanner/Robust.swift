@@ -180,15 +180,18 @@ public enum Robust {
     let nodePeak = load + scenarios * gpus  // [nodes][scenarios]
     let floor = nodePeak + scenarios * nodes  // [scenarios]
     for k in 0..<(scenarios * gpus) { load[k] = 0 }
-    for i in 0..<replicas {
-      let e = slots[i]
-      let share = 1 / Double(logcnt[e])
-      let v = value + i * scenarios
-      let l = load + (i / per) * scenarios
-      let t = table + e
-      for s in 0..<scenarios {
-        v[s] = t[s * experts] * share
-        l[s] += v[s]
+    // GPU by GPU, not `load + (i / per) · scenarios`: no integer division per slot.
+    for g in 0..<gpus {
+      let l = load + g * scenarios
+      for i in (g * per)..<((g + 1) * per) {
+        let e = slots[i]
+        let share = 1 / Double(logcnt[e])
+        let v = value + i * scenarios
+        let t = table + e
+        for s in 0..<scenarios {
+          v[s] = t[s * experts] * share
+          l[s] += v[s]
+        }
       }
     }
     func measurePeaks(_ n: Int) {
