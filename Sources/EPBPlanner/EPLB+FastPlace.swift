@@ -21,8 +21,10 @@ extension EPLB {
   ///    decision depends only on the loads placed before it, so any order inside the run
   ///    gives the same expert in every slot. This is torch's order up to such permutations
   ///    unless two different experts have equal load per replica, which the merge checks
-  ///    (adjacent equal values, different keys): such a node, and any node with a NaN or a
-  ///    negative load, takes the exact path (`placeNodeExact`, torch's tie order emulated).
+  ///    (adjacent equal values, different keys): such a node is packed again in torch's exact
+  ///    order (`Libstdcxx.sort` on the replicas in torch's column order: for D'Hondt the
+  ///    identity, then the picks `greedyCounts` recorded; for the seed `placeNodeExact`). A
+  ///    node with a NaN or a negative load takes the exact path (`placeNodeExact`).
   ///    Elsewhere loads are `+0` or more, which the keys' cheaper encodings use.
   /// 4. Pack, in the merge's loop: each replica to the first lightest GPU of its node with
   ///    room (`PackTree`), straight into its slot, O(R log GPUs).
@@ -75,7 +77,9 @@ extension EPLB {
       switch algorithm {
       case .deepseek, .robust:  // (`robust` does not come here; `replicate` treats it so too)
         for j in 0..<logPerNode { cnt[j] = 1 }
-        greedyCounts(w, sorted: saved, experts: logPerNode, picks: picks, count: cnt, scratch: scratch)
+        greedyCounts(
+          w, sorted: saved, experts: logPerNode, picks: picks, count: cnt, scratch: scratch,
+          picked: scratch.phy2mlog + phyBase + logPerNode)
       case .seed:
         if !seedCounts(w, sorted: saved, experts: logPerNode, replicas: phyPerNode, count: cnt, scratch: scratch) {
           replicate(
@@ -166,10 +170,30 @@ extension EPLB {
         out[tree.addSlot(FastOrder.nonNegativeValue(k))] = logical[FastOrder.index(k)]
       }
       if ties != 0 {
-        // When `replicate` already built this node's replica columns, keep them.
-        placeNodeExact(
-          node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
-          phy2log: phy2log, rank: nil, scratch: scratch, replicated: columns, tied: true)
+        if algorithm == .seed {
+          // When `replicate` already built this node's replica columns, keep them.
+          placeNodeExact(
+            node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
+            phy2log: phy2log, rank: nil, scratch: scratch, replicated: columns, tied: true)
+        } else {
+          // D'Hondt's columns are the identity, then the picks in order (`greedyReplicate`),
+          // recorded by `greedyCounts` in `phy2mlog`: torch's sort of the replicas' loads is
+          // emulated on them (`Libstdcxx.sort`, values compared in the keys' high halves),
+          // and the node is packed again in that order.
+          let columns = scratch.phy2mlog + phyBase
+          let keys = scratch.radixKeys  // [phyPerNode]
+          for p in 0..<phyPerNode {
+            let j = p < logPerNode ? p : columns[p]
+            keys[p] = FastOrder.key(w[j] / Float(cnt[j]), p)
+          }
+          Libstdcxx.sort(keys, count: phyPerNode) { $0 >> 32 < $1 >> 32 }
+          var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
+          for k in 0..<phyPerNode {
+            let p = FastOrder.index(keys[k])
+            let j = p < logPerNode ? p : columns[p]
+            out[exact.addSlot(FastOrder.nonNegativeValue(keys[k]))] = logical[j]
+          }
+        }
       }
     }
     scratch.nodesSorted = sorted
@@ -189,10 +213,13 @@ extension EPLB {
   /// which takes `k ≥ picks` earlier picks, a contradiction. So the greedy runs on a binary
   /// max-heap over those `k` ordered by (value descending, index ascending), exactly torch's
   /// first argmax. O(k + picks · log k). Uses `scratch.average` and `scratch.heap`.
+  ///
+  /// - parameter picked: `[picks]` or nil: the expert of each pick, in order (the columns
+  ///   `greedyReplicate` appends after the identity).
   @inline(__always)
   static func greedyCounts(
     _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, picks: Int,
-    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
+    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>, picked: UnsafeMutablePointer<Int>? = nil
   ) {
     if picks == 0 { return }
     let k = Swift.min(picks, n)
@@ -210,8 +237,9 @@ extension EPLB {
     @inline(__always) func siftDown(_ start: Int) { IndexHeap.siftDown(heap, count: k, from: start, by: before) }
     // `sorted` order is already a valid heap order for (value desc, index asc): each parent
     // comes before its children. So no heapify.
-    for _ in 0..<picks {
+    for pick in 0..<picks {
       let best = heap[0]
+      picked?[pick] = best
       let c = count[best] + 1
       count[best] = c
       value[best] = w[best] / Float(c)
