@@ -70,9 +70,9 @@ extension EPLB {
           phy2log: phy2log, rank: nil, scratch: scratch)
         continue
       }
-      // 2. Replicate. → mlogcnt [L]
+      // 2. Replicate. → mlogcnt [L], and the added replicas' experts in torch's column order
+      //    → phy2mlog[phyBase + L ..< phyBase + phyPerNode] (for a tie in step 4).
       let cnt = mlogcnt + logBase
-      var columns = false  // whether `replicate` built this node's replica columns
       let picks = phyPerNode - logPerNode
       switch algorithm {
       case .deepseek, .robust:  // (`robust` does not come here; `replicate` treats it so too)
@@ -81,11 +81,13 @@ extension EPLB {
           w, sorted: saved, experts: logPerNode, picks: picks, count: cnt, scratch: scratch,
           picked: scratch.phy2mlog + phyBase + logPerNode)
       case .seed:
-        if !seedCounts(w, sorted: saved, experts: logPerNode, replicas: phyPerNode, count: cnt, scratch: scratch) {
+        if !seedCounts(
+          w, sorted: saved, experts: logPerNode, replicas: phyPerNode, count: cnt, scratch: scratch,
+          picked: scratch.phy2mlog + phyBase + logPerNode)
+        {
           replicate(
             w, experts: logPerNode, replicas: phyPerNode, algorithm: .seed, phy2log: scratch.phy2mlog + phyBase,
             rank: scratch.phyrank + phyBase, logcnt: cnt, scratch: scratch)
-          columns = true
         }
       }
       // 3. The packing order, one key per replica: experts with one replica keep their place
@@ -170,29 +172,23 @@ extension EPLB {
         out[tree.addSlot(FastOrder.nonNegativeValue(k))] = logical[FastOrder.index(k)]
       }
       if ties != 0 {
-        if algorithm == .seed {
-          // When `replicate` already built this node's replica columns, keep them.
-          placeNodeExact(
-            node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
-            phy2log: phy2log, rank: nil, scratch: scratch, replicated: columns, tied: true)
-        } else {
-          // D'Hondt's columns are the identity, then the picks in order (`greedyReplicate`),
-          // recorded by `greedyCounts` in `phy2mlog`: torch's sort of the replicas' loads is
-          // emulated on them (`Libstdcxx.sort`, values compared in the keys' high halves),
-          // and the node is packed again in that order.
-          let columns = scratch.phy2mlog + phyBase
-          let keys = scratch.radixKeys  // [phyPerNode]
-          for p in 0..<phyPerNode {
-            let j = p < logPerNode ? p : columns[p]
-            keys[p] = FastOrder.key(w[j] / Float(cnt[j]), p)
-          }
-          Libstdcxx.sort(keys, count: phyPerNode) { $0 >> 32 < $1 >> 32 }
-          var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
-          for k in 0..<phyPerNode {
-            let p = FastOrder.index(keys[k])
-            let j = p < logPerNode ? p : columns[p]
-            out[exact.addSlot(FastOrder.nonNegativeValue(keys[k]))] = logical[j]
-          }
+        // The replicas' columns in torch's order are the identity, then the added replicas
+        // as `greedyCounts` or `seedCounts` recorded them (or `replicate` wrote them) in
+        // `phy2mlog`: torch's sort of the replicas' loads is emulated on them
+        // (`Libstdcxx.sort`, values compared in the keys' high halves), and the node is
+        // packed again in that order.
+        let column = scratch.phy2mlog + phyBase  // [phyPerNode], read past the identity
+        let keys = scratch.radixKeys  // [phyPerNode]
+        for p in 0..<phyPerNode {
+          let j = p < logPerNode ? p : column[p]
+          keys[p] = FastOrder.key(w[j] / Float(cnt[j]), p)
+        }
+        Libstdcxx.sort(keys, count: phyPerNode) { $0 >> 32 < $1 >> 32 }
+        var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
+        for k in 0..<phyPerNode {
+          let p = FastOrder.index(keys[k])
+          let j = p < logPerNode ? p : column[p]
+          out[exact.addSlot(FastOrder.nonNegativeValue(keys[k]))] = logical[j]
         }
       }
     }
@@ -267,9 +263,13 @@ extension EPLB {
   /// the top two are not strictly ordered and apart from the rest (torch's tie order would
   /// matter), this returns false. O(k log k + tail · k) for `k` multi-replica experts, against
   /// O(experts) per scan for `seedReplicate`.
+  ///
+  /// `picked`: `[replicas - experts]`, the added replicas' experts in `seedReplicate`'s column
+  /// order (the bulk's picks, the tail's, then the fix-up's receiver in place of the donor's
+  /// last column); valid when this returns true.
   static func seedCounts(
     _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, replicas: Int,
-    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
+    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>, picked: UnsafeMutablePointer<Int>
   ) -> Bool {
     let redundant = replicas - n
     for j in 0..<n { count[j] = 1 }
@@ -277,7 +277,8 @@ extension EPLB {
     if n < 4 { return false }
     let tail = Swift.max(1, (redundant + 9) / 10)
     let bulk = redundant - tail
-    greedyCounts(w, sorted: sorted, experts: n, picks: Swift.max(0, bulk), count: count, scratch: scratch)
+    greedyCounts(
+      w, sorted: sorted, experts: n, picks: Swift.max(0, bulk), count: count, scratch: scratch, picked: picked)
     // Multi-replica experts, [≤ redundant]: the first min(bulk, n) of `sorted` can hold them.
     let multi = scratch.order
     var m = 0
@@ -322,7 +323,7 @@ extension EPLB {
         s += fromEnd ? -1 : 1
       }
     }
-    for _ in 0..<tail {
+    for step in 0..<tail {
       // The first two one-replica experts in sorted order (for the second-highest average and
       // the argmaxes).
       var ones: (Int, Int) = (-1, -1)
@@ -371,6 +372,7 @@ extension EPLB {
         }
       }
       let best = seedTailChoice(w, logcnt: count, sainteLague: idxS, huntingtonHill: idxH, second: second)
+      picked[Swift.max(0, bulk) + step] = best
       var position = m
       if count[best] == 1 {
         multi[m] = best
@@ -423,20 +425,20 @@ extension EPLB {
     {
       count[d] -= 1
       count[r] += 1
+      // The donor's replica of highest rank is its last column (it has more than one).
+      var q = redundant - 1
+      while picked[q] != d { q -= 1 }
+      picked[q] = r
     }
     return true
   }
 
   /// One node of `placeHierarchical` (steps 2 and 3), exact torch tie order; see there.
   /// Expects `scratch.tokensPerMlog` and `mlog2log`; writes the node's part of `phy2log`,
-  /// `rank` (if given), `scratch.mlogcnt`, `phy2mlog`, `phyrank`. With `replicated`, step 2's
-  /// output (the node's `mlogcnt`, `phy2mlog`, `phyrank`) is already there and is reused.
-  /// With `tied`, the caller found two experts of equal load per replica, so step 3 goes
-  /// straight to torch's exact sort (`packBalanced`'s `exactOrder`).
+  /// `rank` (if given), `scratch.mlogcnt`, `phy2mlog`, `phyrank`.
   static func placeNodeExact<T: PlannerFloat>(
     node: Int, experts: Int, replicas: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm,
-    phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?, scratch: Scratch<T>,
-    replicated: Bool = false, tied: Bool = false
+    phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?, scratch: Scratch<T>
   ) {
     let phyPerGPU = replicas / gpus
     let logPerNode = experts / nodes
@@ -449,11 +451,9 @@ extension EPLB {
     let phyrank = scratch.phyrank
     let mlogcnt = scratch.mlogcnt
     let mlog2log = scratch.mlog2log
-    if !replicated {
-      replicate(
-        tokensPerMlog + logBase, experts: logPerNode, replicas: phyPerNode, algorithm: algorithm,
-        phy2log: phy2mlog + phyBase, rank: phyrank + phyBase, logcnt: mlogcnt + logBase, scratch: scratch)
-    }
+    replicate(
+      tokensPerMlog + logBase, experts: logPerNode, replicas: phyPerNode, algorithm: algorithm,
+      phy2log: phy2mlog + phyBase, rank: phyrank + phyBase, logcnt: mlogcnt + logBase, scratch: scratch)
     let tokensPerPhy = scratch.tokensPerPhy
     let packIndex = scratch.packIndex
     let rankInPack = scratch.rankInPack
@@ -467,7 +467,7 @@ extension EPLB {
     packBalanced(
       tokensPerPhy + phyBase, count: phyPerNode, packs: gpusPerNode, packIndex: packIndex + phyBase,
       rankInPack: rankInPack + phyBase, tieClass: rank == nil ? UnsafePointer(phy2mlog + phyBase) : nil,
-      exactOrder: tied, scratch: scratch)
+      scratch: scratch)
     for p in 0..<phyPerNode {
       let pphy = packIndex[phyBase + p] * phyPerGPU + rankInPack[phyBase + p]
       pphy2phy[phyBase + pphy] = p

@@ -42,7 +42,6 @@ extension EPLB {
   /// - parameter tieClass: `[count]` or nil: items of equal weight and equal class are
   ///   interchangeable for the caller (their order may differ from torch's; see `FastOrder`).
   ///   With nil every tie is resolved exactly as torch does.
-  /// - parameter exactOrder: skip the fast order (the caller knows it would report a tie).
   ///
   /// The order comes from `FastOrder.descending`; only when it reports a tie that matters does
   /// the exact `Libstdcxx.sort` run. Packs are chosen on `PackTree` (a tournament tree, the
@@ -53,7 +52,7 @@ extension EPLB {
   @inline(__always)
   static func packBalanced<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, count n: Int, packs: Int, packIndex: UnsafeMutablePointer<Int>,
-    rankInPack: UnsafeMutablePointer<Int>, tieClass: UnsafePointer<Int>? = nil, exactOrder: Bool = false,
+    rankInPack: UnsafeMutablePointer<Int>, tieClass: UnsafePointer<Int>? = nil,
     scratch: Scratch<T>
   ) {
     let perPack = n / packs
@@ -67,9 +66,7 @@ extension EPLB {
     // Step 1: order items by descending Float value, as torch's CPU `sort(descending=True)`,
     // which is libstdc++'s (unstable) `std::sort` on (value, index) pairs comparing values.
     let order = scratch.order  // [n]
-    let fast =
-      !exactOrder
-      && FastOrder.descending(weight, count: n, tieClass: tieClass, order: order, buffer: scratch.radixKeys)
+    let fast = FastOrder.descending(weight, count: n, tieClass: tieClass, order: order, buffer: scratch.radixKeys)
     if !fast {
       let entries = scratch.entries  // [n]
       for i in 0..<n {

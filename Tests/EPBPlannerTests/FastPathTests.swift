@@ -159,4 +159,37 @@ import Testing
     let exact = Self.expectFastMatchesExact([9, 4, 20, 4], Topology(replicas: 6, gpus: 3, nodes: 1, groups: 1), .global, .seed)
     #expect(exact.logicalCount == [1, 2, 2, 1], "the fix-up moved a replica of expert 0 to expert 1")
   }
+
+  /// A tie in a node sends the fast path to torch's sort of the replicas in column order, which
+  /// it rebuilds from the picks it recorded (for the seed: the bulk's, then the tail's).
+  /// Distinct loads, one of them half the largest, tie often on small shapes (thousands of
+  /// tied nodes over 1,500 rows per shape), against the exact path, both algorithms.
+  @Test(arguments: [
+    (8, Topology(replicas: 12, gpus: 2, nodes: 1, groups: 1), PlacementPolicy.global),
+    (16, Topology(replicas: 24, gpus: 4, nodes: 2, groups: 4), .hierarchical),
+    (12, Topology(replicas: 30, gpus: 3, nodes: 1, groups: 1), .global),
+  ])
+  func tiedNodesFollowTheRecordedColumns(experts: Int, topology t: Topology, policy: PlacementPolicy) {
+    var rng = SplitMix64(seed: UInt64(experts * 1000 + t.replicas))
+    for trial in 0..<1500 {
+      // Distinct loads (so the seed's shortcut holds), one of them half the largest (so a
+      // tie of load per replica is likely once the largest has two replicas).
+      var load = Array(Set((0..<(4 * experts)).map { _ in Int.random(in: 10...400, using: &rng) })).sorted()
+        .shuffled(using: &rng).prefix(experts).map { Double($0 * 2) }
+      let top = load.indices.max { load[$0] < load[$1] }!
+      load[(top + 1 + trial % (experts - 1)) % experts] = load[top] / 2
+      for algorithm in Self.algorithms {
+        Self.expectFastMatchesExact(load, t, policy, algorithm, "trial \(trial) \(algorithm) \(load)")
+      }
+    }
+  }
+
+  /// The one row in 200,000 random small ones (found by instrumenting the shortcut) where the
+  /// seed's shortcut holds, its fix-up moves a replica, and the node has a tie of load per
+  /// replica between two experts: torch's column order then has the fix-up's receiver in
+  /// place of the donor's last column, and the tied replicas' order depends on it.
+  @Test func seedFixUpColumnUnderATie() {
+    let load: [Double] = [4, 22, 22, 8, 8, 5, 7, 5, 1, 16]
+    Self.expectFastMatchesExact(load, Topology(replicas: 20, gpus: 4, nodes: 1, groups: 1), .global, .seed)
+  }
 }
