@@ -207,8 +207,8 @@ extension EPLB {
   /// largest, first on ties. Each of the `k` experts before it has `w ≥ w[e]` (lower index if
   /// equal), so with one replica it would beat `e`: all `k` already hold a second replica,
   /// which takes `k ≥ picks` earlier picks, a contradiction. So the greedy runs on a binary
-  /// max-heap over those `k` ordered by (value descending, index ascending), exactly torch's
-  /// first argmax. O(k + picks · log k). Uses `scratch.average` and `scratch.heap`.
+  /// heap over those `k` ordered by (value descending, index ascending), exactly torch's
+  /// first argmax. O(k + picks · log k). Uses `scratch.radixKeys`.
   ///
   /// - parameter picked: `[picks]` or nil: the expert of each pick, in order (the columns
   ///   `greedyReplicate` appends after the identity).
@@ -219,27 +219,32 @@ extension EPLB {
   ) {
     if picks == 0 { return }
     let k = Swift.min(picks, n)
-    let value = scratch.average  // [k], by heap slot's expert: value[j] for expert heap[i]
-    let heap = scratch.heap  // [k], expert indices
-    for i in 0..<k {
-      let j = FastOrder.index(sorted[i])
-      heap[i] = j
-      value[j] = w[j]
-    }
-    @inline(__always) func before(_ a: Int, _ b: Int) -> Bool {
-      let va = value[a], vb = value[b]
-      return va > vb || (va == vb && a < b)
-    }
-    @inline(__always) func siftDown(_ start: Int) { IndexHeap.siftDown(heap, count: k, from: start, by: before) }
-    // `sorted` order is already a valid heap order for (value desc, index asc): each parent
-    // comes before its children. So no heapify.
+    // A min-heap of keys `FastOrder.key(w / count, expert)`: one integer order for (value
+    // descending, index ascending), so a child is chosen by a select, not a mispredicted
+    // branch. `sorted`'s first `k` keys are ascending, already a heap. Uses `scratch.radixKeys`
+    // ([k + 1], free between the node's sort and its packing order).
+    let heap = scratch.radixKeys
+    heap.update(from: sorted, count: k)
+    heap[k] = .max  // a right child past the end never wins
     for pick in 0..<picks {
-      let best = heap[0]
+      let best = FastOrder.index(heap[0])
       picked?[pick] = best
       let c = count[best] + 1
       count[best] = c
-      value[best] = w[best] / Float(c)
-      siftDown(0)
+      let key = FastOrder.key(w[best] / Float(c), best)
+      var i = 0
+      while true {
+        let left = 2 &* i &+ 1
+        if left >= k { break }
+        let right = Swift.min(left &+ 1, k)
+        let l = heap[left], r = heap[right]
+        let child = r < l ? right : left
+        let smaller = Swift.min(l, r)
+        if smaller > key { break }  // keys are distinct
+        heap[i] = smaller
+        i = child
+      }
+      heap[i] = key
     }
   }
 
