@@ -22,9 +22,10 @@ extension EPLB {
   ///    gives the same expert in every slot. This is torch's order up to such permutations
   ///    unless two different experts have equal load per replica, which the merge checks
   ///    (adjacent equal values, different keys): such a node is packed again in torch's exact
-  ///    order (`Libstdcxx.sort` on the replicas in torch's column order: for D'Hondt the
-  ///    identity, then the picks `greedyCounts` recorded; for the seed `placeNodeExact`). A
-  ///    node with a NaN or a negative load takes the exact path (`placeNodeExact`).
+  ///    order (`Libstdcxx.sort` on the replicas in torch's column order: the identity, then
+  ///    the added replicas as `greedyCounts` or `seedCounts` recorded them, or as `replicate`
+  ///    wrote them). A node with a NaN or a negative load takes the exact path
+  ///    (`placeNodeExact`).
   ///    Elsewhere loads are `+0` or more, which the keys' cheaper encodings use.
   /// 4. Pack, in the merge's loop: each replica to the first lightest GPU of its node with
   ///    room (`PackTree`), straight into its slot, O(R log GPUs).

@@ -1,10 +1,10 @@
 /// The binary heap the planner's greedy loops share: indices in a caller's buffer, ordered by a
 /// caller's `before` (the root is the index that comes first), no storage of its own.
 ///
-/// Used by D'Hondt's replication (`greedyReplicate`, `greedyCounts`), the
-/// lower bound (`Planner.maxLoadPerReplicaLowerBound`) and `Robust.balancedPack`. The caller
-/// changes the root's key, then calls `siftDown(from: 0)`. Everything is `@inline(__always)`
-/// so `before` compiles into each loop as a plain comparison.
+/// Used by D'Hondt's replication (`greedyReplicate`) and, for its heapify, the lower bound
+/// (`Planner.maxLoadPerReplicaLowerBound`). The caller changes the root's key, then calls
+/// `siftDown(from: 0)`. Everything is `@inline(__always)` so `before` compiles into each loop
+/// as a plain comparison.
 enum IndexHeap {
   /// Restores the heap order below `start` in `heap[0..<count]`. O(log count).
   @inline(__always)
