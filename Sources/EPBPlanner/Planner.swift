@@ -272,8 +272,7 @@ public enum Planner {
   /// three rounds of this filter. Each threshold is lowered by 1e-9 of itself so that the
   /// rounding of the sums cannot raise it above the exact quotient. With a negative or NaN load
   /// or a total of 0 or less every expert enters the heap. O(experts + picks · log(candidates)),
-  /// the candidates gathered and the heap sifted without data-dependent branches but the
-  /// sift's end.
+  /// the candidates gathered without data-dependent branches.
   static func maxLoadPerReplicaLowerBound(_ load: ArraySlice<Double>, replicas: Int, scratch: Scratch<Float>)
     -> Double
   {
@@ -327,23 +326,9 @@ public enum Planner {
       IndexHeap.heapify(heap, count: m, by: before)
       for _ in 0..<max(0, replicas - n) {
         let top = heap[0]
-        let c = count[top] + 1
-        count[top] = c
-        let v = w[top] / Double(c)
-        value[top] = v
-        // Sift the root down: the larger child by a select, not a branch.
-        var i = 0
-        while true {
-          var child = 2 * i + 1
-          if child >= m { break }
-          let right = Swift.min(child + 1, m - 1)
-          child = value[heap[right]] > value[heap[child]] ? right : child
-          let h = heap[child]
-          if !(value[h] > v) { break }
-          heap[i] = h
-          i = child
-        }
-        heap[i] = top
+        count[top] += 1
+        value[top] = w[top] / Double(count[top])
+        IndexHeap.siftDown(heap, count: m, from: 0, by: before)
       }
       return value[heap[0]]
     }
