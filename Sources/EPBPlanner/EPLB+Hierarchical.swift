@@ -111,23 +111,9 @@ extension EPLB {
     let tokensPerGroup = scratch.groupTokens
     for g in 0..<groups {
       // torch sums float32 with wider partial sums; summing in Double and rounding once
-      // gives the correctly rounded sum (exact for integer loads below 2^53, in any order:
-      // hence four partial sums, which do not wait on each other's additions).
-      let w = weight + g * groupSize
-      var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-      var j = 0
-      while j + 4 <= groupSize {
-        s0 += Double(w[j])
-        s1 += Double(w[j + 1])
-        s2 += Double(w[j + 2])
-        s3 += Double(w[j + 3])
-        j += 4
-      }
-      while j < groupSize {
-        s0 += Double(w[j])
-        j += 1
-      }
-      tokensPerGroup[g] = T((s0 + s1) + (s2 + s3))
+      // gives the correctly rounded sum (exact for integer loads below 2^53, in any order,
+      // so `Summation.sum`'s four partial sums are fine).
+      tokensPerGroup[g] = T(Summation.sum(weight + g * groupSize, groupSize))
     }
     packBalanced(
       tokensPerGroup, count: groups, packs: nodes, packIndex: scratch.groupPack, rankInPack: scratch.groupRank,
