@@ -10,10 +10,15 @@ import Testing
     (Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8), .global),
   ]
 
-  /// Eight seeded heavy-tailed integer scenarios `[8][experts]` and their sum, the window.
-  static func scenarios(seed: UInt64, experts: Int) -> (scenarios: [[Double]], window: [Double]) {
+  /// `count` seeded heavy-tailed integer scenarios `[count][experts]` (values `scale / u`,
+  /// `u` uniform in [0.05, 1), rounded) and their sum, the window.
+  static func scenarios(seed: UInt64, experts: Int, count: Int = 8, scale: Double = 100)
+    -> (scenarios: [[Double]], window: [Double])
+  {
     var rng = SplitMix64(seed: seed)
-    let scenarios = (0..<8).map { _ in (0..<experts).map { _ in (100 / Double.random(in: 0.05..<1, using: &rng)).rounded() } }
+    let scenarios = (0..<count).map { _ in
+      (0..<experts).map { _ in (scale / Double.random(in: 0.05..<1, using: &rng)).rounded() }
+    }
     var window = Array(repeating: 0.0, count: experts)
     for s in scenarios { for e in 0..<experts { window[e] += s[e] } }
     return (scenarios, window)
@@ -134,10 +139,7 @@ import Testing
     let experts = 16, per = 3
     let gpusPerNode = policy == .hierarchical ? 4 : 8
     for seed in 0..<20 {
-      var rng = SplitMix64(seed: UInt64(seed))
-      let scenarios = (0..<4).map { _ in (0..<experts).map { _ in (50 / Double.random(in: 0.05..<1, using: &rng)).rounded() } }
-      var window = Array(repeating: 0.0, count: experts)
-      for s in scenarios { for e in 0..<experts { window[e] += s[e] } }
+      let (scenarios, window) = Self.scenarios(seed: UInt64(seed), experts: experts, count: 4, scale: 50)
       let total = window.reduce(0, +)
       let loads = scenarios.map { s in s.map { $0 * (total / s.reduce(0, +)) } } + [window]
       let weights = Array(repeating: 1.0, count: scenarios.count) + [1e-6]
