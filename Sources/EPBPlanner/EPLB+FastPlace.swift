@@ -22,9 +22,10 @@ extension EPLB {
   ///    gives the same expert in every slot. This is torch's order up to such permutations
   ///    unless two different experts have equal load per replica, which the merge checks
   ///    (adjacent equal values, different keys): such a node is packed again in torch's exact
-  ///    order (`Libstdcxx.sort` on the replicas in torch's column order: the identity, then
-  ///    the added replicas as `greedyCounts` or `seedCounts` recorded them, or as `replicate`
-  ///    wrote them). A node with a NaN or a negative load takes the exact path
+  ///    order (`Libstdcxx.sortByHighHalf` on the replicas in torch's column order: the
+  ///    identity, then the added replicas as `greedyCounts` or `seedCounts` recorded them, or
+  ///    as `replicate` wrote them). A node of 128 or more one-replica experts checks them for
+  ///    equal neighbours first and, if it finds any, skips the fast packing. A node with a NaN or a negative load takes the exact path
   ///    (`placeNodeExact`).
   ///    Elsewhere loads are `+0` or more, which the keys' cheaper encodings use.
   /// 4. Pack, in the merge's loop: each replica to the first lightest GPU of its node with
@@ -108,7 +109,8 @@ extension EPLB {
         added &+= c &- 1
         m &+= 1
       }
-      let ones: UnsafeMutablePointer<UInt64>  // [L - m + 1], the sentinel last
+      let ones: UnsafeMutablePointer<UInt64>  // [oneCount + 1], the sentinel last
+      var oneCount = logPerNode - m
       let multiKeys: UnsafeMutablePointer<UInt64>  // [m], then its sort's other half [m]
       if added == picks {
         ones = saved + m
@@ -127,6 +129,7 @@ extension EPLB {
           t &+= cnt[FastOrder.index(k)] == 1 ? 1 : 0
         }
         ones[t] = .max
+        oneCount = t
         let multiIndex = scratch.order  // [≤ L]
         m = 0
         for j in 0..<logPerNode {
@@ -151,14 +154,36 @@ extension EPLB {
       }
       repeated[q] = .max
       // 4. Merge and pack. A run of equal values that holds two experts means torch's order
-      //    could differ: the node is then redone exactly.
+      //    could differ: the node is then packed in torch's exact order instead. Equal values
+      //    among the ones (neighbours in their sorted order) are such a run in any merge; in
+      //    a large node (128 ones or more: the global policy) they are common enough that the
+      //    ones are checked first, and the node goes to the exact order at once instead of
+      //    being packed twice. In smaller nodes ties are rare and the check cost more than it
+      //    saved (measured on the DeepSeek-V3 shapes). The check: four ORs of
+      //    `(a ^ b) >> 32 - 1`, whose top bit is set when neighbours `a`, `b` have equal values.
+      var ties = 0
+      if oneCount >= 128 {
+        var equal0: UInt64 = 0, equal1: UInt64 = 0, equal2: UInt64 = 0, equal3: UInt64 = 0
+        var s = 0
+        while s &+ 4 < oneCount {
+          equal0 |= ((ones[s] ^ ones[s &+ 1]) >> 32) &- 1
+          equal1 |= ((ones[s &+ 1] ^ ones[s &+ 2]) >> 32) &- 1
+          equal2 |= ((ones[s &+ 2] ^ ones[s &+ 3]) >> 32) &- 1
+          equal3 |= ((ones[s &+ 3] ^ ones[s &+ 4]) >> 32) &- 1
+          s &+= 4
+        }
+        while s &+ 1 < oneCount {
+          equal0 |= ((ones[s] ^ ones[s &+ 1]) >> 32) &- 1
+          s &+= 1
+        }
+        ties = Int(truncatingIfNeeded: (equal0 | equal1 | equal2 | equal3) >> 63)
+      }
       var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
       let out = phy2log + phyBase
       let logical = mlog2log + logBase
       var a = 0, b = 0
       var previous = UInt64.max
-      var ties = 0
-      for _ in 0..<phyPerNode {
+      for _ in 0..<(ties == 0 ? phyPerNode : 0) {
         // Written with `min` and 0/1 steps: as `fromMulti ? y : x` LLVM emitted a branch,
         // mispredicted at every multi-replica expert.
         let x = ones[a], y = repeated[b]
@@ -176,15 +201,15 @@ extension EPLB {
         // The replicas' columns in torch's order are the identity, then the added replicas
         // as `greedyCounts` or `seedCounts` recorded them (or `replicate` wrote them) in
         // `phy2mlog`: torch's sort of the replicas' loads is emulated on them
-        // (`Libstdcxx.sort`, values compared in the keys' high halves), and the node is
-        // packed again in that order.
+        // (`Libstdcxx.sortByHighHalf`: values compared in the keys' high halves), and the
+        // node is packed (again) in that order.
         let column = scratch.phy2mlog + phyBase  // [phyPerNode], read past the identity
-        let keys = scratch.radixKeys  // [phyPerNode]
+        let keys = scratch.radixKeys  // [phyPerNode], then the sort's other half [phyPerNode]
         for p in 0..<phyPerNode {
           let j = p < logPerNode ? p : column[p]
           keys[p] = FastOrder.key(w[j] / Float(cnt[j]), p)
         }
-        Libstdcxx.sort(keys, count: phyPerNode) { $0 >> 32 < $1 >> 32 }
+        Libstdcxx.sortByHighHalf(keys, count: phyPerNode, stops: scratch.sortStops, buffer: keys + phyPerNode)
         var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
         for k in 0..<phyPerNode {
           let p = FastOrder.index(keys[k])

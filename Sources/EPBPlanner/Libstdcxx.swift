@@ -4,9 +4,9 @@
 /// All work in place on `q[0..<count]` with a strict-weak-order `comp` (`comp(a, b)`: a goes
 /// before b). Only the code paths libstdc++ takes are ported, with its constants
 /// (`_S_threshold = 16`, depth limit `2 · ⌊log2 n⌋`).
-enum Libstdcxx {
+package enum Libstdcxx {
   /// `std::sort`: introsort, then the final insertion sort. O(n log n), not stable.
-  static func sort<E>(_ q: UnsafeMutablePointer<E>, count n: Int, _ comp: (E, E) -> Bool) {
+  package static func sort<E>(_ q: UnsafeMutablePointer<E>, count n: Int, _ comp: (E, E) -> Bool) {
     if n == 0 { return }
     introsortLoop(q, 0, n, lg(n) * 2, comp)
     // __final_insertion_sort
@@ -20,6 +20,111 @@ enum Libstdcxx {
     } else {
       insertionSort(q, 0, n, comp)
     }
+  }
+
+  /// `sort(q, count: n) { $0 >> 32 < $1 >> 32 }`, the same permutation, with the steps that
+  /// mispredict written without data-dependent branches: keys ordered by their high halves,
+  /// the low halves ride along (the fast path's `FastOrder.key`s, ordered by value alone as
+  /// torch's sort orders the replicas' loads).
+  ///
+  /// - parameter stops: `[2n + 2]` scratch. `buffer`: `[n]` scratch keys.
+  ///
+  /// Two steps differ from the plain port, with the same result:
+  /// - **Partition** (`unguardedPartitionByHighHalf`): the stops of libstdc++'s two scans are
+  ///   listed first, and the swaps pair them (see there).
+  /// - **Final insertion sort.** Insertion sort moves a key left only past strictly larger
+  ///   ones, so it is stable, and the unguarded part inserts as the guarded one would
+  ///   (introsort leaves the minimum among the first 16 keys): the result is the stable sort
+  ///   of the partitioned keys by high half. That is `FastOrder.sortAscending` of
+  ///   `(high half, position)`, the low halves put back afterwards.
+  package static func sortByHighHalf(
+    _ q: UnsafeMutablePointer<UInt64>, count n: Int, stops: UnsafeMutablePointer<Int>,
+    buffer: UnsafeMutablePointer<UInt64>
+  ) {
+    if n < 2 { return }
+    introsortLoopByHighHalf(q, 0, n, lg(n) * 2, stops)
+    // The final insertion sort, as a stable sort. `stops` holds the low halves meanwhile.
+    let low = stops
+    for p in 0..<n {
+      low[p] = Int(truncatingIfNeeded: q[p] & 0xffff_ffff)
+      q[p] = q[p] & ~0xffff_ffff | UInt64(truncatingIfNeeded: p)
+    }
+    let sorted = FastOrder.sortAscending(q, buffer, count: n)
+    for k in 0..<n {
+      let key = sorted[k]
+      q[k] = key & ~0xffff_ffff | UInt64(truncatingIfNeeded: low[Int(truncatingIfNeeded: key & 0xffff_ffff)])
+    }
+  }
+
+  /// `introsortLoop` with `comp = { $0 >> 32 < $1 >> 32 }`, partitioning with
+  /// `unguardedPartitionByHighHalf`. `stops`: `[2n + 2]` scratch.
+  package static func introsortLoopByHighHalf(
+    _ q: UnsafeMutablePointer<UInt64>, _ first: Int, _ last0: Int, _ depth0: Int,
+    _ stops: UnsafeMutablePointer<Int>
+  ) {
+    let comp: (UInt64, UInt64) -> Bool = { $0 >> 32 < $1 >> 32 }
+    var last = last0, depth = depth0
+    while last - first > threshold {
+      if depth == 0 {
+        heapSelect(q, first, last, last, comp)
+        var end = last
+        while end - first > 1 {
+          end -= 1
+          popHeap(q, first, end, end, comp)
+        }
+        return
+      }
+      depth -= 1
+      let mid = first + (last - first) / 2
+      moveMedianToFirst(q, first, first + 1, mid, last - 1, comp)
+      let cut = unguardedPartitionByHighHalf(q, first + 1, last, first, stops)
+      introsortLoopByHighHalf(q, cut, last, depth, stops)
+      last = cut
+    }
+  }
+
+  /// `unguardedPartition(q, first, last, pivot) { $0 >> 32 < $1 >> 32 }`: the same swaps and
+  /// the same cut, from the lists of the two scans' stops. `stops`: `[2(last - first) + 2]`.
+  ///
+  /// Why this is the same: the pivot sits outside `first..<last` and never moves. Let
+  /// `L₁ < L₂ < …` be the positions in `first..<last` whose key is not below the pivot (where
+  /// the left scan can stop) and `R₁ > R₂ > …` those in `pivot..<last` not above it (where
+  /// the right scan can stop; the pivot itself is one), both in the unmodified keys. By
+  /// induction, round `k` starts with the swaps `(L₁, R₁) … (L₍ₖ₋₁₎, R₍ₖ₋₁₎)` done: the left
+  /// scan runs from `L₍ₖ₋₁₎ + 1` over unmodified keys up to `R₍ₖ₋₁₎`, which now holds a key
+  /// not below the pivot (the old `L₍ₖ₋₁₎`'s), so it stops at `min(Lₖ, R₍ₖ₋₁₎)`; the right
+  /// scan likewise stops at `max(Rₖ, L₍ₖ₋₁₎)`. If `Lₖ < Rₖ` these are `Lₖ` and `Rₖ`, and
+  /// libstdc++ swaps them. Otherwise the scans have crossed, and the cut is
+  /// `min(Lₖ, R₍ₖ₋₁₎)`. The pairs with `Lₖ < Rₖ` are a prefix (`L` rises, `R` falls): count
+  /// them, swap them, return the cut. Both lists are built by writing every position and
+  /// advancing by a 0/1 from the key's sign bit, so there is no data-dependent branch but the
+  /// swap loop's exit. O(last − first).
+  static func unguardedPartitionByHighHalf(
+    _ q: UnsafeMutablePointer<UInt64>, _ first: Int, _ last: Int, _ pivot: Int,
+    _ stops: UnsafeMutablePointer<Int>
+  ) -> Int {
+    let p = Int(truncatingIfNeeded: q[pivot] >> 32)
+    let left = stops  // [last - first + 1]
+    let right = stops + (last - first + 1)  // [last - pivot + 1]
+    var nl = 0
+    for i in first..<last {
+      left[nl] = i
+      nl &+= 1 &+ ((Int(truncatingIfNeeded: q[i] >> 32) &- p) >> 63)  // +1 unless key < pivot
+    }
+    var nr = 0
+    var j = last - 1
+    while j >= pivot {
+      right[nr] = j
+      nr &+= 1 &+ ((p &- Int(truncatingIfNeeded: q[j] >> 32)) >> 63)  // +1 unless pivot < key
+      j -= 1
+    }
+    var swaps = 0
+    let pairs = Swift.min(nl, nr)
+    for k in 0..<pairs { swaps &+= Int(bitPattern: UInt(bitPattern: (left[k] &- right[k]) >> 63) & 1) }
+    for k in 0..<swaps { exchange(q, left[k], right[k]) }
+    let stopLeft = swaps < nl ? left[swaps] : Int.max
+    let stopRight = swaps > 0 ? right[swaps - 1] : Int.max
+    return Swift.min(stopLeft, stopRight)
   }
 
   /// `std::nth_element(q, q + nth, q + n)`. O(n).
@@ -41,7 +146,7 @@ enum Libstdcxx {
   /// libstdc++'s `_S_threshold`.
   private static var threshold: Int { 16 }
 
-  static func introsortLoop<E>(
+  package static func introsortLoop<E>(
     _ q: UnsafeMutablePointer<E>, _ first: Int, _ last0: Int, _ depth0: Int, _ comp: (E, E) -> Bool
   ) {
     var last = last0, depth = depth0

@@ -38,6 +38,8 @@ final class Scratch<T: PlannerFloat> {
   /// Sort keys, `[3 · max(replicas, experts) + 3]` (a sort's two ping-pong halves; the
   /// packing order of `EPLB.placeHierarchicalFast`).
   let radixKeys: UnsafeMutablePointer<UInt64>
+  /// `Libstdcxx.sortByHighHalf`'s scratch, `[2 · max(replicas, experts) + 2]`.
+  let sortStops: UnsafeMutablePointer<Int>
   // Per-GPU (pack) buffers, `[max(gpus, experts)]` (groups are packed with them too).
   let packItems: UnsafeMutablePointer<Int>
   let groupTokens: UnsafeMutablePointer<T>
@@ -75,7 +77,7 @@ final class Scratch<T: PlannerFloat> {
     let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
     let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
     let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
-    let oRadixKeys = carve(UInt64.self, 3 * r + 3)
+    let oRadixKeys = carve(UInt64.self, 3 * r + 3), oSortStops = carve(Int.self, 2 * r + 2)
     let oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
     let oGroupPack = carve(Int.self, p), oGroupRank = carve(Int.self, p)
     let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)
@@ -104,6 +106,7 @@ final class Scratch<T: PlannerFloat> {
     entries = at(oEntries, KeyedIndex.self)
     order = at(oOrder, Int.self)
     radixKeys = at(oRadixKeys, UInt64.self)
+    sortStops = at(oSortStops, Int.self)
     packItems = at(oPackItems, Int.self)
     groupTokens = at(oGroupTokens, T.self)
     groupPack = at(oGroupPack, Int.self)
