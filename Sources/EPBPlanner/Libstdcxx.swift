@@ -9,7 +9,11 @@ package enum Libstdcxx {
   package static func sort<E>(_ q: UnsafeMutablePointer<E>, count n: Int, _ comp: (E, E) -> Bool) {
     if n == 0 { return }
     introsortLoop(q, 0, n, lg(n) * 2, comp)
-    // __final_insertion_sort
+    finalInsertionSort(q, count: n, comp)
+  }
+
+  /// `std::__final_insertion_sort`, `sort`'s last step.
+  package static func finalInsertionSort<E>(_ q: UnsafeMutablePointer<E>, count n: Int, _ comp: (E, E) -> Bool) {
     if n > threshold {
       insertionSort(q, 0, threshold, comp)
       var i = threshold
@@ -27,7 +31,7 @@ package enum Libstdcxx {
   /// the low halves ride along (the fast path's `FastOrder.key`s, ordered by value alone as
   /// torch's sort orders the replicas' loads).
   ///
-  /// - parameter stops: `[2n + 2]` scratch. `buffer`: `[n]` scratch keys.
+  /// - parameter stops: `[2n + 2]` scratch. `buffer`: `[min(n, 16)]` scratch keys.
   ///
   /// Two steps differ from the plain port, with the same result:
   /// - **Partition** (`unguardedPartitionByHighHalf`): the stops of libstdc++'s two scans are
@@ -35,37 +39,29 @@ package enum Libstdcxx {
   /// - **Final insertion sort.** Insertion sort moves a key left only past strictly larger
   ///   ones, so it is stable, and the unguarded part inserts as the guarded one would
   ///   (introsort leaves the minimum among the first 16 keys): the result is the stable sort
-  ///   of the partitioned keys by high half. That is `FastOrder.sortAscending` of
-  ///   `(high half, position)`, the low halves put back afterwards.
+  ///   of the partitioned keys by high half, which is a stable sort of each range of at most
+  ///   16 keys that introsort leaves (`stableSortByHighHalf`, branch-free but for the
+  ///   ranges' last few keys).
   package static func sortByHighHalf(
     _ q: UnsafeMutablePointer<UInt64>, count n: Int, stops: UnsafeMutablePointer<Int>,
     buffer: UnsafeMutablePointer<UInt64>
   ) {
     if n < 2 { return }
-    introsortLoopByHighHalf(q, 0, n, lg(n) * 2, stops)
-    // The final insertion sort, as a stable sort. `stops` holds the low halves meanwhile.
-    let low = stops
-    for p in 0..<n {
-      low[p] = Int(truncatingIfNeeded: q[p] & 0xffff_ffff)
-      q[p] = q[p] & ~0xffff_ffff | UInt64(truncatingIfNeeded: p)
-    }
-    let sorted = FastOrder.sortAscending(q, buffer, count: n)
-    for k in 0..<n {
-      let key = sorted[k]
-      q[k] = key & ~0xffff_ffff | UInt64(truncatingIfNeeded: low[Int(truncatingIfNeeded: key & 0xffff_ffff)])
-    }
+    introsortLoopByHighHalf(q, 0, n, lg(n) * 2, stops, buffer)
   }
 
   /// `introsortLoop` with `comp = { $0 >> 32 < $1 >> 32 }`, partitioning with
-  /// `unguardedPartitionByHighHalf`. `stops`: `[2n + 2]` scratch.
+  /// `unguardedPartitionByHighHalf`, followed by the final insertion sort's work on the range
+  /// it leaves (see `sortByHighHalf`). `stops`: `[2n + 2]` scratch; `buffer`: `[16]`.
   package static func introsortLoopByHighHalf(
     _ q: UnsafeMutablePointer<UInt64>, _ first: Int, _ last0: Int, _ depth0: Int,
-    _ stops: UnsafeMutablePointer<Int>
+    _ stops: UnsafeMutablePointer<Int>, _ buffer: UnsafeMutablePointer<UInt64>
   ) {
     let comp: (UInt64, UInt64) -> Bool = { $0 >> 32 < $1 >> 32 }
     var last = last0, depth = depth0
     while last - first > threshold {
       if depth == 0 {
+        // Heapsort leaves the range sorted, which the final insertion sort keeps as it is.
         heapSelect(q, first, last, last, comp)
         var end = last
         while end - first > 1 {
@@ -78,8 +74,33 @@ package enum Libstdcxx {
       let mid = first + (last - first) / 2
       moveMedianToFirst(q, first, first + 1, mid, last - 1, comp)
       let cut = unguardedPartitionByHighHalf(q, first + 1, last, first, stops)
-      introsortLoopByHighHalf(q, cut, last, depth, stops)
+      introsortLoopByHighHalf(q, cut, last, depth, stops, buffer)
       last = cut
+    }
+    stableSortByHighHalf(q + first, count: last - first, low: stops, buffer: buffer)
+  }
+
+  /// Sorts `q[0..<n]` by high half, equal high halves in their current order, as insertion
+  /// sort would: `FastOrder.sortAscending` of `(high half, position)`, then the low halves
+  /// (kept in `low [n]`) put back. `buffer`: `[n]`.
+  ///
+  /// Introsort leaves ranges of at most 16 keys unsorted, each no larger than the next (a
+  /// partition puts keys not above the pivot before the cut and keys not below it after).
+  /// libstdc++'s final insertion sort over the whole array is stable, so it equals this
+  /// sort applied to each such range in turn.
+  static func stableSortByHighHalf(
+    _ q: UnsafeMutablePointer<UInt64>, count n: Int, low: UnsafeMutablePointer<Int>,
+    buffer: UnsafeMutablePointer<UInt64>
+  ) {
+    if n < 2 { return }
+    for p in 0..<n {
+      low[p] = Int(truncatingIfNeeded: q[p] & 0xffff_ffff)
+      q[p] = q[p] & ~0xffff_ffff | UInt64(truncatingIfNeeded: p)
+    }
+    let sorted = FastOrder.sortAscending(q, buffer, count: n)
+    for k in 0..<n {
+      let key = sorted[k]
+      q[k] = key & ~0xffff_ffff | UInt64(truncatingIfNeeded: low[Int(truncatingIfNeeded: key & 0xffff_ffff)])
     }
   }
 
@@ -104,26 +125,26 @@ package enum Libstdcxx {
     _ stops: UnsafeMutablePointer<Int>
   ) -> Int {
     let p = Int(truncatingIfNeeded: q[pivot] >> 32)
-    let left = stops  // [last - first + 1]
-    let right = stops + (last - first + 1)  // [last - pivot + 1]
-    var nl = 0
+    // One pass collects both lists in ascending position; `R₁, R₂, …` are the right list
+    // read from its end. The pivot is the right list's first entry (it is not above itself).
+    let left = stops  // [last - first]
+    let right = stops + (last - first)  // [last - pivot]
+    right[0] = pivot
+    var nl = 0, nr = 1
     for i in first..<last {
+      let h = Int(truncatingIfNeeded: q[i] >> 32)
       left[nl] = i
-      nl &+= 1 &+ ((Int(truncatingIfNeeded: q[i] >> 32) &- p) >> 63)  // +1 unless key < pivot
+      nl &+= 1 &+ ((h &- p) >> 63)  // +1 unless key < pivot
+      right[nr] = i
+      nr &+= 1 &+ ((p &- h) >> 63)  // +1 unless pivot < key
     }
-    var nr = 0
-    var j = last - 1
-    while j >= pivot {
-      right[nr] = j
-      nr &+= 1 &+ ((p &- Int(truncatingIfNeeded: q[j] >> 32)) >> 63)  // +1 unless pivot < key
-      j -= 1
-    }
+    @inline(__always) func r(_ k: Int) -> Int { right[nr &- 1 &- k] }  // R₍ₖ₊₁₎
     var swaps = 0
     let pairs = Swift.min(nl, nr)
-    for k in 0..<pairs { swaps &+= Int(bitPattern: UInt(bitPattern: (left[k] &- right[k]) >> 63) & 1) }
-    for k in 0..<swaps { exchange(q, left[k], right[k]) }
+    for k in 0..<pairs { swaps &+= Int(bitPattern: UInt(bitPattern: (left[k] &- r(k)) >> 63) & 1) }
+    for k in 0..<swaps { exchange(q, left[k], r(k)) }
     let stopLeft = swaps < nl ? left[swaps] : Int.max
-    let stopRight = swaps > 0 ? right[swaps - 1] : Int.max
+    let stopRight = swaps > 0 ? r(swaps - 1) : Int.max
     return Swift.min(stopLeft, stopRight)
   }
 
