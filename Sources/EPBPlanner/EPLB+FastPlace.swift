@@ -25,9 +25,9 @@ extension EPLB {
   ///    order (`Libstdcxx.sortByHighHalf` on the replicas in torch's column order: the
   ///    identity, then the added replicas as `greedyCounts` or `seedCounts` recorded them, or
   ///    as `replicate` wrote them). A node of 128 or more one-replica experts checks them for
-  ///    equal neighbours first and, if it finds any, skips the fast packing. A node with a NaN or a negative load takes the exact path
-  ///    (`placeNodeExact`).
-  ///    Elsewhere loads are `+0` or more, which the keys' cheaper encodings use.
+  ///    equal neighbours first and, if it finds any, skips the fast packing. A node with a
+  ///    NaN or a negative load takes the exact path (`placeNodeExact`). Elsewhere loads are
+  ///    `+0` or more, which the keys' cheaper encodings use.
   /// 4. Pack, in the merge's loop: each replica to the first lightest GPU of its node with
   ///    room (`PackTree`), straight into its slot, O(R log GPUs).
   ///

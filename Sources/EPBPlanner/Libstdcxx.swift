@@ -62,12 +62,7 @@ package enum Libstdcxx {
     while last - first > threshold {
       if depth == 0 {
         // Heapsort leaves the range sorted, which the final insertion sort keeps as it is.
-        heapSelect(q, first, last, last, comp)
-        var end = last
-        while end - first > 1 {
-          end -= 1
-          popHeap(q, first, end, end, comp)
-        }
+        heapsort(q, first, last, comp)
         return
       }
       depth -= 1
@@ -173,19 +168,23 @@ package enum Libstdcxx {
     var last = last0, depth = depth0
     while last - first > threshold {
       if depth == 0 {
-        // std::__partial_sort(first, last, last): heapsort
-        heapSelect(q, first, last, last, comp)
-        var end = last
-        while end - first > 1 {
-          end -= 1
-          popHeap(q, first, end, end, comp)
-        }
+        heapsort(q, first, last, comp)
         return
       }
       depth -= 1
       let cut = unguardedPartitionPivot(q, first, last, comp)
       introsortLoop(q, cut, last, depth, comp)
       last = cut
+    }
+  }
+
+  /// `std::__partial_sort(first, last, last)`: heapsort, introsort's fallback at its depth limit.
+  static func heapsort<E>(_ q: UnsafeMutablePointer<E>, _ first: Int, _ last: Int, _ comp: (E, E) -> Bool) {
+    heapSelect(q, first, last, last, comp)
+    var end = last
+    while end - first > 1 {
+      end -= 1
+      popHeap(q, first, end, end, comp)
     }
   }
 
