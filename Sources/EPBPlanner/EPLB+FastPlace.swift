@@ -47,8 +47,15 @@ extension EPLB {
     // Step 1: pack groups to nodes. → mlog2log [experts]
     packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
     let mlog2log = scratch.mlog2log
+    // With one group per node `mlog2log` is the identity: the nodes read `weight` in place,
+    // and the counts are copied out, not scattered.
+    let identity = groups == nodes
     let tokensPerMlog = scratch.tokensPerMlog
-    for m in 0..<experts { tokensPerMlog[m] = weight[mlog2log[m]] }
+    if identity {
+      tokensPerMlog.update(from: weight, count: experts)
+    } else {
+      for m in 0..<experts { tokensPerMlog[m] = weight[mlog2log[m]] }
+    }
     let mlogcnt = scratch.mlogcnt
     let nodeKeys = scratch.nodeKeys
     var sorted = true
@@ -219,7 +226,11 @@ extension EPLB {
       }
     }
     scratch.nodesSorted = sorted
-    for m in 0..<experts { logcnt[mlog2log[m]] = mlogcnt[m] }  // mlog2log is a permutation
+    if identity {
+      logcnt.update(from: mlogcnt, count: experts)
+    } else {
+      for m in 0..<experts { logcnt[mlog2log[m]] = mlogcnt[m] }  // mlog2log is a permutation
+    }
   }
 
   /// D'Hondt's greedy (`greedyReplicate`) on one row, counts only: `picks` times one more
