@@ -331,6 +331,12 @@ extension EPLB {
         m += 1
       }
     }
+    // `sorted[0..<lead]` hold multi-replica experts only, so the ones in sorted order start
+    // at or after `lead` (D'Hondt's multi-replica experts are a prefix of the order: see
+    // `placeHierarchicalFast`, step 3). Scans from the front start there, instead of
+    // stepping over the multi-replica experts with a mispredicted exit.
+    var lead = 0
+    while lead < n && count[FastOrder.index(sorted[lead])] > 1 { lead += 1 }
     // The values `seedReplicate`'s `refresh` computes, in the same `Float` expressions.
     @inline(__always) func avg(_ e: Int) -> Float { w[e] / Float(count[e]) }
     @inline(__always) func sl(_ e: Int) -> Float {
@@ -358,7 +364,7 @@ extension EPLB {
     // Visits the one-replica experts in sorted order (from the end with `fromEnd`) while `body`
     // returns true.
     @inline(__always) func forEachOne(fromEnd: Bool = false, _ body: (Int) -> Bool) {
-      var s = fromEnd ? n - 1 : 0
+      var s = fromEnd ? n - 1 : lead
       while s >= 0 && s < n {
         let j = FastOrder.index(sorted[s])
         if count[j] == 1 && !body(j) { return }
@@ -425,6 +431,7 @@ extension EPLB {
       }
       count[best] += 1
       cache(position)
+      while lead < n && count[FastOrder.index(sorted[lead])] > 1 { lead += 1 }
     }
 
     // Fix-up: top two and bottom two averages over multi ∪ the three largest and the three
