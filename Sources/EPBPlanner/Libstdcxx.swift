@@ -26,10 +26,9 @@ package enum Libstdcxx {
     }
   }
 
-  /// `sort(q, count: n) { $0 >> 32 < $1 >> 32 }`, the same permutation, with the steps that
-  /// mispredict written without data-dependent branches: keys ordered by their high halves,
-  /// the low halves ride along (the fast path's `FastOrder.key`s, ordered by value alone as
-  /// torch's sort orders the replicas' loads).
+  /// `sort(q, count: n) { $0 >> 32 < $1 >> 32 }`, the same permutation, cheaper: keys ordered
+  /// by their high halves, the low halves ride along (the fast path's `FastOrder.key`s,
+  /// ordered by value alone as torch's sort orders the replicas' loads).
   ///
   /// - parameter stops: `[2n + 2]` scratch. `buffer`: `[min(n, 16)]` scratch keys.
   ///
@@ -40,8 +39,7 @@ package enum Libstdcxx {
   ///   ones, so it is stable, and the unguarded part inserts as the guarded one would
   ///   (introsort leaves the minimum among the first 16 keys): the result is the stable sort
   ///   of the partitioned keys by high half, which is a stable sort of each range of at most
-  ///   16 keys that introsort leaves (`stableSortByHighHalf`, branch-free but for the
-  ///   ranges' last few keys).
+  ///   16 keys that introsort leaves (`stableSortByHighHalf`).
   package static func sortByHighHalf(
     _ q: UnsafeMutablePointer<UInt64>, count n: Int, stops: UnsafeMutablePointer<Int>,
     buffer: UnsafeMutablePointer<UInt64>
