@@ -30,7 +30,7 @@ package enum Libstdcxx {
   /// by their high halves, the low halves ride along (the fast path's `FastOrder.key`s,
   /// ordered by value alone as torch's sort orders the replicas' loads).
   ///
-  /// - parameter stops: `[2n + 2]` scratch. `buffer`: `[min(n, 16)]` scratch keys.
+  /// - parameter stops: `[2n + 2]` scratch. `buffer`: `[32]` scratch keys.
   ///
   /// Two steps differ from the plain port, with the same result:
   /// - **Partition** (`unguardedPartitionByHighHalf`): the stops of libstdc++'s two scans are
@@ -50,7 +50,7 @@ package enum Libstdcxx {
 
   /// `introsortLoop` with `comp = { $0 >> 32 < $1 >> 32 }`, partitioning with
   /// `unguardedPartitionByHighHalf`, followed by the final insertion sort's work on the range
-  /// it leaves (see `sortByHighHalf`). `stops`: `[2n + 2]` scratch; `buffer`: `[16]`.
+  /// it leaves (see `sortByHighHalf`). `stops`: `[2n + 2]` scratch; `buffer`: `[32]`.
   package static func introsortLoopByHighHalf(
     _ q: UnsafeMutablePointer<UInt64>, _ first: Int, _ last0: Int, _ depth0: Int,
     _ stops: UnsafeMutablePointer<Int>, _ buffer: UnsafeMutablePointer<UInt64>
@@ -73,9 +73,11 @@ package enum Libstdcxx {
     stableSortByHighHalf(q + first, count: last - first, low: stops, buffer: buffer)
   }
 
-  /// Sorts `q[0..<n]` by high half, equal high halves in their current order, as insertion
-  /// sort would: `FastOrder.sortAscending` of `(high half, position)`, then the low halves
-  /// (kept in `low [n]`) put back. `buffer`: `[n]`.
+  /// Sorts `q[0..<n]` (`n` ≤ 16) by high half, equal high halves in their current order, as
+  /// insertion sort would: `FastOrder.sortAscending` of `(high half, position)` padded to 8
+  /// or 16 keys with distinct keys above every real one (so it takes its branch-free network
+  /// and full-run merge only: `UInt64.max - p` for position `p`, whose low half exceeds
+  /// every position), then the low halves (kept in `low [n]`) put back. `buffer`: `[32]`.
   ///
   /// Introsort leaves ranges of at most 16 keys unsorted, each no larger than the next (a
   /// partition puts keys not above the pivot before the cut and keys not below it after).
@@ -86,11 +88,13 @@ package enum Libstdcxx {
     buffer: UnsafeMutablePointer<UInt64>
   ) {
     if n < 2 { return }
+    let padded = n <= 8 ? 8 : 16
     for p in 0..<n {
       low[p] = Int(truncatingIfNeeded: q[p] & 0xffff_ffff)
-      q[p] = q[p] & ~0xffff_ffff | UInt64(truncatingIfNeeded: p)
+      buffer[p] = q[p] & ~0xffff_ffff | UInt64(truncatingIfNeeded: p)
     }
-    let sorted = FastOrder.sortAscending(q, buffer, count: n)
+    for p in n..<padded { buffer[p] = UInt64.max &- UInt64(truncatingIfNeeded: p) }
+    let sorted = FastOrder.sortAscending(buffer, buffer + 16, count: padded)
     for k in 0..<n {
       let key = sorted[k]
       q[k] = key & ~0xffff_ffff | UInt64(truncatingIfNeeded: low[Int(truncatingIfNeeded: key & 0xffff_ffff)])

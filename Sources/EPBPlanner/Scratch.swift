@@ -35,8 +35,9 @@ final class Scratch<T: PlannerFloat> {
   let entries: UnsafeMutablePointer<KeyedIndex>
   /// The processing order of one packing, `[max(replicas, experts)]`.
   let order: UnsafeMutablePointer<Int>
-  /// Sort keys, `[3 · max(replicas, experts) + 3]` (a sort's two ping-pong halves; the
-  /// packing order of `EPLB.placeHierarchicalFast`).
+  /// Sort keys, `[3 · max(replicas, experts) + 35]` (a sort's two ping-pong halves; the
+  /// packing order of `EPLB.placeHierarchicalFast`; in a tied node, its replicas' keys and
+  /// 32 more for `Libstdcxx.sortByHighHalf`).
   let radixKeys: UnsafeMutablePointer<UInt64>
   /// `Libstdcxx.sortByHighHalf`'s scratch, `[2 · max(replicas, experts) + 2]`.
   let sortStops: UnsafeMutablePointer<Int>
@@ -77,7 +78,7 @@ final class Scratch<T: PlannerFloat> {
     let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
     let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
     let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
-    let oRadixKeys = carve(UInt64.self, 3 * r + 3), oSortStops = carve(Int.self, 2 * r + 2)
+    let oRadixKeys = carve(UInt64.self, 3 * r + 35), oSortStops = carve(Int.self, 2 * r + 2)
     let oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
     let oGroupPack = carve(Int.self, p), oGroupRank = carve(Int.self, p)
     let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)

@@ -19,7 +19,7 @@ import Testing
     }
     var fast = input
     var stops = [Int](repeating: -1, count: 2 * input.count + 2)
-    var buffer = [UInt64](repeating: 0, count: min(input.count, 16))
+    var buffer = [UInt64](repeating: 0, count: 32)
     fast.withUnsafeMutableBufferPointer { q in
       Libstdcxx.sortByHighHalf(q.baseAddress!, count: q.count, stops: &stops, buffer: &buffer)
     }
@@ -62,7 +62,7 @@ import Testing
           var plain = Self.keys(values)
           var fast = plain
           var stops = [Int](repeating: -1, count: 2 * n + 2)
-          var buffer = [UInt64](repeating: 0, count: 16)
+          var buffer = [UInt64](repeating: 0, count: 32)
           plain.withUnsafeMutableBufferPointer { q in
             Libstdcxx.introsortLoop(q.baseAddress!, 0, n, depth) { $0 >> 32 < $1 >> 32 }
             Libstdcxx.finalInsertionSort(q.baseAddress!, count: n) { $0 >> 32 < $1 >> 32 }
