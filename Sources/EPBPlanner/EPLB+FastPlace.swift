@@ -247,12 +247,12 @@ extension EPLB {
   /// heap over those `k` ordered by (value descending, index ascending), exactly torch's
   /// first argmax. O(k + picks · log k). Uses `scratch.radixKeys`.
   ///
-  /// - parameter picked: `[picks]` or nil: the expert of each pick, in order (the columns
+  /// - parameter picked: `[picks]`: the expert of each pick, in order (the columns
   ///   `greedyReplicate` appends after the identity).
   @inline(__always)
   static func greedyCounts(
     _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, picks: Int,
-    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>, picked: UnsafeMutablePointer<Int>? = nil
+    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>, picked: UnsafeMutablePointer<Int>
   ) {
     if picks == 0 { return }
     let k = Swift.min(picks, n)
@@ -265,7 +265,7 @@ extension EPLB {
     heap[k] = .max  // a right child past the end never wins
     for pick in 0..<picks {
       let best = FastOrder.index(heap[0])
-      picked?[pick] = best
+      picked[pick] = best
       let c = count[best] + 1
       count[best] = c
       let key = FastOrder.key(w[best] / Float(c), best)
