@@ -21,8 +21,11 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
+    // AVX2 sorting networks for the planner's key sorts (C: Swift has no per-function CPU
+    // targets), chosen at run time; pure computation.
+    .target(name: "CEPBSort"),
     // Pure computation: loads in, placements and statistics out. No I/O, no SQL.
-    .target(name: "EPBPlanner", swiftSettings: strict),
+    .target(name: "EPBPlanner", dependencies: ["CEPBSort"], swiftSettings: strict),
     // Pure reporting: diffs, statistics and HTML text. No I/O, no SQL.
     .target(name: "EPBReport", dependencies: ["EPBPlanner"], swiftSettings: strict),
     // A seeded model of MoE routing that writes synthetic traces (pure: values and bytes out).
