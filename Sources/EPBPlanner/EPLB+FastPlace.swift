@@ -8,7 +8,7 @@ extension EPLB {
   ///
   /// Per node (`L` experts, `P` added replicas, loads `w`):
   /// 1. Sort the node's experts once by descending `w`, lower index first on ties
-  ///    (`FastOrder.sortAscending` of `FastOrder.key`), O(L log L).
+  ///    (`FastOrder.sortIndexed` of `FastOrder.key`), O(L log L).
   /// 2. Replicate. `.deepseek`: D'Hondt restricted to the first `k = min(P, L)` experts of
   ///    that order (`greedyCounts`), O(k + P log k); why this is exact: see there. `.seed`:
   ///    the same bulk, then the tail and fix-up on candidates from that order (`seedCounts`),
@@ -65,13 +65,13 @@ extension EPLB {
       let w = tokensPerMlog + logBase
       // 1. Sort. keys [L] → nodeKeys [L]
       let saved = nodeKeys + logBase
+      let fresh = scratch.radixKeys
       var unusual = false  // a NaN or a negative load
       for j in 0..<logPerNode {
         unusual = unusual || !(w[j] >= 0)
-        saved[j] = FastOrder.key(w[j], j)
+        fresh[j] = FastOrder.key(w[j], j)
       }
-      let keys = FastOrder.sortAscending(saved, scratch.radixKeys, count: logPerNode)
-      if keys != saved { saved.update(from: keys, count: logPerNode) }
+      FastOrder.sortIndexed(fresh, into: saved, count: logPerNode)
       if unusual {
         sorted = false
         placeNodeExact(

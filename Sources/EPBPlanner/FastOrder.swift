@@ -19,23 +19,23 @@ package enum FastOrder {
   ///   a NaN, or a run of equal values holds different classes.
   /// - parameter buffer: `[2n]` sort keys.
   ///
-  /// Method: `sortAscending` of the keys `(descending-order bits of the value, index)`
-  /// (`key(_:_:)`), O(n log n) without a fixed cost. `-0` counts as `+0`.
+  /// Method: `sortIndexed` of the keys `(descending-order bits of the value, index)`
+  /// (`key(_:_:)`), O(n log n). `-0` counts as `+0`.
   @inline(__always)
   static func descending<T: PlannerFloat>(
     _ keys: UnsafePointer<T>, count n: Int, tieClass: UnsafePointer<Int>?, order: UnsafeMutablePointer<Int>,
     buffer: UnsafeMutablePointer<UInt64>
   ) -> Bool {
     if n == 0 { return true }
-    var a = buffer
     var nan = false
     @inline(__always) func key(_ i: Int) -> UInt64 {
       let v = Float(keys[i])
       nan = nan || v.isNaN
       return FastOrder.key(v, i)
     }
-    for i in 0..<n { a[i] = key(i) }
-    a = sortAscending(a, buffer + n, count: n)
+    for i in 0..<n { buffer[i] = key(i) }
+    let a = buffer + n
+    sortIndexed(buffer, into: a, count: n)
     if nan { return false }
     var previous = a[0]
     order[0] = Int(truncatingIfNeeded: previous & 0xffff_ffff)
@@ -78,32 +78,44 @@ package enum FastOrder {
   @inline(__always)
   static func index(_ k: UInt64) -> Int { Int(truncatingIfNeeded: k & 0xffff_ffff) }
 
-  /// Sorts `a[0..<n]` ascending, using `b[0..<n]` as the other half of a ping-pong buffer;
-  /// returns whichever of `a` and `b` holds the result. Keys must be distinct.
+  /// Sorts keys of `key(_:_:)` whose indices are their positions (`keys[i]` has index `i`),
+  /// ascending, into `out [n]`. `keys [n]` may be overwritten (the fallback sorts in it).
   ///
-  /// 32–4,096 keys, a power of two (the nodes of the DeepSeek-V3 shapes: 256, 64 and 32
-  /// experts), on a CPU with AVX2: `vectorSort` in place (15–30% faster than the merge sort
-  /// on the 2-core AMD EPYC; docs/performance.md). Else `mergeSortAscending`. With distinct
-  /// keys the sorted order is unique, so the two give the same result.
+  /// From 32 to 1,024 keys, on a CPU with AVX2: `epb_sort_indexed_keys` (32-bit short keys
+  /// in bitonic networks, then the full keys read back in that order; 1.2 µs against 2.6 for
+  /// `sortAscending` on 256 keys, on the 2-core AMD EPYC). Else `sortAscending`, with `keys`
+  /// and `out` as its ping-pong buffers. Keys are distinct (their indices are), so the sorted
+  /// order is unique and both give the same result.
   @inline(__always)
-  package static func sortAscending(
-    _ a: UnsafeMutablePointer<UInt64>, _ b: UnsafeMutablePointer<UInt64>, count n: Int
-  ) -> UnsafeMutablePointer<UInt64> {
-    if n & (n &- 1) == 0 && n >= 32 && n <= 4096 && epb_sort_u64_avx2(a, n) != 0 { return a }
-    return mergeSortAscending(a, b, count: n)
+  package static func sortIndexed(
+    _ keys: UnsafeMutablePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>, count n: Int
+  ) {
+    if n >= 32 && vectorSortIndexed(keys, into: out, count: n) { return }
+    let sorted = sortAscending(keys, out, count: n)
+    if sorted != out { out.update(from: sorted, count: n) }
   }
 
-  /// Whether this CPU runs `vectorSort` (x86-64 with AVX2).
+  /// Whether this CPU runs `vectorSortIndexed` (x86-64 with AVX2).
   package static let hasVectorSort = epb_cpu_has_avx2() != 0
 
-  /// Sorts `a[0..<n]` ascending in place with AVX2 sorting networks (`epb_sort_u64_avx2`);
-  /// returns false, with `a` untouched, unless `n` is a power of two from 32 to 4,096 and the
-  /// CPU has AVX2.
-  package static func vectorSort(_ a: UnsafeMutablePointer<UInt64>, count n: Int) -> Bool {
-    epb_sort_u64_avx2(a, n) != 0
+  /// `sortIndexed`'s vector sort alone: returns false, with `out` undefined, unless `n` is
+  /// 1 to 1,024, every key's index is its position, and the CPU has AVX2.
+  @inline(__always)
+  package static func vectorSortIndexed(
+    _ keys: UnsafePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>, count n: Int
+  ) -> Bool {
+    epb_sort_indexed_keys(keys, out, n) != 0
   }
 
-  /// `sortAscending` without the vector sort: the same contract, any `n`.
+  /// The networks of `vectorSortIndexed` alone (its insertion pass would put right what a
+  /// broken network left out of order): sorts `a[0..<n]` in place; false, with `a`
+  /// untouched, unless `n` is a power of two from 32 to 1,024 and the CPU has AVX2.
+  package static func vectorSortShortKeys(_ a: UnsafeMutablePointer<UInt32>, count n: Int) -> Bool {
+    epb_sort_u32(a, n) != 0
+  }
+
+  /// Sorts `a[0..<n]` ascending, using `b[0..<n]` as the other half of a ping-pong buffer;
+  /// returns whichever of `a` and `b` holds the result.
   ///
   /// Bottom-up merge sort: runs of 8 sorted by a 19-comparator network, then merge passes, all
   /// with branch-free selects (no data-dependent branches but the last run's insertion sort).
@@ -111,7 +123,7 @@ package enum FastOrder {
   /// per call, which dominated for the 32–300 keys of one packing). Keys are distinct in every
   /// use, so stability is moot.
   @inline(__always)
-  package static func mergeSortAscending(
+  package static func sortAscending(
     _ a0: UnsafeMutablePointer<UInt64>, _ b0: UnsafeMutablePointer<UInt64>, count n: Int
   ) -> UnsafeMutablePointer<UInt64> {
     var a = a0, b = b0

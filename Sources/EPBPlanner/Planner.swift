@@ -213,9 +213,10 @@ public enum Planner {
         @inline(__always) func packSorted(_ node: Int) -> Bool {
           var keys = scratch.nodeKeys + node * perNode
           if !reuse {
-            let fresh = scratch.radixKeys  // [perNode], then the sort's other half
+            let fresh = scratch.radixKeys  // [perNode], then the sorted keys [perNode]
             for j in 0..<perNode { fresh[j] = FastOrder.key(weight[mlog2log[node * perNode + j]], j) }
-            keys = FastOrder.sortAscending(fresh, fresh + perNode, count: perNode)
+            keys = fresh + perNode
+            FastOrder.sortIndexed(fresh, into: keys, count: perNode)
           }
           for s in 1..<perNode where FastOrder.sameValue(keys[s - 1], keys[s]) {
             let a = mlog2log[node * perNode + FastOrder.index(keys[s - 1])]

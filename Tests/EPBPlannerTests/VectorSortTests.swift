@@ -2,103 +2,92 @@ import EPBPlanner
 import EPBTestSupport
 import Testing
 
-/// `FastOrder.sortAscending` (AVX2 networks for powers of two from 32 to 4,096, else the merge
-/// sort) and both of its paths alone, against the standard library's sort, key for key.
+/// `FastOrder.sortIndexed` (short keys in AVX2 networks for 32 to 1,024 keys, else the merge
+/// sort) and its vector path alone, against the standard library's sort, key for key.
 @Suite struct VectorSortTests {
-  /// Distinct keys over the whole 64-bit range: random high bits (the top bit set about half
-  /// the time, which the networks' signed compares must map), the position in the low 13 bits.
-  static func randomKeys(_ n: Int, _ rng: inout SplitMix64, highValues: UInt64 = .max) -> [UInt64] {
-    (0..<n).map { i in (UInt64.random(in: 0...highValues, using: &rng) << 13) | UInt64(i) }
+  /// `FastOrder.key` of `n` loads, index = position.
+  static func keys(_ values: [Float]) -> [UInt64] {
+    values.enumerated().map { FastOrder.key($0.element, $0.offset) }
   }
 
-  /// The keys the planner sorts for real: `FastOrder.key` of `Float` loads (non-negative,
-  /// negative, ±0, ties of equal values) with their indices.
-  static func loadKeys(_ n: Int, _ rng: inout SplitMix64) -> [UInt64] {
-    (0..<n).map { i in
-      let value: Float =
-        switch i % 5 {
-        case 0: Float(UInt32.random(in: 0...7, using: &rng))  // many equal values
-        case 1: -Float(UInt32.random(in: 0...1000, using: &rng))
-        case 2: [0, -0, .infinity, -.infinity, .greatestFiniteMagnitude][Int.random(in: 0..<5, using: &rng)]
-        default: Float.random(in: 0...1e6, using: &rng)
-        }
-      return FastOrder.key(value, i)
-    }
-  }
-
-  static func sortedByEachPath(_ input: [UInt64]) -> (dispatched: [UInt64], merge: [UInt64]) {
-    let n = input.count
-    func run(_ body: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64>)
-      -> [UInt64]
-    {
-      var a = input
-      var b = [UInt64](repeating: 0, count: n)
-      return a.withUnsafeMutableBufferPointer { pa in
-        b.withUnsafeMutableBufferPointer { pb in
-          guard let x = pa.baseAddress, let y = pb.baseAddress else { return [] }
-          return Array(UnsafeBufferPointer(start: body(x, y), count: n))
-        }
+  /// Loads of the kinds the planner sees and some it must survive: heavy-tailed token counts,
+  /// runs of equal values, values that differ only in the low mantissa bits (equal short keys,
+  /// out of order until the insertion pass), negatives, ±0, infinities, NaN.
+  static func loads(_ n: Int, kind: Int, _ rng: inout SplitMix64) -> [Float] {
+    (0..<n).map { _ in
+      switch kind {
+      case 0: return Float(UInt32.random(in: 0...2_000_000, using: &rng))
+      case 1: return Float(UInt32.random(in: 0...7, using: &rng))
+      case 2:
+        // 1e6 plus a few ulps: the top 22–27 bits of the key agree, the rest decide.
+        return Float(bitPattern: Float(1e6).bitPattern &+ UInt32.random(in: 0...300, using: &rng))
+      case 3: return Float.random(in: -1e3...1e3, using: &rng)
+      default:
+        return [0, -0, .infinity, -.infinity, .nan, 1, .leastNonzeroMagnitude, .greatestFiniteMagnitude][
+          Int.random(in: 0..<8, using: &rng)]
       }
     }
-    return (
-      run { FastOrder.sortAscending($0, $1, count: n) }, run { FastOrder.mergeSortAscending($0, $1, count: n) }
-    )
   }
 
-  @Test(arguments: [1, 2, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 128, 255, 256, 257, 288, 512, 1024, 4096, 8192])
-  func bothPathsSortRandomKeys(n: Int) {
+  @Test(arguments: [1, 2, 7, 16, 31, 32, 33, 63, 64, 65, 100, 128, 255, 256, 257, 288, 512, 1000, 1024, 1025, 2048])
+  func sortIndexedMatchesTheStandardSort(n: Int) {
     var rng = SplitMix64(seed: UInt64(n) &* 31 &+ 5)
-    for trial in 0..<(n <= 512 ? 40 : 6) {
-      let input =
-        switch trial % 3 {
-        case 0: Self.randomKeys(n, &rng)
-        case 1: Self.randomKeys(n, &rng, highValues: 3)  // only the low bits tell keys apart
-        default: Self.loadKeys(n, &rng)
-        }
-      let expected = input.sorted()
-      let (dispatched, merge) = Self.sortedByEachPath(input)
-      #expect(dispatched == expected, "n \(n) trial \(trial): sortAscending")
-      #expect(merge == expected, "n \(n) trial \(trial): mergeSortAscending")
-    }
-  }
-
-  @Test func bothPathsSortPatternedKeys() {
-    for n in [32, 64, 256, 1024] {
-      let ascending = (0..<n).map { UInt64($0) }
-      let patterns: [(String, [UInt64])] = [
-        ("ascending", ascending),
-        ("descending", ascending.reversed()),
-        ("organ pipe", (0..<n).map { UInt64($0 < n / 2 ? 2 * $0 : 2 * (n - $0) - 1) }),
-        // Around the sign bit: unsigned order differs from signed order here.
-        ("sign boundary", (0..<n).map { UInt64(1) << 63 &+ UInt64($0) &- UInt64(n / 2) }),
-        ("extremes", (0..<n).map { $0 % 2 == 0 ? UInt64($0) : UInt64.max &- UInt64($0) }),
-      ]
-      for (name, input) in patterns {
-        let (dispatched, merge) = Self.sortedByEachPath(input)
-        #expect(dispatched == input.sorted(), "\(name), n \(n)")
-        #expect(merge == input.sorted(), "\(name), n \(n)")
+    for trial in 0..<(n <= 512 ? 50 : 10) {
+      let input = Self.keys(Self.loads(n, kind: trial % 5, &rng))
+      var keys = input
+      var out = [UInt64](repeating: 0, count: n)
+      keys.withUnsafeMutableBufferPointer { k in
+        out.withUnsafeMutableBufferPointer { o in FastOrder.sortIndexed(k.baseAddress!, into: o.baseAddress!, count: n) }
       }
+      #expect(out == input.sorted(), "n \(n) trial \(trial) kind \(trial % 5)")
     }
   }
 
   /// The vector path alone, where the CPU has it (CI's x86-64 machines do), so a fallback to
   /// the merge sort cannot hide a broken network.
-  @Test(.enabled(if: FastOrder.hasVectorSort)) func vectorSortRunsAndSorts() {
+  @Test(.enabled(if: FastOrder.hasVectorSort)) func vectorPathRunsAndSorts() {
     var rng = SplitMix64(seed: 99)
-    for n in [32, 64, 128, 256, 512, 1024, 2048, 4096] {
-      for _ in 0..<20 {
-        let input = Self.randomKeys(n, &rng)
-        var keys = input
-        let ran = keys.withUnsafeMutableBufferPointer { FastOrder.vectorSort($0.baseAddress!, count: n) }
+    for n in [1, 5, 32, 40, 64, 96, 128, 200, 256, 512, 1024] {
+      for trial in 0..<25 {
+        let input = Self.keys(Self.loads(n, kind: trial % 5, &rng))
+        var out = [UInt64](repeating: 0, count: n)
+        let ran = out.withUnsafeMutableBufferPointer { FastOrder.vectorSortIndexed(input, into: $0.baseAddress!, count: n) }
         #expect(ran, "n \(n)")
-        #expect(keys == input.sorted(), "n \(n)")
+        #expect(out == input.sorted(), "n \(n) trial \(trial)")
       }
     }
-    for n in [0, 16, 31, 33, 96, 8192] {
-      var keys = Self.randomKeys(max(n, 1), &rng)
-      let before = keys
-      let ran = keys.withUnsafeMutableBufferPointer { FastOrder.vectorSort($0.baseAddress!, count: n) }
-      #expect(!ran && keys == before, "n \(n) is not a size the networks take")
+  }
+
+  /// The networks alone: `vectorSortIndexed` would heal a broken network in its insertion
+  /// pass (slowly), so the short-key sort is checked by itself.
+  @Test(.enabled(if: FastOrder.hasVectorSort)) func shortKeyNetworksSort() {
+    var rng = SplitMix64(seed: 7)
+    for n in [32, 64, 128, 256, 512, 1024] {
+      for trial in 0..<40 {
+        let range: UInt32 = [.max, 3, UInt32(n)][trial % 3]
+        var keys = (0..<n).map { _ in UInt32.random(in: 0...range, using: &rng) }
+        if trial % 10 == 9 { keys = (0..<n).map { UInt32(n - $0) } }
+        let input = keys
+        let ran = keys.withUnsafeMutableBufferPointer { FastOrder.vectorSortShortKeys($0.baseAddress!, count: n) }
+        #expect(ran, "n \(n)")
+        #expect(keys == input.sorted(), "n \(n) trial \(trial)")
+      }
+    }
+    for n in [16, 48, 2048] {
+      var keys = [UInt32](repeating: 1, count: n)
+      #expect(!keys.withUnsafeMutableBufferPointer { FastOrder.vectorSortShortKeys($0.baseAddress!, count: n) })
+    }
+  }
+
+  @Test(.enabled(if: FastOrder.hasVectorSort)) func vectorPathRefusesWhatItCannotSort() {
+    var out = [UInt64](repeating: 0, count: 2048)
+    let swapped = [FastOrder.key(1, 1), FastOrder.key(2, 0)] + (2..<64).map { FastOrder.key(Float($0), $0) }
+    let tooMany = (0..<1025).map { FastOrder.key(Float($0), $0) }
+    for (name, keys) in [("an index not at its position", swapped), ("1,025 keys", tooMany), ("no keys", [])] {
+      let ran = out.withUnsafeMutableBufferPointer {
+        FastOrder.vectorSortIndexed(keys, into: $0.baseAddress!, count: keys.count)
+      }
+      #expect(!ran, "\(name)")
     }
   }
 }
