@@ -273,13 +273,14 @@ extension EPLB {
       while true {
         let left = 2 &* i &+ 1
         if left >= k { break }
-        let right = Swift.min(left &+ 1, k)
-        let l = heap[left], r = heap[right]
-        let child = r < l ? right : left
+        // `left + 1 <= k`: a right child past the end is the sentinel. The child as
+        // `left + (r < l)`, an add with carry: as a select of `left` and `right`, LLVM
+        // emitted a branch, mispredicted about every other level.
+        let l = heap[left], r = heap[left &+ 1]
         let smaller = Swift.min(l, r)
         if smaller > key { break }  // keys are distinct
         heap[i] = smaller
-        i = child
+        i = left &+ (r < l ? 1 : 0)
       }
       heap[i] = key
     }
