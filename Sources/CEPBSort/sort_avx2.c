@@ -148,8 +148,8 @@ int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) {
   long padded = 32;
   while (padded < n) padded *= 2;
   uint32_t mask = (uint32_t)padded - 1;
-  // Short keys: the high half's top 32 − bits bits, then the index. Padding gets all ones,
-  // whose index bits (padded − 1 ≥ n) no real key has.
+  // Short keys: the high half's top 32 − b bits (b = log2(padded)), then the index. Padding
+  // gets all ones, whose index bits (padded − 1 ≥ n) no real key has.
   uint32_t shorts[1024];
   uint32_t misplaced = 0;
   for (long i = 0; i < n; i++) {
@@ -168,6 +168,9 @@ int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) {
     disorder |= out[k - 1] > out[k];
   }
   if (disorder == 0) return 1;
+  // At most 8n moves: loads that agree on their top bits by the hundreds (adversarial, or a
+  // layer of near-equal loads) would make this quadratic; the caller's merge sort takes them.
+  long budget = 8 * n;
   for (long k = 1; k < n; k++) {
     uint64_t key = out[k];
     long h = k;
@@ -176,6 +179,8 @@ int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) {
       h--;
     }
     out[h] = key;
+    budget -= k - h;
+    if (budget < 0) return 0;
   }
   return 1;
 }

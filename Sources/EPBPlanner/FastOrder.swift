@@ -99,7 +99,9 @@ package enum FastOrder {
   package static let hasVectorSort = epb_cpu_has_avx2() != 0
 
   /// `sortIndexed`'s vector sort alone: returns false, with `out` undefined, unless `n` is
-  /// 1 to 1,024, every key's index is its position, and the CPU has AVX2.
+  /// 1 to 1,024, every key's index is its position, the CPU has AVX2, and at most `8n` keys
+  /// have to move after the short keys' sort (many loads equal in their top 24–27 bits but
+  /// not all of them).
   @inline(__always)
   package static func vectorSortIndexed(
     _ keys: UnsafePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>, count n: Int

@@ -12,10 +12,11 @@ int epb_cpu_has_avx2(void);
 ///
 /// - parameter n: 1 to 1,024.
 /// - returns: 1 when sorted; 0, with `out` undefined, when `n` is out of range, a key's low
-///   half is not its position, the CPU lacks AVX2, or the build is not for x86-64.
+///   half is not its position, more than `8n` keys would have to move in the insertion pass
+///   below, the CPU lacks AVX2, or the build is not for x86-64.
 ///
 /// Method: each key is shortened to 32 bits, the top bits of its high half then its position
-/// (`b` = log2 of `n` rounded up to a power of two, at least 64: `32 − b` value bits, `b`
+/// (`b` = log2 of `n` rounded up to a power of two, at least 5: `32 − b` value bits, `b`
 /// index bits), and the short keys are sorted with bitonic networks (an 8-key network down
 /// the lanes of eight registers, a transpose, then merges in the "flip" form, where every
 /// compare-exchange is ascending), four keys per instruction, without a data-dependent branch.
