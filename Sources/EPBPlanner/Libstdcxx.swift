@@ -64,8 +64,7 @@ package enum Libstdcxx {
         return
       }
       depth -= 1
-      let mid = first + (last - first) / 2
-      moveMedianToFirst(q, first, first + 1, mid, last - 1, comp)
+      movePivotToFirst(q, first, last, comp)
       let cut = unguardedPartitionByHighHalf(q, first + 1, last, first, stops)
       introsortLoopByHighHalf(q, cut, last, depth, stops, buffer)
       last = cut
@@ -232,9 +231,18 @@ package enum Libstdcxx {
   static func unguardedPartitionPivot<E>(
     _ q: UnsafeMutablePointer<E>, _ first: Int, _ last: Int, _ comp: (E, E) -> Bool
   ) -> Int {
+    movePivotToFirst(q, first, last, comp)
+    return unguardedPartition(q, first + 1, last, first, comp)
+  }
+
+  /// The pivot choice of `std::__unguarded_partition_pivot`: the median of `q[first + 1]`,
+  /// the middle key and `q[last - 1]`, moved to `first`.
+  @inline(__always)
+  static func movePivotToFirst<E>(
+    _ q: UnsafeMutablePointer<E>, _ first: Int, _ last: Int, _ comp: (E, E) -> Bool
+  ) {
     let mid = first + (last - first) / 2
     moveMedianToFirst(q, first, first + 1, mid, last - 1, comp)
-    return unguardedPartition(q, first + 1, last, first, comp)
   }
 
   static func moveMedianToFirst<E>(
