@@ -29,7 +29,8 @@ extension EPLB {
   ///    NaN or a negative load takes the exact path (`placeNodeExact`). Elsewhere loads are
   ///    `+0` or more, which the keys' cheaper encodings use.
   /// 4. Pack, in the merge's loop: each replica to the first lightest GPU of its node with
-  ///    room (`PackTree`), straight into its slot, O(R log GPUs).
+  ///    room, straight into its slot: up to 8 GPUs per node in vector registers
+  ///    (`VectorPacking`, O(R · GPUs / 4)), else on `PackTree`, O(R log GPUs).
   ///
   /// Needs `replicas / gpus > 1` (with one slot per GPU eplb.py's packing is the identity on
   /// the replication's column order, which this path does not build).
@@ -185,24 +186,35 @@ extension EPLB {
         }
         ties = Int(truncatingIfNeeded: (equal0 | equal1 | equal2 | equal3) >> 63)
       }
-      var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
       let out = phy2log + phyBase
       let logical = mlog2log + logBase
       var a = 0, b = 0
       var previous = UInt64.max
-      for _ in 0..<(ties == 0 ? phyPerNode : 0) {
-        // Written with `min` and 0/1 steps: as `fromMulti ? y : x` LLVM emitted a branch,
-        // mispredicted at every multi-replica expert.
-        let x = ones[a], y = repeated[b]
-        let k = Swift.min(x, y)
-        let step = y < x ? 1 : 0
-        b &+= step
-        a &+= 1 &- step
-        // Equal values (high halves), different keys: `d` in 1...2^32 - 1.
-        let d = previous ^ k
-        ties |= d &- 1 < 0xffff_ffff ? 1 : 0
-        previous = k
-        out[tree.addSlot(FastOrder.nonNegativeValue(k))] = logical[FastOrder.index(k)]
+      var packed = false
+      if ties == 0 && gpusPerNode <= 8,
+        let tie = VectorPacking.mergeAndPack(
+          ones: ones, repeated: repeated, count: phyPerNode, packs: gpusPerNode, perPack: phyPerGPU,
+          logical: logical, out: out)
+      {
+        packed = true
+        ties = tie ? 1 : 0
+      }
+      if !packed {
+        var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
+        for _ in 0..<(ties == 0 ? phyPerNode : 0) {
+          // Written with `min` and 0/1 steps: as `fromMulti ? y : x` LLVM emitted a branch,
+          // mispredicted at every multi-replica expert.
+          let x = ones[a], y = repeated[b]
+          let k = Swift.min(x, y)
+          let step = y < x ? 1 : 0
+          b &+= step
+          a &+= 1 &- step
+          // Equal values (high halves), different keys: `d` in 1...2^32 - 1.
+          let d = previous ^ k
+          ties |= d &- 1 < 0xffff_ffff ? 1 : 0
+          previous = k
+          out[tree.addSlot(FastOrder.nonNegativeValue(k))] = logical[FastOrder.index(k)]
+        }
       }
       if ties != 0 {
         // The replicas' columns in torch's order are the identity, then the added replicas

@@ -66,17 +66,17 @@ package enum FastOrder {
   /// back as `+0`): the complement of the high half, less the bit that `key(_:_:)` sets for
   /// such values.
   @inline(__always)
-  static func nonNegativeValue(_ k: UInt64) -> Float {
+  package static func nonNegativeValue(_ k: UInt64) -> Float {
     Float(bitPattern: ~UInt32(truncatingIfNeeded: k >> 32) & 0x7fff_ffff)
   }
 
   /// Whether two keys of `key(_:_:)` hold equal values.
   @inline(__always)
-  static func sameValue(_ a: UInt64, _ b: UInt64) -> Bool { a >> 32 == b >> 32 }
+  package static func sameValue(_ a: UInt64, _ b: UInt64) -> Bool { a >> 32 == b >> 32 }
 
   /// The index of a key of `key(_:_:)`.
   @inline(__always)
-  static func index(_ k: UInt64) -> Int { Int(truncatingIfNeeded: k & 0xffff_ffff) }
+  package static func index(_ k: UInt64) -> Int { Int(truncatingIfNeeded: k & 0xffff_ffff) }
 
   /// Sorts keys of `key(_:_:)` whose indices are their positions (`keys[i]` has index `i`),
   /// ascending, into `out [n]`. `keys [n]` may be overwritten (the fallback sorts in it).

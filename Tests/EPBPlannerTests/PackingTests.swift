@@ -77,4 +77,78 @@ import Testing
       #expect(gotDouble.packIndex == wantDouble.packIndex && gotDouble.rankInPack == wantDouble.rankInPack)
     }
   }
+
+  /// `VectorPacking.mergeAndPack` (`epb_merge_pack8`: the merge of a node's one-replica and
+  /// repeated multi-replica keys, packed onto at most 8 GPUs in vector registers) against the
+  /// plain definition on the standard library's merge: 1 to 8 GPUs, 1 to 10 slots each, loads
+  /// that make pack weights tie (small integers: the tie path picks the first lightest GPU),
+  /// zeros among the first replicas (the first round cannot be taken at once), huge loads
+  /// whose sums overflow to +∞, and token counts. Also the tie flag against adjacent equal
+  /// loads of different experts, and the refusals.
+  @Test(.enabled(if: FastOrder.hasVectorSort)) func vectorPackingMatchesThePlainDefinition() {
+    var rng = SplitMix64(seed: 29)
+    var checked = 0, tied = 0, tieFlags = 0
+    for packs in 1...8 {
+      for per in 1...10 {
+        for round in 0..<12 {
+          let slots = packs * per
+          let experts = Int.random(in: max(1, slots / 3)...slots, using: &rng)
+          // Counts: one each, the rest spread at random (at least one replica per expert).
+          var count = [Int](repeating: 1, count: experts)
+          for _ in 0..<(slots - experts) { count[Int.random(in: 0..<experts, using: &rng)] += 1 }
+          let load: [Float] = (0..<experts).map { _ in
+            switch round % 4 {
+            case 0: return Float(Int.random(in: 0...6, using: &rng))
+            case 1: return Float.greatestFiniteMagnitude * Float.random(in: 0.3...1, using: &rng)
+            case 2: return Bool.random(using: &rng) ? 0 : Float(Int.random(in: 1...3, using: &rng))
+            default: return Float(Int.random(in: 0...2_000_000, using: &rng))
+            }
+          }
+          let ones = (0..<experts).filter { count[$0] == 1 }.map { FastOrder.key(load[$0], $0) }.sorted()
+          let repeated = (0..<experts).filter { count[$0] > 1 }.flatMap { j in
+            [UInt64](repeating: FastOrder.key(load[j] / Float(count[j]), j), count: count[j])
+          }.sorted()
+          let merged = (ones + repeated).sorted()
+          let logical = (0..<experts).map { $0 * 7 + 3 }
+          // The plain definition on the merged order.
+          var weight = [Float](repeating: 0, count: packs)
+          var items = [Int](repeating: 0, count: packs)
+          var want = [Int](repeating: -1, count: slots)
+          for key in merged {
+            var best = -1
+            for p in 0..<packs where items[p] < per && (best < 0 || weight[p] < weight[best]) { best = p }
+            want[best * per + items[best]] = logical[FastOrder.index(key)]
+            items[best] += 1
+            weight[best] += FastOrder.nonNegativeValue(key)
+          }
+          let wantTie = zip(merged, merged.dropFirst()).contains { FastOrder.sameValue($0, $1) && $0 != $1 }
+          var got = [Int](repeating: -1, count: slots)
+          let tie = (ones + [.max]).withUnsafeBufferPointer { o in
+            (repeated + [.max]).withUnsafeBufferPointer { r in
+              got.withUnsafeMutableBufferPointer { out in
+                VectorPacking.mergeAndPack(
+                  ones: o.baseAddress!, repeated: r.baseAddress!, count: slots, packs: packs, perPack: per,
+                  logical: logical, out: out.baseAddress!)
+              }
+            }
+          }
+          #expect(tie == wantTie, "packs \(packs), \(per) each, round \(round)")
+          #expect(got == want, "packs \(packs), \(per) each, round \(round): \(load), counts \(count)")
+          checked += 1
+          tied += weight.count > Set(weight).count ? 1 : 0
+          tieFlags += wantTie ? 1 : 0
+        }
+      }
+    }
+    #expect(checked == 960)
+    // The loads did what they are for: packs that end equal, and tie flags both ways.
+    #expect(tied > 100 && tieFlags > 100 && tieFlags < checked - 100, "\(tied) \(tieFlags)")
+    // Refusals: 9 GPUs; a count that is not GPUs × slots per GPU.
+    let keys: [UInt64] = (0..<18).map { FastOrder.key(Float(18 - $0), $0) } + [.max]
+    var out = [Int](repeating: -1, count: 18)
+    let logical = Array(0..<18)
+    #expect(VectorPacking.mergeAndPack(ones: keys, repeated: [.max], count: 18, packs: 9, perPack: 2, logical: logical, out: &out) == nil)
+    #expect(VectorPacking.mergeAndPack(ones: keys, repeated: [.max], count: 17, packs: 8, perPack: 2, logical: logical, out: &out) == nil)
+    #expect(out == [Int](repeating: -1, count: 18))
+  }
 }

@@ -30,4 +30,24 @@ int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n);
 /// has AVX2.
 int epb_sort_u32(uint32_t *a, long n);
 
+/// Balanced packing as eplb.py's `balanced_packing` does it for one node whose items come in a
+/// given order: item `i` goes to the first lightest pack that holds fewer than `perPack`
+/// items, and `out[pack · perPack + rank] = logical[index]`, where `rank` is the number of
+/// items the pack held before it and `index` the low half of the item's key. Pack weights
+/// accumulate in `float`, item by item, as in eplb.py.
+///
+/// The items are the merge of two ascending sequences of keys, `ones` and `repeated`, each
+/// ending in a sentinel of all ones (read, never packed): the smaller key next, `ones`' first
+/// when equal. Keys are `FastOrder.key(value, index)` of values that are `+0` or more (not
+/// NaN): the complement of the value's bits with the sign bit set in the high half.
+///
+/// - parameter logical: indexed by the keys' low halves; `out`: `[n]`.
+/// - returns: -1, with `out` untouched, unless `packs` is 1 to 8, `perPack` is 1 or more,
+///   `n == packs · perPack`, and the CPU has AVX2 (the code needs SSE4.1's unsigned `min`;
+///   AVX2 is what the other kernels check). 1 when two neighbours in the merged order hold
+///   equal values (high halves) but are different keys: then `out` is written, but torch's
+///   order of the tie may differ and the caller packs again in that order. Else 0.
+int epb_merge_pack8(const uint64_t *ones, const uint64_t *repeated, long n, long packs, long perPack,
+                    const long *logical, long *out);
+
 #endif
