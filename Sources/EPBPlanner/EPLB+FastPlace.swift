@@ -447,6 +447,38 @@ extension EPLB {
       while lead < n && count[FastOrder.index(sorted[lead])] > 1 { lead += 1 }
     }
 
+    // Fix-up, first a shortcut that proves it moves nothing (as on every node of the
+    // DeepSeek-V3 prefill statistics). A move needs `peak + 1e-12 < curMax` with
+    // `peak ≥ newD = w[d] / (count[d] − 1)` (in `Double`) for a donor `d` of the two largest
+    // averages. The first donor is the maximum, `curMax = w / c` in `Float`: `w / (c − 1)`
+    // exceeds it by the factor `c / (c − 1)`, far beyond rounding (or both are 0 or +∞), so
+    // it never passes. The second has average `S`, the second largest value counted with
+    // ties (as the donors are), so `w / c ≥ S (1 − 2⁻²⁴)`, and a count `c` of at most `C`, the
+    // largest count: `newD ≥ S · C / (C − 1) · (1 − 2⁻²³)`. When `S · C / (C − 1) · (1 − 10⁻⁶)`
+    // is at least `curMax`, no donor passes, torch's order of any ties cannot matter, and
+    // the counts stand. The largest averages are among the multi-replica experts' and the
+    // first two one-replica experts' loads. Else the fix-up runs in full.
+    do {
+      var top1 = -Float.infinity, top2 = -Float.infinity
+      var most = 1  // C
+      for k in 0..<m {
+        let v = cachedAvg[k]
+        top2 = Swift.max(top2, Swift.min(top1, v))
+        top1 = Swift.max(top1, v)
+        most = Swift.max(most, count[multi[k]])
+      }
+      var seen = 0
+      forEachOne { j in
+        let v = w[j]
+        top2 = Swift.max(top2, Swift.min(top1, v))
+        top1 = Swift.max(top1, v)
+        seen += 1
+        return seen < 2
+      }
+      if most == 1 || Double(top2) * (Double(most) / Double(most - 1)) * (1 - 1e-6) >= Double(top1) {
+        return true
+      }
+    }
     // Fix-up: top two and bottom two averages over multi ∪ the three largest and the three
     // smallest one-replica experts, strictly ordered, else give up.
     var d0 = -1, d1 = -1, r0 = -1, r1 = -1
