@@ -152,7 +152,7 @@ struct PackTree<T: PlannerFloat> {
         ? T.packKeyNonNegative(weight: T.packWeightNonNegative(root) + w, pack: best)
         : T.packKey(weight: T.packWeight(root) + w, pack: best)) | (rank &+ 1 == perPack ? T.fullPackKey(pack: 0) : 0)
     // Recompute the minima on the path from leaf `best` to the root.
-    var i = leaves + best
+    var i = leaves &+ best
     tree[i] = key
     while i > 1 {
       key = Swift.min(key, tree[i ^ 1])
