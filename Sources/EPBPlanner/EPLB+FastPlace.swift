@@ -422,11 +422,14 @@ extension EPLB {
         if idxH < 0 || better(vh, a, e, than: bH, aH, idxH) { (idxH, bH, aH) = (e, vh, a) }
       }
       if ones.0 >= 0 {
+        // With one replica `sl` is `w / 1 = w` and `hh` is `w / √2` (the same `Float`
+        // operations on a count of 1; √2 folds to a constant).
         let e = ones.0
-        if idxS < 0 || better(sl(e), w[e], e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, sl(e), w[e]) }
-        let front = hh(e)
+        if idxS < 0 || better(w[e], w[e], e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, w[e], w[e]) }
+        let root2 = Float(2).squareRoot()
+        let front = w[e] / root2
         forEachOne { j in
-          let v = hh(j)
+          let v = w[j] / root2
           if v != front { return false }  // non-increasing along the order: the run has ended
           if idxH < 0 || better(v, w[j], j, than: bH, aH, idxH) { (idxH, bH, aH) = (j, v, w[j]) }
           return true
