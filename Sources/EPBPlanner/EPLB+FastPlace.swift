@@ -406,21 +406,32 @@ extension EPLB {
           top2 = v
         }
       }
-      for k in 0..<m { push(cachedAvg[k]) }
-      if ones.0 >= 0 { push(w[ones.0]) }
-      if ones.1 >= 0 { push(w[ones.1]) }
-      let second = top2
       // Sainte-Laguë: multi ∪ the first one.
       var idxS = -1, bS = -Float.infinity, aS = Float.infinity
       // Huntington–Hill: multi ∪ the front run of ones with equal w / √2.
       var idxH = -1, bH = -Float.infinity, aH = Float.infinity
-      for k in 0..<m {
-        let e = multi[k]
-        let a = cachedAvg[k]
-        let vs = cachedSL[k], vh = cachedHH[k]
-        if idxS < 0 || better(vs, a, e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, vs, a) }
-        if idxH < 0 || better(vh, a, e, than: bH, aH, idxH) { (idxH, bH, aH) = (e, vh, a) }
+      // Over multi: on an AVX2 CPU the top two averages and each argmax in vector registers
+      // (`epb_seed_scan`; a largest value that occurs twice takes the scalar scan, whose tie
+      // order decides); else scalar scans.
+      if let scan = seedScan(average: cachedAvg, sainteLague: cachedSL, huntingtonHill: cachedHH, count: m) {
+        (top1, top2) = (scan.top1, scan.top2)
+        if scan.sl >= 0 { (idxS, bS, aS) = (multi[scan.sl], cachedSL[scan.sl], cachedAvg[scan.sl]) }
+        if scan.hh >= 0 { (idxH, bH, aH) = (multi[scan.hh], cachedHH[scan.hh], cachedAvg[scan.hh]) }
+      } else {
+        for k in 0..<m { push(cachedAvg[k]) }
       }
+      if m > 0 && (idxS < 0 || idxH < 0) {
+        for k in 0..<m {
+          let e = multi[k]
+          let a = cachedAvg[k]
+          let vs = cachedSL[k], vh = cachedHH[k]
+          if idxS < 0 || better(vs, a, e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, vs, a) }
+          if idxH < 0 || better(vh, a, e, than: bH, aH, idxH) { (idxH, bH, aH) = (e, vh, a) }
+        }
+      }
+      if ones.0 >= 0 { push(w[ones.0]) }
+      if ones.1 >= 0 { push(w[ones.1]) }
+      let second = top2
       if ones.0 >= 0 {
         // With one replica `sl` is `w / 1 = w` and `hh` is `w / √2` (the same `Float`
         // operations on a count of 1; √2 folds to a constant).

@@ -109,3 +109,45 @@ import Testing
     }
   }
 }
+
+/// `EPLB.seedScan` (`epb_seed_scan`: the seed tail's top two averages and its argmax
+/// positions in vector registers) against plain definitions: every length from 0 to 41 (full
+/// and partial vectors), values that tie often (small integers), zeros and +∞, garbage past
+/// the end (it must be masked off), and the argmax positions only when the largest value is
+/// unique.
+@Suite struct SeedScanTests {
+  @Test(.enabled(if: FastOrder.hasVectorSort)) func seedScanMatchesThePlainDefinitions() throws {
+    var rng = SplitMix64(seed: 41)
+    var uniqueSeen = 0, tiedSeen = 0
+    for n in 0...41 {
+      for round in 0..<40 {
+        let capacity = (n + 3) / 4 * 4 + 4
+        func values() -> [Float] {
+          (0..<capacity).map { i in
+            if i >= n { return Float.random(in: 1e30...3e38, using: &rng) }  // garbage, larger than any value
+            switch round % 4 {
+            case 0: return Float(Int.random(in: 0...5, using: &rng))
+            case 1: return Float.random(in: 0...1000, using: &rng)
+            case 2: return Int.random(in: 0..<10, using: &rng) == 0 ? .infinity : Float(Int.random(in: 0...50, using: &rng))
+            default: return Float(Int.random(in: 0...2, using: &rng)) / 3
+            }
+          }
+        }
+        let avg = values(), sl = values(), hh = values()
+        let scan = try #require(EPLB.seedScan(average: avg, sainteLague: sl, huntingtonHill: hh, count: n))
+        let sortedAvg = avg.prefix(n).sorted(by: >)
+        #expect(scan.top1 == (n > 0 ? sortedAvg[0] : -.infinity), "n \(n) round \(round)")
+        #expect(scan.top2 == (n > 1 ? sortedAvg[1] : -.infinity), "n \(n) round \(round)")
+        for (values, got) in [(sl, scan.sl), (hh, scan.hh)] {
+          let prefix = Array(values.prefix(n))
+          let top = prefix.max()
+          let positions = prefix.indices.filter { prefix[$0] == top }
+          let want = positions.count == 1 ? positions[0] : -1
+          #expect(got == want, "n \(n) round \(round): \(prefix)")
+          if positions.count == 1 { uniqueSeen += 1 } else if n > 0 { tiedSeen += 1 }
+        }
+      }
+    }
+    #expect(uniqueSeen > 500 && tiedSeen > 500, "\(uniqueSeen) \(tiedSeen)")
+  }
+}

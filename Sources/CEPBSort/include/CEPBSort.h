@@ -50,4 +50,20 @@ int epb_sort_u32(uint32_t *a, long n);
 int epb_merge_pack8(const uint64_t *ones, const uint64_t *repeated, long n, long packs, long perPack,
                     const long *logical, long *out);
 
+/// What one step of the seed's tail needs from its multi-replica experts' values.
+typedef struct {
+  /// The largest and the second largest of `avg[0..<n]`, a value that occurs twice counting
+  /// twice; -∞ where there is none.
+  float top1, top2;
+  /// The position of the largest of `sl[0..<n]` (of `hh[0..<n]`) when it occurs once; else -1.
+  long sl, hh;
+} epb_seed_scan_t;
+
+/// One pass of vector `max`es over three arrays of `n` floats with no NaN, then a pass of
+/// compares for the positions (the seed's tail, `EPLB.seedCounts`).
+///
+/// Each array must be readable up to `n` rounded up to a multiple of 4 (lanes past `n` are
+/// masked off). Returns 0, with `out` untouched, when the CPU lacks AVX2 or `n` is negative.
+int epb_seed_scan(const float *avg, const float *sl, const float *hh, long n, epb_seed_scan_t *out);
+
 #endif
