@@ -313,11 +313,13 @@ extension EPLB {
   /// same arithmetic and the same tie rules. For the Sainte-Laguë pick the first one-replica
   /// expert beats the others (`w / 1`, then the smaller average, which is `w` again, then the
   /// index). For Huntington–Hill, `w / √2` can round distinct `w` to one value, and then the
-  /// smaller average wins: the run of equal values at the front is scanned. The fix-up's
-  /// donors and receivers come from the three largest and the three smallest candidates; when
+  /// smaller average wins: the run of equal values at the front is scanned. The fix-up is
+  /// skipped when a bound shows that no donor can pass its test (see there); else its donors
+  /// and receivers come from the three largest and the three smallest candidates, and when
   /// the top two are not strictly ordered and apart from the rest (torch's tie order would
   /// matter), this returns false. O(k log k + tail · k) for `k` multi-replica experts, against
-  /// O(experts) per scan for `seedReplicate`.
+  /// O(experts) per scan for `seedReplicate`; on an AVX2 CPU the tail's scans of the `k` run in
+  /// vector registers (`seedScan`).
   ///
   /// `picked`: `[replicas - experts]`, the added replicas' experts in `seedReplicate`'s column
   /// order (the bulk's picks, the tail's, then the fix-up's receiver in place of the donor's
