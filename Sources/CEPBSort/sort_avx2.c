@@ -143,33 +143,13 @@ int epb_sort_u32(uint32_t *a, long n) {
   return 1;
 }
 
-int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) {
-  if (n < 1 || n > 1024 || !epb_cpu_has_avx2()) return 0;
-  long padded = 32;
-  while (padded < n) padded *= 2;
-  uint32_t mask = (uint32_t)padded - 1;
-  // Short keys: the high half's top 32 − b bits (b = log2(padded)), then the index. Padding
-  // gets all ones, whose index bits (padded − 1 ≥ n) no real key has.
-  uint32_t shorts[1024];
-  uint32_t misplaced = 0;
-  for (long i = 0; i < n; i++) {
-    misplaced |= (uint32_t)keys[i] ^ (uint32_t)i;
-    shorts[i] = ((uint32_t)(keys[i] >> 32) & ~mask) | (uint32_t)i;
-  }
-  if (misplaced != 0) return 0;
-  for (long i = n; i < padded; i++) shorts[i] = 0xFFFFFFFFu;
-  sort_u32(shorts, padded);
-  // The full keys in that order. Keys whose short keys tie on the value bits may be out of
-  // order (the dropped low bits decide); a check finds them, an insertion sort puts them right.
-  uint64_t disorder = 0;
-  out[0] = keys[shorts[0] & mask];
-  for (long k = 1; k < n; k++) {
-    out[k] = keys[shorts[k] & mask];
-    disorder |= out[k - 1] > out[k];
-  }
+// Puts right the full keys `out[0..<n]` read back in the short keys' order: keys whose short
+// keys tie on the value bits may be out of order (the dropped low bits decide); a check finds
+// them, an insertion sort puts them right. Returns 0 if that would move more than `8n` keys:
+// loads that agree on their top bits by the hundreds (adversarial, or a layer of near-equal
+// loads) would make it quadratic; the caller's merge sort takes them.
+static int settle(uint64_t *out, long n, uint64_t disorder) {
   if (disorder == 0) return 1;
-  // At most 8n moves: loads that agree on their top bits by the hundreds (adversarial, or a
-  // layer of near-equal loads) would make this quadratic; the caller's merge sort takes them.
   long budget = 8 * n;
   for (long k = 1; k < n; k++) {
     uint64_t key = out[k];
@@ -185,6 +165,68 @@ int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) {
   return 1;
 }
 
+// The short keys' padding to `padded` (a power of two, 32 to 1,024): all ones, whose index
+// bits (padded − 1 ≥ n) no real key has.
+static long pad_shorts(uint32_t *shorts, long n) {
+  long padded = 32;
+  while (padded < n) padded *= 2;
+  for (long i = n; i < padded; i++) shorts[i] = 0xFFFFFFFFu;
+  return padded;
+}
+
+int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) {
+  if (n < 1 || n > 1024 || !epb_cpu_has_avx2()) return 0;
+  uint32_t shorts[1024];
+  long padded = pad_shorts(shorts, n);
+  uint32_t mask = (uint32_t)padded - 1;
+  // Short keys: the high half's top 32 − b bits (b = log2(padded)), then the index.
+  uint32_t misplaced = 0;
+  for (long i = 0; i < n; i++) {
+    misplaced |= (uint32_t)keys[i] ^ (uint32_t)i;
+    shorts[i] = ((uint32_t)(keys[i] >> 32) & ~mask) | (uint32_t)i;
+  }
+  if (misplaced != 0) return 0;
+  sort_u32(shorts, padded);
+  // The full keys in that order.
+  uint64_t disorder = 0;
+  out[0] = keys[shorts[0] & mask];
+  for (long k = 1; k < n; k++) {
+    out[k] = keys[shorts[k] & mask];
+    disorder |= out[k - 1] > out[k];
+  }
+  return settle(out, n, disorder);
+}
+
+// `FastOrder.key(value, index)`'s high half for a value that is `+0` or more (`-0` too): the
+// complement of the value's bits with the sign bit set.
+static inline uint32_t high_half(float value) {
+  union { float value; uint32_t bits; } u = {value};
+  return ~u.bits & 0x7fffffffu;
+}
+
+int epb_sort_loads(const float *loads, uint64_t *out, long n) {
+  if (n < 1 || n > 1024 || !epb_cpu_has_avx2()) return 0;
+  uint32_t shorts[1024];
+  long padded = pad_shorts(shorts, n);
+  uint32_t mask = (uint32_t)padded - 1;
+  int unusual = 0;
+  for (long i = 0; i < n; i++) {
+    unusual |= !(loads[i] >= 0);
+    shorts[i] = (high_half(loads[i]) & ~mask) | (uint32_t)i;
+  }
+  if (unusual) return 0;
+  sort_u32(shorts, padded);
+  uint64_t disorder = 0;
+  uint32_t i0 = shorts[0] & mask;
+  out[0] = (uint64_t)high_half(loads[i0]) << 32 | i0;
+  for (long k = 1; k < n; k++) {
+    uint32_t i = shorts[k] & mask;
+    out[k] = (uint64_t)high_half(loads[i]) << 32 | i;
+    disorder |= out[k - 1] > out[k];
+  }
+  return settle(out, n, disorder);
+}
+
 #else
 
 int epb_cpu_has_avx2(void) { return 0; }
@@ -195,6 +237,12 @@ int epb_sort_u32(uint32_t *a, long n) {
 }
 int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) {
   (void)keys;
+  (void)out;
+  (void)n;
+  return 0;
+}
+int epb_sort_loads(const float *loads, uint64_t *out, long n) {
+  (void)loads;
   (void)out;
   (void)n;
   return 0;

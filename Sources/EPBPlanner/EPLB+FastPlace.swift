@@ -68,11 +68,13 @@ extension EPLB {
       let saved = nodeKeys + logBase
       let fresh = scratch.radixKeys
       var unusual = false  // a NaN or a negative load
-      for j in 0..<logPerNode {
-        unusual = unusual || !(w[j] >= 0)
-        fresh[j] = FastOrder.key(w[j], j)
+      if !FastOrder.sortLoads(w, into: saved, count: logPerNode) {
+        for j in 0..<logPerNode {
+          unusual = unusual || !(w[j] >= 0)
+          fresh[j] = FastOrder.key(w[j], j)
+        }
+        FastOrder.sortIndexed(fresh, into: saved, count: logPerNode)
       }
-      FastOrder.sortIndexed(fresh, into: saved, count: logPerNode)
       if unusual {
         sorted = false
         placeNodeExact(

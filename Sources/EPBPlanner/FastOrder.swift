@@ -95,6 +95,18 @@ package enum FastOrder {
     if sorted != out { out.update(from: sorted, count: n) }
   }
 
+  /// `sortIndexed` of the keys `key(loads[i], i)` for `i` in `0..<n`, built in the vector
+  /// sort's own passes (`epb_sort_loads`: the short keys from the loads, the full keys from
+  /// the loads again in sorted order), into `out [n]`. Returns false, with `out` undefined,
+  /// where `vectorSortIndexed` would, and when a load is negative or NaN: the caller then
+  /// builds the keys and calls `sortIndexed`.
+  @inline(__always)
+  package static func sortLoads(_ loads: UnsafePointer<Float>, into out: UnsafeMutablePointer<UInt64>, count n: Int)
+    -> Bool
+  {
+    n >= 32 && epb_sort_loads(loads, out, n) != 0
+  }
+
   /// Whether this CPU runs `vectorSortIndexed` (x86-64 with AVX2).
   package static let hasVectorSort = epb_cpu_has_avx2() != 0
 

@@ -90,6 +90,36 @@ import Testing
     }
   }
 
+  /// `FastOrder.sortLoads` (`epb_sort_loads`: the same sort, keys built from the loads inside
+  /// it) against the standard library's sort of `FastOrder.key(load, i)`: it sorts every
+  /// ordinary row from 32 to 1,024 loads, `-0` as `+0`, and refuses rows with a negative load
+  /// or a NaN, and sizes out of range.
+  @Test(.enabled(if: FastOrder.hasVectorSort)) func sortLoadsMatchesTheStandardSort() {
+    var rng = SplitMix64(seed: 17)
+    var sorted = 0, refused = 0
+    for n in [1, 31, 32, 33, 64, 100, 256, 288, 512, 1000, 1024, 1025] {
+      for trial in 0..<30 {
+        var loads = Self.loads(n, kind: trial % 6, &rng)
+        if trial % 6 == 4 {
+          // Special values without the negatives and NaN: ±0, +∞, and ordinary loads.
+          loads = loads.map { $0.isNaN || $0 < 0 ? Float([0, -0.0, 7][Int.random(in: 0..<3, using: &rng)]) : $0 }
+        }
+        let keys = Self.keys(loads)
+        var out = [UInt64](repeating: 0, count: n)
+        let ran = loads.withUnsafeBufferPointer { l in
+          out.withUnsafeMutableBufferPointer { FastOrder.sortLoads(l.baseAddress!, into: $0.baseAddress!, count: n) }
+        }
+        let refusable = n < 32 || n > 1024 || loads.contains { $0.isNaN || $0 < 0 }
+        if refusable { #expect(!ran, "n \(n) trial \(trial)") }
+        if !refusable && trial % 6 != 5 { #expect(ran, "n \(n) trial \(trial)") }  // (kind 5 may exceed 8n moves)
+        if ran { #expect(out == keys.sorted(), "n \(n) trial \(trial)") }
+        sorted += ran ? 1 : 0
+        refused += ran ? 0 : 1
+      }
+    }
+    #expect(sorted > 150 && refused > 80, "\(sorted) \(refused)")
+  }
+
   @Test(.enabled(if: FastOrder.hasVectorSort)) func vectorPathRefusesWhatItCannotSort() {
     var out = [UInt64](repeating: 0, count: 2048)
     var rng = SplitMix64(seed: 3)

@@ -25,6 +25,12 @@ int epb_cpu_has_avx2(void);
 /// an insertion sort puts those right (it moves nothing when no such keys are out of order).
 int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n);
 
+/// `epb_sort_indexed_keys` of the keys `FastOrder.key(loads[i], i)`, built here: the short
+/// keys from the loads directly, the full keys in the sorted order from the loads again.
+/// Returns 0, with `out` undefined, also when a load is negative or NaN (the caller's
+/// other path handles those; `-0` counts as `+0`).
+int epb_sort_loads(const float *loads, uint64_t *out, long n);
+
 /// The short keys' sort of `epb_sort_indexed_keys` alone: sorts `a[0..<n]` ascending in place.
 /// Returns 0, with `a` untouched, unless `n` is a power of two from 32 to 1,024 and the CPU
 /// has AVX2.
