@@ -128,7 +128,7 @@ extension EPLB {
         multiKeys = scratch.radixKeys
         for i in 0..<m {
           let j = FastOrder.index(saved[i])
-          multiKeys[i] = FastOrder.key(w[j] / Float(cnt[j]), j)
+          multiKeys[i] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), j)
         }
       } else {
         ones = scratch.radixKeys  // [L + 1]
@@ -149,7 +149,7 @@ extension EPLB {
         multiKeys = ones + (t + 1)
         for i in 0..<m {
           let j = multiIndex[i]
-          multiKeys[i] = FastOrder.key(w[j] / Float(cnt[j]), j)
+          multiKeys[i] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), j)
         }
       }
       let multiSorted = FastOrder.sortAscending(multiKeys, multiKeys + m, count: m)
@@ -228,7 +228,7 @@ extension EPLB {
         let keys = scratch.radixKeys  // [phyPerNode], then the sort's other half [phyPerNode]
         for p in 0..<phyPerNode {
           let j = p < logPerNode ? p : column[p]
-          keys[p] = FastOrder.key(w[j] / Float(cnt[j]), p)
+          keys[p] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), p)
         }
         Libstdcxx.sortByHighHalf(keys, count: phyPerNode, stops: scratch.sortStops, buffer: keys + phyPerNode)
         var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
@@ -250,6 +250,7 @@ extension EPLB {
   /// D'Hondt's greedy (`greedyReplicate`) on one row, counts only: `picks` times one more
   /// replica for the largest `w / count` (in `Float`), the lowest index among equal values.
   ///
+  /// - parameter w: `[experts]`, `+0` or more (`-0` too), no NaN.
   /// - parameter sorted: `[experts]` keys of `FastOrder.key(w[j], j)`, ascending (descending
   ///   `w`, lower index first). `count`: `[experts]`, all 1 on entry; the final counts on exit.
   ///
@@ -282,7 +283,7 @@ extension EPLB {
       picked[pick] = best
       let c = count[best] + 1
       count[best] = c
-      let key = FastOrder.key(w[best] / Float(c), best)
+      let key = FastOrder.keyNonNegative(w[best] / Float(c), best)
       var i = 0
       while true {
         let left = 2 &* i &+ 1

@@ -62,6 +62,15 @@ package enum FastOrder {
     return UInt64(~ordered) << 32 | UInt64(truncatingIfNeeded: index)
   }
 
+  /// `key(value, index)` for a value that is `+0` or more (`-0` too; not NaN): the
+  /// complement of the value's bits without the sign bit, two integer operations (`key`'s
+  /// `value + 0`, which folds `-0` into `+0`, is a float add; here `-0` and `+0` come out
+  /// equal by themselves).
+  @inline(__always)
+  package static func keyNonNegative(_ value: Float, _ index: Int) -> UInt64 {
+    UInt64(~value.bitPattern & 0x7fff_ffff) << 32 | UInt64(truncatingIfNeeded: index)
+  }
+
   /// The value of a key of `key(_:_:)` whose value is `+0` or more, bit for bit (`-0` comes
   /// back as `+0`): the complement of the high half, less the bit that `key(_:_:)` sets for
   /// such values.
