@@ -174,58 +174,53 @@ static long pad_shorts(uint32_t *shorts, long n) {
   return padded;
 }
 
-int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) {
-  if (n < 1 || n > 1024 || !epb_cpu_has_avx2()) return 0;
-  uint32_t shorts[1024];
-  long padded = pad_shorts(shorts, n);
-  uint32_t mask = (uint32_t)padded - 1;
-  // Short keys: the high half's top 32 − b bits (b = log2(padded)), then the index.
-  uint32_t misplaced = 0;
-  for (long i = 0; i < n; i++) {
-    misplaced |= (uint32_t)keys[i] ^ (uint32_t)i;
-    shorts[i] = ((uint32_t)(keys[i] >> 32) & ~mask) | (uint32_t)i;
-  }
-  if (misplaced != 0) return 0;
-  sort_u32(shorts, padded);
-  // The full keys in that order.
-  uint64_t disorder = 0;
-  out[0] = keys[shorts[0] & mask];
-  for (long k = 1; k < n; k++) {
-    out[k] = keys[shorts[k] & mask];
-    disorder |= out[k - 1] > out[k];
-  }
-  return settle(out, n, disorder);
-}
-
 // `FastOrder.key(value, index)`'s high half for a value that is `+0` or more (`-0` too): the
-// complement of the value's bits with the sign bit set.
+// complement of the value's bits, sign bit cleared.
 static inline uint32_t high_half(float value) {
   union { float value; uint32_t bits; } u = {value};
   return ~u.bits & 0x7fffffffu;
 }
 
-int epb_sort_loads(const float *loads, uint64_t *out, long n) {
+// The sort of `epb_sort_indexed_keys` (`keys` given, `loads` null) and of `epb_sort_loads`
+// (`loads` given, `keys` null: key i is `high_half(loads[i]) << 32 | i`), specialized for
+// each at its call site.
+__attribute__((always_inline)) static inline int sort_keys(
+    const uint64_t *keys, const float *loads, uint64_t *out, long n) {
   if (n < 1 || n > 1024 || !epb_cpu_has_avx2()) return 0;
   uint32_t shorts[1024];
   long padded = pad_shorts(shorts, n);
   uint32_t mask = (uint32_t)padded - 1;
-  int unusual = 0;
+  // Short keys: the high half's top 32 − b bits (b = log2(padded)), then the index. Given
+  // keys must hold their positions; given loads must be `+0` or more.
+  uint32_t refused = 0;
   for (long i = 0; i < n; i++) {
-    unusual |= !(loads[i] >= 0);
-    shorts[i] = (high_half(loads[i]) & ~mask) | (uint32_t)i;
+    uint32_t high;
+    if (keys) {
+      refused |= (uint32_t)keys[i] ^ (uint32_t)i;
+      high = (uint32_t)(keys[i] >> 32);
+    } else {
+      refused |= !(loads[i] >= 0);
+      high = high_half(loads[i]);
+    }
+    shorts[i] = (high & ~mask) | (uint32_t)i;
   }
-  if (unusual) return 0;
+  if (refused != 0) return 0;
   sort_u32(shorts, padded);
+  // The full keys in that order.
   uint64_t disorder = 0;
-  uint32_t i0 = shorts[0] & mask;
-  out[0] = (uint64_t)high_half(loads[i0]) << 32 | i0;
+  uint32_t first = shorts[0] & mask;
+  out[0] = keys ? keys[first] : (uint64_t)high_half(loads[first]) << 32 | first;
   for (long k = 1; k < n; k++) {
     uint32_t i = shorts[k] & mask;
-    out[k] = (uint64_t)high_half(loads[i]) << 32 | i;
+    out[k] = keys ? keys[i] : (uint64_t)high_half(loads[i]) << 32 | i;
     disorder |= out[k - 1] > out[k];
   }
   return settle(out, n, disorder);
 }
+
+int epb_sort_indexed_keys(const uint64_t *keys, uint64_t *out, long n) { return sort_keys(keys, 0, out, n); }
+
+int epb_sort_loads(const float *loads, uint64_t *out, long n) { return sort_keys(0, loads, out, n); }
 
 #else
 
