@@ -21,8 +21,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
-    // AVX2 sorting networks for the planner's key sorts (C: Swift has no per-function CPU
-    // targets), chosen at run time; pure computation.
+    // AVX2 kernels for the planner (C: Swift has no per-function CPU targets), chosen at run
+    // time: the key sorts' networks, the packing of nodes of up to 8 GPUs, the seed tail's
+    // scans. Pure computation.
     .target(name: "CEPBSort"),
     // Pure computation: loads in, placements and statistics out. No I/O, no SQL.
     .target(name: "EPBPlanner", dependencies: ["CEPBSort"], swiftSettings: strict),

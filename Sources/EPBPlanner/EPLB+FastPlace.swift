@@ -8,7 +8,8 @@ extension EPLB {
   ///
   /// Per node (`L` experts, `P` added replicas, loads `w`):
   /// 1. Sort the node's experts once by descending `w`, lower index first on ties
-  ///    (`FastOrder.sortIndexed` of `FastOrder.key`), O(L log L).
+  ///    (`FastOrder.sortLoads`, which builds the keys `FastOrder.key(w[j], j)` inside the
+  ///    vector sort; else the keys built here and `FastOrder.sortIndexed`), O(L log L).
   /// 2. Replicate. `.deepseek`: D'Hondt restricted to the first `k = min(P, L)` experts of
   ///    that order (`greedyCounts`), O(k + P log k); why this is exact: see there. `.seed`:
   ///    the same bulk, then the tail and fix-up on candidates from that order (`seedCounts`),
@@ -66,9 +67,9 @@ extension EPLB {
       let w = tokensPerMlog + logBase
       // 1. Sort. keys [L] → nodeKeys [L]
       let saved = nodeKeys + logBase
-      let fresh = scratch.radixKeys
       var unusual = false  // a NaN or a negative load
       if !FastOrder.sortLoads(w, into: saved, count: logPerNode) {
+        let fresh = scratch.radixKeys
         for j in 0..<logPerNode {
           unusual = unusual || !(w[j] >= 0)
           fresh[j] = FastOrder.key(w[j], j)
@@ -478,19 +479,19 @@ extension EPLB {
     // the counts stand. The largest averages are among the multi-replica experts' and the
     // first two one-replica experts' loads. Else the fix-up runs in full.
     do {
-      var top1 = -Float.infinity, top2 = -Float.infinity
-      var most = 1  // C
-      for k in 0..<m {
-        let v = cachedAvg[k]
+      var top1 = -Float.infinity, top2 = -Float.infinity  // S is top2, curMax top1
+      @inline(__always) func offer(_ v: Float) {
         top2 = Swift.max(top2, Swift.min(top1, v))
         top1 = Swift.max(top1, v)
+      }
+      var most = 1  // C
+      for k in 0..<m {
+        offer(cachedAvg[k])
         most = Swift.max(most, count[multi[k]])
       }
       var seen = 0
       forEachOne { j in
-        let v = w[j]
-        top2 = Swift.max(top2, Swift.min(top1, v))
-        top1 = Swift.max(top1, v)
+        offer(w[j])
         seen += 1
         return seen < 2
       }
