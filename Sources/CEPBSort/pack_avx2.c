@@ -3,9 +3,51 @@
 
 #include "CEPBSort.h"
 
+int epb_merge_keys(const uint64_t *ones, long nOnes, const uint64_t *repeated, long nRepeated, uint64_t *out) {
+  if (nOnes < 0 || nRepeated < 0) return -1;
+  long n = nOnes + nRepeated;
+  if (n == 0) return 0;
+  // Where the first half of the output ends in each sequence (the merge path's midpoint): the
+  // `j` keys of `repeated` among the `h` smallest, by a binary search (keys of the two
+  // sequences differ, so the midpoint is unique).
+  long h = n / 2;
+  long lo = h > nOnes ? h - nOnes : 0, hi = h < nRepeated ? h : nRepeated;
+  while (lo < hi) {
+    long mid = (lo + hi) / 2;
+    if (repeated[mid] < ones[h - mid - 1]) lo = mid + 1;
+    else hi = mid;
+  }
+  // Two merges at once, each a load, a compare and a cursor step per key on its dependency
+  // chain: the first half from the starts, the second from the midpoint. Each reads at most
+  // up to the sentinels, and stops after its share of keys.
+  const uint64_t *a = ones, *b = repeated;
+  const uint64_t *c = ones + (h - lo), *d = repeated + lo;
+  uint64_t *front = out, *back = out + h;
+  for (long k = 0; k < h; k++) {
+    uint64_t x = *a, y = *b;
+    long step = y < x;
+    front[k] = step ? y : x;
+    b += step;
+    a += 1 - step;
+    uint64_t u = *c, v = *d;
+    long step2 = v < u;
+    back[k] = step2 ? v : u;
+    d += step2;
+    c += 1 - step2;
+  }
+  if (n - h > h) {  // one more: the second half is the longer
+    uint64_t u = *c, v = *d;
+    back[h] = v < u ? v : u;
+  }
+  // Equal values (high halves) in neighbours with different keys: `(k0 ^ k1) − 1` below 2^32.
+  uint64_t ties = 0;
+  for (long k = 0; k + 1 < n; k++) ties |= ((out[k] ^ out[k + 1]) - 1) >> 32 == 0;
+  return ties != 0;
+}
+
 #if defined(__x86_64__)
 
-#include <immintrin.h>
+#include "network_avx2.h"
 
 // One-hot lane masks of pack `p`, for the tie path: loaded rather than compared, so that the
 // compiler does not merge the two paths' updates into one on masks rebuilt from bits.
@@ -53,7 +95,6 @@ static inline uint64_t merge_next(merge_t *m) {
 // 7.1 ns per item, the min-tree in 8.8 and 9.0 (2-core AMD EPYC, a Zen 1).
 __attribute__((target("avx2"))) static int pack8(
     merge_t *merge, long n, long packs, long perPack, const long *logical, long *out) {
-  typedef __m128i X;
   // The first round: while every earlier item weighs more than 0, item i finds packs 0..<i
   // heavier than 0 and packs i... at 0, so it goes to pack i. Taken at once, because in the
   // loop below each of those picks is a tie among empty packs (a mispredicted branch).
@@ -119,6 +160,95 @@ int epb_merge_pack8(const uint64_t *ones, const uint64_t *repeated, long n, long
   return pack8(&merge, n, packs, perPack, logical, out);
 }
 
+// Float bits and back.
+static inline float bits_float(uint32_t bits) {
+  union { uint32_t bits; float value; } u = {bits};
+  return u.value;
+}
+static inline uint32_t float_bits(float value) {
+  union { float value; uint32_t bits; } u = {value};
+  return u.bits;
+}
+
+// Rounds over at most 32 packs (see CEPBSort.h). A round visits the packs in their order at
+// its start, `order` (32-bit short keys sorted: the weight's bits with the low 5 replaced by
+// the pack, the pack read back from them), gives item `t` to the `t`-th, and checks that each
+// pack was lighter than the lightest already served in the round (`served`, a running `min`:
+// a one-cycle dependency chain per item). Weights go from `old` to `new`, swapped after each
+// round, so a round that fails its check leaves the state at its start intact: the caller
+// packs from there on a min-tree. Short keys of weights that agree on all but the low 5 bits
+// may be out of order: the round checks its full keys too and, if they are, puts them in
+// order with an insertion sort and runs again.
+__attribute__((target("avx2"))) static long pack_rounds(
+    const uint64_t *items, long packs, long perPack, const long *logical, long *out, uint32_t *weightBits,
+    long *counts) {
+  uint32_t bitsA[32], bitsB[32];
+  uint32_t order[32] __attribute__((aligned(16)));
+  uint32_t *old = bitsA, *new = bitsB;
+  for (long p = 0; p < packs; p++) {
+    old[p] = 0;  // weight +0
+    order[p] = (uint32_t)p;
+  }
+  for (long r = 0; r < perPack; r++) {
+    const uint64_t *item = items + r * packs;
+    long *slot = out + r;
+    uint64_t served, bad, disorder;
+    for (;;) {
+      served = ~0ull;
+      bad = 0;
+      disorder = 0;
+      uint64_t previous = 0;
+      for (long t = 0; t < packs; t++) {
+        uint32_t p = order[t] & 31u;
+        uint32_t w = old[p];
+        uint64_t key = (uint64_t)w << 32 | p;
+        bad |= key > served;  // keys are distinct: `>` is "not lighter"
+        disorder |= previous > key;
+        previous = key;
+        uint32_t next = float_bits(bits_float(w) + bits_float(weight_bits(item[t])));
+        uint64_t nextKey = (uint64_t)next << 32 | p;
+        served = nextKey < served ? nextKey : served;
+        new[p] = next;
+        slot[p * perPack] = logical[(uint32_t)item[t]];
+      }
+      if (__builtin_expect(disorder == 0, 1)) break;
+      uint64_t keys[32];
+      for (long t = 0; t < packs; t++) {
+        uint32_t p = order[t] & 31u;
+        uint64_t key = (uint64_t)old[p] << 32 | p;
+        long h = t;
+        while (h > 0 && keys[h - 1] > key) {
+          keys[h] = keys[h - 1];
+          h--;
+        }
+        keys[h] = key;
+      }
+      for (long t = 0; t < packs; t++) order[t] = (uint32_t)keys[t];
+    }
+    if (r + 1 == perPack) break;  // the packs served in the last round are full: no check
+    if (__builtin_expect(bad != 0, 0)) {
+      for (long p = 0; p < packs; p++) {
+        weightBits[p] = old[p];
+        counts[p] = r;
+      }
+      return r * packs;
+    }
+    for (long p = 0; p < packs; p++) order[p] = (new[p] & ~31u) | (uint32_t)p;
+    for (long p = packs; p < 32; p++) order[p] = 0xFFFFFFFFu;  // after every real key
+    xsort32(order);
+    uint32_t *swap = old;
+    old = new;
+    new = swap;
+  }
+  return packs * perPack;
+}
+
+long epb_pack_rounds(const uint64_t *items, long n, long packs, long perPack, const long *logical, long *out,
+                     uint32_t *weightBits, long *counts) {
+  if (packs < 1 || packs > 32 || perPack < 1 || n != packs * perPack || !epb_cpu_has_avx2()) return -1;
+  return pack_rounds(items, packs, perPack, logical, out, weightBits, counts);
+}
+
 #else
 
 int epb_merge_pack8(const uint64_t *ones, const uint64_t *repeated, long n, long packs, long perPack,
@@ -130,6 +260,19 @@ int epb_merge_pack8(const uint64_t *ones, const uint64_t *repeated, long n, long
   (void)perPack;
   (void)logical;
   (void)out;
+  return -1;
+}
+
+long epb_pack_rounds(const uint64_t *items, long n, long packs, long perPack, const long *logical, long *out,
+                     uint32_t *weightBits, long *counts) {
+  (void)items;
+  (void)n;
+  (void)packs;
+  (void)perPack;
+  (void)logical;
+  (void)out;
+  (void)weightBits;
+  (void)counts;
   return -1;
 }
 

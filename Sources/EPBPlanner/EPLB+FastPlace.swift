@@ -29,9 +29,13 @@ extension EPLB {
   ///    equal neighbours first and, if it finds any, skips the fast packing. A node with a
   ///    NaN or a negative load takes the exact path (`placeNodeExact`). Elsewhere loads are
   ///    `+0` or more, which the keys' cheaper encodings use.
-  /// 4. Pack, in the merge's loop: each replica to the first lightest GPU of its node with
-  ///    room, straight into its slot: up to 8 GPUs per node in vector registers
-  ///    (`VectorPacking`, O(R · GPUs / 4)), else on `PackTree`, O(R log GPUs).
+  /// 4. Pack: each replica to the first lightest GPU of its node with room, straight into its
+  ///    slot. Up to 8 GPUs per node: in vector registers, in the merge's loop
+  ///    (`VectorPacking`, O(R · GPUs / 4)). 9 to 32 (the global policy's 32): the merge on its
+  ///    own first, which also finds every tie before any packing (`RoundPacking.merge`), then
+  ///    rounds of one replica per GPU while the greedy's choices allow (`RoundPacking.pack`,
+  ///    O(R) and a 32-key sorting network per round). Else on `PackTree`, in the merge's
+  ///    loop, O(R log GPUs). A tied node's exact order is packed the same way.
   ///
   /// Needs `replicas / gpus > 1` (with one slot per GPU eplb.py's packing is the identity on
   /// the replication's column order, which this path does not build).
@@ -173,7 +177,10 @@ extension EPLB {
       //    saved (measured on the DeepSeek-V3 shapes). The check: four ORs of
       //    `(a ^ b) >> 32 - 1`, whose top bit is set when neighbours `a`, `b` have equal values.
       var ties = 0
-      if oneCount >= 128 {
+      // Nodes of 9 to 32 GPUs (the global policy's) merge first, which finds every tie, and
+      // pack in rounds (`RoundPacking`).
+      let rounds = gpusPerNode > 8 && gpusPerNode <= 32 && FastOrder.hasVectorSort
+      if oneCount >= 128 && !rounds {
         var equal0: UInt64 = 0, equal1: UInt64 = 0, equal2: UInt64 = 0, equal3: UInt64 = 0
         var s = 0
         while s &+ 4 < oneCount {
@@ -201,6 +208,15 @@ extension EPLB {
       {
         packed = true
         ties = tie ? 1 : 0
+      } else if ties == 0 && rounds {
+        let merged = scratch.packOrder
+        if RoundPacking.merge(ones: ones, count: oneCount, repeated: repeated, count: q, into: merged) {
+          ties = 1
+        } else {
+          packed = RoundPacking.pack(
+            merged, count: phyPerNode, packs: gpusPerNode, perPack: phyPerGPU, logical: logical, out: out,
+            scratch: scratch)
+        }
       }
       if !packed {
         var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
@@ -232,11 +248,18 @@ extension EPLB {
           keys[p] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), p)
         }
         Libstdcxx.sortByHighHalf(keys, count: phyPerNode, stops: scratch.sortStops, buffer: keys + phyPerNode)
-        var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
-        for k in 0..<phyPerNode {
-          let p = FastOrder.index(keys[k])
-          let j = p < logPerNode ? p : column[p]
-          out[exact.addSlot(FastOrder.nonNegativeValue(keys[k]))] = logical[j]
+        let phyLogical = scratch.order  // [phyPerNode]: replica column → logical expert
+        for p in 0..<phyPerNode { phyLogical[p] = logical[p < logPerNode ? p : column[p]] }
+        if !(rounds
+          && RoundPacking.pack(
+            keys, count: phyPerNode, packs: gpusPerNode, perPack: phyPerGPU, logical: phyLogical, out: out,
+            scratch: scratch))
+        {
+          var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
+          for k in 0..<phyPerNode {
+            let key = keys[k]
+            out[exact.addSlot(FastOrder.nonNegativeValue(key))] = phyLogical[FastOrder.index(key)]
+          }
         }
       }
     }

@@ -151,4 +151,97 @@ import Testing
     #expect(VectorPacking.mergeAndPack(ones: keys, repeated: [.max], count: 17, packs: 8, perPack: 2, logical: logical, out: &out) == nil)
     #expect(out == [Int](repeating: -1, count: 18))
   }
+
+  /// `RoundPacking.merge` (two chains, one from each end) against the standard library's sort
+  /// and a plain scan for ties, on sizes from 0 and loads with many equal values.
+  @Test(.enabled(if: FastOrder.hasVectorSort)) func roundMergeMatchesSorted() {
+    var rng = SplitMix64(seed: 41)
+    var tieFlags = 0, checked = 0
+    for onesCount in [0, 1, 2, 3, 7, 8, 31, 224, 255] {
+      for repeatedExperts in [0, 1, 2, 5, 32] {
+        for round in 0..<6 {
+          let experts = onesCount + repeatedExperts
+          let load: [Float] = (0..<experts).map { _ in
+            round % 2 == 0 ? Float(Int.random(in: 0...40, using: &rng)) : Float.random(in: 0...1e6, using: &rng)
+          }
+          let ones = (0..<onesCount).map { FastOrder.key(load[$0], $0) }.sorted()
+          let repeated = (onesCount..<experts).flatMap { j in
+            let c = Int.random(in: 2...5, using: &rng)
+            return [UInt64](repeating: FastOrder.key(load[j] / Float(c), j), count: c)
+          }.sorted()
+          let want = (ones + repeated).sorted()
+          let wantTie = zip(want, want.dropFirst()).contains { FastOrder.sameValue($0, $1) && $0 != $1 }
+          var got = [UInt64](repeating: 0, count: want.count + 1)  // one more: nothing is written there
+          let tie = (ones + [.max]).withUnsafeBufferPointer { o in
+            (repeated + [.max]).withUnsafeBufferPointer { r in
+              got.withUnsafeMutableBufferPointer { out in
+                RoundPacking.merge(
+                  ones: o.baseAddress!, count: ones.count, repeated: r.baseAddress!, count: repeated.count,
+                  into: out.baseAddress!)
+              }
+            }
+          }
+          #expect(Array(got.prefix(want.count)) == want, "\(onesCount) ones, \(repeated.count) repeated")
+          #expect(got.last == 0)
+          #expect(tie == wantTie, "\(onesCount) ones, \(repeated.count) repeated, round \(round)")
+          tieFlags += wantTie ? 1 : 0
+          checked += 1
+        }
+      }
+    }
+    #expect(tieFlags > 20 && tieFlags < checked - 20, "\(tieFlags) of \(checked)")
+  }
+
+  /// `RoundPacking.pack` (rounds of one item per GPU, then `PackTree` from the first item that
+  /// breaks a round) against the plain definition, for 1 to 32 GPUs, items in the planner's
+  /// order (descending load) and in random order, with loads that end in equal packs, that
+  /// agree on all but their lowest bits (the rounds' short keys drop 5 bits), and that
+  /// overflow to +∞.
+  @Test(.enabled(if: FastOrder.hasVectorSort)) func roundPackingMatchesThePlainDefinition() {
+    var rng = SplitMix64(seed: 43)
+    var checked = 0, whole = 0, broken = 0
+    for packs in 1...32 {
+      for per in [1, 2, 3, 5, 9, 10] {
+        for round in 0..<10 {
+          let n = packs * per
+          let load: [Float] = (0..<n).map { _ in
+            switch round % 5 {
+            case 0: return Float(Int.random(in: 0...6, using: &rng))
+            case 1: return Float.greatestFiniteMagnitude * Float.random(in: 0.3...1, using: &rng)
+            case 2: return Float(bitPattern: 0x4b00_0000 + UInt32.random(in: 0..<48, using: &rng))
+            case 3: return Float(Int.random(in: 1_000...1_200, using: &rng))
+            default: return Float(Int.random(in: 0...2_000_000, using: &rng))
+            }
+          }
+          var items = (0..<n).map { FastOrder.key(load[$0], $0) }.sorted()
+          if round >= 5 { items.shuffle(using: &rng) }
+          let logical = (0..<n).map { $0 * 5 + 1 }
+          // The plain definition, and whether every round gave each GPU one item.
+          var weight = [Float](repeating: 0, count: packs)
+          var count = [Int](repeating: 0, count: packs)
+          var want = [Int](repeating: -1, count: n)
+          var rounds = true
+          for (i, key) in items.enumerated() {
+            var best = -1
+            for p in 0..<packs where count[p] < per && (best < 0 || weight[p] < weight[best]) { best = p }
+            rounds = rounds && count[best] == i / packs
+            want[best * per + count[best]] = logical[FastOrder.index(key)]
+            count[best] += 1
+            weight[best] += FastOrder.nonNegativeValue(key)
+          }
+          let got = RoundPacking.pack(items, packs: packs, perPack: per, logical: logical)
+          #expect(got == want, "packs \(packs), \(per) each, round \(round): \(load)")
+          checked += 1
+          whole += rounds ? 1 : 0
+          broken += rounds ? 0 : 1
+        }
+      }
+    }
+    // Both ways were taken: whole rounds, and a switch to the tree.
+    #expect(whole > 300 && broken > 300, "\(whole) whole, \(broken) broken of \(checked)")
+    // Refusals: 33 GPUs; a count that is not GPUs × slots per GPU.
+    let keys: [UInt64] = (0..<66).map { FastOrder.key(Float(66 - $0), $0) }
+    #expect(RoundPacking.pack(keys, packs: 33, perPack: 2, logical: Array(0..<66)) == nil)
+    #expect(RoundPacking.pack(Array(keys.prefix(63)), packs: 32, perPack: 2, logical: Array(0..<66)) == nil)
+  }
 }

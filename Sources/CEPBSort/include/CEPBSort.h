@@ -56,6 +56,41 @@ int epb_sort_u32(uint32_t *a, long n);
 int epb_merge_pack8(const uint64_t *ones, const uint64_t *repeated, long n, long packs, long perPack,
                     const long *logical, long *out);
 
+/// Merges two ascending sequences of keys into `out[0..<nOnes + nRepeated]`: `ones[0..<nOnes]`
+/// and `repeated[0..<nRepeated]`, each followed by a sentinel of all ones (read, never
+/// merged). Keys are `FastOrder.key`s; `ones`' keys must differ from `repeated`'s (equal keys
+/// within `repeated` are fine: they are one expert's replicas).
+///
+/// Two chains run at once, one from each end (a merge's chain is a load, a compare and a
+/// cursor step per key; two halve its length).
+///
+/// - returns: 1 when two neighbours in the merged order hold equal values (high halves) but
+///   are different keys, else 0; -1 for a negative count.
+int epb_merge_keys(const uint64_t *ones, long nOnes, const uint64_t *repeated, long nRepeated, uint64_t *out);
+
+/// Balanced packing as eplb.py's `balanced_packing` does it for items in a given order (item
+/// `i` to the first lightest pack that holds fewer than `perPack` items,
+/// `out[pack · perPack + rank] = logical[index]`, weights added in `float` item by item), for
+/// up to 32 packs, in rounds of `packs` items: while every round gives each pack one item,
+/// item `t` of a round goes to the pack that was `t`-th lightest at the round's start.
+///
+/// Why: within a round, the packs with room are those already served in it (their new
+/// weights) and the unserved rest, whose lightest is the next in the round's starting order.
+/// So the next unserved pack takes the item exactly when it is lighter than every served one
+/// (pack keys `weight << 32 | pack` are distinct), which the kernel checks item by item. In
+/// the last round the served packs are full and no check is needed.
+///
+/// Keys are `FastOrder.key`s of values `+0` or more (not NaN), as for `epb_merge_pack8`.
+///
+/// - returns: -1, with nothing written, unless `packs` is 1 to 32, `perPack` is 1 or more,
+///   `n == packs · perPack`, and the CPU has AVX2. Else the number of items packed: `n`, or
+///   the first item of the first round in which some item's lightest pack was already
+///   served. Then `weightBits[0..<packs]` (the `float` weights' bits) and `counts[0..<packs]`
+///   hold the packs' state before that item, for the caller to go on another way; slots of
+///   later items may have been written and must be written again.
+long epb_pack_rounds(const uint64_t *items, long n, long packs, long perPack, const long *logical, long *out,
+                     uint32_t *weightBits, long *counts);
+
 /// What one step of the seed's tail needs from its multi-replica experts' values.
 typedef struct {
   /// The largest and the second largest of `avg[0..<n]`, a value that occurs twice counting
