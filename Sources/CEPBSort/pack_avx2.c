@@ -3,42 +3,51 @@
 
 #include "CEPBSort.h"
 
-int epb_merge_keys(const uint64_t *ones, long nOnes, const uint64_t *repeated, long nRepeated, uint64_t *out) {
-  if (nOnes < 0 || nRepeated < 0) return -1;
-  long n = nOnes + nRepeated;
-  if (n == 0) return 0;
-  // Where the first half of the output ends in each sequence (the merge path's midpoint): the
-  // `j` keys of `repeated` among the `h` smallest, by a binary search (keys of the two
-  // sequences differ, so the midpoint is unique).
-  long h = n / 2;
+// Where the first `h` keys of the merge end: the `j` keys of `repeated` among the `h`
+// smallest (the merge path's crossing at `h`), by a binary search. Keys of the two sequences
+// differ, so the crossing is unique.
+static long merge_split(const uint64_t *ones, long nOnes, const uint64_t *repeated, long nRepeated, long h) {
   long lo = h > nOnes ? h - nOnes : 0, hi = h < nRepeated ? h : nRepeated;
   while (lo < hi) {
     long mid = (lo + hi) / 2;
     if (repeated[mid] < ones[h - mid - 1]) lo = mid + 1;
     else hi = mid;
   }
-  // Two merges at once, each a load, a compare and a cursor step per key on its dependency
-  // chain: the first half from the starts, the second from the midpoint. Each reads at most
-  // up to the sentinels, and stops after its share of keys.
-  const uint64_t *a = ones, *b = repeated;
-  const uint64_t *c = ones + (h - lo), *d = repeated + lo;
-  uint64_t *front = out, *back = out + h;
-  for (long k = 0; k < h; k++) {
-    uint64_t x = *a, y = *b;
-    long step = y < x;
-    front[k] = step ? y : x;
-    b += step;
-    a += 1 - step;
-    uint64_t u = *c, v = *d;
-    long step2 = v < u;
-    back[k] = step2 ? v : u;
-    d += step2;
-    c += 1 - step2;
+  return lo;
+}
+
+int epb_merge_keys(const uint64_t *ones, long nOnes, const uint64_t *repeated, long nRepeated, uint64_t *out) {
+  if (nOnes < 0 || nRepeated < 0) return -1;
+  long n = nOnes + nRepeated;
+  if (n == 0) return 0;
+  // Four merges at once, each a load, a compare and a cursor step per key on its dependency
+  // chain, from the crossings at 0, n/4, n/2 and 3n/4. Each reads at most up to the
+  // sentinels, and stops after its share of keys: `q` each, the last `n − 3q`.
+  long q = n / 4;
+  long j1 = merge_split(ones, nOnes, repeated, nRepeated, q);
+  long j2 = merge_split(ones, nOnes, repeated, nRepeated, 2 * q);
+  long j3 = merge_split(ones, nOnes, repeated, nRepeated, 3 * q);
+  const uint64_t *a0 = ones, *b0 = repeated;
+  const uint64_t *a1 = ones + (q - j1), *b1 = repeated + j1;
+  const uint64_t *a2 = ones + (2 * q - j2), *b2 = repeated + j2;
+  const uint64_t *a3 = ones + (3 * q - j3), *b3 = repeated + j3;
+  uint64_t *o = out;
+#define MERGE_STEP(a, b, at)   \
+  do {                         \
+    uint64_t x = *a, y = *b;   \
+    long step = y < x;         \
+    o[at] = step ? y : x;      \
+    b += step;                 \
+    a += 1 - step;             \
+  } while (0)
+  for (long k = 0; k < q; k++) {
+    MERGE_STEP(a0, b0, k);
+    MERGE_STEP(a1, b1, q + k);
+    MERGE_STEP(a2, b2, 2 * q + k);
+    MERGE_STEP(a3, b3, 3 * q + k);
   }
-  if (n - h > h) {  // one more: the second half is the longer
-    uint64_t u = *c, v = *d;
-    back[h] = v < u ? v : u;
-  }
+  for (long k = 4 * q; k < n; k++) MERGE_STEP(a3, b3, k);  // the last chain's 0 to 3 more
+#undef MERGE_STEP
   // Equal values (high halves) in neighbours with different keys: `(k0 ^ k1) − 1` below 2^32.
   uint64_t ties = 0;
   for (long k = 0; k + 1 < n; k++) ties |= ((out[k] ^ out[k + 1]) - 1) >> 32 == 0;

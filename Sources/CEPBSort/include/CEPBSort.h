@@ -61,8 +61,9 @@ int epb_merge_pack8(const uint64_t *ones, const uint64_t *repeated, long n, long
 /// merged). Keys are `FastOrder.key`s; `ones`' keys must differ from `repeated`'s (equal keys
 /// within `repeated` are fine: they are one expert's replicas).
 ///
-/// Two chains run at once, one from each end (a merge's chain is a load, a compare and a
-/// cursor step per key; two halve its length).
+/// Four chains run at once, from the merge path's crossings at 0, n/4, n/2 and 3n/4 (found by
+/// binary search): a merge's chain is a load, a compare and a cursor step per key, and four
+/// cut its length to a quarter.
 ///
 /// - returns: 1 when two neighbours in the merged order hold equal values (high halves) but
 ///   are different keys, else 0; -1 for a negative count.
