@@ -111,6 +111,36 @@ import Testing
     }
   }
 
+  /// Global layers with a few ties between different experts' loads per replica, the case
+  /// `EPLB.placeTiedNode` handles (torch's order emulated only in the ranges where a tie can
+  /// fall, the rest read from the merged order): distinct heavy-tailed loads where one to four
+  /// experts take another's load (a lighter one's, so the pair stays on one replica each,
+  /// or a heavier one's halved or thirded, so it ties with a replica of a multi-replica
+  /// expert), three-way ties, and many ties (more than the 32 it tracks), on 9 to 32 GPUs.
+  @Test(arguments: [9, 12, 16, 24, 32], algorithms)
+  func tiedGlobalLayersMatchExactPath(gpus: Int, algorithm: PlacementAlgorithm) {
+    var rng = SplitMix64(seed: UInt64(gpus * 7 + (algorithm == .seed ? 1 : 0)))
+    for trial in 0..<40 {
+      let experts = [64, 128, 256][trial % 3]
+      let perGPU = (experts + gpus - 1) / gpus + Int.random(in: 1...2, using: &rng)
+      let t = Topology(replicas: perGPU * gpus, gpus: gpus, nodes: 1, groups: 1)
+      var load = (0..<experts).map { _ in (1000 / Double.random(in: 0.02..<1, using: &rng)).rounded() }
+      let ties = trial % 10 == 9 ? experts / 2 : 1 + trial % 4
+      for _ in 0..<ties {
+        let a = Int.random(in: 0..<experts, using: &rng), b = Int.random(in: 0..<experts, using: &rng)
+        switch Int.random(in: 0..<4, using: &rng) {
+        case 0: load[a] = load[b]
+        case 1: load[a] = (load[b] / 2).rounded(.down) * 2 == load[b] ? load[b] / 2 : load[a]
+        case 2: load[a] = (load[b] / 3).rounded(.down) * 3 == load[b] ? load[b] / 3 : load[a]
+        default:
+          load[a] = load[b]
+          load[Int.random(in: 0..<experts, using: &rng)] = load[b]
+        }
+      }
+      Self.expectFastMatchesExact(load, t, .global, algorithm, "\(gpus) GPUs, trial \(trial)")
+    }
+  }
+
   /// The seed's Huntington–Hill pick when `w / √2` rounds two different loads to one `Float`:
   /// the seed's `_argmax_tiebreak` then takes the smaller current average, i.e. the lighter
   /// expert, not the first in load order. Hand-built: `x⁺ > x` with `x⁺/√2 == x/√2` (x ≈ 1),
