@@ -180,20 +180,27 @@ static inline uint32_t float_bits(float value) {
 }
 
 // Rounds over at most 32 packs (see CEPBSort.h). A round visits the packs in their order at
-// its start, `order` (32-bit short keys sorted: the weight's bits with the low 5 replaced by
-// the pack, the pack read back from them), gives item `t` to the `t`-th, and checks that each
-// pack was lighter than the lightest already served in the round (`served`, a running `min`:
-// a one-cycle dependency chain per item). Weights go from `old` to `new`, swapped after each
-// round, so a round that fails its check leaves the state at its start intact: the caller
-// packs from there on a min-tree. Short keys of weights that agree on all but the low 5 bits
-// may be out of order: the round checks its full keys too and, if they are, puts them in
-// order with an insertion sort and runs again.
+// its start, `order` (32-bit short keys, sorted: the weight's bits with the low 5 replaced by
+// the pack), and gives item `t` to the `t`-th. Weights go from `old` to `new`, swapped after
+// each round, so a round that fails its check leaves the state at its start intact: the
+// caller packs from there on a min-tree.
+//
+// The check is one compare per round. With the packs' keys `k_t` ascending, item `t` goes to
+// pack `t` exactly when `k_t` is below `P_t`, the least new key of the packs served before
+// it. `k_t` rises with `t` and `P_t` falls, so once the test fails it fails for every later
+// item, and it holds for all when it holds for the last: `k_last < P_last`. Per item that
+// leaves a float add and a float `min` (the least new weight); a tie of that weight with the
+// last pack's (the pack index decides) takes the exact test on full keys.
+//
+// Short keys order the packs as their full keys `(weight bits, pack)` do unless two weights
+// agree on all but the low 5 bits; the sorted short keys show that (two neighbours equal
+// above the low 5 bits), and then the full keys are sorted by insertion.
 __attribute__((target("avx2"))) static long pack_rounds(
     const uint64_t *items, long packs, long perPack, const long *logical, long *out, uint32_t *weightBits,
     long *counts) {
-  uint32_t bitsA[32], bitsB[32];
+  float weightsA[32], weightsB[32], x[32];
   uint32_t order[32] __attribute__((aligned(16)));
-  uint32_t *old = bitsA, *new = bitsB;
+  float *old = weightsA, *new = weightsB;
   for (long p = 0; p < packs; p++) {
     old[p] = 0;  // weight +0
     order[p] = (uint32_t)p;
@@ -201,30 +208,49 @@ __attribute__((target("avx2"))) static long pack_rounds(
   for (long r = 0; r < perPack; r++) {
     const uint64_t *item = items + r * packs;
     long *slot = out + r;
-    uint64_t served, bad, disorder;
-    for (;;) {
-      served = ~0ull;
-      bad = 0;
-      disorder = 0;
-      uint64_t previous = 0;
-      for (long t = 0; t < packs; t++) {
+    for (long t = 0; t < packs; t++) x[t] = bits_float(weight_bits(item[t]));
+    float served = __builtin_inff();
+    long last = packs - 1;
+    for (long t = 0; t < last; t++) {
+      uint32_t p = order[t] & 31u;
+      float next = old[p] + x[t];
+      new[p] = next;
+      served = next < served ? next : served;
+      slot[p * perPack] = logical[(uint32_t)item[t]];
+    }
+    uint32_t pLast = order[last] & 31u;
+    float wLast = old[pLast];
+    new[pLast] = wLast + x[last];
+    slot[pLast * perPack] = logical[(uint32_t)item[last]];
+    if (r + 1 == perPack) break;  // the packs served in the last round are full: no check
+    // `k_last < P_last`: by weight, or on equal weights by the full keys.
+    int fits = wLast < served;
+    if (__builtin_expect(!fits && wLast == served && last > 0, 0)) {
+      uint64_t least = ~0ull;
+      for (long t = 0; t < last; t++) {
         uint32_t p = order[t] & 31u;
-        uint32_t w = old[p];
-        uint64_t key = (uint64_t)w << 32 | p;
-        bad |= key > served;  // keys are distinct: `>` is "not lighter"
-        disorder |= previous > key;
-        previous = key;
-        uint32_t next = float_bits(bits_float(w) + bits_float(weight_bits(item[t])));
-        uint64_t nextKey = (uint64_t)next << 32 | p;
-        served = nextKey < served ? nextKey : served;
-        new[p] = next;
-        slot[p * perPack] = logical[(uint32_t)item[t]];
+        uint64_t key = (uint64_t)float_bits(new[p]) << 32 | p;
+        least = key < least ? key : least;
       }
-      if (__builtin_expect(disorder == 0, 1)) break;
+      fits = ((uint64_t)float_bits(wLast) << 32 | pLast) < least;
+    }
+    if (__builtin_expect(!fits && last > 0, 0)) {
+      for (long p = 0; p < packs; p++) {
+        weightBits[p] = float_bits(old[p]);
+        counts[p] = r;
+      }
+      return r * packs;
+    }
+    for (long p = 0; p < packs; p++) order[p] = (float_bits(new[p]) & ~31u) | (uint32_t)p;
+    for (long p = packs; p < 32; p++) order[p] = 0xFFFFFFFFu;  // after every real key
+    xsort32(order);
+    uint32_t close = 0;  // neighbours equal above the low 5 bits
+    for (long t = 0; t + 1 < packs; t++) close |= (order[t] >> 5) == (order[t + 1] >> 5);
+    if (__builtin_expect(close != 0, 0)) {
       uint64_t keys[32];
       for (long t = 0; t < packs; t++) {
         uint32_t p = order[t] & 31u;
-        uint64_t key = (uint64_t)old[p] << 32 | p;
+        uint64_t key = (uint64_t)float_bits(new[p]) << 32 | p;
         long h = t;
         while (h > 0 && keys[h - 1] > key) {
           keys[h] = keys[h - 1];
@@ -234,18 +260,7 @@ __attribute__((target("avx2"))) static long pack_rounds(
       }
       for (long t = 0; t < packs; t++) order[t] = (uint32_t)keys[t];
     }
-    if (r + 1 == perPack) break;  // the packs served in the last round are full: no check
-    if (__builtin_expect(bad != 0, 0)) {
-      for (long p = 0; p < packs; p++) {
-        weightBits[p] = old[p];
-        counts[p] = r;
-      }
-      return r * packs;
-    }
-    for (long p = 0; p < packs; p++) order[p] = (new[p] & ~31u) | (uint32_t)p;
-    for (long p = packs; p < 32; p++) order[p] = 0xFFFFFFFFu;  // after every real key
-    xsort32(order);
-    uint32_t *swap = old;
+    float *swap = old;
     old = new;
     new = swap;
   }
