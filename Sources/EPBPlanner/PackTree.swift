@@ -129,13 +129,7 @@ struct PackTree<T: PlannerFloat> {
       items[p] = 0
       tree[leaves + p] = nonNegative ? T.packKeyNonNegative(weight: 0, pack: p) : T.packKey(weight: 0, pack: p)
     }
-    for p in packs..<leaves { tree[leaves + p] = .max }
-    var node = leaves - 1
-    while node >= 1 {
-      tree[node] = Swift.min(tree[2 * node], tree[2 * node + 1])
-      node -= 1
-    }
-    root = tree[1]
+    root = Self.fill(tree, packs: packs, leaves: leaves)
   }
 
   /// A tree over packs that already hold items: `scratch.packItems[p]` items (at most
@@ -152,13 +146,20 @@ struct PackTree<T: PlannerFloat> {
       tree[leaves + p] =
         T.packKeyNonNegative(weight: weights[p], pack: p) | (items[p] == perPack ? T.fullPackKey(pack: 0) : 0)
     }
+    root = Self.fill(tree, packs: packs, leaves: leaves)
+  }
+
+  /// Sets the leaves past `packs` to never win and every inner node to the minimum of its
+  /// children, from the packs' leaves; returns the root.
+  @inline(__always)
+  private static func fill(_ tree: UnsafeMutablePointer<T.PackKey>, packs: Int, leaves: Int) -> T.PackKey {
     for p in packs..<leaves { tree[leaves + p] = .max }
     var node = leaves - 1
     while node >= 1 {
       tree[node] = Swift.min(tree[2 * node], tree[2 * node + 1])
       node -= 1
     }
-    root = tree[1]
+    return tree[1]
   }
 
   /// Puts an item of `w` into the first lightest pack with room; returns the pack and the
