@@ -78,8 +78,10 @@ int epb_merge_keys(const uint64_t *ones, long nOnes, const uint64_t *repeated, l
 /// Why: within a round, the packs with room are those already served in it (their new
 /// weights) and the unserved rest, whose lightest is the next in the round's starting order.
 /// So the next unserved pack takes the item exactly when it is lighter than every served one
-/// (pack keys `weight << 32 | pack` are distinct), which the kernel checks item by item. In
-/// the last round the served packs are full and no check is needed.
+/// (pack keys `weight << 32 | pack` are distinct). Along a round the unserved keys rise and
+/// the served minimum falls, so this holds for every item exactly when it holds for the last:
+/// the kernel checks once per round. In the last round the served packs are full and no
+/// check is needed.
 ///
 /// Keys are `FastOrder.key`s of values `+0` or more (not NaN), as for `epb_merge_pack8`.
 ///
