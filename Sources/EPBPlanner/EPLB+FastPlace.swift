@@ -25,10 +25,11 @@ extension EPLB {
   ///    (adjacent equal values, different keys): such a node is packed again in torch's exact
   ///    order (`Libstdcxx.sortByHighHalf` on the replicas in torch's column order: the
   ///    identity, then the added replicas as `greedyCounts` or `seedCounts` recorded them, or
-  ///    as `replicate` wrote them). A node of 128 or more one-replica experts checks them for
-  ///    equal neighbours first and, if it finds any, skips the fast packing. A node with a
-  ///    NaN or a negative load takes the exact path (`placeNodeExact`). Elsewhere loads are
-  ///    `+0` or more, which the keys' cheaper encodings use.
+  ///    as `replicate` wrote them). A node of 128 or more one-replica experts that is not
+  ///    packed in rounds checks them for equal neighbours first and, if it finds any, skips
+  ///    the fast packing. A node with a NaN or a negative load takes the exact path
+  ///    (`placeNodeExact`). Elsewhere loads are `+0` or more, which the keys' cheaper
+  ///    encodings use.
   /// 4. Pack: each replica to the first lightest GPU of its node with room, straight into its
   ///    slot. Up to 8 GPUs per node: in vector registers, in the merge's loop
   ///    (`VectorPacking`, O(R · GPUs / 4)). 9 to 32 (the global policy's 32): the merge on its
@@ -171,14 +172,14 @@ extension EPLB {
       // 4. Merge and pack. A run of equal values that holds two experts means torch's order
       //    could differ: the node is then packed in torch's exact order instead. Equal values
       //    among the ones (neighbours in their sorted order) are such a run in any merge; in
-      //    a large node (128 ones or more: the global policy) they are common enough that the
-      //    ones are checked first, and the node goes to the exact order at once instead of
-      //    being packed twice. In smaller nodes ties are rare and the check cost more than it
-      //    saved (measured on the DeepSeek-V3 shapes). The check: four ORs of
-      //    `(a ^ b) >> 32 - 1`, whose top bit is set when neighbours `a`, `b` have equal values.
+      //    a large node (128 ones or more) they are common enough that the ones are checked
+      //    first, and the node goes to the exact order at once instead of being packed twice.
+      //    In smaller nodes ties are rare and the check cost more than it saved (measured on
+      //    the DeepSeek-V3 shapes). The check: four ORs of `(a ^ b) >> 32 - 1`, whose top bit
+      //    is set when neighbours `a`, `b` have equal values. Nodes of 9 to 32 GPUs (the global
+      //    policy's) skip it: they merge into `scratch.packOrder` before packing, which finds
+      //    every tie, and pack in rounds (`RoundPacking`).
       var ties = 0
-      // Nodes of 9 to 32 GPUs (the global policy's) merge first, which finds every tie, and
-      // pack in rounds (`RoundPacking`).
       let rounds = gpusPerNode > 8 && gpusPerNode <= 32 && FastOrder.hasVectorSort
       if oneCount >= 128 && !rounds {
         var equal0: UInt64 = 0, equal1: UInt64 = 0, equal2: UInt64 = 0, equal3: UInt64 = 0
@@ -201,7 +202,6 @@ extension EPLB {
       var a = 0, b = 0
       var previous = UInt64.max
       var packed = false
-      var merged = false  // whether `scratch.packOrder` holds the merged order
       if ties == 0 && gpusPerNode <= 8,
         let tie = VectorPacking.mergeAndPack(
           ones: ones, repeated: repeated, count: phyPerNode, packs: gpusPerNode, perPack: phyPerGPU,
@@ -209,8 +209,7 @@ extension EPLB {
       {
         packed = true
         ties = tie ? 1 : 0
-      } else if ties == 0 && rounds {
-        merged = true
+      } else if rounds {  // `ties` is 0: the check above is skipped
         if RoundPacking.merge(ones: ones, count: oneCount, repeated: repeated, count: q, into: scratch.packOrder) {
           ties = 1
         } else {
@@ -248,25 +247,18 @@ extension EPLB {
           let j = p < logPerNode ? p : column[p]
           keys[p] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), p)
         }
-        if merged {
+        if rounds {  // the merge found the tie: `scratch.packOrder` holds the merged order
           placeTiedNode(
             keys, column: column, experts: logPerNode, replicas: phyPerNode, gpus: gpusPerNode, logical: logical,
             out: out, scratch: scratch)
           continue
         }
         Libstdcxx.sortByHighHalf(keys, count: phyPerNode, stops: scratch.sortStops, buffer: keys + phyPerNode)
-        let phyLogical = scratch.order  // [phyPerNode]: replica column → logical expert
-        for p in 0..<phyPerNode { phyLogical[p] = logical[p < logPerNode ? p : column[p]] }
-        if !(rounds
-          && RoundPacking.pack(
-            keys, count: phyPerNode, packs: gpusPerNode, perPack: phyPerGPU, logical: phyLogical, out: out,
-            scratch: scratch))
-        {
-          var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
-          for k in 0..<phyPerNode {
-            let key = keys[k]
-            out[exact.addSlot(FastOrder.nonNegativeValue(key))] = phyLogical[FastOrder.index(key)]
-          }
+        var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
+        for k in 0..<phyPerNode {
+          let p = FastOrder.index(keys[k])
+          let j = p < logPerNode ? p : column[p]
+          out[exact.addSlot(FastOrder.nonNegativeValue(keys[k]))] = logical[j]
         }
       }
     }
@@ -281,7 +273,8 @@ extension EPLB {
   /// Packs a node whose merged packing order (`scratch.packOrder`, `[R]` keys
   /// `FastOrder.key(load per replica, expert)`) has a tie: torch's order of the replicas,
   /// `keys` (`[R]` keys `(load per replica, column)` in column order, then `[R]` scratch), is
-  /// emulated only where it matters, and `RoundPacking` packs the result.
+  /// emulated only where it matters, and `RoundPacking` packs the result (the caller packs
+  /// this node in rounds, so they run).
   ///
   /// The merged order has every load per replica where torch's sort puts it; only the
   /// experts inside a run of equal loads that holds several experts (a mixed run: its first
@@ -351,11 +344,9 @@ extension EPLB {
     for i in 0..<n where fromOrder[i] == 0 {
       order[i] = keys[i] & ~0xffff_ffff | UInt64(truncatingIfNeeded: expert(keys[i]))
     }
-    let perPack = n / gpus
-    if !RoundPacking.pack(order, count: n, packs: gpus, perPack: perPack, logical: logical, out: out, scratch: scratch) {
-      var tree = PackTree(packs: gpus, perPack: perPack, nonNegative: true, scratch: scratch)
-      for i in 0..<n { out[tree.addSlot(FastOrder.nonNegativeValue(order[i]))] = logical[FastOrder.index(order[i])] }
-    }
+    let packed = RoundPacking.pack(
+      order, count: n, packs: gpus, perPack: n / gpus, logical: logical, out: out, scratch: scratch)
+    precondition(packed, "placeTiedNode is for nodes that RoundPacking packs")
   }
 
   /// D'Hondt's greedy (`greedyReplicate`) on one row, counts only: `picks` times one more

@@ -45,7 +45,7 @@ package enum Libstdcxx {
   ///   partition or leaves for the final insertion sort; when it returns true, the range is
   ///   left as it is (its keys are the ones the sort puts there, in some order). A caller
   ///   that knows the sorted keys up to the order of ties skips the ranges with no tie that
-  ///   matters to it (see `EPLB.placeHierarchicalFast`).
+  ///   matters to it (see `EPLB.placeTiedNode`).
   package static func sortByHighHalf(
     _ q: UnsafeMutablePointer<UInt64>, count n: Int, stops: UnsafeMutablePointer<Int>,
     buffer: UnsafeMutablePointer<UInt64>, settled: (_ first: Int, _ last: Int) -> Bool = { _, _ in false }
