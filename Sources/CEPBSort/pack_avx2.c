@@ -1,7 +1,12 @@
-// Balanced packing onto at most 8 packs with the pack weights in two 128-bit registers (see
-// CEPBSort.h).
+// Balanced packing for the planner's fast path (see CEPBSort.h): the merge of a node's
+// one-replica and repeated keys, packing onto at most 8 packs with the pack weights in two
+// 128-bit registers, and packing onto at most 32 packs in rounds.
 
 #include "CEPBSort.h"
+
+// Whether neighbours `a`, `b` in a merged order hold equal values (high halves) but are
+// different keys: `a ^ b` is then 1...2^32 − 1.
+static inline uint64_t tied(uint64_t a, uint64_t b) { return (a ^ b) - 1 < 0xffffffffu; }
 
 // Where the first `h` keys of the merge end: the `j` keys of `repeated` among the `h`
 // smallest (the merge path's crossing at `h`), by a binary search. Keys of the two sequences
@@ -48,9 +53,8 @@ int epb_merge_keys(const uint64_t *ones, long nOnes, const uint64_t *repeated, l
   }
   for (long k = 4 * q; k < n; k++) MERGE_STEP(a3, b3, k);  // the last chain's 0 to 3 more
 #undef MERGE_STEP
-  // Equal values (high halves) in neighbours with different keys: `(k0 ^ k1) − 1` below 2^32.
   uint64_t ties = 0;
-  for (long k = 0; k + 1 < n; k++) ties |= ((out[k] ^ out[k + 1]) - 1) >> 32 == 0;
+  for (long k = 0; k + 1 < n; k++) ties |= tied(out[k], out[k + 1]);
   return ties != 0;
 }
 
@@ -85,8 +89,7 @@ static inline uint64_t merge_next(merge_t *m) {
   long step = y < x;
   m->b += step;
   m->a += 1 - step;
-  uint64_t d = m->previous ^ k;  // equal high halves, different keys: d in 1...2^32 - 1
-  m->ties |= d - 1 < 0xffffffffu;
+  m->ties |= tied(m->previous, k);
   m->previous = k;
   return k;
 }
