@@ -6,7 +6,7 @@ import Foundation
 /// prints medians over many repetitions in µs per plan.
 ///
 /// Options: `--input FILE` (SGLang JSON with `logical_count [layers][experts]`; default: the
-/// repository's `../shared/data/sglang_attachment_ep_statistics/prefill_in1024.json`, else a
+/// repository's `Examples/sglang/prefill_in1024.json`, else a
 /// synthetic 58 × 256 heavy-tailed load), `--reps N` (default 300), `--json` (one JSON object).
 /// For profiling one case: `--config I` (0, 1, 2: the rows' configurations in order),
 /// `--algorithm NAME`, `--only plan|placement` (the other one is skipped and reported as 0).
@@ -122,9 +122,7 @@ private func benchLoads(_ path: String?) -> (LoadMatrix, String) {
   let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
   candidates.append(
-    repo.deletingLastPathComponent().appendingPathComponent(
-      "shared/data/sglang_attachment_ep_statistics/prefill_in1024.json"
-    ).path)
+    repo.appendingPathComponent("Examples/sglang/prefill_in1024.json").path)
   for candidate in candidates {
     guard let data = FileManager.default.contents(atPath: candidate),
       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],

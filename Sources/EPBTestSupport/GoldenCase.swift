@@ -1,6 +1,6 @@
 import Foundation
 
-/// One conformance case from `../shared/golden/` (see its README): the input and the reference
+/// One conformance case from `Tests/Fixtures/golden/` (see its README): the input and the reference
 /// outputs of DeepSeek's eplb.py (`deepseek`) and of eplb.py with the seed's replication (`seed`).
 public struct GoldenCase: Decodable, Sendable {
   /// `replicate_experts`, `balanced_packing` or `rebalance_experts`.
@@ -88,20 +88,10 @@ public struct GoldenCase: Decodable, Sendable {
 
 /// Finds and loads the golden cases.
 public enum Golden {
-  /// `<repo>/../shared/golden`, where `<repo>` is the nearest folder above `filePath` that holds
-  /// `Package.swift` (`$EPB_GOLDEN_DIR` overrides it).
+  /// `<repo>/Tests/Fixtures/golden`, where `<repo>` is the nearest folder above `filePath` that
+  /// holds `Package.swift` (see `Tests/Fixtures/golden/README.md`).
   public static func directory(filePath: String = #filePath) -> URL {
-    if let env = ProcessInfo.processInfo.environment["EPB_GOLDEN_DIR"], !env.isEmpty {
-      return URL(fileURLWithPath: env)
-    }
-    var dir = URL(fileURLWithPath: filePath).deletingLastPathComponent()
-    while dir.path != "/" {
-      if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-        return dir.deletingLastPathComponent().appendingPathComponent("shared/golden")
-      }
-      dir = dir.deletingLastPathComponent()
-    }
-    return URL(fileURLWithPath: "../shared/golden")
+    Fixtures.directory("golden", filePath: filePath)
   }
 
   /// The names (without `.json`) of all cases, sorted; empty when the folder is missing.

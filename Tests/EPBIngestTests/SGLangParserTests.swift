@@ -1,4 +1,5 @@
 import EPBStore
+import EPBTestSupport
 import Testing
 
 @testable import EPBIngest
@@ -24,21 +25,20 @@ import Testing
     #expect(batch.values == [1, 2, 3, 4, 5, 6, 7, 8])
   }
 
+  /// The bundled DeepSeek-V3 prefill statistics (Examples/sglang/PROVENANCE.md): 61 decoder
+  /// layers of 256 experts, layers 0–2 dense (all zero). The figures were read off the file
+  /// with Python's `json` module: every MoE layer of this dump routes 67,108,864 tokens × top-8
+  /// slots in all (the rows sum to 2^26), and layer 3 starts 391534, 266707, 219476.
   @Test func readsTheRealSGLangDump() throws {
-    let path = "/work/shared/data/sglang_attachment_ep_statistics/prefill_in1024.json"
-    guard let file = fopen(path, "rb") else { return }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = fread(&chunk, 1, chunk.count, file)
-      if n <= 0 { break }
-      bytes += chunk[0..<n]
-    }
-    let batch = try #require(parse(bytes, .auto, source: path).value)
+    let path = "Examples/sglang/prefill_in1024.json"
+    let batch = try #require(parse(try Fixtures.bytes(path), .auto, source: path).value)
     #expect(batch.layers == 61)
     #expect(batch.experts == 256)
     #expect(batch.rows.count == 61)
+    let rowSums = (0..<61).map { l in batch.values[(l * 256)..<((l + 1) * 256)].reduce(0, +) }
+    #expect(rowSums[0..<3] == [0, 0, 0])
+    #expect(rowSums[3...].allSatisfy { $0 == 67_108_864 })
+    #expect(Array(batch.values[(3 * 256)..<(3 * 256 + 3)]) == [391534, 266707, 219476])
   }
 
   @Test func missingKeyWrongShapeAndEmpty() {

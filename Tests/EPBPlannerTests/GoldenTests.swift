@@ -2,7 +2,7 @@ import EPBPlanner
 import EPBTestSupport
 import Testing
 
-/// Every case of `../shared/golden/` reproduced exactly (see its README).
+/// Every case of `Tests/Fixtures/golden/` reproduced exactly (see its README).
 @Suite struct GoldenTests {
   static let algorithms: [PlacementAlgorithm] = [.deepseek, .seed]
 

@@ -164,12 +164,26 @@ final class ElementCollector: NSObject, XMLParserDelegate {
     #expect(HTML.heatScale([HTML.HeatRow(layer: 0, gpuLoad: [3, 3])]) == 1.0...1.5)
   }
 
-  /// Writes sample pages for a visual check when `EPB_REPORT_HTML_DIR` is set (skipped otherwise).
+  /// Writes the sample pages and checks that each is well-formed markup with its charts.
+  ///
+  /// The pages go to `$EPB_REPORT_HTML_DIR` when it is set (to open them in a browser for a
+  /// visual check), else to a fresh temporary folder; the checks run either way.
   @Test func writeSamplePages() throws {
-    guard let dir = ProcessInfo.processInfo.environment["EPB_REPORT_HTML_DIR"] else { return }
+    let dir: String
+    if let chosen = ProcessInfo.processInfo.environment["EPB_REPORT_HTML_DIR"], !chosen.isEmpty {
+      dir = chosen
+    } else {
+      dir = FileManager.default.temporaryDirectory.appendingPathComponent("epb-sample-\(UUID().uuidString)").path
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
     let (diff, show) = try SamplePages.make()
-    try diff.html().write(toFile: dir + "/diff.html", atomically: true, encoding: .utf8)
-    try show.html().write(toFile: dir + "/show.html", atomically: true, encoding: .utf8)
+    let pages = ["diff.html": try diff.html(), "show.html": try show.html()]
+    for (name, markup) in pages {
+      try markup.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+      let written = try String(contentsOfFile: dir + "/" + name, encoding: .utf8)
+      let page = try #require(ElementCollector.parse(written), "\(name) is not well-formed")
+      #expect(page.elements.contains { $0.name == "svg" }, "\(name) has no chart")
+    }
     try (diff.table() + "\n" + show.table()).write(toFile: dir + "/tables.txt", atomically: true, encoding: .utf8)
   }
 }
