@@ -2,6 +2,16 @@
 
 #include "CEPBSort.h"
 
+#include <stdlib.h>
+
+/// Whether `EPBCTL_NO_SIMD` is set to anything but "" or "0": the switch that turns every vector
+/// kernel off, so that the portable path (what ARM and Apple-silicon machines run) can be tested
+/// on x86-64 too.
+static int simd_turned_off(void) {
+  const char *value = getenv("EPBCTL_NO_SIMD");
+  return value != 0 && value[0] != 0 && !(value[0] == '0' && value[1] == 0);
+}
+
 #if defined(__x86_64__)
 
 #include <cpuid.h>
@@ -14,7 +24,7 @@ int epb_cpu_has_avx2(void) {
   if (state >= 0) return state;
   unsigned a, b, c, d;
   int ok = 0;
-  if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_OSXSAVE) && (c & bit_AVX)) {
+  if (!simd_turned_off() && __get_cpuid(1, &a, &b, &c, &d) && (c & bit_OSXSAVE) && (c & bit_AVX)) {
     unsigned lo, hi;
     __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     // The OS saves the XMM (bit 1) and YMM (bit 2) state.
@@ -138,7 +148,10 @@ int epb_sort_loads(const float *loads, uint64_t *out, long n) { return sort_keys
 
 #else
 
-int epb_cpu_has_avx2(void) { return 0; }
+int epb_cpu_has_avx2(void) {
+  (void)simd_turned_off;
+  return 0;
+}
 int epb_sort_u32(uint32_t *a, long n) {
   (void)a;
   (void)n;

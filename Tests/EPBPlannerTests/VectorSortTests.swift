@@ -1,5 +1,6 @@
 import EPBPlanner
 import EPBTestSupport
+import Foundation
 import Testing
 
 /// `FastOrder.sortIndexed` (short keys in AVX2 networks for 32 to 1,024 keys, else the merge
@@ -52,6 +53,21 @@ import Testing
       }
       #expect(out == input.sorted(), "n \(n) trial \(trial) kind \(trial % 6)")
     }
+  }
+
+  /// `EPBCTL_NO_SIMD=1` turns every vector kernel off (`.ci/run` runs the planner tests a
+  /// second time with it set); without it the kernels run where the CPU has AVX2, as the
+  /// kernel's `flags` line in /proc/cpuinfo says (none on ARM or macOS: then never).
+  @Test func vectorKernelsRunExactlyWhereAllowed() {
+    let value = ProcessInfo.processInfo.environment["EPBCTL_NO_SIMD"] ?? ""
+    let turnedOff = !value.isEmpty && value != "0"
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let cpuHasAVX2 = cpuinfo.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx2") }
+    #expect(FastOrder.hasVectorSort == (cpuHasAVX2 && !turnedOff))
+    let input = Self.keys((0..<64).map { Float(64 - $0) })
+    var out = [UInt64](repeating: 0, count: 64)
+    let ran = out.withUnsafeMutableBufferPointer { FastOrder.vectorSortIndexed(input, into: $0.baseAddress!, count: 64) }
+    #expect(ran == FastOrder.hasVectorSort)
   }
 
   /// The vector path alone, where the CPU has it (CI's x86-64 machines do), so a fallback to

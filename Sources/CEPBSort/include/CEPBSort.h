@@ -4,7 +4,9 @@
 #include <stdint.h>
 
 /// Whether this CPU and OS run AVX2 code (x86-64 with AVX2 and the YMM state enabled), checked
-/// once with `cpuid` and `xgetbv`. Always 0 on other architectures.
+/// once with `cpuid` and `xgetbv`. Always 0 on other architectures, and when the environment
+/// variable `EPBCTL_NO_SIMD` is set to anything but "" or "0" at the first call (read once): every
+/// kernel below checks this, so that one switch turns them all off.
 int epb_cpu_has_avx2(void);
 
 /// Sorts keys whose low 32 bits are their positions (`keys[i] & 0xffffffff == i`, as
