@@ -19,6 +19,8 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    // TensorRT-LLM's load balancer config is YAML (read by `ingest --placement`).
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
   ],
   targets: [
     // AVX2 kernels for the planner (C: Swift has no per-function CPU targets), chosen at run
@@ -40,7 +42,9 @@ let package = Package(
       ],
       swiftSettings: strict),
     // Parsers for the files serving engines write, and the ingest pipeline into the store.
-    .target(name: "EPBIngest", dependencies: ["EPBPlanner", "EPBStore"], swiftSettings: strict),
+    .target(
+      name: "EPBIngest", dependencies: ["EPBPlanner", "EPBStore", .product(name: "Yams", package: "Yams")],
+      swiftSettings: strict),
     .executableTarget(
       name: "epbctl",
       dependencies: [

@@ -2,9 +2,11 @@ import EPBPlanner
 import EPBStore
 
 extension Ingestor {
-  /// Records the placement an engine is running (SGLang's `physical_to_logical_map` JSON, as
-  /// `epbctl export --format sglang` writes it) as a snapshot of `series`, so it can be diffed
-  /// against and planned from.
+  /// Records the placement an engine is running as a snapshot of `series`, so it can be diffed
+  /// against and planned from: SGLang's `physical_to_logical_map` JSON (rows are series
+  /// layers), vLLM-Ascend's expert map (its `k`-th layer is the series' `k`-th MoE layer, a
+  /// layer with load in the window) or TensorRT-LLM's load balancer YAML (keys are layer ids);
+  /// the same files `epbctl export` writes. `PlacementFormat.detect` tells them apart.
   ///
   /// Statistics are computed on `window` of the series; layers whose window load is all zero
   /// (dense layers) are recorded as skipped. The snapshot's algorithm is `imported`.
@@ -13,31 +15,64 @@ extension Ingestor {
   ///   the replicas per layer).
   /// - throws: `InputError`, `ParseError` (bad file, expert ids outside the series),
   ///   `TopologyError` (replicas not a multiple of `gpus`, …), `InputError` when the file's
-  ///   layer count differs from the series', and `StoreError`. Nothing is stored on error.
+  ///   layers do not match the series' (count, MoE layers, ids) or its device count is not
+  ///   `gpus`, and `StoreError`. Nothing is stored on error.
   public func recordPlacement(
     path: String, series: String, gpus: Int, nodes: Int, groups: Int, policy: PlacementPolicy, window: WindowSpec,
     toolVersion: String
   ) throws -> SnapshotRecord {
     let info = try store.series(named: series)
     let bytes = try Self.read(path: path)
-    let batch = try PlacementParser.parseSGLang(bytes, source: path, experts: info.experts)
-    guard batch.layers == info.layers else {
-      throw InputError(
-        path: path, message: "the placement has \(batch.layers) layers, series '\(series)' has \(info.layers)")
+    let file = try PlacementParser.parse(bytes, source: path, experts: info.experts)
+    if let stated = file.gpus, stated != gpus {
+      throw InputError(path: path, message: "the expert map lists \(stated) devices but --gpus is \(gpus)")
     }
-    let topology = Topology(replicas: batch.replicas, gpus: gpus, nodes: nodes, groups: groups)
+    let topology = Topology(replicas: file.batch.replicas, gpus: gpus, nodes: nodes, groups: groups)
     let load = try store.windowLoad(series: series, window: window)
-    var placements: [Int: LayerPlacement] = [:]
-    for (layer, placement) in batch.placements.enumerated() { placements[layer] = placement }
+    let placements = try Self.seriesLayers(of: file, path: path, series: series, layers: info.layers, load: load)
     let plan = try Planner.describe(
       placements, loads: load.loads, layerIDs: load.layers, topology: topology, policy: policy)
     let parameters =
       "{\"source\":\"\(path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\","
-      + "\"sha256\":\"\(SHA256.hex(of: bytes))\",\"gpus\":\(gpus),\"nodes\":\(nodes),\"groups\":\(groups)}"
+      + "\"format\":\"\(file.format.rawValue)\",\"sha256\":\"\(SHA256.hex(of: bytes))\",\"gpus\":\(gpus),\"nodes\":\(nodes),\"groups\":\(groups)}"
     return try store.saveSnapshot(
       NewSnapshot(
         series: series, algorithm: Planner.importedAlgorithmName, plan: plan, windowFrom: load.from,
         windowTo: load.to, windowSteps: load.steps, halfLife: load.halfLife, baseSnapshotID: nil,
         toolVersion: toolVersion, parameters: parameters))
+  }
+
+  /// The series layer of each placement in `file`.
+  ///
+  /// - throws: `InputError` when the file's layers cannot be the series' layers.
+  static func seriesLayers(
+    of file: EnginePlacement, path: String, series: String, layers: Int, load: WindowLoad
+  ) throws -> [Int: LayerPlacement] {
+    let placements = file.batch.placements
+    switch file.keys {
+    case .rows:
+      guard placements.count == layers else {
+        throw InputError(
+          path: path, message: "the placement has \(placements.count) layers, series '\(series)' has \(layers)")
+      }
+      return Dictionary(uniqueKeysWithValues: placements.enumerated().map { ($0.offset, $0.element) })
+    case .moeCounter:
+      // MoE layers are the layers with load in the window (the ones `plan` plans and `export`
+      // writes to vLLM-Ascend's map), in layer order.
+      let moe = load.layers.enumerated().filter { row, _ in load.loads.row(row).contains { $0 != 0 } }.map(\.element)
+      guard placements.count == moe.count else {
+        throw InputError(
+          path: path,
+          message: "the expert map has \(placements.count) MoE \(placements.count == 1 ? "layer" : "layers"), "
+            + "series '\(series)' has \(moe.count) with load in the window (its dense layers have none)")
+      }
+      return Dictionary(uniqueKeysWithValues: zip(moe, placements).map { ($0, $1) })
+    case .layerIDs(let ids):
+      if let bad = ids.first(where: { $0 >= layers }) {
+        throw InputError(
+          path: path, message: "layer \(bad) is not a layer of series '\(series)' (layers 0 to \(layers - 1))")
+      }
+      return Dictionary(uniqueKeysWithValues: zip(ids, placements).map { ($0, $1) })
+    }
   }
 }

@@ -25,6 +25,9 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
   case malformedPlacement(layer: Int, reason: String)
   /// The topology cannot hold a placement (`replicas` not a positive multiple of `gpus`).
   case badTopology(replicas: Int, gpus: Int)
+  /// A GPU holds two replicas of one expert, which the format's engine refuses (vLLM-Ascend:
+  /// "Replicated experts are placed on the same NPU"); `slots` counts such slots over all layers.
+  case replicasOnOneGPU(format: ExportFormat, layer: Int, gpu: Int, expert: Int, layers: Int, slots: Int)
 
   public var description: String {
     switch self {
@@ -36,6 +39,10 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
       return "layer \(layer) has a malformed placement: \(reason)"
     case .badTopology(let r, let g):
       return "--replicas \(r) is not a positive multiple of --gpus \(g)"
+    case .replicasOnOneGPU(let format, let layer, let gpu, let expert, let layers, let slots):
+      return "\(format.rawValue) refuses two replicas of one expert on one device, and this snapshot has "
+        + "\(slots) such \(slots == 1 ? "slot" : "slots") in \(layers) \(layers == 1 ? "layer" : "layers") "
+        + "(first: layer \(layer), GPU \(gpu), expert \(expert)); plan with --distinct-per-gpu"
     }
   }
 }
@@ -52,7 +59,7 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Example:
 ///
 ///     let export = try PlacementExport(side, layers: 61, experts: 256, denseLayers: [0, 1, 2])
-///     print(export.render(.sglang))
+///     print(try export.render(.sglang))
 public struct PlacementExport: Sendable, Equatable {
   public var side: PlacementSide
   /// Layers in the series.
@@ -116,11 +123,38 @@ public struct PlacementExport: Sendable, Equatable {
     return (0..<layers).filter { !dense.contains($0) }
   }
 
+  /// Slots that hold a second (or later) replica of an expert already on the same GPU, over the
+  /// planned layers in layer order, GPUs and slots in order: `(layer, gpu, expert)` each.
+  public var replicasOnOneGPU: [(layer: Int, gpu: Int, expert: Int)] {
+    let per = side.topology.slotsPerGPU
+    var found: [(layer: Int, gpu: Int, expert: Int)] = []
+    for (layer, placement) in zip(side.layers, side.placements).sorted(by: { $0.0 < $1.0 }) {
+      let p2l = placement.physicalToLogical
+      for g in 0..<side.topology.gpus {
+        var seen = Set<Int>()
+        for e in p2l[(g * per)..<((g + 1) * per)] where !seen.insert(e).inserted { found.append((layer, g, e)) }
+      }
+    }
+    return found
+  }
+
   /// The file text for `format`, ending with a newline.
-  public func render(_ format: ExportFormat) -> String {
+  ///
+  /// - throws: `ExportError.replicasOnOneGPU` for `vllmAscend` when a device holds two
+  ///   replicas of one expert: vLLM-Ascend maps each expert to one local slot per device
+  ///   (`expert_map[local_placement] = arange(...)` in `init_eplb_config`), so the second copy
+  ///   would never be used, and its placement check refuses such a map.
+  public func render(_ format: ExportFormat) throws(ExportError) -> String {
     switch format {
     case .sglang: return sglang()
-    case .vllmAscend: return vllmAscend()
+    case .vllmAscend:
+      let duplicates = replicasOnOneGPU
+      if let first = duplicates.first {
+        throw .replicasOnOneGPU(
+          format: format, layer: first.layer, gpu: first.gpu, expert: first.expert,
+          layers: Set(duplicates.map(\.layer)).count, slots: duplicates.count)
+      }
+      return vllmAscend()
     case .trtllm: return trtllm()
     case .json: return ours()
     }

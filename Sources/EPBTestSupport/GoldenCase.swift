@@ -91,7 +91,7 @@ public enum Golden {
   /// `<repo>/Tests/Fixtures/golden`, where `<repo>` is the nearest folder above `filePath` that
   /// holds `Package.swift` (see `Tests/Fixtures/golden/README.md`).
   public static func directory(filePath: String = #filePath) -> URL {
-    Fixtures.directory("golden", filePath: filePath)
+    TestFiles.directory("golden", filePath: filePath)
   }
 
   /// The names (without `.json`) of all cases, sorted; empty when the folder is missing.

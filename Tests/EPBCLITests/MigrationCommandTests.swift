@@ -68,7 +68,9 @@ import Testing
     }
   }
 
-  @Test(arguments: ["sglang", "vllm-ascend", "trtllm", "json"])
+  /// (vLLM-Ascend refuses this plan, which puts two replicas of one expert on one GPU: see
+  /// EngineRoundTripTests for its export.)
+  @Test(arguments: ["sglang", "trtllm", "json"])
   func exportWritesEachEngineFormat(format: String) throws {
     let (dir, db) = try dsv3Database()
     var r = try epbctl(["plan", "--series", "dsv3", "--layer", "all"] + dsv3Topology, db: db)
@@ -87,10 +89,6 @@ import Testing
       #expect(map.count == 61)
       #expect(map[0] == (0..<288).map { $0 % 256 })  // dense layer: the trivial map
       #expect(map[10] == layer10)
-    case "vllm-ascend":
-      let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-      #expect(json["moe_layer_count"] as? Int == 58)
-      #expect((json["layer_list"] as? [Any])?.count == 58)
     case "trtllm":
       #expect(text.contains("num_slots: 288"))
       #expect(text.contains("initial_global_assignments:"))

@@ -31,7 +31,7 @@ import Testing
   /// slots in all (the rows sum to 2^26), and layer 3 starts 391534, 266707, 219476.
   @Test func readsTheRealSGLangDump() throws {
     let path = "Examples/sglang/prefill_in1024.json"
-    let batch = try #require(parse(try Fixtures.bytes(path), .auto, source: path).value)
+    let batch = try #require(parse(try TestFiles.bytes(path), .auto, source: path).value)
     #expect(batch.layers == 61)
     #expect(batch.experts == 256)
     #expect(batch.rows.count == 61)

@@ -52,7 +52,11 @@ func parseJSON(_ text: String) throws -> Any { try JSONSerialization.jsonObject(
         {"layer_id": 1, "device_count": 2, "device_list": [
           {"device_id": 0, "device_expert": [4, 5]}, {"device_id": 1, "device_expert": [6, 7]}]}]}
       """
-    let ours = try parseJSON(try Self.export().render(.vllmAscend))
+    // Placement B holds expert 0 twice on GPU 0 (and 4 twice on GPU 2), which vLLM-Ascend
+    // refuses: layer 4 gets a placement with distinct experts per device instead.
+    let side = Fixtures.side(id: 9, layers: [2, 4], placements: [Fixtures.phy2logA, Self.distinctB])
+    let export = try PlacementExport(side, layers: 5, experts: 5, denseLayers: [0])
+    let ours = try parseJSON(try export.render(.vllmAscend))
     #expect(jsonShape(ours) == jsonShape(try parseJSON(sample)))
     let root = try #require(ours as? [String: Any])
     // MoE layers only (dense layer 0 dropped), counted from 0: series layers 1, 2, 3, 4.
@@ -66,7 +70,27 @@ func parseJSON(_ text: String) throws -> Any { try JSONSerialization.jsonObject(
     let trivialDevices = try #require(layers[0]["device_list"] as? [[String: Any]])
     #expect(trivialDevices.map { $0["device_expert"] as? [Int] } == [[0, 1], [2, 3], [4, 0], [1, 2]])
     let last = try #require(layers[3]["device_list"] as? [[String: Any]])  // series layer 4 = B
-    #expect(last.map { $0["device_expert"] as? [Int] } == [[0, 0], [3, 1], [4, 4], [3, 2]])
+    #expect(last.map { $0["device_expert"] as? [Int] } == [[0, 3], [1, 4], [2, 3], [0, 4]])
+  }
+
+  /// Placement B with no expert twice on one GPU (2 slots per GPU): devices [0, 3], [1, 4],
+  /// [2, 3], [0, 4]; experts 0, 3, 4 have two replicas, 1 and 2 one.
+  static let distinctB = [0, 3, 1, 4, 2, 3, 0, 4]
+
+  @Test func vllmAscendRefusesTwoReplicasOnOneDevice() throws {
+    // vllm_ascend/eplb/core/eplb_utils.py init_eplb_config maps each expert to one local slot
+    // per device (`expert_map[local_placement] = arange(...)`), and the EPLB worker's
+    // check_expert_placement refuses "Replicated experts are placed on the same NPU".
+    // B = [0, 0 | 3, 1 | 4, 4 | 3, 2]: expert 0 twice on GPU 0, expert 4 twice on GPU 2.
+    #expect(throws: ExportError.replicasOnOneGPU(format: .vllmAscend, layer: 4, gpu: 0, expert: 0, layers: 1, slots: 2)) {
+      try Self.export().render(.vllmAscend)
+    }
+    let message = "vllm-ascend refuses two replicas of one expert on one device, and this snapshot has 2 such slots "
+      + "in 1 layer (first: layer 4, GPU 0, expert 0); plan with --distinct-per-gpu"
+    #expect(ExportError.replicasOnOneGPU(format: .vllmAscend, layer: 4, gpu: 0, expert: 0, layers: 1, slots: 2).description == message)
+    // SGLang and TensorRT-LLM accept them.
+    #expect(try Self.export().render(.sglang).contains("physical_to_logical_map"))
+    #expect(try Self.export().render(.trtllm).contains("num_slots: 8"))
   }
 
   /// Top-level keys in order, and `initial_global_assignments` as (layer, [ids]) pairs, from our

@@ -53,7 +53,7 @@ extension Epbctl {
       }
       let export = try PlacementExport(
         PlacementSide(record), layers: info.layers, experts: info.experts, denseLayers: dense)
-      let text = export.render(format)
+      let text = try export.render(format)
       if let output {
         try Output.write(text, to: output, flag: "--output", note: "\(format.rawValue), snapshot \(record.id)")
       } else {

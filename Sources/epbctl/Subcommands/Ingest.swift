@@ -19,10 +19,13 @@ extension Epbctl {
         numbers are appended after the series' last step. Files are taken in order; the first
         one that fails stops the command (the ones before it stay stored).
 
-        With --placement, FILE is instead the placement an engine is running, in SGLang's
-        `{"physical_to_logical_map": [L][R]}` form (what `epbctl export --format sglang`
-        writes): it is recorded as a snapshot of the series, so `diff` can compare a new plan
-        with what is deployed.
+        With --placement, FILE is instead the placement an engine is running, told apart by
+        content: SGLang's `{"physical_to_logical_map": [L][R]}` (rows are the series' layers),
+        vLLM-Ascend's expert map JSON (MoE layers counted from 0, as `expert_map_path` and
+        `expert_map_record_path` hold them) or TensorRT-LLM's load balancer YAML
+        (`initial_global_assignments` keyed by layer id) - the files `epbctl export` writes. It
+        is recorded as a snapshot of the series, so `diff` can compare a new plan with what is
+        deployed.
 
         Example:
           epbctl ingest Examples/sglang/*.json --series dsv3
@@ -47,7 +50,7 @@ extension Epbctl {
     @Option(help: "With stdin JSON lines: commit after this many lines.")
     var batchLines = 1000
 
-    @Flag(help: "FILE is a placement an engine runs (SGLang's physical_to_logical_map JSON): record it as a snapshot.")
+    @Flag(help: "FILE is a placement an engine runs (SGLang, vLLM-Ascend or TensorRT-LLM): record it as a snapshot.")
     var placement = false
 
     @Option(help: "With --placement: GPUs the placement runs on.")

@@ -5,7 +5,7 @@ import Foundation
 /// Test data lives under `Tests/Fixtures/` (outside every target folder, so SwiftPM does not
 /// treat it as sources) and the bundled examples under `Examples/`. Paths are found from the
 /// caller's `#filePath`, so the tests pass in any clone, wherever it is.
-public enum Fixtures {
+public enum TestFiles {
   /// The repository root: the nearest folder above `filePath` that holds `Package.swift`.
   ///
   /// Stops the test run with a message if there is none (a test must never pass because its
