@@ -23,7 +23,14 @@ extension Ingestor {
     let batch = try PlacementParser.parseSGLang(bytes, source: path, experts: info.experts)
     guard batch.layers == info.layers else {
       throw InputError(
-        path: path, message: "the placement has \(batch.layers) layers, series '\(series)' has \(info.layers)")
+        path: path, message: "the placement has \(plural(batch.layers, "layer")), series '\(series)' has \(info.layers)")
+    }
+    // The slot count comes from the map, not from a --replicas flag (this command has none).
+    if batch.replicas % gpus != 0 {
+      throw InputError(
+        path: path,
+        message: "the map has \(batch.replicas) slots per layer, which --gpus \(gpus) does not divide; "
+          + "give the GPUs the placement runs on")
     }
     let topology = Topology(replicas: batch.replicas, gpus: gpus, nodes: nodes, groups: groups)
     let load = try store.windowLoad(series: series, window: window)

@@ -164,7 +164,7 @@ public struct SnapshotReport: Sendable, Equatable {
         "window",
         "steps \(window.from)...\(window.to)" + (halfLife.map { ", half-life \(TextFormat.fixed($0, 1))" } ?? "")
       ),
-      ("topology", "\(t.replicas) replicas on \(t.gpus) GPUs, \(t.nodes) nodes, \(t.groups) groups"),
+      ("topology", "\(plural(t.replicas, "replica")) on \(plural(t.gpus, "GPU")), \(plural(t.nodes, "node")), \(plural(t.groups, "group"))"),
       ("created", "\(createdAt) by epbctl \(toolVersion)"),
     ]
     if !skippedLayers.isEmpty {

@@ -56,23 +56,24 @@ extension Epbctl {
     var series = "default"
 
     @Option(
-      name: .long, parsing: .singleValue,
+      name: .long, parsing: .unconditionalSingleValue,
       help: ArgumentHelp("A planning window of STEPS stored steps; repeat for several.", valueName: "steps"))
     var window: [Int] = []
 
     @Option(
-      name: .customLong("half-life"), parsing: .singleValue,
+      name: .customLong("half-life"), parsing: .unconditionalSingleValue,
       help: ArgumentHelp(
         "Weight step s of the window by 0.5^((t - s) / STEPS), or none; repeat for several.", valueName: "steps"))
     var halfLife: [HalfLifeArgument] = []
 
-    @Option(help: ArgumentHelp("Plan every STEPS stored steps.", valueName: "steps"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Plan every STEPS stored steps.", valueName: "steps"))
     var every: Int
 
-    @Option(help: ArgumentHelp("Evaluate each plan on the next STEPS stored steps.", valueName: "steps"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Evaluate each plan on the next STEPS stored steps.", valueName: "steps"))
     var horizon: Int
 
     @Option(
+      parsing: .unconditional,
       help: ArgumentHelp("Stored steps before the first plan (default: the largest --window).", valueName: "steps"))
     var warmup: Int?
 
@@ -99,21 +100,20 @@ extension Epbctl {
       if window.isEmpty && halfLife.isEmpty {
         throw ValidationError("give at least one --window (and/or --half-life) to plan on")
       }
-      for w in window where w <= 0 { throw ValidationError("--window must be a positive number of steps, got \(w)") }
+      try FlagLimits.checkSeries(series)
+      for w in window { try FlagLimits.check(w, flag: "--window", FlagLimits.steps) }
       if Set(window).count != window.count { throw ValidationError("--window values must differ") }
       for h in halfLife {
-        if let v = h.value, !(v > 0 && v.isFinite) {
-          throw ValidationError("--half-life must be a positive number of steps or none, got \(v)")
-        }
+        if let v = h.value { try FlagLimits.check(v, flag: "--half-life", FlagLimits.halfLife, positive: true) }
       }
       if Set(halfLife.map { $0.value ?? -1 }).count != halfLife.count {
         throw ValidationError("--half-life values must differ")
       }
       if Set(algorithm).count != algorithm.count { throw ValidationError("--algorithm values must differ") }
-      if every <= 0 { throw ValidationError("--every must be a positive number of steps, got \(every)") }
-      if horizon <= 0 { throw ValidationError("--horizon must be a positive number of steps, got \(horizon)") }
+      try FlagLimits.check(every, flag: "--every", FlagLimits.steps)
+      try FlagLimits.check(horizon, flag: "--horizon", FlagLimits.steps)
       if let warmup {
-        if warmup <= 0 { throw ValidationError("--warmup must be a positive number of steps, got \(warmup)") }
+        try FlagLimits.check(warmup, flag: "--warmup", FlagLimits.steps)
         if let w = window.max(), w > warmup {
           throw ValidationError("--warmup \(warmup) is shorter than --window \(w); the first plan needs a full window")
         }
@@ -169,8 +169,8 @@ extension Epbctl {
       }
       let plans = report.summaries.first?.points.count ?? 0
       print(
-        "backtest of series '\(series)': \(info.steps) steps (\(first)...\(last)), \(layers.count) layer(s), "
-          + "\(report.summaries.count) configuration(s) × \(plans) plan(s)\n")
+        "backtest of series '\(series)': \(plural(info.steps, "step")) (\(first) to \(last)), \(plural(layers.count, "layer")), "
+          + "\(plural(report.summaries.count, "configuration")) × \(plural(plans, "plan"))\n")
       print(report.table(), terminator: "")
     }
   }

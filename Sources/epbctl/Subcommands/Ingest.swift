@@ -44,19 +44,19 @@ extension Epbctl {
     @Flag(help: "Overwrite (step, layer) rows that are already stored instead of failing.")
     var replace = false
 
-    @Option(help: "With stdin JSON lines: commit after this many lines.")
+    @Option(parsing: .unconditional, help: "With stdin JSON lines: commit after this many lines.")
     var batchLines = 1000
 
     @Flag(help: "FILE is a placement an engine runs (SGLang's physical_to_logical_map JSON): record it as a snapshot.")
     var placement = false
 
-    @Option(help: "With --placement: GPUs the placement runs on.")
+    @Option(parsing: .unconditional, help: "With --placement: GPUs the placement runs on.")
     var gpus: Int?
 
-    @Option(help: "With --placement: nodes (default 1).")
+    @Option(parsing: .unconditional, help: "With --placement: nodes (default 1).")
     var nodes = 1
 
-    @Option(help: "With --placement: expert groups (default 1).")
+    @Option(parsing: .unconditional, help: "With --placement: expert groups (default 1).")
     var groups = 1
 
     @Option(help: "With --placement: auto, hierarchical or global.")
@@ -73,14 +73,16 @@ extension Epbctl {
         throw ValidationError("reading stdin needs --format sglang|vllm|csv|npy|jsonl")
       }
       if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be given once") }
-      if batchLines <= 0 { throw ValidationError("--batch-lines must be positive, got \(batchLines)") }
-      if series.isEmpty { throw ValidationError("--series must not be empty") }
+      try FlagLimits.check(batchLines, flag: "--batch-lines", FlagLimits.batchLines)
+      try FlagLimits.checkSeries(series)
       if placement {
         if files.count != 1 { throw ValidationError("--placement records one file at a time") }
-        guard let gpus, gpus > 0 else { throw ValidationError("--placement needs --gpus (the GPUs it runs on)") }
-        if nodes <= 0 || groups <= 0 { throw ValidationError("--nodes and --groups must be positive") }
-        if gpus % nodes != 0 && policy == .hierarchical {
-          throw ValidationError("--gpus \(gpus) is not a multiple of --nodes \(nodes)")
+        guard let gpus else { throw ValidationError("--placement needs --gpus (the GPUs it runs on)") }
+        try FlagLimits.check(gpus, flag: "--gpus", FlagLimits.slots)
+        try FlagLimits.check(nodes, flag: "--nodes", FlagLimits.nodes)
+        try FlagLimits.check(groups, flag: "--groups", FlagLimits.slots)
+        if gpus % nodes != 0 {
+          throw ValidationError("--gpus \(gpus) is not a multiple of --nodes \(nodes); every node holds the same number of GPUs")
         }
       } else if gpus != nil || window.isSet {
         throw ValidationError("--gpus and window flags go with --placement")

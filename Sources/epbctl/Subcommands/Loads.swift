@@ -19,25 +19,27 @@ extension Epbctl {
     @Option(help: "The series (default: default).")
     var series = "default"
 
-    @Option(help: "The MoE layer id (0-based).")
+    @Option(parsing: .unconditional, help: "The MoE layer id (0-based).")
     var layer: Int
 
     @OptionGroup var window: WindowOptions
 
-    @Option(help: "Show only the K hottest experts in the table.")
+    @Option(parsing: .unconditional, help: "Show only the K hottest experts in the table.")
     var top: Int?
 
     @Flag(help: "Print JSON for scripts (all experts, in expert order).")
     var json = false
 
     func validate() throws {
-      if layer < 0 { throw ValidationError("--layer must be a layer id ≥ 0, got \(layer)") }
-      if let top, top <= 0 { throw ValidationError("--top must be positive, got \(top)") }
+      try FlagLimits.checkSeries(series)
+      try FlagLimits.check(layer, flag: "--layer", FlagLimits.layerIDs)
+      if let top { try FlagLimits.check(top, flag: "--top", FlagLimits.slots) }
     }
 
     func run() throws {
       let store = try database.open(create: false)
       let result = try store.windowLoad(series: series, window: window.spec, layers: [layer])
+      window.noteClipping(result)
       let loads = Array(result.loads.row(0))
       if json {
         Output.json(

@@ -26,11 +26,16 @@ extension Epbctl {
     @Option(help: "Write a self-contained HTML report with inline SVG to this file.")
     var html: String?
 
-    @Option(help: "The layer whose per-GPU bars the HTML report draws (default: the least balanced).")
+    @Option(parsing: .unconditional, help: "The layer whose per-GPU bars the HTML report draws (default: the least balanced).")
     var htmlLayer: Int?
 
     @Flag(help: "Print JSON for scripts.")
     var json = false
+
+    func validate() throws {
+      if let htmlLayer { try FlagLimits.check(htmlLayer, flag: "--html-layer", FlagLimits.layerIDs) }
+      if let series { try FlagLimits.checkSeries(series) }
+    }
 
     func run() throws {
       let store = try database.open(create: false)
