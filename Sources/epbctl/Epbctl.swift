@@ -10,13 +10,14 @@ struct Epbctl: ParsableCommand {
     commandName: "epbctl",
     abstract: "Record MoE expert loads, plan replica placements and compare them.",
     discussion: """
-      epbctl keeps the history of per-expert loads of an expert-parallel inference cluster in
-      SQLite, plans replica placements with DeepSeek's EPLB (or the seed's variant) over windows
+      epbctl keeps the history of per-expert loads of an expert-parallel inference cluster in \
+      SQLite, plans replica placements with DeepSeek's EPLB (or the seed's variant) over windows \
       of that history, and diffs successive placements: what a new one buys and what it costs.
 
       Example:
         epbctl ingest Examples/sglang/*.json --series prod
-        epbctl plan --series prod --layer all --replicas 288 --gpus 32 --nodes 4 --groups 8
+        epbctl plan --series prod --layer all \\
+          --replicas 288 --gpus 32 --nodes 4 --groups 8
       """,
     version: version,
     subcommands: [

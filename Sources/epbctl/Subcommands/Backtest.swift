@@ -31,28 +31,29 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Replay a series: plan every K steps on the window before, and score each plan on the steps after.",
       discussion: """
-        Every --every K steps, each configuration plans on the window that ends at that step and
-        the plan is evaluated on the next --horizon H stored steps: the realized balancedness
-        (Σ mean / Σ peak over layers) of the horizon's summed load, the mean of each step's
-        balancedness, the peak over the lower bound any placement has, and the slots that changed
-        since the previous plan of the same configuration. Configurations are the cross product
-        of every --window, --half-life and --algorithm given. A --half-life without --window
-        decays over every stored step so far; --half-life none adds the undecayed window. The
-        first plan comes after --warmup steps (default: the largest window, else --every), so
-        all configurations plan at the same steps. The summary ranks configurations by mean
-        realized balancedness (then p10, then fewer slots changed), recommends one, and shows
-        what the policy costs: the best balancedness any placement reaches on the horizons, the
+        Every --every K steps, each configuration plans on the window that ends at that step and \
+        the plan is evaluated on the next --horizon H stored steps: the realized balancedness \
+        (Σ mean / Σ peak over layers) of the horizon's summed load, the mean of each step's \
+        balancedness, the peak over the lower bound any placement has, and the slots that changed \
+        since the previous plan of the same configuration. Configurations are the cross product \
+        of every --window, --half-life and --algorithm given. A --half-life without --window \
+        decays over every stored step so far; --half-life none adds the undecayed window. The \
+        first plan comes after --warmup steps (default: the largest window, else --every), so \
+        all configurations plan at the same steps. The summary ranks configurations by mean \
+        realized balancedness (then p10, then fewer slots changed), recommends one, and shows \
+        what the policy costs: the best balancedness any placement reaches on the horizons, the \
         global policy's bound and the cap whole expert groups on nodes put on the hierarchical one.
 
         Example:
-          epbctl backtest --series prod --window 200 --window 1000 --half-life none --half-life 100 \\
+          epbctl backtest --series prod --window 200 --window 1000 \\
+            --half-life none --half-life 100 \\
             --every 100 --horizon 100 --algorithm deepseek --algorithm seed \\
             --replicas 288 --gpus 32 --nodes 4 --groups 8 --html backtest.html
         """)
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The series (default: default).")
+    @Option(help: "The series.")
     var series = "default"
 
     @Option(
@@ -74,17 +75,17 @@ extension Epbctl {
 
     @Option(
       parsing: .unconditional,
-      help: ArgumentHelp("Stored steps before the first plan (default: the largest --window).", valueName: "steps"))
+      help: ArgumentHelp("Stored steps before the first plan (default: the largest --window, else --every).", valueName: "steps"))
     var warmup: Int?
 
     @Option(
       name: .long, parsing: .singleValue,
-      help: "deepseek or seed (see `epbctl algorithms`); repeat for several (default: seed).")
+      help: "An algorithm (see `epbctl algorithms`); repeat for several (default: seed).")
     var algorithm: [PlacementAlgorithm] = []
 
     @OptionGroup var topology: TopologyOptions
 
-    @Option(help: "A layer id, a list such as 3,5,10-12, or all (default).")
+    @Option(help: "A layer id, a list such as 3,5,10-12, or all.")
     var layer: LayerSelection = .all
 
     @Option(help: ArgumentHelp("Write a self-contained HTML report with a line chart to this file.", valueName: "file"))

@@ -9,13 +9,13 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Compare two snapshots: what placement B buys over A, and what moving to it costs.",
       discussion: """
-        Both placements are evaluated on the same load: B's own window and half-life, unless a
-        window flag is given (then that window of B's series, or of --load-series). The cost
-        counts the slots whose expert changes and where each new expert's weights come from
-        in A: the same GPU (a local copy), another GPU of the same node, or another node.
-        B is first relabelled against A (GPUs of a node, whole nodes and slots of a GPU
-        permuted without changing any GPU's load), so the moves are the fewest an engine must
-        make to serve B's balance; a plan made with `--base A` is already relabelled, and
+        Both placements are evaluated on the same load: B's own window and half-life, unless a \
+        window flag is given (then that window of B's series, or of --load-series). The cost \
+        counts the slots whose expert changes and where each new expert's weights come from \
+        in A: the same GPU (a local copy), another GPU of the same node, or another node. \
+        B is first relabelled against A (GPUs of a node, whole nodes and slots of a GPU \
+        permuted without changing any GPU's load), so the moves are the fewest an engine must \
+        make to serve B's balance; a plan made with `--base A` is already relabelled, and \
         --no-relabel counts B as stored.
 
         Example:
@@ -33,7 +33,7 @@ extension Epbctl {
     @Option(help: "Resolve latest / latest~N within this series.")
     var series: String?
 
-    @Option(help: "Compare one layer, a list such as 3,5,10-12, or all (default).")
+    @Option(help: "Compare one layer, a list such as 3,5,10-12, or all.")
     var layer: LayerSelection = .all
 
     @OptionGroup var window: WindowOptions

@@ -10,10 +10,10 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Write a snapshot's placement in the file format a serving engine reads.",
       discussion: """
-        Formats: sglang (`{"physical_to_logical_map": [L][R]}` for --init-expert-location,
-        every layer of the series; layers the snapshot did not plan keep the trivial map
-        slot % experts), vllm-ascend (expert map JSON), trtllm (MoE load balancer YAML) and
-        json (epbctl's own). Dense layers default to the layers the snapshot skipped because
+        Formats: sglang (`{"physical_to_logical_map": [L][R]}` for --init-expert-location, \
+        every layer of the series; layers the snapshot did not plan keep the trivial map \
+        slot % experts), vllm-ascend (expert map JSON), trtllm (MoE load balancer YAML) and \
+        json (epbctl's own). Dense layers default to the layers the snapshot skipped because \
         their load was all zero (DeepSeek-V3: 0-2).
 
         Example:

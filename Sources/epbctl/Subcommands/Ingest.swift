@@ -12,21 +12,22 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Record per-expert loads from files (or stdin) into a series.",
       discussion: """
-        Formats: SGLang `logical_count` JSON ([L][E] or [T][L][E]), vLLM-style `load_history`
-        JSON, CSV `step,layer,expert,load`, NumPy .npy [T,L,E] or [L,E], and JSON lines
-        (`{"step","layer","loads"}` or `{"step","loads":[[…]]}`). Each file is stored whole or
-        not at all; the same content again is reported as already-ingested. Inputs without step
-        numbers are appended after the series' last step. Files are taken in order; the first
+        Formats: SGLang `logical_count` JSON ([L][E] or [T][L][E]), vLLM-style `load_history` \
+        JSON, CSV `step,layer,expert,load`, NumPy .npy [T,L,E] or [L,E], and JSON lines \
+        (`{"step","layer","loads"}` or `{"step","loads":[[…]]}`). Each file is stored whole or \
+        not at all; the same content again is reported as already-ingested. Inputs without step \
+        numbers are appended after the series' last step. Files are taken in order; the first \
         one that fails stops the command (the ones before it stay stored).
 
-        With --placement, FILE is instead the placement an engine is running, in SGLang's
-        `{"physical_to_logical_map": [L][R]}` form (what `epbctl export --format sglang`
-        writes): it is recorded as a snapshot of the series, so `diff` can compare a new plan
+        With --placement, FILE is instead the placement an engine is running, in SGLang's \
+        `{"physical_to_logical_map": [L][R]}` form (what `epbctl export --format sglang` \
+        writes): it is recorded as a snapshot of the series, so `diff` can compare a new plan \
         with what is deployed.
 
         Example:
           epbctl ingest Examples/sglang/*.json --series dsv3
-          epbctl ingest running.json --placement --series dsv3 --gpus 32 --nodes 4 --groups 8
+          epbctl ingest running.json --placement --series dsv3 \\
+            --gpus 32 --nodes 4 --groups 8
           tail -f loads.jsonl | epbctl ingest - --format jsonl --series live
         """)
 
@@ -53,10 +54,10 @@ extension Epbctl {
     @Option(parsing: .unconditional, help: "With --placement: GPUs the placement runs on.")
     var gpus: Int?
 
-    @Option(parsing: .unconditional, help: "With --placement: nodes (default 1).")
+    @Option(parsing: .unconditional, help: "With --placement: nodes.")
     var nodes = 1
 
-    @Option(parsing: .unconditional, help: "With --placement: expert groups (default 1).")
+    @Option(parsing: .unconditional, help: "With --placement: expert groups.")
     var groups = 1
 
     @Option(help: "With --placement: auto, hierarchical or global.")

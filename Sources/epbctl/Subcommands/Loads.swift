@@ -16,7 +16,7 @@ extension Epbctl {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The series (default: default).")
+    @Option(help: "The series.")
     var series = "default"
 
     @Option(parsing: .unconditional, help: "The MoE layer id (0-based).")

@@ -9,8 +9,8 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Plan a replica placement over a window of the load history and store it as a snapshot.",
       discussion: """
-        Sums the window (default: every stored step), plans each requested layer with the chosen
-        algorithm, prints the per-layer statistics and stores the result as a snapshot that
+        Sums the window (default: every stored step), plans each requested layer with the chosen \
+        algorithm, prints the per-layer statistics and stores the result as a snapshot that \
         `show`, `diff` and `export` can read. Layers whose window load is all zero are skipped.
 
         Example:
@@ -20,7 +20,7 @@ extension Epbctl {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The series (default: default).")
+    @Option(help: "The series.")
     var series = "default"
 
     @Option(help: "A layer id, a list such as 3,5,10-12, or all.")
@@ -30,7 +30,7 @@ extension Epbctl {
 
     @OptionGroup var window: WindowOptions
 
-    @Option(help: "deepseek, seed or robust (see `epbctl algorithms`).")
+    @Option(help: "The algorithm (see `epbctl algorithms`).")
     var algorithm: PlacementAlgorithm = .seed
 
     @Flag(help: "Plan and print without storing a snapshot.")

@@ -8,7 +8,7 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Show one stored snapshot: its placement, statistics and provenance.",
       discussion: """
-        ID is a snapshot id, `latest`, or `latest~N` (the Nth before the latest), counted over
+        ID is a snapshot id, `latest`, or `latest~N` (the Nth before the latest), counted over \
         the whole database or within --series.
 
         Example:

@@ -10,15 +10,16 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Write a synthetic MoE load trace from a seeded model of expert routing.",
       discussion: """
-        Each layer has a skewed (log-normal) expert popularity that drifts slowly (a stationary
-        AR(1) walk), with occasional bursts on one expert and per-step noise; every step routes
-        --tokens tokens to --top-k experts each, so each (step, layer) sums to tokens × top-k
-        and no expert gets more than --tokens. The same flags and --seed give the same bytes on
-        every platform. The model is documented in docs/simulate.md. The output is in any format
+        Each layer has a skewed (log-normal) expert popularity that drifts slowly (a stationary \
+        AR(1) walk), with occasional bursts on one expert and per-step noise; every step routes \
+        --tokens tokens to --top-k experts each, so each (step, layer) sums to tokens × top-k \
+        and no expert gets more than --tokens. The same flags and --seed give the same bytes on \
+        every platform. The model is documented in docs/simulate.md. The output is in any format \
         `epbctl ingest` reads; `-` writes to stdout.
 
         Example:
-          epbctl simulate --output trace.json --format vllm --steps 2000 --layers 58 --experts 256 --seed 7
+          epbctl simulate --output trace.json --format vllm \\
+            --steps 2000 --layers 58 --experts 256 --seed 7
           epbctl ingest trace.json --series sim
         """)
 
