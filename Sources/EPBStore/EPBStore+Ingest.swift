@@ -87,7 +87,7 @@ extension EPBStore {
     if maxLayer >= series.layers {
       throw StoreError.shapeMismatch(
         series: name, source: source.path,
-        detail: "the input names layer \(maxLayer), the series has layers 0...\(series.layers - 1)")
+        detail: "the input names layer \(maxLayer), the series has layers 0 to \(series.layers - 1)")
     }
     if batch.rows.isEmpty {
       throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")

@@ -146,3 +146,49 @@ import Testing
     #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
   }
 }
+
+/// The "lower bound" of `plan` and `show` under the hierarchical policy (issue 21).
+@Suite struct PolicyBoundCommandTests {
+  /// 4 experts in 2 groups of 2, loads [10, 10, 1, 1], on 2 nodes of 1 GPU, 4 slots (one per
+  /// expert). By hand: mean = 22 / 2 = 11; t* = 10 (one replica each); whole groups on nodes
+  /// put group {0, 1} (load 20) on one node, so that node's only GPU carries 20 whatever the
+  /// placement: the hierarchical bound is 20, above the stored max(mean, t*) = 11.
+  static let loads = NewUserCommandTests.csv(steps: 1, experts: 4) { _, e in e < 2 ? 10 : 1 }
+  static let topology = ["--replicas", "4", "--gpus", "2", "--nodes", "2", "--groups", "2"]
+
+  @Test func hierarchicalPlansShowTheGroupsOnNodesBoundAndSayItBinds() throws {
+    let (_, db) = try NewUserCommandTests.database(Self.loads)
+    let plan = try epbctl(["plan", "--series", "s", "--layer", "0", "--json"] + Self.topology, db: db)
+    #expect(plan.status == 0, "\(plan.stderr)")
+    for r in [plan, try epbctl(["show", "latest", "--json"], db: db)] {
+      let layer = try #require((r.jsonObject?["layers"] as? [[String: Any]])?.first)
+      #expect(layer["lower_bound"] as? Double == 11)
+      #expect(layer["policy_lower_bound"] as? Double == 20)
+      #expect(layer["binding_bound"] as? String == "groups on nodes")
+      #expect(layer["peak"] as? Double == 20)
+    }
+    let text = try epbctl(["show", "latest"], db: db)
+    // Σ mean / Σ bound = 11 / 20.
+    #expect(text.stdout.contains("groups-on-nodes weighted: 0.5500"), "\(text.stdout)")
+    let row = try #require(text.stdout.split(separator: "\n").first { $0.hasPrefix("0 ") })
+    // layer, peak, mean, balancedness, imbalance, no-rep peak, lower bound, binds (3 words), gap
+    let cells = row.split(separator: " ")
+    #expect(cells[6] == "20.0" && row.contains("groups on nodes") && cells.last == "0.0%", "\(row)")
+  }
+
+  /// Global policy on the same loads: no groups bound; the mean (11) binds, above t* = 10.
+  /// With loads [30, 1, 1, 1]: mean = 33 / 2 = 16.5 < t* = 30 (one replica each), so the
+  /// replica load binds.
+  @Test func globalPlansNameTheMeanOrTheReplicaLoad() throws {
+    let (_, db) = try NewUserCommandTests.database(Self.loads)
+    var r = try epbctl(["plan", "--series", "s", "--layer", "0", "--json", "--dry-run", "--policy", "global"] + Self.topology, db: db)
+    var layer = try #require((r.jsonObject?["layers"] as? [[String: Any]])?.first, "\(r.stderr)")
+    #expect(layer["policy_lower_bound"] is NSNull)
+    #expect(layer["binding_bound"] as? String == "mean")
+    let (_, db2) = try NewUserCommandTests.database(NewUserCommandTests.csv(steps: 1, experts: 4) { _, e in e == 0 ? 30 : 1 })
+    r = try epbctl(["plan", "--series", "s", "--layer", "0", "--json", "--dry-run", "--policy", "global"] + Self.topology, db: db2)
+    layer = try #require((r.jsonObject?["layers"] as? [[String: Any]])?.first, "\(r.stderr)")
+    #expect(layer["lower_bound"] as? Double == 30)
+    #expect(layer["binding_bound"] as? String == "replica load")
+  }
+}

@@ -140,7 +140,7 @@ extension Epbctl {
       let info = try store.series(named: series)
       let layers = layer.layers ?? Array(0..<info.layers)
       for l in layers where l >= info.layers {
-        throw CommandError("--layer \(l): series '\(series)' has layers 0...\(info.layers - 1)")
+        throw CommandError("--layer \(l): series '\(series)' has layers 0 to \(info.layers - 1)")
       }
       guard let first = info.firstStep, let last = info.lastStep else {
         throw CommandError("series '\(series)' holds no step yet; ingest some first")

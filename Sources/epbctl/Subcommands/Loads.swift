@@ -1,4 +1,5 @@
 import ArgumentParser
+import EPBPlanner
 import EPBReport
 import EPBStore
 import Foundation
@@ -57,7 +58,7 @@ extension Epbctl {
       let order = loads.indices.sorted { loads[$0] != loads[$1] ? loads[$0] > loads[$1] : $0 < $1 }
       let shown = order.prefix(top ?? order.count)
       print(
-        "series \(series), layer \(layer), steps \(result.from)...\(result.to) (\(result.steps) stored)"
+        "series \(series), layer \(layer), steps \(result.from) to \(result.to) (\(plural(result.steps, "stored step")))"
           + (result.halfLife.map { ", half-life \(Output.load($0)) steps" } ?? ""))
       print(
         Output.table(

@@ -150,6 +150,7 @@ extension Epbctl {
         report = try SnapshotReport(record)
         report.parameters = parametersJSON
       }
+      report.addGroupBounds(loads: window.loads, layerIDs: window.layers)
       let migration = baseRecord.map { MigrationSummary(base: $0.id, layers: migrations) }
       if json {
         var out = report.json()

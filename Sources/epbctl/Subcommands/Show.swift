@@ -1,4 +1,5 @@
 import ArgumentParser
+import EPBPlanner
 import EPBReport
 import EPBStore
 import Foundation
@@ -40,7 +41,14 @@ extension Epbctl {
     func run() throws {
       let store = try database.open(create: false)
       let record = try store.snapshot(id: store.resolveSnapshot(id, series: series))
-      let report = try SnapshotReport(record)
+      var report = try SnapshotReport(record)
+      if record.policy == .hierarchical {
+        // The hierarchical cap needs the window's loads; without them (pruned) it is left out.
+        let spec = WindowSpec(from: record.windowFrom, to: record.windowTo, halfLife: record.halfLife)
+        if let load = try? store.windowLoad(series: record.series, window: spec, layers: record.layers.map(\.layer)) {
+          report.addGroupBounds(loads: load.loads, layerIDs: load.layers)
+        }
+      }
       if let html {
         try Output.write(report.html(layer: htmlLayer), to: html, flag: "--html")
       }

@@ -53,7 +53,7 @@ extension Epbctl {
           all.map { s in
             [
               String(s.id), s.series, s.createdAt, s.algorithm, s.policy.rawValue,
-              "\(s.windowFrom)...\(s.windowTo)" + (s.halfLife.map { " h=\(Output.load($0))" } ?? ""),
+              "\(s.windowFrom)–\(s.windowTo)" + (s.halfLife.map { " h=\(Output.load($0))" } ?? ""),
               "\(s.topology.replicas)/\(s.topology.gpus)/\(s.topology.nodes)/\(s.topology.groups)", String(s.layers),
               String(format: "%.4f", s.balancednessWeighted),
             ]
