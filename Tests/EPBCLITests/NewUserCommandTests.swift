@@ -49,6 +49,9 @@ import Testing
     (["plan", "--layer", "0", "--series", String(repeating: "x", count: 129), "--replicas", "8"] + one,
      "--series must be at most 128 characters, got 129"),
     (["plan", "--layer", "0", "--series", "a\nb", "--replicas", "8"] + one, "--series must not contain control characters"),
+    (["snapshots", "--series", String(repeating: "x", count: 5000)], "--series must be at most 128 characters, got 5000"),
+    (["export", "latest", "--format", "sglang", "--dense-layers", "0-99999999999"], "--dense-layers takes a list of layer ids 0 to 4095"),
+    (["ingest", "x.json", "--series", "tab\there"], "--series must not contain control characters"),
     // --nodes divides --gpus under every policy (auto resolves 8 groups on 5 nodes to global).
     (["plan", "--layer", "0", "--replicas", "288", "--gpus", "32", "--nodes", "5", "--groups", "8"], "--gpus 32 is not a multiple of --nodes 5"),
     (["plan", "--layer", "0", "--replicas", "16", "--gpus", "8", "--nodes", "16", "--groups", "16"], "--gpus 8 is not a multiple of --nodes 16"),
@@ -141,6 +144,8 @@ import Testing
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.contains("--from 1 --to 600") && r.stderr.contains("steps 1 to 1 (1 stored step)"), "\(r.stderr)")
     #expect(r.stdout.contains("planned 1 layer on steps 1 to 1 (1 step)"), "\(r.stdout)")
+    // Singular counts in the topology line: "1 nodes, 1 groups" before.
+    #expect(r.stdout.contains("4 replicas on 2 GPUs, 1 node, 1 group"), "\(r.stdout)")
     // A window inside the series says nothing.
     r = try epbctl(["loads", "--series", "s", "--layer", "0", "--window", "2"], db: db)
     #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")

@@ -37,6 +37,14 @@ extension Epbctl {
     @Option(help: "Layers without routed experts: a list such as 0-2, or none (default: the snapshot's skipped layers).")
     var denseLayers: String?
 
+    func validate() throws {
+      if let series { try FlagLimits.checkSeries(series) }
+      if let denseLayers, denseLayers.lowercased() != "none", LayerSelection(argument: denseLayers)?.layers == nil {
+        throw ValidationError(
+          "--dense-layers takes a list of layer ids 0 to \(FlagLimits.layerIDs.upperBound) such as 0-2, or none; got '\(denseLayers)'")
+      }
+    }
+
     func run() throws {
       let store = try database.open(create: false)
       let record = try store.snapshot(id: store.resolveSnapshot(id, series: series))

@@ -20,6 +20,10 @@ extension Epbctl {
     @Flag(help: "Print JSON for scripts.")
     var json = false
 
+    func validate() throws {
+      if let series { try FlagLimits.checkSeries(series) }
+    }
+
     func run() throws {
       let all = try database.open(create: false).snapshots(series: series)
       if json {
