@@ -55,7 +55,8 @@ struct Epbctl: ParsableCommand {
         rest.removeFirst()
       }
     }
-    guard let name = rest.first, !name.hasPrefix("-") else { return .success(rest + db) }
+    // No subcommand (`epbctl --db x --help`): nothing reads the database, so --db is dropped.
+    guard let name = rest.first, !name.hasPrefix("-") else { return .success(rest) }
     let names = commandNames
     if name == "help" {
       if rest.count >= 2, !rest[1].hasPrefix("-"), !names.contains(rest[1]) {
