@@ -27,6 +27,13 @@ extension Ingestor {
     if let stated = file.gpus, stated != gpus {
       throw InputError(path: path, message: "the expert map lists \(stated) devices but --gpus is \(gpus)")
     }
+    // The slot count comes from the map, not from a --replicas flag (this command has none).
+    if file.batch.replicas % gpus != 0 {
+      throw InputError(
+        path: path,
+        message: "the map has \(file.batch.replicas) slots per layer, which --gpus \(gpus) does not divide; "
+          + "give the GPUs the placement runs on")
+    }
     let topology = Topology(replicas: file.batch.replicas, gpus: gpus, nodes: nodes, groups: groups)
     let load = try store.windowLoad(series: series, window: window)
     let placements = try Self.seriesLayers(of: file, path: path, series: series, layers: info.layers, load: load)
@@ -53,7 +60,7 @@ extension Ingestor {
     case .rows:
       guard placements.count == layers else {
         throw InputError(
-          path: path, message: "the placement has \(placements.count) layers, series '\(series)' has \(layers)")
+          path: path, message: "the placement has \(plural(placements.count, "layer")), series '\(series)' has \(layers)")
       }
       return Dictionary(uniqueKeysWithValues: placements.enumerated().map { ($0.offset, $0.element) })
     case .moeCounter:
@@ -63,7 +70,7 @@ extension Ingestor {
       guard placements.count == moe.count else {
         throw InputError(
           path: path,
-          message: "the expert map has \(placements.count) MoE \(placements.count == 1 ? "layer" : "layers"), "
+          message: "the expert map has \(plural(placements.count, "MoE layer")), "
             + "series '\(series)' has \(moe.count) with load in the window (its dense layers have none)")
       }
       return Dictionary(uniqueKeysWithValues: zip(moe, placements).map { ($0, $1) })

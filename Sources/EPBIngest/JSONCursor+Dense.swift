@@ -1,3 +1,5 @@
+import EPBPlanner
+
 /// Reading dense `[E]`, `[L][E]` and `[T][L][E]` arrays of loads into a flat buffer.
 extension JSONCursor {
   /// The shape learned from the first row and first step; later ones must match.
@@ -98,7 +100,7 @@ extension JSONCursor {
       shape.experts = count
     } else if count != expected {
       throw elementError(prefix, name: name, code: .ragged,
-                         "row has \(count) experts; expected \(expected) like the first row")
+                         "row has \(plural(count, "expert")); expected \(expected) like the first row")
     }
   }
 
@@ -141,7 +143,7 @@ extension JSONCursor {
       shape.layers = layers
     } else if layers != expected {
       throw elementError(prefix, name: name, code: .ragged,
-                         "step has \(layers) layers; expected \(expected) like the first step")
+                         "step has \(plural(layers, "layer")); expected \(expected) like the first step")
     }
   }
 

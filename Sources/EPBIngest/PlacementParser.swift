@@ -99,7 +99,7 @@ public enum PlacementParser {
       }
       if let missing = logcnt.firstIndex(of: 0) {
         throw ParseError(source: source, location: .element([l]), code: .missingExpert,
-                         message: "expert \(missing) has no replica; every expert 0..<\(count) needs at least one slot")
+                         message: "expert \(missing) has no replica; every expert 0 to \(count - 1) needs at least one slot")
       }
       placements.append(LayerPlacement(physicalToLogical: row, logicalCount: logcnt))
     }
@@ -141,7 +141,7 @@ public enum PlacementParser {
       }
       if let width = rows.first?.count, row.count != width {
         throw cursor.elementError([l], name: "", code: .ragged,
-                                  "layer has \(row.count) slots; expected \(width) like the first layer")
+                                  "layer has \(plural(row.count, "slot")); expected \(width) like the first layer")
       }
       rows.append(row)
     }

@@ -138,6 +138,10 @@ public struct Topology: Sendable, Hashable, Codable {
       if replicas < experts {
         throw TopologyError("--replicas \(replicas) is fewer than the \(experts) logical experts")
       }
+      if policy != .global && experts % groups != 0 {
+        // auto as well: the groups are the model's, whichever policy auto picks.
+        throw TopologyError("--groups \(groups) does not divide the \(experts) logical experts")
+      }
       if resolved == .hierarchical {
         if experts % groups != 0 {
           throw TopologyError("--groups \(groups) does not divide the \(experts) logical experts")

@@ -218,7 +218,7 @@ public struct Backtest {
     }
     if stepCount < parameters.minimumSteps {
       throw BacktestError(
-        "the series holds \(stepCount) steps; a backtest needs warmup \(parameters.effectiveWarmup) + --horizon "
+        "the series holds \(plural(stepCount, "step")); a backtest needs warmup \(parameters.effectiveWarmup) + --horizon "
           + "\(parameters.horizon) = \(parameters.minimumSteps); lower --window, --warmup or --horizon")
     }
     let keep = keepStepLoads ?? Array(repeating: false, count: parameters.configs.count)

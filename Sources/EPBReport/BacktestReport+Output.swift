@@ -105,7 +105,7 @@ extension BacktestReport {
     var out = TextFormat.table(header: header, rows: rows)
     out += "\n"
     var pairs: [(String, String)] = [
-      ("plans", "every \(parameters.every) steps after \(parameters.effectiveWarmup), each evaluated on the next "
+      ("plans", "every \(plural(parameters.every, "step")) after \(parameters.effectiveWarmup), each evaluated on the next "
         + "\(parameters.horizon)"),
       ("best possible", f(lowerBoundBalancednessMean) + " (Σ mean / Σ lower bound on the horizons)"),
     ]

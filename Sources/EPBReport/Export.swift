@@ -32,7 +32,7 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .layerOutOfRange(let layer, let layers):
-      return "planned layer \(layer) is outside the series' layers 0..<\(layers)"
+      return "planned layer \(layer) is outside the series' layers 0 to \(layers - 1)"
     case .denseLayerPlanned(let layer):
       return "layer \(layer) is listed as dense but the snapshot plans it"
     case .malformedPlacement(let layer, let reason):
@@ -90,7 +90,7 @@ public struct PlacementExport: Sendable, Equatable {
       var counts = [Int](repeating: 0, count: experts)
       for e in p2l {
         guard e >= 0 && e < experts else {
-          throw .malformedPlacement(layer: layer, reason: "expert \(e) is out of range 0..<\(experts)")
+          throw .malformedPlacement(layer: layer, reason: "expert \(e) is out of range 0 to \(experts - 1)")
         }
         counts[e] += 1
       }

@@ -120,7 +120,7 @@ extension PlacementDiff {
   /// Columns: layer, slots (changed), same_gpu, same_node, cross_node, +rep, -rep, peak before,
   /// peak after, reduction, bal before, bal after (balancedness).
   public func table() -> String {
-    var out = "\(before.label) -> \(after.label), window \(window.from)...\(window.to)\n\n"
+    var out = "\(before.label) -> \(after.label), window \(window.from) to \(window.to)\n\n"
     let header = [
       "layer", "slots", "same_gpu", "same_node", "cross_node", "+rep", "-rep", "peak before", "peak after",
       "reduction", "bal before", "bal after",

@@ -26,6 +26,10 @@ public struct SnapshotReport: Sendable, Equatable {
   public var layers: [PlannedLayer]
   /// Layers whose window load was all zero.
   public var skippedLayers: [Int]
+  /// Under the hierarchical policy, layer id → `M* / gpusPerNode`: the peak any placement that
+  /// keeps whole expert groups on nodes must reach (`PolicyLimits`); empty when unknown (global
+  /// policy, or the window's loads are no longer stored). See `addGroupBounds(loads:layerIDs:)`.
+  public var groupBounds: [Int: Double] = [:]
 
   public init(
     id: Int64?, series: String, algorithm: PlacementAlgorithm, policy: PlacementPolicy, window: StepWindow,
@@ -58,6 +62,30 @@ public struct SnapshotReport: Sendable, Equatable {
       layers: plan.layers, skippedLayers: plan.skippedLayers)
   }
 
+  /// Fills `groupBounds` from the window's loads (`[layerIDs.count][experts]`, row i = layer
+  /// `layerIDs[i]`) when the policy is hierarchical and whole groups fit on nodes; otherwise
+  /// leaves it empty.
+  public mutating func addGroupBounds(loads: LoadMatrix, layerIDs: [Int]) {
+    guard policy == .hierarchical, PolicyLimits.hierarchicalFeasible(experts: loads.experts, topology: topology) else {
+      return
+    }
+    let planned = Set(layers.map(\.layer))
+    let gpusPerNode = Double(topology.gpus / topology.nodes)
+    for (row, layer) in layerIDs.enumerated() where planned.contains(layer) {
+      let groupLoad = PolicyLimits.groupLoads(loads.row(row), groups: topology.groups)
+      groupBounds[layer] = PolicyLimits.minMaxNodeLoad(groupLoad, nodes: topology.nodes).optimal / gpusPerNode
+    }
+  }
+
+  /// Which bound binds a layer's peak from below, and its value: `groups on nodes` (the
+  /// hierarchical cap, when known and above the others), `replica load` (t*, the largest load
+  /// per replica no placement avoids) or `mean`; ties go to the earlier in that order.
+  public func binding(_ l: PlannedLayer) -> (bound: Double, name: String) {
+    let st = l.statistics
+    if let cap = groupBounds[l.layer], cap > st.lowerBound { return (cap, "groups on nodes") }
+    return (st.lowerBound, st.lowerBound > st.evaluation.mean ? "replica load" : "mean")
+  }
+
   /// Model-level balancedness over `layers` (`PlanSummary`).
   public var summary: PlanSummary { PlanSummary(layers: layers) }
 
@@ -87,7 +115,7 @@ public struct SnapshotReport: Sendable, Equatable {
       ("gpus", .int(topology.gpus)),
       ("nodes", .int(topology.nodes)),
       ("groups", .int(topology.groups)),
-      ("layers", .array(layers.map(Self.layerJSON))),
+      ("layers", .array(layers.map(layerJSON))),
       ("skipped_layers", .ints(skippedLayers)),
       (
         "summary",
@@ -107,9 +135,12 @@ public struct SnapshotReport: Sendable, Equatable {
     return .object(members)
   }
 
-  static func layerJSON(_ l: PlannedLayer) -> JSONValue {
+  /// One layer; `lower_bound` stays max(mean, t*) as stored, `policy_lower_bound` adds the
+  /// hierarchical cap (null when unknown) and `binding_bound` names the bound that binds.
+  func layerJSON(_ l: PlannedLayer) -> JSONValue {
     let st = l.statistics
     let ev = st.evaluation
+    let binding = binding(l)
     return .object([
       ("layer", .int(l.layer)),
       ("phy2log", .ints(l.placement.physicalToLogical)),
@@ -122,28 +153,35 @@ public struct SnapshotReport: Sendable, Equatable {
       ("lower_bound", .number(st.lowerBound)),
       ("imbalance", .number(ev.imbalance)),
       ("gap_to_lower_bound", .number(st.gapToLowerBound)),
+      ("policy_lower_bound", groupBounds[l.layer] == nil ? .null : .number(binding.bound)),
+      ("binding_bound", .string(binding.name)),
     ])
   }
 
   /// The columns of the per-layer table, shared by `table()` and `html()`.
-  static let layerHeader = ["layer", "peak", "mean", "balancedness", "imbalance", "no-rep peak", "lower bound", "gap"]
+  /// `lower bound` is the largest known bound (the hierarchical cap when known), `binds` names it
+  /// (see `binding(_:)`), `gap` is the peak over it.
+  static let layerHeader = [
+    "layer", "peak", "mean", "balancedness", "imbalance", "no-rep peak", "lower bound", "binds", "gap",
+  ]
 
   /// One row of `layerHeader` cells per planned layer.
   func layerRows() -> [[String]] {
     layers.map { l in
       let st = l.statistics
       let ev = st.evaluation
+      let (bound, binds) = binding(l)
       return [
         String(l.layer), TextFormat.load(ev.peak), TextFormat.load(ev.mean), TextFormat.fixed(ev.balancedness, 4),
-        TextFormat.percent(ev.imbalance), TextFormat.load(st.noReplicationPeak), TextFormat.load(st.lowerBound),
-        TextFormat.percent(st.gapToLowerBound),
+        TextFormat.percent(ev.imbalance), TextFormat.load(st.noReplicationPeak), TextFormat.load(bound), binds,
+        TextFormat.percent(bound > 0 ? (ev.peak - bound) / bound : 0),
       ]
     }
   }
 
   /// A table for people: a header block, one line per layer, then the model summary.
   ///
-  ///     layer  peak  mean  balancedness  imbalance  no-rep peak  lower bound  gap
+  ///     layer  peak  mean  balancedness  imbalance  no-rep peak  lower bound  binds  gap
   public func table() -> String {
     var out = TextFormat.keyValues(headerLines())
     out += "\n"
@@ -162,9 +200,9 @@ public struct SnapshotReport: Sendable, Equatable {
       ("algorithm", "\(algorithmLabel), \(policy.rawValue) policy"),
       (
         "window",
-        "steps \(window.from)...\(window.to)" + (halfLife.map { ", half-life \(TextFormat.fixed($0, 1))" } ?? "")
+        "steps \(window.from) to \(window.to)" + (halfLife.map { ", half-life \(TextFormat.fixed($0, 1))" } ?? "")
       ),
-      ("topology", "\(t.replicas) replicas on \(t.gpus) GPUs, \(t.nodes) nodes, \(t.groups) groups"),
+      ("topology", "\(plural(t.replicas, "replica")) on \(plural(t.gpus, "GPU")), \(plural(t.nodes, "node")), \(plural(t.groups, "group"))"),
       ("created", "\(createdAt) by epbctl \(toolVersion)"),
     ]
     if !skippedLayers.isEmpty {
@@ -182,6 +220,14 @@ public struct SnapshotReport: Sendable, Equatable {
       ("weighted balancedness", TextFormat.fixed(s.balancednessWeighted, 4)),
       ("no-replication weighted", TextFormat.fixed(s.noReplicationBalancednessWeighted, 4)),
       ("lower-bound weighted", TextFormat.fixed(s.lowerBoundBalancednessWeighted, 4)),
-    ]
+    ] + policyBoundLine()
+  }
+
+  /// Σ mean / Σ binding bound (`binding(_:)`) when the hierarchical cap is known, as one line.
+  func policyBoundLine() -> [(String, String)] {
+    if groupBounds.isEmpty { return [] }
+    let mean = layers.reduce(0.0) { $0 + $1.statistics.evaluation.mean }
+    let bound = layers.reduce(0.0) { $0 + binding($1).bound }
+    return [("groups-on-nodes weighted", TextFormat.fixed(bound > 0 ? mean / bound : 1, 4))]
   }
 }

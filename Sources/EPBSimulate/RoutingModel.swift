@@ -87,20 +87,20 @@ public struct RoutingModel: Sendable, Equatable {
     if layers < 1 { throw fail("--layers must be at least 1, got \(layers)") }
     if experts < 1 { throw fail("--experts must be at least 1, got \(experts)") }
     if tokens < 0 { throw fail("--tokens must not be negative, got \(tokens)") }
-    if topK < 1 || topK > experts { throw fail("--top-k must be in 1...\(experts) (--experts), got \(topK)") }
+    if topK < 1 || topK > experts { throw fail("--top-k must be between 1 and \(experts) (--experts), got \(topK)") }
     if tokens > Int(Int32.max) / topK {
       throw fail("--tokens × --top-k must fit in a 32-bit count, got \(tokens) × \(topK)")
     }
-    if !(skew >= 0 && skew <= 10) { throw fail("--skew must be in 0...10, got \(skew)") }
-    if !(drift >= 0 && drift <= 1) { throw fail("--drift must be in 0...1, got \(drift)") }
+    if !(skew >= 0 && skew <= 10) { throw fail("--skew must be between 0 and 10, got \(skew)") }
+    if !(drift >= 0 && drift <= 1) { throw fail("--drift must be between 0 and 1, got \(drift)") }
     if drift > 0 && skew == 0 { throw fail("--drift needs a positive --skew (it moves popularity around its spread)") }
     if skew > 0 && drift > skew * 2.squareRoot() {
       throw fail("--drift must be at most √2 × --skew (\(skew * 2.squareRoot())), got \(drift)")
     }
-    if !(burstRate >= 0 && burstRate <= 1) { throw fail("--burst-rate must be in 0...1, got \(burstRate)") }
-    if !(burstSize >= 1 && burstSize <= 1e6) { throw fail("--burst-size must be in 1...1e6, got \(burstSize)") }
+    if !(burstRate >= 0 && burstRate <= 1) { throw fail("--burst-rate must be between 0 and 1, got \(burstRate)") }
+    if !(burstSize >= 1 && burstSize <= 1e6) { throw fail("--burst-size must be between 1 and 1e6, got \(burstSize)") }
     if burstLength < 1 { throw fail("--burst-length must be at least 1, got \(burstLength)") }
-    if !(noise >= 0 && noise <= 5) { throw fail("--noise must be in 0...5, got \(noise)") }
+    if !(noise >= 0 && noise <= 5) { throw fail("--noise must be between 0 and 5, got \(noise)") }
   }
 
   /// The AR(1) coefficient of the drift, `1 − drift² / (2 skew²)` (1 without drift).

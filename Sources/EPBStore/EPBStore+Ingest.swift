@@ -1,3 +1,4 @@
+import EPBPlanner
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -77,16 +78,16 @@ extension EPBStore {
     if batch.experts != series.experts {
       throw StoreError.shapeMismatch(
         series: name, source: source.path,
-        detail: "the input has \(batch.experts) experts per layer, the series has \(series.experts)")
+        detail: "the input has \(plural(batch.experts, "expert")) per layer, the series has \(series.experts)")
     }
     if let layers = batch.layers, layers != series.layers {
       throw StoreError.shapeMismatch(
-        series: name, source: source.path, detail: "the input has \(layers) layers, the series has \(series.layers)")
+        series: name, source: source.path, detail: "the input has \(plural(layers, "layer")), the series has \(series.layers)")
     }
     if maxLayer >= series.layers {
       throw StoreError.shapeMismatch(
         series: name, source: source.path,
-        detail: "the input names layer \(maxLayer), the series has layers 0...\(series.layers - 1)")
+        detail: "the input names layer \(maxLayer), the series has layers 0 to \(series.layers - 1)")
     }
     if batch.rows.isEmpty {
       throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")

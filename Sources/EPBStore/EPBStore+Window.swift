@@ -87,7 +87,7 @@ extension EPBStore {
     if count == 0 {
       throw StoreError.emptyWindow(
         series: series.name,
-        detail: "no stored step in \(from)...\(to) (stored steps: \(first)...\(lastStored)); adjust --from/--to")
+        detail: "no stored step in \(from) to \(to) (stored steps: \(first) to \(lastStored)); adjust --from/--to")
     }
     // Report the window as the stored steps it really covers.
     from = max(from, first)

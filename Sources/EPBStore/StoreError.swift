@@ -54,7 +54,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case .invalidWindow(let detail):
       return detail
     case .unknownLayer(let series, let layer, let layers):
-      return "series '\(series)' has layers 0...\(layers - 1); --layer \(layer) is outside it"
+      return "series '\(series)' has layers 0 to \(layers - 1); --layer \(layer) is outside it"
     case .unknownSnapshot(let reference, let detail):
       return "no snapshot '\(reference)': \(detail); list them with `epbctl snapshots`"
     case .database(let path, let detail):

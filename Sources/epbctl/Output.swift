@@ -32,17 +32,20 @@ enum Output {
     return String(format: "%.3f", x)
   }
 
-  /// Left-aligned first column, right-aligned others.
-  static func table(_ header: [String], _ rows: [[String]]) -> String {
+  /// The first `leftColumns` columns left-aligned (names, text), the others right-aligned
+  /// (numbers); no trailing spaces.
+  static func table(_ header: [String], _ rows: [[String]], leftColumns: Int = 1) -> String {
     var widths = header.map(\.count)
     for row in rows {
       for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
     }
     func line(_ cells: [String]) -> String {
-      cells.enumerated().map { i, cell in
+      var text = cells.enumerated().map { i, cell in
         let pad = String(repeating: " ", count: widths[i] - cell.count)
-        return i == 0 ? cell + pad : pad + cell
+        return i < leftColumns ? cell + pad : pad + cell
       }.joined(separator: "  ")
+      while text.hasSuffix(" ") { text.removeLast() }
+      return text
     }
     return ([line(header)] + rows.map(line)).joined(separator: "\n")
   }

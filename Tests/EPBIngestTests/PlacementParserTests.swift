@@ -28,7 +28,7 @@ func parsePlacement(_ text: String, experts: Int? = nil) -> Result<PlacementBatc
     let e = try #require(parsePlacement(#"{"physical_to_logical_map": [[0, 1, 0, 1]]}"#, experts: 3).error)
     #expect(e.code == .missingExpert)
     #expect(e.location == .element([0]))
-    #expect(e.description == "p.json: element [0]: expert 2 has no replica; every expert 0..<3 needs at least one slot")
+    #expect(e.description == "p.json: element [0]: expert 2 has no replica; every expert 0 to 2 needs at least one slot")
   }
 
   @Test func roundTripsTheSGLangExportShape() throws {
@@ -78,6 +78,6 @@ func parsePlacement(_ text: String, experts: Int? = nil) -> Result<PlacementBatc
     let e = try #require(parsePlacement(#"{"physical_to_logical_map": [[0, 1], [1, -3]]}"#).error)
     #expect(e.description == "p.json: element [1][1]: expert id -3 is negative; expected a non-negative integer")
     let r = try #require(parsePlacement(#"{"physical_to_logical_map": [[0, 1], [1]]}"#).error)
-    #expect(r.description == "p.json: element [1]: layer has 1 slots; expected 2 like the first layer")
+    #expect(r.description == "p.json: element [1]: layer has 1 slot; expected 2 like the first layer")
   }
 }

@@ -60,14 +60,14 @@ import Testing
     let shortRow = parse(#"{"logical_count": [[[1, 2], [3, 4]], [[1, 2], [3]]]}"#, .sglang, source: "r.json").error
     #expect(shortRow?.code == .ragged)
     #expect(shortRow?.location == .element([1, 1]))
-    #expect(shortRow?.description == "r.json: element [1][1]: row has 1 experts; expected 2 like the first row")
+    #expect(shortRow?.description == "r.json: element [1][1]: row has 1 expert; expected 2 like the first row")
     let longRow = parse(#"{"logical_count": [[1, 2], [3, 4, 5]]}"#, .sglang).error
     #expect(longRow?.code == .ragged)
     #expect(longRow?.location == .element([1]))
     let fewerLayers = parse(#"{"logical_count": [[[1], [2]], [[3]]]}"#, .sglang).error
     #expect(fewerLayers?.code == .ragged)
     #expect(fewerLayers?.location == .element([1]))
-    #expect(fewerLayers?.message == "step has 1 layers; expected 2 like the first step")
+    #expect(fewerLayers?.message == "step has 1 layer; expected 2 like the first step")
     let moreLayers = parse(#"{"logical_count": [[[1]], [[2], [3]]]}"#, .sglang).error
     #expect(moreLayers?.code == .ragged)
     let mixedDepth = parse(#"{"logical_count": [[[1]], [2]]}"#, .sglang).error

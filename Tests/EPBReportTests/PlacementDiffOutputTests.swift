@@ -70,7 +70,7 @@ import Testing
   @Test func tableHasOneLinePerLayerAndASummary() throws {
     let text = try Fixtures.diff().table()
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    #expect(lines[0] == "snapshot 3 -> snapshot 5, window 100...199")
+    #expect(lines[0] == "snapshot 3 -> snapshot 5, window 100 to 199")
     #expect(lines[2].hasPrefix("layer  slots  same_gpu  same_node  cross_node  +rep  -rep"))
     // Layer 7: 5 slots; 3/1/1; +2/−2; peaks 14.0 → 10.0; 4/14 = 28.6%; 7.5/14 = 0.5357 → 0.7500.
     let row = lines[3].split(separator: " ").map(String.init)

@@ -73,10 +73,11 @@ import Testing
   @Test func tableRowsAndSummary() {
     let text = Self.report().table()
     let rows = text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-    // Layer 2: imbalance (14 − 7.5)/7.5 = 86.7%; gap (14 − 8)/8 = 75.0%.
-    #expect(rows.contains(["2", "14.0", "7.5", "0.5357", "86.7%", "16.0", "8.0", "75.0%"]))
-    // Layer 4: imbalance 2.5/7.5 = 33.3%; gap 2.5/7.5 = 33.3%.
-    #expect(rows.contains(["4", "10.0", "7.5", "0.7500", "33.3%", "12.0", "7.5", "33.3%"]))
+    // Layer 2: imbalance (14 − 7.5)/7.5 = 86.7%; gap (14 − 8)/8 = 75.0%; the bound 8 is above
+    // the mean 7.5, so the replica load binds (no window loads given: no groups bound).
+    #expect(rows.contains(["2", "14.0", "7.5", "0.5357", "86.7%", "16.0", "8.0", "replica", "load", "75.0%"]))
+    // Layer 4: imbalance 2.5/7.5 = 33.3%; gap 2.5/7.5 = 33.3%; the bound is the mean.
+    #expect(rows.contains(["4", "10.0", "7.5", "0.7500", "33.3%", "12.0", "7.5", "mean", "33.3%"]))
     // Summary keys are padded to the longest, "no-replication weighted" (23 characters).
     #expect(text.contains("\nweighted balancedness:   0.6250\n"))
     #expect(text.contains("\nno-replication weighted: 0.5357\n"))

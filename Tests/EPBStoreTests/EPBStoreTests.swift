@@ -200,7 +200,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
       _ = try store().windowLoad(series: "s", window: WindowSpec(from: 50, to: 60))
       Issue.record("expected an error")
     } catch {
-      #expect("\(error)" == "series 's': no stored step in 50...60 (stored steps: 0...9); adjust --from/--to")
+      #expect("\(error)" == "series 's': no stored step in 50 to 60 (stored steps: 0 to 9); adjust --from/--to")
     }
   }
 

@@ -1,7 +1,7 @@
 import Foundation
 import ArgumentParser
 
-/// `--layer N|all`, also `3,5,10-12`: which layers a command works on.
+/// `--layer N|all`, also `3,5,10-12`: which layers a command works on (ids 0 to 4095).
 enum LayerSelection: ExpressibleByArgument, Equatable, CustomStringConvertible {
   case all
   case some([Int])
@@ -15,9 +15,11 @@ enum LayerSelection: ExpressibleByArgument, Equatable, CustomStringConvertible {
     var layers: [Int] = []
     for part in text.split(separator: ",", omittingEmptySubsequences: false) {
       let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
-      if bounds.count == 1, let n = Int(bounds[0]), n >= 0 {
+      // Ids past `FlagLimits.layerIDs` (0 to 4095) are refused here, before `a...b` is expanded.
+      let ids = FlagLimits.layerIDs
+      if bounds.count == 1, let n = Int(bounds[0]), ids.contains(n) {
         layers.append(n)
-      } else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), a >= 0, a <= b {
+      } else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), ids.contains(a), ids.contains(b), a <= b {
         layers.append(contentsOf: a...b)
       } else {
         return nil

@@ -1,35 +1,48 @@
+import EPBPlanner
 import ArgumentParser
 import EPBStore
 
 /// The window flags, meaning the same on every command.
 struct WindowOptions: ParsableArguments {
-  @Option(name: .long, help: ArgumentHelp("Use the last STEPS stored steps.", valueName: "steps"))
+  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Use the last STEPS stored steps.", valueName: "steps"))
   var window: Int?
 
-  @Option(name: .long, help: ArgumentHelp("First step of the window (inclusive).", valueName: "step"))
+  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("First step of the window (inclusive).", valueName: "step"))
   var from: Int?
 
-  @Option(name: .long, help: ArgumentHelp("Last step of the window (inclusive).", valueName: "step"))
+  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Last step of the window (inclusive).", valueName: "step"))
   var to: Int?
 
   @Option(
-    name: .customLong("half-life"),
+    name: .customLong("half-life"), parsing: .unconditional,
     help: ArgumentHelp("Weight step s by 0.5^((t - s) / STEPS), t the window's last step.", valueName: "steps"))
   var halfLife: Double?
 
   func validate() throws {
-    if let window, window <= 0 { throw ValidationError("--window must be a positive number of steps, got \(window)") }
+    if let window { try FlagLimits.check(window, flag: "--window", FlagLimits.steps) }
+    if let from { try FlagLimits.check(from, flag: "--from", FlagLimits.stepIDs) }
+    if let to { try FlagLimits.check(to, flag: "--to", FlagLimits.stepIDs) }
     if window != nil && (from != nil || to != nil) {
       throw ValidationError("--window cannot be combined with --from/--to; give one or the other")
     }
     if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to)") }
-    if let halfLife, !(halfLife > 0 && halfLife.isFinite) {
-      throw ValidationError("--half-life must be a positive number of steps, got \(halfLife)")
-    }
+    if let halfLife { try FlagLimits.check(halfLife, flag: "--half-life", FlagLimits.halfLife, positive: true) }
   }
 
   /// True when any window flag was given.
   var isSet: Bool { window != nil || from != nil || to != nil || halfLife != nil }
 
   var spec: WindowSpec { WindowSpec(last: window, from: from, to: to, halfLife: halfLife) }
+
+  /// Says on stderr, in one line naming the asked and the used range, when the stored steps
+  /// clip the window: `--window 5000` on 200 steps, or `--from 150 --to 600` past the last step.
+  func noteClipping(_ load: WindowLoad) {
+    let used = "steps \(load.from) to \(load.to) (\(plural(load.steps, "stored step")))"
+    if let window, load.steps < window {
+      Output.diagnostic("note: --window \(window) is longer than series '\(load.series.name)': using \(used)")
+    } else if (from.map { $0 < load.from } ?? false) || (to.map { $0 > load.to } ?? false) {
+      let asked = [from.map { "--from \($0)" }, to.map { "--to \($0)" }].compactMap { $0 }.joined(separator: " ")
+      Output.diagnostic("note: \(asked) reaches past the steps stored in series '\(load.series.name)': using \(used)")
+    }
+  }
 }

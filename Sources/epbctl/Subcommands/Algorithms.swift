@@ -25,7 +25,7 @@ extension Epbctl {
             )
           ]))
       } else {
-        print(Output.table(["algorithm", "description"], all.map { [$0.rawValue, $0.summary] }))
+        print(Output.table(["algorithm", "description"], all.map { [$0.rawValue, $0.summary] }, leftColumns: 2))
       }
     }
   }

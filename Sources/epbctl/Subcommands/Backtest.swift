@@ -31,59 +31,61 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Replay a series: plan every K steps on the window before, and score each plan on the steps after.",
       discussion: """
-        Every --every K steps, each configuration plans on the window that ends at that step and
-        the plan is evaluated on the next --horizon H stored steps: the realized balancedness
-        (Σ mean / Σ peak over layers) of the horizon's summed load, the mean of each step's
-        balancedness, the peak over the lower bound any placement has, and the slots that changed
-        since the previous plan of the same configuration. Configurations are the cross product
-        of every --window, --half-life and --algorithm given. A --half-life without --window
-        decays over every stored step so far; --half-life none adds the undecayed window. The
-        first plan comes after --warmup steps (default: the largest window, else --every), so
-        all configurations plan at the same steps. The summary ranks configurations by mean
-        realized balancedness (then p10, then fewer slots changed), recommends one, and shows
-        what the policy costs: the best balancedness any placement reaches on the horizons, the
+        Every --every K steps, each configuration plans on the window that ends at that step and \
+        the plan is evaluated on the next --horizon H stored steps: the realized balancedness \
+        (Σ mean / Σ peak over layers) of the horizon's summed load, the mean of each step's \
+        balancedness, the peak over the lower bound any placement has, and the slots that changed \
+        since the previous plan of the same configuration. Configurations are the cross product \
+        of every --window, --half-life and --algorithm given. A --half-life without --window \
+        decays over every stored step so far; --half-life none adds the undecayed window. The \
+        first plan comes after --warmup steps (default: the largest window, else --every), so \
+        all configurations plan at the same steps. The summary ranks configurations by mean \
+        realized balancedness (then p10, then fewer slots changed), recommends one, and shows \
+        what the policy costs: the best balancedness any placement reaches on the horizons, the \
         global policy's bound and the cap whole expert groups on nodes put on the hierarchical one.
 
         Example:
-          epbctl backtest --series prod --window 200 --window 1000 --half-life none --half-life 100 \\
+          epbctl backtest --series prod --window 200 --window 1000 \\
+            --half-life none --half-life 100 \\
             --every 100 --horizon 100 --algorithm deepseek --algorithm seed \\
             --replicas 288 --gpus 32 --nodes 4 --groups 8 --html backtest.html
         """)
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The series (default: default).")
+    @Option(help: "The series.")
     var series = "default"
 
     @Option(
-      name: .long, parsing: .singleValue,
+      name: .long, parsing: .unconditionalSingleValue,
       help: ArgumentHelp("A planning window of STEPS stored steps; repeat for several.", valueName: "steps"))
     var window: [Int] = []
 
     @Option(
-      name: .customLong("half-life"), parsing: .singleValue,
+      name: .customLong("half-life"), parsing: .unconditionalSingleValue,
       help: ArgumentHelp(
         "Weight step s of the window by 0.5^((t - s) / STEPS), or none; repeat for several.", valueName: "steps"))
     var halfLife: [HalfLifeArgument] = []
 
-    @Option(help: ArgumentHelp("Plan every STEPS stored steps.", valueName: "steps"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Plan every STEPS stored steps.", valueName: "steps"))
     var every: Int
 
-    @Option(help: ArgumentHelp("Evaluate each plan on the next STEPS stored steps.", valueName: "steps"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Evaluate each plan on the next STEPS stored steps.", valueName: "steps"))
     var horizon: Int
 
     @Option(
-      help: ArgumentHelp("Stored steps before the first plan (default: the largest --window).", valueName: "steps"))
+      parsing: .unconditional,
+      help: ArgumentHelp("Stored steps before the first plan (default: the largest --window, else --every).", valueName: "steps"))
     var warmup: Int?
 
     @Option(
       name: .long, parsing: .singleValue,
-      help: "deepseek or seed (see `epbctl algorithms`); repeat for several (default: seed).")
+      help: "An algorithm (see `epbctl algorithms`); repeat for several (default: seed).")
     var algorithm: [PlacementAlgorithm] = []
 
     @OptionGroup var topology: TopologyOptions
 
-    @Option(help: "A layer id, a list such as 3,5,10-12, or all (default).")
+    @Option(help: "A layer id, a list such as 3,5,10-12, or all.")
     var layer: LayerSelection = .all
 
     @Option(help: ArgumentHelp("Write a self-contained HTML report with a line chart to this file.", valueName: "file"))
@@ -99,21 +101,20 @@ extension Epbctl {
       if window.isEmpty && halfLife.isEmpty {
         throw ValidationError("give at least one --window (and/or --half-life) to plan on")
       }
-      for w in window where w <= 0 { throw ValidationError("--window must be a positive number of steps, got \(w)") }
+      try FlagLimits.checkSeries(series)
+      for w in window { try FlagLimits.check(w, flag: "--window", FlagLimits.steps) }
       if Set(window).count != window.count { throw ValidationError("--window values must differ") }
       for h in halfLife {
-        if let v = h.value, !(v > 0 && v.isFinite) {
-          throw ValidationError("--half-life must be a positive number of steps or none, got \(v)")
-        }
+        if let v = h.value { try FlagLimits.check(v, flag: "--half-life", FlagLimits.halfLife, positive: true) }
       }
       if Set(halfLife.map { $0.value ?? -1 }).count != halfLife.count {
         throw ValidationError("--half-life values must differ")
       }
       if Set(algorithm).count != algorithm.count { throw ValidationError("--algorithm values must differ") }
-      if every <= 0 { throw ValidationError("--every must be a positive number of steps, got \(every)") }
-      if horizon <= 0 { throw ValidationError("--horizon must be a positive number of steps, got \(horizon)") }
+      try FlagLimits.check(every, flag: "--every", FlagLimits.steps)
+      try FlagLimits.check(horizon, flag: "--horizon", FlagLimits.steps)
       if let warmup {
-        if warmup <= 0 { throw ValidationError("--warmup must be a positive number of steps, got \(warmup)") }
+        try FlagLimits.check(warmup, flag: "--warmup", FlagLimits.steps)
         if let w = window.max(), w > warmup {
           throw ValidationError("--warmup \(warmup) is shorter than --window \(w); the first plan needs a full window")
         }
@@ -139,7 +140,7 @@ extension Epbctl {
       let info = try store.series(named: series)
       let layers = layer.layers ?? Array(0..<info.layers)
       for l in layers where l >= info.layers {
-        throw CommandError("--layer \(l): series '\(series)' has layers 0...\(info.layers - 1)")
+        throw CommandError("--layer \(l): series '\(series)' has layers 0 to \(info.layers - 1)")
       }
       guard let first = info.firstStep, let last = info.lastStep else {
         throw CommandError("series '\(series)' holds no step yet; ingest some first")
@@ -169,8 +170,8 @@ extension Epbctl {
       }
       let plans = report.summaries.first?.points.count ?? 0
       print(
-        "backtest of series '\(series)': \(info.steps) steps (\(first)...\(last)), \(layers.count) layer(s), "
-          + "\(report.summaries.count) configuration(s) × \(plans) plan(s)\n")
+        "backtest of series '\(series)': \(plural(info.steps, "step")) (\(first) to \(last)), \(plural(layers.count, "layer")), "
+          + "\(plural(report.summaries.count, "configuration")) × \(plural(plans, "plan"))\n")
       print(report.table(), terminator: "")
     }
   }

@@ -10,10 +10,10 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Write a snapshot's placement in the file format a serving engine reads.",
       discussion: """
-        Formats: sglang (`{"physical_to_logical_map": [L][R]}` for --init-expert-location,
-        every layer of the series; layers the snapshot did not plan keep the trivial map
-        slot % experts), vllm-ascend (expert map JSON), trtllm (MoE load balancer YAML) and
-        json (epbctl's own). Dense layers default to the layers the snapshot skipped because
+        Formats: sglang (`{"physical_to_logical_map": [L][R]}` for --init-expert-location, \
+        every layer of the series; layers the snapshot did not plan keep the trivial map \
+        slot % experts), vllm-ascend (expert map JSON), trtllm (MoE load balancer YAML) and \
+        json (epbctl's own). Dense layers default to the layers the snapshot skipped because \
         their load was all zero (DeepSeek-V3: 0-2).
 
         Example:
@@ -36,6 +36,14 @@ extension Epbctl {
 
     @Option(help: "Layers without routed experts: a list such as 0-2, or none (default: the snapshot's skipped layers).")
     var denseLayers: String?
+
+    func validate() throws {
+      if let series { try FlagLimits.checkSeries(series) }
+      if let denseLayers, denseLayers.lowercased() != "none", LayerSelection(argument: denseLayers)?.layers == nil {
+        throw ValidationError(
+          "--dense-layers takes a list of layer ids 0 to \(FlagLimits.layerIDs.upperBound) such as 0-2, or none; got '\(denseLayers)'")
+      }
+    }
 
     func run() throws {
       let store = try database.open(create: false)

@@ -12,24 +12,25 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Record per-expert loads from files (or stdin) into a series.",
       discussion: """
-        Formats: SGLang `logical_count` JSON ([L][E] or [T][L][E]), vLLM-style `load_history`
-        JSON, CSV `step,layer,expert,load`, NumPy .npy [T,L,E] or [L,E], and JSON lines
-        (`{"step","layer","loads"}` or `{"step","loads":[[…]]}`). Each file is stored whole or
-        not at all; the same content again is reported as already-ingested. Inputs without step
-        numbers are appended after the series' last step. Files are taken in order; the first
+        Formats: SGLang `logical_count` JSON ([L][E] or [T][L][E]), vLLM-style `load_history` \
+        JSON, CSV `step,layer,expert,load`, NumPy .npy [T,L,E] or [L,E], and JSON lines \
+        (`{"step","layer","loads"}` or `{"step","loads":[[…]]}`). Each file is stored whole or \
+        not at all; the same content again is reported as already-ingested. Inputs without step \
+        numbers are appended after the series' last step. Files are taken in order; the first \
         one that fails stops the command (the ones before it stay stored).
 
-        With --placement, FILE is instead the placement an engine is running, told apart by
-        content: SGLang's `{"physical_to_logical_map": [L][R]}` (rows are the series' layers),
-        vLLM-Ascend's expert map JSON (MoE layers counted from 0, as `expert_map_path` and
-        `expert_map_record_path` hold them) or TensorRT-LLM's load balancer YAML
-        (`initial_global_assignments` keyed by layer id) - the files `epbctl export` writes. It
-        is recorded as a snapshot of the series, so `diff` can compare a new plan with what is
+        With --placement, FILE is instead the placement an engine is running, told apart by \
+        content: SGLang's `{"physical_to_logical_map": [L][R]}` (rows are the series' layers), \
+        vLLM-Ascend's expert map JSON (MoE layers counted from 0, as `expert_map_path` and \
+        `expert_map_record_path` hold them) or TensorRT-LLM's load balancer YAML \
+        (`initial_global_assignments` keyed by layer id) - the files `epbctl export` writes. It \
+        is recorded as a snapshot of the series, so `diff` can compare a new plan with what is \
         deployed.
 
         Example:
           epbctl ingest Examples/sglang/*.json --series dsv3
-          epbctl ingest running.json --placement --series dsv3 --gpus 32 --nodes 4 --groups 8
+          epbctl ingest running.json --placement --series dsv3 \\
+            --gpus 32 --nodes 4 --groups 8
           tail -f loads.jsonl | epbctl ingest - --format jsonl --series live
         """)
 
@@ -47,19 +48,19 @@ extension Epbctl {
     @Flag(help: "Overwrite (step, layer) rows that are already stored instead of failing.")
     var replace = false
 
-    @Option(help: "With stdin JSON lines: commit after this many lines.")
+    @Option(parsing: .unconditional, help: "With stdin JSON lines: commit after this many lines.")
     var batchLines = 1000
 
     @Flag(help: "FILE is a placement an engine runs (SGLang, vLLM-Ascend or TensorRT-LLM): record it as a snapshot.")
     var placement = false
 
-    @Option(help: "With --placement: GPUs the placement runs on.")
+    @Option(parsing: .unconditional, help: "With --placement: GPUs the placement runs on.")
     var gpus: Int?
 
-    @Option(help: "With --placement: nodes (default 1).")
+    @Option(parsing: .unconditional, help: "With --placement: nodes.")
     var nodes = 1
 
-    @Option(help: "With --placement: expert groups (default 1).")
+    @Option(parsing: .unconditional, help: "With --placement: expert groups.")
     var groups = 1
 
     @Option(help: "With --placement: auto, hierarchical or global.")
@@ -76,14 +77,16 @@ extension Epbctl {
         throw ValidationError("reading stdin needs --format sglang|vllm|csv|npy|jsonl")
       }
       if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be given once") }
-      if batchLines <= 0 { throw ValidationError("--batch-lines must be positive, got \(batchLines)") }
-      if series.isEmpty { throw ValidationError("--series must not be empty") }
+      try FlagLimits.check(batchLines, flag: "--batch-lines", FlagLimits.batchLines)
+      try FlagLimits.checkSeries(series)
       if placement {
         if files.count != 1 { throw ValidationError("--placement records one file at a time") }
-        guard let gpus, gpus > 0 else { throw ValidationError("--placement needs --gpus (the GPUs it runs on)") }
-        if nodes <= 0 || groups <= 0 { throw ValidationError("--nodes and --groups must be positive") }
-        if gpus % nodes != 0 && policy == .hierarchical {
-          throw ValidationError("--gpus \(gpus) is not a multiple of --nodes \(nodes)")
+        guard let gpus else { throw ValidationError("--placement needs --gpus (the GPUs it runs on)") }
+        try FlagLimits.check(gpus, flag: "--gpus", FlagLimits.slots)
+        try FlagLimits.check(nodes, flag: "--nodes", FlagLimits.nodes)
+        try FlagLimits.check(groups, flag: "--groups", FlagLimits.slots)
+        if gpus % nodes != 0 {
+          throw ValidationError("--gpus \(gpus) is not a multiple of --nodes \(nodes); every node holds the same number of GPUs")
         }
       } else if gpus != nil || window.isSet {
         throw ValidationError("--gpus and window flags go with --placement")

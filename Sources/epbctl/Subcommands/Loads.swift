@@ -1,4 +1,5 @@
 import ArgumentParser
+import EPBPlanner
 import EPBReport
 import EPBStore
 import Foundation
@@ -16,28 +17,30 @@ extension Epbctl {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The series (default: default).")
+    @Option(help: "The series.")
     var series = "default"
 
-    @Option(help: "The MoE layer id (0-based).")
+    @Option(parsing: .unconditional, help: "The MoE layer id (0-based).")
     var layer: Int
 
     @OptionGroup var window: WindowOptions
 
-    @Option(help: "Show only the K hottest experts in the table.")
+    @Option(parsing: .unconditional, help: "Show only the K hottest experts in the table.")
     var top: Int?
 
     @Flag(help: "Print JSON for scripts (all experts, in expert order).")
     var json = false
 
     func validate() throws {
-      if layer < 0 { throw ValidationError("--layer must be a layer id ≥ 0, got \(layer)") }
-      if let top, top <= 0 { throw ValidationError("--top must be positive, got \(top)") }
+      try FlagLimits.checkSeries(series)
+      try FlagLimits.check(layer, flag: "--layer", FlagLimits.layerIDs)
+      if let top { try FlagLimits.check(top, flag: "--top", FlagLimits.slots) }
     }
 
     func run() throws {
       let store = try database.open(create: false)
       let result = try store.windowLoad(series: series, window: window.spec, layers: [layer])
+      window.noteClipping(result)
       let loads = Array(result.loads.row(0))
       if json {
         Output.json(
@@ -55,7 +58,7 @@ extension Epbctl {
       let order = loads.indices.sorted { loads[$0] != loads[$1] ? loads[$0] > loads[$1] : $0 < $1 }
       let shown = order.prefix(top ?? order.count)
       print(
-        "series \(series), layer \(layer), steps \(result.from)...\(result.to) (\(result.steps) stored)"
+        "series \(series), layer \(layer), steps \(result.from) to \(result.to) (\(plural(result.steps, "stored step")))"
           + (result.halfLife.map { ", half-life \(Output.load($0)) steps" } ?? ""))
       print(
         Output.table(

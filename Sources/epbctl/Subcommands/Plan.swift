@@ -9,8 +9,8 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Plan a replica placement over a window of the load history and store it as a snapshot.",
       discussion: """
-        Sums the window (default: every stored step), plans each requested layer with the chosen
-        algorithm, prints the per-layer statistics and stores the result as a snapshot that
+        Sums the window (default: every stored step), plans each requested layer with the chosen \
+        algorithm, prints the per-layer statistics and stores the result as a snapshot that \
         `show`, `diff` and `export` can read. Layers whose window load is all zero are skipped.
 
         Example:
@@ -20,7 +20,7 @@ extension Epbctl {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The series (default: default).")
+    @Option(help: "The series.")
     var series = "default"
 
     @Option(help: "A layer id, a list such as 3,5,10-12, or all.")
@@ -30,7 +30,7 @@ extension Epbctl {
 
     @OptionGroup var window: WindowOptions
 
-    @Option(help: "deepseek, seed or robust (see `epbctl algorithms`).")
+    @Option(help: "The algorithm (see `epbctl algorithms`).")
     var algorithm: PlacementAlgorithm = .seed
 
     @Flag(help: "Plan and print without storing a snapshot.")
@@ -44,10 +44,10 @@ extension Epbctl {
     @Flag(help: "Plan from scratch, ignoring earlier snapshots.")
     var noBase = false
 
-    @Option(help: ArgumentHelp("Start from the base and apply at most K replica moves per layer.", valueName: "k"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Start from the base and apply at most K replica moves per layer.", valueName: "k"))
     var maxMoves: Int?
 
-    @Option(help: ArgumentHelp("Keep the base for layers whose peak drops by less than P percent.", valueName: "p"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the base for layers whose peak drops by less than P percent.", valueName: "p"))
     var minGain: Double?
 
     @Flag(help: "Print the snapshot as JSON (the `show --json` form).")
@@ -55,10 +55,9 @@ extension Epbctl {
 
     func validate() throws {
       if base != nil && noBase { throw ValidationError("--base and --no-base contradict each other; give one") }
-      if let maxMoves, maxMoves < 0 { throw ValidationError("--max-moves must be ≥ 0, got \(maxMoves)") }
-      if let minGain, !(minGain >= 0 && minGain.isFinite) {
-        throw ValidationError("--min-gain must be a percentage ≥ 0, got \(minGain)")
-      }
+      try FlagLimits.checkSeries(series)
+      if let maxMoves { try FlagLimits.check(maxMoves, flag: "--max-moves", FlagLimits.moves) }
+      if let minGain { try FlagLimits.check(minGain, flag: "--min-gain", FlagLimits.percent) }
       if noBase && (maxMoves != nil || minGain != nil) {
         throw ValidationError("--max-moves and --min-gain need a base; drop --no-base")
       }
@@ -74,7 +73,7 @@ extension Epbctl {
         let b = record.topology
         guard b.replicas == t.replicas && b.gpus == t.gpus && b.nodes == t.nodes else {
           throw CommandError(
-            "--base \(base): snapshot \(record.id) has \(b.replicas) replicas on \(b.gpus) GPUs in \(b.nodes) nodes, "
+            "--base \(base): snapshot \(record.id) has \(plural(b.replicas, "replica")) on \(plural(b.gpus, "GPU")) in \(plural(b.nodes, "node")), "
               + "this plan \(t.replicas) on \(t.gpus) in \(t.nodes); use a snapshot of the same topology or --no-base")
         }
         guard record.layers.allSatisfy({ $0.placement.logicalCount.count == experts }) else {
@@ -94,6 +93,7 @@ extension Epbctl {
       let window = try store.windowLoad(
         series: series, window: self.window.spec, layers: layer.layers,
         blocks: algorithm.usesScenarios ? PlacementAlgorithm.robustBlocks : 1)
+      self.window.noteClipping(window)
       let baseRecord = try resolveBase(store, experts: window.loads.experts)
       if baseRecord == nil && (maxMoves != nil || minGain != nil) {
         throw CommandError("--max-moves and --min-gain need a base snapshot; give --base ID (none of this topology yet)")
@@ -112,6 +112,12 @@ extension Epbctl {
             plan, loads: window.loads, layerIDs: window.layers, base: basePlacements,
             options: MigrationOptions(maxMoves: maxMoves, minGainPercent: minGain))
         }
+      }
+      if plan.layers.isEmpty {
+        // Nothing planned: store nothing, so an empty snapshot never becomes the default base.
+        throw CommandError(
+          "nothing to plan: the load of every requested layer is zero on steps \(window.from) to \(window.to) "
+            + "of series '\(series)'; no snapshot stored")
       }
       var parameters: [(String, JSONValue)] = [
         ("series", .string(series)), ("layer", .string(layer.description)),
@@ -144,6 +150,7 @@ extension Epbctl {
         report = try SnapshotReport(record)
         report.parameters = parametersJSON
       }
+      report.addGroupBounds(loads: window.loads, layerIDs: window.layers)
       let migration = baseRecord.map { MigrationSummary(base: $0.id, layers: migrations) }
       if json {
         var out = report.json()
@@ -159,7 +166,7 @@ extension Epbctl {
       let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3
       let stored = report.id.map { "stored as snapshot \($0)" } ?? "not stored (--dry-run)"
       print(
-        "planned \(plan.layers.count) layer(s) on steps \(window.from)...\(window.to) (\(window.steps) steps) "
+        "planned \(plural(plan.layers.count, "layer")) on steps \(window.from) to \(window.to) (\(plural(window.steps, "step"))) "
           + "in \(String(format: "%.3f", ms)) ms; \(stored)")
     }
   }
@@ -217,7 +224,7 @@ struct MigrationSummary {
       let fractions = incremental.compactMap(\.fractionOfFullReduction)
       let mean = fractions.isEmpty ? "n/a" : String(format: "%.1f%%", 100 * fractions.reduce(0, +) / Double(fractions.count))
       lines.append(
-        "incremental: \(incremental.compactMap(\.replicaMoves).reduce(0, +)) replica moves over \(incremental.count) layers "
+        "incremental: \(plural(incremental.compactMap(\.replicaMoves).reduce(0, +), "replica move")) over \(plural(incremental.count, "layer")) "
           + "reach on average \(mean) of the full plan's peak reduction")
     }
     return lines.joined(separator: "\n")

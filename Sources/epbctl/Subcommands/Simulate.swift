@@ -1,3 +1,4 @@
+import EPBPlanner
 import ArgumentParser
 import EPBSimulate
 import Foundation
@@ -9,15 +10,16 @@ extension Epbctl {
     static let configuration = CommandConfiguration(
       abstract: "Write a synthetic MoE load trace from a seeded model of expert routing.",
       discussion: """
-        Each layer has a skewed (log-normal) expert popularity that drifts slowly (a stationary
-        AR(1) walk), with occasional bursts on one expert and per-step noise; every step routes
-        --tokens tokens to --top-k experts each, so each (step, layer) sums to tokens × top-k
-        and no expert gets more than --tokens. The same flags and --seed give the same bytes on
-        every platform. The model is documented in docs/simulate.md. The output is in any format
+        Each layer has a skewed (log-normal) expert popularity that drifts slowly (a stationary \
+        AR(1) walk), with occasional bursts on one expert and per-step noise; every step routes \
+        --tokens tokens to --top-k experts each, so each (step, layer) sums to tokens × top-k \
+        and no expert gets more than --tokens. The same flags and --seed give the same bytes on \
+        every platform. The model is documented in docs/simulate.md. The output is in any format \
         `epbctl ingest` reads; `-` writes to stdout.
 
         Example:
-          epbctl simulate --output trace.json --format vllm --steps 2000 --layers 58 --experts 256 --seed 7
+          epbctl simulate --output trace.json --format vllm \\
+            --steps 2000 --layers 58 --experts 256 --seed 7
           epbctl ingest trace.json --series sim
         """)
 
@@ -27,19 +29,19 @@ extension Epbctl {
     @Option(help: "vllm (load_history with step and time), sglang ([T][L][E]), csv, npy (<i4) or jsonl.")
     var format: TraceFormat = .vllm
 
-    @Option(help: "Steps to generate.")
+    @Option(parsing: .unconditional, help: "Steps to generate.")
     var steps = RoutingModel.defaults.steps
 
-    @Option(help: "MoE layers per step.")
+    @Option(parsing: .unconditional, help: "MoE layers per step.")
     var layers = RoutingModel.defaults.layers
 
-    @Option(help: "Logical experts per layer.")
+    @Option(parsing: .unconditional, help: "Logical experts per layer.")
     var experts = RoutingModel.defaults.experts
 
-    @Option(help: "Tokens per step.")
+    @Option(parsing: .unconditional, help: "Tokens per step.")
     var tokens = RoutingModel.defaults.tokens
 
-    @Option(name: .customLong("top-k"), help: "Experts each token is routed to.")
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Experts each token is routed to.")
     var topK = RoutingModel.defaults.topK
 
     @Option(help: "Spread (standard deviation) of log-popularity across experts; 0 = uniform.")
@@ -54,7 +56,7 @@ extension Epbctl {
     @Option(name: .customLong("burst-size"), help: "Popularity multiplier of a bursting expert.")
     var burstSize = RoutingModel.defaults.burstSize
 
-    @Option(name: .customLong("burst-length"), help: "Steps a burst lasts.")
+    @Option(name: .customLong("burst-length"), parsing: .unconditional, help: "Steps a burst lasts.")
     var burstLength = RoutingModel.defaults.burstLength
 
     @Option(help: "Standard deviation of the per-step log-normal noise on each expert.")
@@ -73,6 +75,18 @@ extension Epbctl {
     }
 
     func validate() throws {
+      try FlagLimits.check(steps, flag: "--steps", FlagLimits.steps)
+      try FlagLimits.check(layers, flag: "--layers", 1...(FlagLimits.layerIDs.upperBound + 1))
+      try FlagLimits.check(experts, flag: "--experts", FlagLimits.slots)
+      try FlagLimits.check(burstLength, flag: "--burst-length", FlagLimits.burstLength)
+      // Checked before any work: steps × layers × experts loads, at most what one ingest input holds.
+      let (stepLoads, o1) = layers.multipliedReportingOverflow(by: experts)
+      let (loads, o2) = steps.multipliedReportingOverflow(by: stepLoads)
+      if o1 || o2 || loads > FlagLimits.simulateLoads {
+        throw ValidationError(
+          "--steps × --layers × --experts must be at most \(FlagLimits.simulateLoads) loads (what one ingest input holds), "
+            + "got \(steps) × \(layers) × \(experts)")
+      }
       do {
         try model.validate()
       } catch {
@@ -117,7 +131,7 @@ extension Epbctl {
       }
       if output != "-" {
         Output.diagnostic(
-          "wrote \(output): \(format.rawValue), \(steps) steps × \(layers) layers × \(experts) experts, seed \(seed)")
+          "wrote \(output): \(format.rawValue), \(plural(steps, "step")) × \(plural(layers, "layer")) × \(plural(experts, "expert")), seed \(seed)")
       }
     }
   }

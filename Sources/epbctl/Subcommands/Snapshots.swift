@@ -20,6 +20,10 @@ extension Epbctl {
     @Flag(help: "Print JSON for scripts.")
     var json = false
 
+    func validate() throws {
+      if let series { try FlagLimits.checkSeries(series) }
+    }
+
     func run() throws {
       let all = try database.open(create: false).snapshots(series: series)
       if json {
@@ -53,7 +57,7 @@ extension Epbctl {
           all.map { s in
             [
               String(s.id), s.series, s.createdAt, s.algorithm, s.policy.rawValue,
-              "\(s.windowFrom)...\(s.windowTo)" + (s.halfLife.map { " h=\(Output.load($0))" } ?? ""),
+              "\(s.windowFrom)–\(s.windowTo)" + (s.halfLife.map { " h=\(Output.load($0))" } ?? ""),
               "\(s.topology.replicas)/\(s.topology.gpus)/\(s.topology.nodes)/\(s.topology.groups)", String(s.layers),
               String(format: "%.4f", s.balancednessWeighted),
             ]
