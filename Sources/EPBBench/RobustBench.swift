@@ -40,7 +40,7 @@ func runRobustBench(_ args: [String]) {
   for a in algorithms { blocksOf[a] = a.usesScenarios ? Robust.blockSums(stepLoads, blocks: a.scenarioBlocks) : [] }
   let blocks = blocksOf[.robust] ?? blocksOf[.flashlb] ?? []
   let ids = Array(0..<layers)
-  print("EPBBench robust — \(machineDescription())")
+  print("EPBBench \(peers ? "peers" : "robust") — \(machineDescription())")
   print(
     "window: \(steps) simulated steps × \(layers) layers × \(experts) experts (seed 3), "
       + "\(blocks.count) block scenarios; \(reps) repetitions, medians")
