@@ -21,7 +21,7 @@
 /// a GPU.
 ///
 /// Complexity per chunk and added replica: O(T) plus O(experts) for each step where the picked
-/// expert was among the two highest scores (the top two of each step are kept up to date).
+/// expert was the runner-up or fell from the top (the top two of each step are kept up to date).
 public enum DeepSeekVec {
   /// Block sums of the window it plans on (see `PlacementAlgorithm.scenarioBlocks`).
   public static let blocks = 64
@@ -85,6 +85,12 @@ public enum DeepSeekVec {
       count[pick] += 1
       for s in 0..<t {
         if top[s] == pick {
+          // Still the first maximum (its score only fell)? Then the runner-up is unchanged.
+          let b = second[s]
+          if b >= 0 {
+            let v = score(s, pick), w = score(s, b)
+            if v > w || (v == w && pick < b) { continue }
+          }
           rescan(s)
         } else if second[s] == pick {
           rescanSecond(s)
