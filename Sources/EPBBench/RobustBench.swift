@@ -12,7 +12,9 @@ import Foundation
 /// hierarchical R288 / 32 GPUs / 4 nodes, R320 / 64 GPUs / 8 nodes and global R288 shapes, and
 /// the deepseek algorithm on the same window for comparison; prints medians over `--reps`
 /// (default 30) in ms. For profiling one case: `--config I` (0, 1, 2: the rows in order) and
-/// `--only deepseek|robust`.
+/// `--only deepseek|robust`. `--peers` times the peers instead (`EPBBench peers` does the same):
+/// flashlb and deepseek-vec with their `scenarioBlocks` block sums of the window, swift-balancer
+/// without a base (its start layout, see `SwiftBalancer`), snake on the window sum.
 func runRobustBench(_ args: [String]) {
   func option(_ name: String, _ fallback: Int) -> Int {
     guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
@@ -31,9 +33,14 @@ func runRobustBench(_ args: [String]) {
     for i in 0..<step.values.count { window.values[i] += step.values[i] }
     stepLoads.append(step)
   }
-  let blocks = Robust.blockSums(stepLoads, blocks: PlacementAlgorithm.robustBlocks)
+  let peers = args.contains("--peers")
+  let algorithms: [PlacementAlgorithm] =
+    peers ? [.deepseek, .flashlb, .deepseekVec, .snake, .swiftBalancer] : [.deepseek, .robust]
+  var blocksOf: [PlacementAlgorithm: [LoadMatrix]] = [:]
+  for a in algorithms { blocksOf[a] = a.usesScenarios ? Robust.blockSums(stepLoads, blocks: a.scenarioBlocks) : [] }
+  let blocks = blocksOf[.robust] ?? blocksOf[.flashlb] ?? []
   let ids = Array(0..<layers)
-  print("EPBBench robust — \(machineDescription())")
+  print("EPBBench \(peers ? "peers" : "robust") — \(machineDescription())")
   print(
     "window: \(steps) simulated steps × \(layers) layers × \(experts) experts (seed 3), "
       + "\(blocks.count) block scenarios; \(reps) repetitions, medians")
@@ -45,14 +52,14 @@ func runRobustBench(_ args: [String]) {
   let clock = ContinuousClock()
   for (index, (name, topology, policy)) in configs.enumerated() where configFilter < 0 || configFilter == index {
     var line = name.padding(toLength: 36, withPad: " ", startingAt: 0)
-    for algorithm in [PlacementAlgorithm.deepseek, .robust] where only == nil || only == algorithm.rawValue {
+    for algorithm in algorithms where only == nil || only == algorithm.rawValue {
       var times: [Double] = []
       var plan: Plan?
       for rep in 0...reps {
         let elapsed = clock.measure {
           plan = try? Planner.plan(
             window, layerIDs: ids, topology: topology, policy: policy, algorithm: algorithm,
-            scenarios: algorithm.usesScenarios ? blocks : [])
+            scenarios: blocksOf[algorithm] ?? [])
         }
         if rep > 0 { times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3) }
       }

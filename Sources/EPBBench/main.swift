@@ -13,6 +13,8 @@ case "backtest":
   runBacktestBench(arguments: Array(arguments.dropFirst()))
 case "robust":
   runRobustBench(Array(arguments.dropFirst()))
+case "peers":
+  runRobustBench(Array(arguments.dropFirst()) + ["--peers"])
 default:
   print(
     """
@@ -25,6 +27,7 @@ default:
       ingest-parse [--steps N] [--runs N]          parse-only throughput of each format
       backtest                                     a 2,000-step 58x256 simulated series, plan every 100,
                                                    three configurations, end to end
+      peers [--steps 1000] [--reps 30]             the same for deepseek and the four peers
       robust [--steps 1000] [--reps 30]            Planner.plan with the robust algorithm on a simulated
                                                    window and its block scenarios, 58 layers
     """)

@@ -93,7 +93,8 @@ extension EPLB {
       let cnt = mlogcnt + logBase
       let picks = phyPerNode - logPerNode
       switch algorithm {
-      case .deepseek, .robust:  // (`robust` does not come here; `replicate` treats it so too)
+      case .deepseek, .robust, .flashlb, .deepseekVec, .snake, .swiftBalancer:
+        // (`robust` and the peers do not come here; `replicate` treats them so too)
         for j in 0..<logPerNode { cnt[j] = 1 }
         greedyCounts(
           w, sorted: saved, experts: logPerNode, picks: picks, count: cnt, scratch: scratch,

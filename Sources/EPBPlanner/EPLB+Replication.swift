@@ -69,7 +69,7 @@ public enum EPLB {
     let redundant = replicas - n
     if redundant == 0 { return }
     switch algorithm {
-    case .deepseek, .robust:
+    case .deepseek, .robust, .flashlb, .deepseekVec, .snake, .swiftBalancer:
       // Step 2: every added replica to the largest load per replica.
       greedyReplicate(
         weight, experts: n, picks: redundant, column: n, phy2log: phy2log, rank: rank, logcnt: logcnt,

@@ -16,6 +16,11 @@ public enum Planner {
       return Robust.placeLayer(window: load, scenarios: [], topology: topology, policy: topology.resolve(policy))
     }
     let scratch = Scratch<Float>(experts: load.count, replicas: topology.replicas, gpus: topology.gpus)
+    if algorithm.isPeer {
+      return Peers.place(
+        window: load, scenarios: [], row: 0, base: nil, topology: topology, policy: topology.resolve(policy),
+        algorithm: algorithm, scratch: scratch)
+    }
     return place(load, topology: topology, policy: topology.resolve(policy), algorithm: algorithm, scratch: scratch)
   }
 
@@ -35,6 +40,13 @@ public enum Planner {
         Robust.place(
           window: loads.row($0), scenarios: [], row: $0, topology: topology, policy: resolved, scratch: scratch,
           work: work)
+      }
+    }
+    if algorithm.isPeer {
+      return (0..<loads.layers).map {
+        Peers.place(
+          window: loads.row($0), scenarios: [], row: $0, base: nil, topology: topology, policy: resolved,
+          algorithm: algorithm, scratch: scratch)
       }
     }
     return (0..<loads.layers).map {
@@ -343,11 +355,14 @@ public enum Planner {
   ///
   /// One set of scratch buffers serves all layers. Complexity per layer: see `EPLB`.
   ///
-  /// - parameter scenarios: for `robust`, block sums of the window's steps, each
-  ///   `[layerIDs.count][experts]` (see `Robust.blockSums`); ignored by the other algorithms.
+  /// - parameter scenarios: for the algorithms that `usesScenarios` (`robust`, `flashlb`,
+  ///   `deepseek-vec`), block sums of the window's steps, each `[layerIDs.count][experts]` (see
+  ///   `Robust.blockSums`); ignored by the other algorithms.
+  /// - parameter base: for `swift-balancer` (`usesBase`), the current placement of each layer id
+  ///   (same topology); layers without one start as `SwiftBalancer` says. Ignored by the others.
   public static func plan(
     _ loads: LoadMatrix, layerIDs: [Int], topology: Topology, policy: PlacementPolicy,
-    algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = []
+    algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = [], base: [Int: LayerPlacement] = [:]
   ) throws(TopologyError) -> Plan {
     precondition(layerIDs.count == loads.layers, "one layer id per row")
     try topology.validate(experts: loads.experts, policy: policy)
@@ -366,12 +381,16 @@ public enum Planner {
         skipped.append(layer)
         continue
       }
-      let robust = work != nil
+      let robust = work != nil || algorithm.isPeer
       let placement =
         if let work {
           Robust.place(
             window: load, scenarios: scenarios, row: row, topology: topology, policy: resolved, scratch: scratch,
             work: work)
+        } else if algorithm.isPeer {
+          Peers.place(
+            window: load, scenarios: scenarios, row: row, base: base[layer], topology: topology, policy: resolved,
+            algorithm: algorithm, scratch: scratch)
         } else {
           place(load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
         }

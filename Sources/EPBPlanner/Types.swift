@@ -41,12 +41,43 @@ public enum PlacementPolicy: String, Sendable, CaseIterable, Codable {
 }
 
 /// The replica-placement algorithms the planner knows.
+///
+/// `deepseek`, `seed` and `robust` are epbctl's own; `flashlb`, `deepseek-vec`, `snake` and
+/// `swift-balancer` are the open peers, reimplemented from their published code (see
+/// `FlashLB`, `DeepSeekVec`, `Snake`, `SwiftBalancer` for the sources and the deviations).
 public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
   /// Block sums `robust` splits a window into, when it has the window's steps.
   public static let robustBlocks = 8
 
+  /// The algorithm `plan` and `backtest` use without `--algorithm` (`algorithms --json`'s
+  /// `"default"`).
+  public static let planDefault = PlacementAlgorithm.seed
+
   /// True for algorithms that want the window's per-step loads (as block sums).
-  public var usesScenarios: Bool { self == .robust }
+  public var usesScenarios: Bool { scenarioBlocks > 1 }
+
+  /// How many block sums of the window's steps the algorithm plans on (1: the window sum only).
+  /// `robust`: `robustBlocks`; `flashlb`: FlashLB's `sample_size` (64); `deepseek-vec`: 64 (SGLang
+  /// hands it every forward pass; 64 blocks keep it within the time budget, see `DeepSeekVec`).
+  public var scenarioBlocks: Int {
+    switch self {
+    case .robust: return Self.robustBlocks
+    case .flashlb: return FlashLB.sampleSize
+    case .deepseekVec: return DeepSeekVec.blocks
+    case .deepseek, .seed, .snake, .swiftBalancer: return 1
+    }
+  }
+
+  /// True for the peers (placed by `Peers.place`, not by EPLB's code paths).
+  public var isPeer: Bool {
+    switch self {
+    case .flashlb, .deepseekVec, .snake, .swiftBalancer: return true
+    case .deepseek, .seed, .robust: return false
+    }
+  }
+
+  /// True for algorithms that plan from the current placement (the base snapshot).
+  public var usesBase: Bool { self == .swiftBalancer }
 
   /// DeepSeek EPLB as published (greedy replication to the largest load/count).
   case deepseek
@@ -55,6 +86,18 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
   /// Plans for the steps to come: hedged replication and a packing balanced across the
   /// window's block sums (see `Robust`).
   case robust
+  /// vLLM-Ascend's FlashLB: replica counts and LPT placement searched together over weighted
+  /// samples of the window (see `FlashLB`).
+  case flashlb
+  /// SGLang's `deepseek_vec`: each replica where it most lowers the sum of per-step peaks,
+  /// zig-zag packing (see `DeepSeekVec`).
+  case deepseekVec = "deepseek-vec"
+  /// The ADRS EPLB leaderboard's snake: EPLB's replica counts dealt in a snake over the GPUs
+  /// (see `Snake`).
+  case snake
+  /// vLLM-Ascend's SwiftBalancer: incremental from the current placement, only redundant slots
+  /// re-chosen, at most one transfer per GPU pair (see `SwiftBalancer`).
+  case swiftBalancer = "swift-balancer"
 
   /// One sentence for `epbctl algorithms`.
   public var summary: String {
@@ -65,6 +108,14 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
       return "EPLB with the seed's replication: D'Hondt bulk, Sainte-Lague/Huntington-Hill tail A/B, one-move fix-up."
     case .robust:
       return "Plans for the load to come: replicas on a hedged load, packing balanced across the window's blocks."
+    case .flashlb:
+      return "vLLM-Ascend FlashLB: replica counts and placement searched together on 64 samples of the window (mean + 0.674 sd)."
+    case .deepseekVec:
+      return "SGLang deepseek_vec: each replica where it most lowers the sum of per-block peaks, zig-zag packing."
+    case .snake:
+      return "ADRS leaderboard snake: EPLB's replica counts, replicas dealt heaviest first in a snake over the GPUs."
+    case .swiftBalancer:
+      return "vLLM-Ascend SwiftBalancer: from the current placement, re-choose only redundant slots, one transfer per GPU pair."
     }
   }
 }

@@ -51,6 +51,9 @@ public struct BacktestPlanRequest: Sendable {
   public var stepLoads: [LoadMatrix]?
   public var topology: Topology
   public var policy: PlacementPolicy
+  /// The configuration's previous plan, by layer id (empty for its first plan); incremental
+  /// algorithms (`PlacementAlgorithm.usesBase`) start from it.
+  public var previousPlacements: [Int: LayerPlacement] = [:]
 }
 
 /// Why a backtest cannot run; the message names the flag that fixes it.
@@ -360,11 +363,16 @@ public struct Backtest {
           }
         }
       }
-      let request = BacktestPlanRequest(
+      var request = BacktestPlanRequest(
         config: config, windowLoad: LoadMatrix(layers: layerIDs.count, experts: experts, values: values),
         layerIDs: layerIDs, windowFrom: stepNumbers[first], windowTo: stepNumbers[i], windowSteps: i - first + 1,
         stepLoads: keepStepLoads[c] ? Array(ring.suffix(i - first + 1)) : nil, topology: parameters.topology,
         policy: parameters.policy)
+      if config.algorithm.usesBase, let previous = previousPlacement[c] {
+        for (layer, p2l) in zip(layerIDs, previous) {
+          request.previousPlacements[layer] = LayerPlacement(physicalToLogical: p2l, experts: experts)
+        }
+      }
       let plan = try planner(request)
       var placements: [LayerPlacement] = []
       var phy2log: [[Int]] = []

@@ -175,4 +175,12 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
     let names = (r.jsonObject?["algorithms"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
     #expect(names?.contains("deepseek") == true && names?.contains("seed") == true)
   }
+
+  /// The contract's peer names and the `"default"` key (`plan`'s algorithm without --algorithm).
+  @Test func algorithmsListsThePeersAndTheDefault() throws {
+    let r = try CommandRunner.run(["algorithms", "--json"])
+    let names = (r.jsonObject?["algorithms"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+    for peer in ["flashlb", "deepseek-vec", "snake", "swift-balancer"] { #expect(names.contains(peer), "\(peer)") }
+    #expect(r.jsonObject?["default"] as? String == "seed")
+  }
 }

@@ -22,10 +22,12 @@ extension Epbctl {
             (
               "algorithms",
               .array(all.map { .object([("name", .string($0.rawValue)), ("description", .string($0.summary))]) })
-            )
+            ),
+            ("default", .string(PlacementAlgorithm.planDefault.rawValue)),
           ]))
       } else {
         print(Output.table(["algorithm", "description"], all.map { [$0.rawValue, $0.summary] }, leftColumns: 2))
+        print("default: \(PlacementAlgorithm.planDefault.rawValue) (what `plan` uses without --algorithm)")
       }
     }
   }

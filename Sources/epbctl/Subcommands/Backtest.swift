@@ -125,7 +125,7 @@ extension Epbctl {
     var configs: [BacktestConfig] {
       let windows: [Int?] = window.isEmpty ? [nil] : window.map { $0 }
       let lives: [Double?] = halfLife.isEmpty ? [nil] : halfLife.map(\.value)
-      let algorithms = algorithm.isEmpty ? [PlacementAlgorithm.seed] : algorithm
+      let algorithms = algorithm.isEmpty ? [PlacementAlgorithm.planDefault] : algorithm
       var out: [BacktestConfig] = []
       for w in windows {
         for h in lives {
@@ -156,7 +156,8 @@ extension Epbctl {
           try Planner.plan(
             request.windowLoad, layerIDs: request.layerIDs, topology: request.topology, policy: request.policy,
             algorithm: request.config.algorithm,
-            scenarios: Robust.blockSums(request.stepLoads ?? [], blocks: PlacementAlgorithm.robustBlocks))
+            scenarios: Robust.blockSums(request.stepLoads ?? [], blocks: request.config.algorithm.scenarioBlocks),
+            base: request.previousPlacements)
         })
       try store.forEachStep(series: series, from: first, to: last, layers: layers) { step, loads in
         try backtest.add(step: step, loads: loads)

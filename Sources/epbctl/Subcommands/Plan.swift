@@ -31,7 +31,7 @@ extension Epbctl {
     @OptionGroup var window: WindowOptions
 
     @Option(help: "The algorithm (see `epbctl algorithms`).")
-    var algorithm: PlacementAlgorithm = .seed
+    var algorithm: PlacementAlgorithm = .planDefault
 
     @Flag(help: "Plan and print without storing a snapshot.")
     var dryRun = false
@@ -92,7 +92,7 @@ extension Epbctl {
       let store = try database.open(create: false)
       let window = try store.windowLoad(
         series: series, window: self.window.spec, layers: layer.layers,
-        blocks: algorithm.usesScenarios ? PlacementAlgorithm.robustBlocks : 1)
+        blocks: algorithm.scenarioBlocks)
       self.window.noteClipping(window)
       let baseRecord = try resolveBase(store, experts: window.loads.experts)
       if baseRecord == nil && (maxMoves != nil || minGain != nil) {
@@ -101,13 +101,13 @@ extension Epbctl {
       let clock = ContinuousClock()
       var plan: EPBPlanner.Plan!
       var migrations: [LayerMigration] = []
+      var basePlacements: [Int: LayerPlacement] = [:]
+      for l in baseRecord?.layers ?? [] { basePlacements[l.layer] = l.placement }
       let elapsed = try clock.measure {
         plan = try Planner.plan(
           window.loads, layerIDs: window.layers, topology: topology.topology, policy: topology.policy,
-          algorithm: algorithm, scenarios: window.blocks)
-        if let baseRecord {
-          var basePlacements: [Int: LayerPlacement] = [:]
-          for l in baseRecord.layers { basePlacements[l.layer] = l.placement }
+          algorithm: algorithm, scenarios: window.blocks, base: algorithm.usesBase ? basePlacements : [:])
+        if baseRecord != nil {
           (plan, migrations) = try Planner.applyBase(
             plan, loads: window.loads, layerIDs: window.layers, base: basePlacements,
             options: MigrationOptions(maxMoves: maxMoves, minGainPercent: minGain))
