@@ -27,7 +27,7 @@ extension Epbctl {
           ]))
       } else {
         print(Output.table(["algorithm", "description"], all.map { [$0.rawValue, $0.summary] }, leftColumns: 2))
-        print("default: \(PlacementAlgorithm.planDefault.rawValue) (what `plan` uses without --algorithm)")
+        print("\ndefault: \(PlacementAlgorithm.planDefault.rawValue) (what `plan` uses without --algorithm)")
       }
     }
   }
