@@ -146,6 +146,13 @@ import Testing
     #expect(r.stdout.contains("planned 1 layer on steps 1 to 1 (1 step)"), "\(r.stdout)")
     // Singular counts in the topology line: "1 nodes, 1 groups" before.
     #expect(r.stdout.contains("4 replicas on 2 GPUs, 1 node, 1 group"), "\(r.stdout)")
+    // ingest --placement sums a window too: an SGLang map of 4 slots, one per expert.
+    let map = FileManager.default.temporaryDirectory.appendingPathComponent("clip-\(UUID().uuidString).json")
+    try Data(#"{"physical_to_logical_map": [[0, 1, 2, 3]]}"#.utf8).write(to: map)
+    defer { try? FileManager.default.removeItem(at: map) }
+    r = try epbctl(["ingest", map.path, "--placement", "--series", "s", "--gpus", "2", "--window", "9"], db: db)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("--window 9") && r.stderr.contains("steps 0 to 1 (2 stored steps)"), "\(r.stderr)")
     // A window inside the series says nothing.
     r = try epbctl(["loads", "--series", "s", "--layer", "0", "--window", "2"], db: db)
     #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")

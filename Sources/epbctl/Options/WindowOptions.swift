@@ -37,12 +37,17 @@ struct WindowOptions: ParsableArguments {
   /// Says on stderr, in one line naming the asked and the used range, when the stored steps
   /// clip the window: `--window 5000` on 200 steps, or `--from 150 --to 600` past the last step.
   func noteClipping(_ load: WindowLoad) {
-    let used = "steps \(load.from) to \(load.to) (\(plural(load.steps, "stored step")))"
-    if let window, load.steps < window {
-      Output.diagnostic("note: --window \(window) is longer than series '\(load.series.name)': using \(used)")
-    } else if (from.map { $0 < load.from } ?? false) || (to.map { $0 > load.to } ?? false) {
+    noteClipping(series: load.series.name, from: load.from, to: load.to, steps: load.steps)
+  }
+
+  /// The same note for a window already summed (a snapshot's `windowFrom…windowTo`).
+  func noteClipping(series: String, from usedFrom: Int, to usedTo: Int, steps: Int) {
+    let used = "steps \(usedFrom) to \(usedTo) (\(plural(steps, "stored step")))"
+    if let window, steps < window {
+      Output.diagnostic("note: --window \(window) is longer than series '\(series)': using \(used)")
+    } else if (from.map { $0 < usedFrom } ?? false) || (to.map { $0 > usedTo } ?? false) {
       let asked = [from.map { "--from \($0)" }, to.map { "--to \($0)" }].compactMap { $0 }.joined(separator: " ")
-      Output.diagnostic("note: \(asked) reaches past the steps stored in series '\(load.series.name)': using \(used)")
+      Output.diagnostic("note: \(asked) reaches past the steps stored in series '\(series)': using \(used)")
     }
   }
 }

@@ -99,6 +99,8 @@ extension Epbctl {
         let record = try ingestor.recordPlacement(
           path: files[0], series: series, gpus: gpus!, nodes: nodes, groups: groups, policy: policy,
           window: window.spec, toolVersion: Epbctl.version)
+        window.noteClipping(
+          series: series, from: record.windowFrom, to: record.windowTo, steps: record.windowSteps)
         let report = try SnapshotReport(record)
         if json {
           Output.json(report.json())
