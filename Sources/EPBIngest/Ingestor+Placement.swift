@@ -3,9 +3,10 @@ import EPBStore
 
 extension Ingestor {
   /// Records the placement an engine is running as a snapshot of `series`, so it can be diffed
-  /// against and planned from: SGLang's `physical_to_logical_map` JSON (rows are series
-  /// layers), vLLM-Ascend's expert map (its `k`-th layer is the series' `k`-th MoE layer, a
-  /// layer with load in the window) or TensorRT-LLM's load balancer YAML (keys are layer ids);
+  /// against and planned from: SGLang's `physical_to_logical_map` JSON (rows are model layers),
+  /// vLLM-Ascend's expert map (its `k`-th layer is the series' `k`-th MoE layer, a layer with
+  /// load in the window, in increasing id) or TensorRT-LLM's load balancer YAML (keys are model
+  /// layer ids);
   /// the same files `epbctl export` writes. `PlacementFormat.detect` tells them apart.
   ///
   /// Statistics are computed on `window` of the series; layers whose window load is all zero
@@ -36,7 +37,7 @@ extension Ingestor {
     }
     let topology = Topology(replicas: file.batch.replicas, gpus: gpus, nodes: nodes, groups: groups)
     let load = try store.windowLoad(series: series, window: window)
-    let placements = try Self.seriesLayers(of: file, path: path, series: series, layers: info.layers, load: load)
+    let placements = try Self.seriesLayers(of: file, path: path, series: series, layerIDs: info.layerIDs, load: load)
     let plan = try Planner.describe(
       placements, loads: load.loads, layerIDs: load.layers, topology: topology, policy: policy)
     let parameters =
@@ -49,20 +50,28 @@ extension Ingestor {
         toolVersion: toolVersion, parameters: parameters))
   }
 
-  /// The series layer of each placement in `file`.
+  /// The model layer of each placement in `file`: SGLang's rows are model layers `0..<rows`
+  /// (row k is layer k; rows of layers the series does not hold are dense and ignored),
+  /// TensorRT-LLM's keys are model layer ids, vLLM-Ascend's `layer_id` counts the series' MoE
+  /// layers (those with load in the window) in increasing id.
   ///
+  /// - parameter layerIDs: the series' model layer ids, increasing.
   /// - throws: `InputError` when the file's layers cannot be the series' layers.
   static func seriesLayers(
-    of file: EnginePlacement, path: String, series: String, layers: Int, load: WindowLoad
+    of file: EnginePlacement, path: String, series: String, layerIDs: [Int], load: WindowLoad
   ) throws -> [Int: LayerPlacement] {
     let placements = file.batch.placements
     switch file.keys {
     case .rows:
-      guard placements.count == layers else {
+      let needed = (layerIDs.last ?? -1) + 1
+      guard placements.count >= needed else {
         throw InputError(
-          path: path, message: "the placement has \(plural(placements.count, "layer")), series '\(series)' has \(layers)")
+          path: path,
+          message: "the placement has \(plural(placements.count, "layer")) (rows are model layers 0 to "
+            + "\(placements.count - 1)), series '\(series)' has layers \(LayerIDs.describe(layerIDs)), so it needs "
+            + "at least \(needed) rows")
       }
-      return Dictionary(uniqueKeysWithValues: placements.enumerated().map { ($0.offset, $0.element) })
+      return Dictionary(uniqueKeysWithValues: layerIDs.map { ($0, placements[$0]) })
     case .moeCounter:
       // MoE layers are the layers with load in the window (the ones `plan` plans and `export`
       // writes to vLLM-Ascend's map), in layer order.
@@ -75,9 +84,11 @@ extension Ingestor {
       }
       return Dictionary(uniqueKeysWithValues: zip(moe, placements).map { ($0, $1) })
     case .layerIDs(let ids):
-      if let bad = ids.first(where: { $0 >= layers }) {
+      let held = Set(layerIDs)
+      if let bad = ids.first(where: { !held.contains($0) }) {
         throw InputError(
-          path: path, message: "layer \(bad) is not a layer of series '\(series)' (layers 0 to \(layers - 1))")
+          path: path,
+          message: "layer \(bad) is not a layer of series '\(series)' (layers \(LayerIDs.describe(layerIDs)))")
       }
       return Dictionary(uniqueKeysWithValues: zip(ids, placements).map { ($0, $1) })
     }

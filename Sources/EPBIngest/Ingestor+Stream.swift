@@ -14,8 +14,11 @@ extension Ingestor {
   /// is keyed by a stream id and its index.
   ///
   /// - returns: one result per committed batch.
+  /// - parameter layerIDs: the model layer ids of every batch's layers (`--first-layer`,
+  ///   `--layer-ids`), nil for the lines' own.
   public func ingestJSONLinesStream(
-    _ handle: FileHandle, series: String, replace: Bool, batchLines: Int, batchSeconds: Double = 1
+    _ handle: FileHandle, series: String, replace: Bool, batchLines: Int, batchSeconds: Double = 1,
+    layerIDs: LayerIDOption? = nil
   ) throws -> [FileIngestResult] {
     let streamID = UUID().uuidString
     var results: [FileIngestResult] = []
@@ -33,7 +36,7 @@ extension Ingestor {
         lastCommit = Date()
       }
       guard pending.contains(where: { $0 != 0x0A && $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return }
-      let batch: LoadBatch
+      var batch: LoadBatch
       do {
         batch = try LoadParser.parse(pending, format: .jsonl, source: "-")
       } catch {
@@ -41,6 +44,7 @@ extension Ingestor {
         if case .line(let n) = error.location { shifted.location = .line(n + linesBefore) }
         throw shifted
       }
+      if let layerIDs { batch = try layerIDs.apply(to: batch, path: "-") }
       var hasher = SHA256()
       hasher.update(Array("stream \(streamID) batch \(results.count)\n".utf8))
       hasher.update(pending)

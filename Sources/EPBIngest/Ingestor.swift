@@ -1,3 +1,4 @@
+import EPBPlanner
 import EPBStore
 import Foundation
 
@@ -48,6 +49,61 @@ final class BackgroundHash: @unchecked Sendable {
   }
 }
 
+/// The model layer ids the user gives an input on the command line.
+public enum LayerIDOption: Sendable, Equatable {
+  /// `--first-layer K`: the input's `[L][E]` block is model layers `K..<K+L`.
+  case first(Int)
+  /// `--layer-ids LIST`: the input's layers are these model layers, increasing.
+  case list([Int])
+
+  /// The flag, for messages.
+  public var flag: String {
+    switch self {
+    case .first: return "--first-layer"
+    case .list: return "--layer-ids"
+    }
+  }
+
+  /// Applies the option to a parsed batch from `path`.
+  ///
+  /// - throws: `InputError` naming the file and the flag: `--first-layer` on an input that names
+  ///   its layers row by row (CSV, JSON lines with `layer`), a `--layer-ids` count other than the
+  ///   input's layers, a row naming a layer outside `--layer-ids`, an id past the largest
+  ///   (`IngestLimits.maxLayers` − 1).
+  public func apply(to batch: LoadBatch, path: String) throws(InputError) -> LoadBatch {
+    let ids: [Int]
+    switch self {
+    case .first(let k):
+      guard let layers = batch.layers else {
+        throw InputError(
+          path: path,
+          message: "--first-layer numbers the layers of an input that holds an [L][E] block per step "
+            + "(npy, sglang, load-history, JSON lines without \"layer\"); this input names its layers "
+            + "in its layer column, so drop --first-layer (or give the series' ids with --layer-ids)")
+      }
+      ids = Array(k..<(k + layers))
+    case .list(let list):
+      ids = list
+    }
+    if let last = ids.last, last >= IngestLimits.maxLayers {
+      throw InputError(
+        path: path,
+        message: "\(flag) gives layer id \(last); epbctl accepts layer ids 0 to \(IngestLimits.maxLayers - 1)")
+    }
+    switch batch.relabelLayers(ids) {
+    case .success(let relabelled): return relabelled
+    case .failure(.count(let input, let given)):
+      throw InputError(
+        path: path,
+        message: "the input has \(plural(input, "layer")) per step and \(flag) gives \(plural(given, "layer id")); "
+          + "give one id per layer")
+    case .failure(.outside(let layer)):
+      throw InputError(
+        path: path, message: "the input names layer \(layer), which --layer-ids \(LayerIDs.list(ids)) does not list")
+    }
+  }
+}
+
 /// The result of ingesting one input.
 public struct FileIngestResult: Sendable, Equatable {
   /// The path as given, or `-`.
@@ -77,23 +133,28 @@ public struct Ingestor: Sendable {
   /// - parameter progress: called with a phase name (`reading`, `parsing`, `storing`) as work goes.
   /// - throws: `InputError` when the file cannot be read, `ParseError` for bad content,
   ///   `StoreError` when the store refuses it. Nothing is stored on any error.
+  /// - parameter layerIDs: the model layer ids of the input's layers (`--first-layer`,
+  ///   `--layer-ids`); nil: the input's own (see `LoadBatch.declaredLayerIDs`).
   public func ingest(
-    path: String, series: String, format: InputFormat, replace: Bool, progress: (@Sendable (String) -> Void)? = nil
+    path: String, series: String, format: InputFormat, replace: Bool, layerIDs: LayerIDOption? = nil,
+    progress: (@Sendable (String) -> Void)? = nil
   ) throws -> FileIngestResult {
     if path == "-" && format == .auto {
-      throw InputError(path: "-", message: "reading stdin needs --format sglang|vllm|csv|npy|jsonl")
+      throw InputError(path: "-", message: "reading stdin needs --format sglang|load-history|csv|npy|jsonl")
     }
     progress?("reading")
     // CSV lines are short: on stdin, whose size is unknown up front, a line past the limit is
     // refused as it arrives rather than after buffering up to the whole input cap.
     let bytes = try Self.read(path: path, lineLimit: path == "-" && format == .csv ? IngestLimits.maxCSVLineBytes : nil)
-    return try ingest(bytes: bytes, path: path, series: series, format: format, replace: replace, progress: progress)
+    return try ingest(
+      bytes: bytes, path: path, series: series, format: format, replace: replace, layerIDs: layerIDs,
+      progress: progress)
   }
 
   /// Parses `bytes` (the content of `path`) and stores them in `series`.
   public func ingest(
     bytes: [UInt8], path: String, series: String, format: InputFormat, replace: Bool,
-    progress: (@Sendable (String) -> Void)? = nil
+    layerIDs: LayerIDOption? = nil, progress: (@Sendable (String) -> Void)? = nil
   ) throws -> FileIngestResult {
     var resolved = format
     if resolved == .auto {
@@ -110,7 +171,8 @@ public struct Ingestor: Sendable {
       source = IngestSource(path: path, contentSHA256: SHA256.hex(of: bytes), format: resolved.rawValue)
     }
     progress?("parsing")
-    let batch = try LoadParser.parse(bytes, format: resolved, source: path)
+    var batch = try LoadParser.parse(bytes, format: resolved, source: path)
+    if let layerIDs { batch = try layerIDs.apply(to: batch, path: path) }
     progress?("storing")
     let outcome = try store.ingest(batch, series: series, source: source, replace: replace)
     return FileIngestResult(path: path, format: resolved, outcome: outcome)

@@ -17,8 +17,10 @@ public enum ExportFormat: String, Sendable, CaseIterable, Codable {
 
 /// Why a snapshot cannot be exported.
 public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// A planned layer id is outside the series' `0..<layers`.
-  case layerOutOfRange(layer: Int, layers: Int)
+  /// A planned layer id is not one of the series' model layer ids (`layerIDs`, increasing).
+  case layerNotInSeries(layer: Int, layerIDs: [Int])
+  /// A dense layer id is past the largest layer id an engine file holds (4095).
+  case denseLayerOutOfRange(layer: Int)
   /// A dense layer (no experts) is also a planned layer.
   case denseLayerPlanned(layer: Int)
   /// A placement does not fit the topology or the expert count.
@@ -31,8 +33,10 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .layerOutOfRange(let layer, let layers):
-      return "planned layer \(layer) is outside the series' layers 0 to \(layers - 1)"
+    case .layerNotInSeries(let layer, let layerIDs):
+      return "planned layer \(layer) is not a layer of the series (layers \(LayerIDs.describe(layerIDs)))"
+    case .denseLayerOutOfRange(let layer):
+      return "dense layer \(layer) is past the largest layer id, \(PlacementExport.maxLayerID)"
     case .denseLayerPlanned(let layer):
       return "layer \(layer) is listed as dense but the snapshot plans it"
     case .malformedPlacement(let layer, let reason):
@@ -49,39 +53,52 @@ public enum ExportError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// A snapshot's placement laid out for a whole model, ready to render for an engine.
 ///
-/// The series has `layers` layers (ids `0..<layers`, as in the input); the snapshot plans some of
-/// them. Layers it does not plan keep the trivial placement every engine starts from,
-/// `phy2log[s] = s % experts` (SGLang's `ExpertLocationMetadata.init_trivial`, vLLM Ascend's
-/// `generate_global_placement`, TensorRT-LLM's default assignment). `denseLayers` lists layers
-/// without routed experts (DeepSeek-V3's first three): SGLang still expects a row for them (its map
-/// covers every hidden layer; the trivial one), vLLM Ascend and TensorRT-LLM list MoE layers only.
+/// The series holds the model layers `layerIDs` (the model's own ids, increasing); the snapshot
+/// plans some of them. Layers it does not plan keep the trivial placement every engine starts
+/// from, `phy2log[s] = s % experts` (SGLang's `ExpertLocationMetadata.init_trivial`, vLLM Ascend's
+/// `generate_global_placement`, TensorRT-LLM's default assignment). Dense layers (without routed
+/// experts, DeepSeek-V3's 0 to 2) are `denseLayers` and every id below the series' largest that
+/// the series does not hold: SGLang still expects a row for them (its map is
+/// `[num_hidden_layers][R]`, one row per model layer, and `init_trivial` fills dense rows with
+/// the trivial map too), vLLM Ascend and TensorRT-LLM list MoE layers only.
 ///
 /// Example:
 ///
-///     let export = try PlacementExport(side, layers: 61, experts: 256, denseLayers: [0, 1, 2])
-///     print(try export.render(.sglang))
+///     // A MoE-only series of DeepSeek-V3: layers 3 to 60.
+///     let export = try PlacementExport(side, layerIDs: Array(3...60), experts: 256)
+///     print(try export.render(.sglang))  // 61 rows, 0 to 2 trivial
 public struct PlacementExport: Sendable, Equatable {
   public var side: PlacementSide
-  /// Layers in the series.
-  public var layers: Int
+  /// The series' model layer ids, increasing.
+  public var layerIDs: [Int]
   /// Logical experts per layer.
   public var experts: Int
-  /// Layers without routed experts, increasing.
+  /// Layers without routed experts, increasing: the ones given, and the ids below the series'
+  /// largest that it does not hold.
   public var denseLayers: [Int]
+
+  /// The largest layer id an export writes (`IngestLimits.maxLayers` − 1).
+  public static let maxLayerID = 4095
 
   /// Checks the snapshot against the series.
   ///
-  /// - throws: `ExportError.layerOutOfRange`, `.denseLayerPlanned`, `.malformedPlacement` (slot
-  ///   count not `replicas`, an expert id out of range, `logcnt` not counting `phy2log`, or an
-  ///   expert without a replica), `.badTopology`.
-  public init(_ side: PlacementSide, layers: Int, experts: Int, denseLayers: [Int] = []) throws(ExportError) {
+  /// - parameter layerIDs: the series' model layer ids, increasing.
+  /// - parameter denseLayers: layers without routed experts (model ids, 0 to `maxLayerID`); ids
+  ///   the series does not hold are dense anyway.
+  /// - throws: `ExportError.layerNotInSeries`, `.denseLayerPlanned`, `.denseLayerOutOfRange`,
+  ///   `.malformedPlacement` (slot count not `replicas`, an expert id out of range, `logcnt` not
+  ///   counting `phy2log`, or an expert without a replica), `.badTopology`.
+  public init(_ side: PlacementSide, layerIDs: [Int], experts: Int, denseLayers: [Int] = []) throws(ExportError) {
     let t = side.topology
     guard t.gpus > 0, t.replicas > 0, t.replicas % t.gpus == 0 else {
       throw .badTopology(replicas: t.replicas, gpus: t.gpus)
     }
-    let dense = Set(denseLayers)
+    let held = Set(layerIDs)
+    for layer in denseLayers where layer < 0 || layer > Self.maxLayerID { throw .denseLayerOutOfRange(layer: layer) }
+    var dense = Set(denseLayers)
+    for layer in 0..<((layerIDs.last ?? -1) + 1) where !held.contains(layer) { dense.insert(layer) }
     for (layer, placement) in zip(side.layers, side.placements) {
-      guard layer >= 0 && layer < layers else { throw .layerOutOfRange(layer: layer, layers: layers) }
+      guard held.contains(layer) else { throw .layerNotInSeries(layer: layer, layerIDs: layerIDs) }
       if dense.contains(layer) { throw .denseLayerPlanned(layer: layer) }
       let p2l = placement.physicalToLogical
       if p2l.count != t.replicas {
@@ -101,26 +118,30 @@ public struct PlacementExport: Sendable, Equatable {
         throw .malformedPlacement(layer: layer, reason: "logcnt does not count phy2log")
       }
     }
-    for layer in dense where layer < 0 || layer >= layers { throw .layerOutOfRange(layer: layer, layers: layers) }
     self.side = side
-    self.layers = layers
+    self.layerIDs = layerIDs
     self.experts = experts
     self.denseLayers = dense.sorted()
   }
 
-  /// `phy2log` of series layer `layer`: the snapshot's, or the trivial `slot % experts`. `[replicas]`.
+  /// `phy2log` of model layer `layer`: the snapshot's, or the trivial `slot % experts`. `[replicas]`.
   public func physicalToLogical(layer: Int) -> [Int] {
     if let p = side.placement(ofLayer: layer) { return p.physicalToLogical }
     return (0..<side.topology.replicas).map { $0 % experts }
   }
 
-  /// `[layers][replicas]`, every series layer in order (SGLang's `physical_to_logical_map`).
-  public var physicalToLogicalMap: [[Int]] { (0..<layers).map { physicalToLogical(layer: $0) } }
+  /// The model's layer count as SGLang counts it (`num_hidden_layers`): every id up to the
+  /// largest of the series and the dense layers, plus one.
+  public var hiddenLayers: Int { max(layerIDs.last ?? -1, denseLayers.last ?? -1) + 1 }
 
-  /// The series layers with routed experts, increasing (all layers but `denseLayers`).
+  /// `[hiddenLayers][replicas]`, every model layer `0..<hiddenLayers` in order, dense ones
+  /// trivial (SGLang's `physical_to_logical_map`).
+  public var physicalToLogicalMap: [[Int]] { (0..<hiddenLayers).map { physicalToLogical(layer: $0) } }
+
+  /// The series' layers with routed experts, increasing model ids (all but `denseLayers`).
   public var moeLayers: [Int] {
     let dense = Set(denseLayers)
-    return (0..<layers).filter { !dense.contains($0) }
+    return layerIDs.filter { !dense.contains($0) }
   }
 
   /// Slots that hold a second (or later) replica of an expert already on the same GPU, over the
@@ -160,10 +181,11 @@ public struct PlacementExport: Sendable, Equatable {
     }
   }
 
-  /// SGLang: `{"physical_to_logical_map": [[R ints] per layer]}` over all `layers` (dense and
-  /// unplanned layers trivial), which `--init-expert-location` reads into
-  /// `ExpertLocationMetadata.init_by_mapping` (a `[num_layers, num_physical_experts]` tensor).
-  /// One layer per line.
+  /// SGLang: `{"physical_to_logical_map": [[R ints] per layer]}` over model layers
+  /// `0..<hiddenLayers` (row k is model layer k; dense and unplanned layers trivial), which
+  /// `--init-expert-location` reads into `ExpertLocationMetadata.init_by_mapping` (a
+  /// `[num_layers, num_physical_experts]` tensor, `num_layers` = the model's
+  /// `num_hidden_layers`). One layer per line.
   public func sglang() -> String {
     JSONValue.object([("physical_to_logical_map", .array(physicalToLogicalMap.map(JSONValue.ints)))])
       .render(pretty: true) + "\n"
@@ -171,8 +193,9 @@ public struct PlacementExport: Sendable, Equatable {
 
   /// vLLM Ascend's expert map: `{"moe_layer_count": M, "layer_list": [{"layer_id": k,
   /// "device_count": G, "device_list": [{"device_id": g, "device_expert": [slotsPerGPU ints]}]}]}`
-  /// over the `M` MoE layers in order; `layer_id` counts MoE layers from 0 (vLLM Ascend indexes its
-  /// expert map by MoE layer, `num_hidden_layers − first_k_dense_replace` of them), and
+  /// over the `M` MoE layers in increasing model id; `layer_id` counts MoE layers from 0 (vLLM
+  /// Ascend indexes its expert map by MoE layer, `num_hidden_layers − first_k_dense_replace` of
+  /// them: model layer 3 of DeepSeek-V3 is `layer_id` 0), and
   /// `device_expert` lists the logical experts of device g's slots in slot order.
   public func vllmAscend() -> String {
     let t = side.topology
@@ -213,8 +236,9 @@ public struct PlacementExport: Sendable, Equatable {
 
   /// epbctl's own form, compact and lossless for the planned layers only (unplanned layers are not
   /// invented): `{"format": "epbctl-placement", "version": 1, "snapshot", "algorithm", "policy",
-  /// "topology": {"replicas", "gpus", "nodes", "groups"}, "layers", "experts", "dense_layers",
-  /// "placements": [{"layer", "phy2log": [R ints], "logcnt": [E ints]}]}`.
+  /// "topology": {"replicas", "gpus", "nodes", "groups"}, "layers", "layer_ids", "experts",
+  /// "dense_layers", "placements": [{"layer", "phy2log": [R ints], "logcnt": [E ints]}]}` with
+  /// `layers` the series' layer count and `layer_ids` its model layer ids.
   public func ours() -> String {
     let t = side.topology
     let placements: [JSONValue] = zip(side.layers, side.placements).sorted { $0.0 < $1.0 }.map { layer, p in
@@ -232,7 +256,8 @@ public struct PlacementExport: Sendable, Equatable {
           ("replicas", .int(t.replicas)), ("gpus", .int(t.gpus)), ("nodes", .int(t.nodes)), ("groups", .int(t.groups)),
         ])
       ),
-      ("layers", .int(layers)),
+      ("layers", .int(layerIDs.count)),
+      ("layer_ids", .ints(layerIDs)),
       ("experts", .int(experts)),
       ("dense_layers", .ints(denseLayers)),
       ("placements", .array(placements)),

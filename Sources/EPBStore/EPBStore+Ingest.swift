@@ -6,13 +6,14 @@ import GRDBSQLite
 extension EPBStore {
   /// Stores `batch` into `series` in one transaction: all of it or nothing.
   ///
-  /// Creates the series on first use, with the batch's shape (`layers` from the batch, else
-  /// its largest layer id + 1). Relative steps (`batch.stepsAreRelative`) are appended after
+  /// Creates the series on first use, with the batch's shape and model layer ids
+  /// (`LoadBatch.declaredLayerIDs`); later inputs must have the same ids (or, naming layers one
+  /// row at a time, some of them). Relative steps (`batch.stepsAreRelative`) are appended after
   /// the series' last step. The same content (by `source.contentSHA256`) stored before into
   /// the same series is a no-op reported as `.alreadyIngested`.
   ///
   /// - parameter replace: overwrite (step, layer) rows that are already stored instead of failing.
-  /// - throws: `StoreError.shapeMismatch` when layers or experts differ from the series,
+  /// - throws: `StoreError.shapeMismatch` when layer ids or experts differ from the series,
   ///   `.duplicateRows` when a row is stored already and `replace` is false, and the database
   ///   errors of `open`.
   public func ingest(_ batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
@@ -51,22 +52,24 @@ extension EPBStore {
   private static func ingest(_ db: Database, batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
     throws -> IngestOutcome
   {
-    let maxLayer = batch.rows.map(\.layer).max() ?? -1
-    // Step 1: the series, created on first use.
+    // Step 1: the series, created on first use with the input's layer ids.
     var series: SeriesInfo
+    let inputIDs = batch.declaredLayerIDs
     if let existing = try fetchSeries(db, name: name).first {
       series = existing
     } else {
-      let layers = batch.layers ?? (maxLayer + 1)
-      guard layers > 0, batch.experts > 0 else {
+      guard !inputIDs.isEmpty, batch.experts > 0 else {
         throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")
       }
       try db.execute(
         sql: "INSERT INTO series (name, layers, experts, created_at) VALUES (?, ?, ?, ?)",
-        arguments: [name, layers, batch.experts, now()])
+        arguments: [name, inputIDs.count, batch.experts, now()])
+      let id = db.lastInsertedRowID
+      let insertLayer = try db.cachedStatement(sql: "INSERT INTO series_layer (series_id, layer) VALUES (?, ?)")
+      for layer in inputIDs { try insertLayer.execute(arguments: [id, layer]) }
       series = SeriesInfo(
-        id: db.lastInsertedRowID, name: name, layers: layers, experts: batch.experts, steps: 0, firstStep: nil,
-        lastStep: nil, totalLoad: 0)
+        id: id, name: name, layers: inputIDs.count, layerIDs: inputIDs, experts: batch.experts, steps: 0,
+        firstStep: nil, lastStep: nil, totalLoad: 0)
     }
 
     // Step 2: idempotency by content (a pending hash is checked just before commit, step 7).
@@ -74,20 +77,28 @@ extension EPBStore {
       return previous
     }
 
-    // Step 3: the shape must match the series.
+    // Step 3: the shape must match the series: the same experts, the same model layer ids (an
+    // input naming layers one row at a time may hold some of them).
     if batch.experts != series.experts {
       throw StoreError.shapeMismatch(
         series: name, source: source.path,
         detail: "the input has \(plural(batch.experts, "expert")) per layer, the series has \(series.experts)")
     }
-    if let layers = batch.layers, layers != series.layers {
-      throw StoreError.shapeMismatch(
-        series: name, source: source.path, detail: "the input has \(plural(layers, "layer")), the series has \(series.layers)")
+    if batch.statesAllLayers && inputIDs != series.layerIDs {
+      let detail =
+        inputIDs.count != series.layers
+        ? "the input has \(plural(inputIDs.count, "layer")), the series has \(series.layers)"
+        : "the input's layers are model layers \(LayerIDs.describe(inputIDs)), the series' are "
+          + "\(LayerIDs.describe(series.layerIDs)); give the input's ids with --first-layer or --layer-ids"
+      throw StoreError.shapeMismatch(series: name, source: source.path, detail: detail)
     }
-    if maxLayer >= series.layers {
-      throw StoreError.shapeMismatch(
-        series: name, source: source.path,
-        detail: "the input names layer \(maxLayer), the series has layers 0 to \(series.layers - 1)")
+    if !batch.statesAllLayers {
+      let known = Set(series.layerIDs)
+      if let outside = batch.rows.first(where: { !known.contains($0.layer) }) {
+        throw StoreError.shapeMismatch(
+          series: name, source: source.path,
+          detail: "the input names layer \(outside.layer), the series has layers \(LayerIDs.describe(series.layerIDs))")
+      }
     }
     if batch.rows.isEmpty {
       throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")

@@ -32,9 +32,16 @@ extension EPBStore {
       ORDER BY s.name
       """
     return try Row.fetchAll(db, sql: sql, arguments: [withTotals, name, name]).map { row in
-      SeriesInfo(
-        id: row[0], name: row[1], layers: row[2], experts: row[3], steps: row[4], firstStep: row[5],
-        lastStep: row[6], totalLoad: row[7])
+      let id: Int64 = row[0]
+      return SeriesInfo(
+        id: id, name: row[1], layers: row[2], layerIDs: try layerIDs(db, seriesID: id), experts: row[3],
+        steps: row[4], firstStep: row[5], lastStep: row[6], totalLoad: row[7])
     }
+  }
+
+  /// The model layer ids of a series, increasing (`series_layer`).
+  static func layerIDs(_ db: Database, seriesID: Int64) throws -> [Int] {
+    try Int.fetchAll(
+      db, sql: "SELECT layer FROM series_layer WHERE series_id = ? ORDER BY layer", arguments: [seriesID])
   }
 }

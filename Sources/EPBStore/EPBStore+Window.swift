@@ -130,13 +130,15 @@ extension EPBStore {
       blocks: blockSums.map { $0.build() })
   }
 
-  /// The requested layers (nil: all) and, per series layer, its row in the result or −1.
+  /// The requested model layer ids (nil: all of the series') and, indexed by model layer id
+  /// (`0...` the series' largest), its row in the result or −1.
   private static func layerRows(_ layers: [Int]?, series: SeriesInfo) throws -> ([Int], [Int]) {
-    let wanted = layers ?? Array(0..<series.layers)
-    var rowOfLayer = Array(repeating: -1, count: series.layers)
+    let wanted = layers ?? series.layerIDs
+    var rowOfLayer = Array(repeating: -1, count: (series.layerIDs.last ?? -1) + 1)
+    let known = Set(series.layerIDs)
     for (row, layer) in wanted.enumerated() {
-      guard layer >= 0 && layer < series.layers else {
-        throw StoreError.unknownLayer(series: series.name, layer: layer, layers: series.layers)
+      guard known.contains(layer) else {
+        throw StoreError.unknownLayer(series: series.name, layer: layer, layerIDs: series.layerIDs)
       }
       rowOfLayer[layer] = row
     }
@@ -177,7 +179,7 @@ extension EPBStore {
       let encoding = Int(sqlite3_column_int64(handle, 2))
       let count = Int(sqlite3_column_bytes(handle, 3))
       let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 3), count: count)
-      guard layer >= 0 && layer < series.layers else {
+      guard layer >= 0 && layer <= series.layerIDs.last ?? -1 else {
         throw StoreError.database(path: "", detail: "load row step \(step) has layer \(layer) outside series '\(series.name)'")
       }
       try body(step, layer, encoding, blob)

@@ -4,8 +4,11 @@ import EPBPlanner
 public struct SeriesInfo: Sendable, Equatable {
   public var id: Int64
   public var name: String
-  /// MoE layers per step.
+  /// MoE layers per step (`layerIDs.count`).
   public var layers: Int
+  /// The model layer id of each stored layer, increasing (DeepSeek-V3's MoE layers: 3 to 60).
+  /// Every layer argument of the store (`windowLoad(layers:)`, snapshot layers) is one of these.
+  public var layerIDs: [Int]
   /// Logical experts per layer.
   public var experts: Int
   /// Distinct stored steps.
@@ -22,7 +25,8 @@ public struct SeriesInfo: Sendable, Equatable {
 public struct IngestSource: Sendable {
   /// The path as the user gave it, or `-` for stdin.
   public var path: String
-  /// The format name (`sglang`, `vllm`, `csv`, `npy`, `jsonl`).
+  /// The format name (`sglang`, `load-history`, `csv`, `npy`, `jsonl`; `vllm` in databases
+  /// written before `load-history` was named so).
   public var format: String
   /// Hex SHA-256 of the input bytes, known now or computed elsewhere while the rows are stored.
   let hash: Hash
@@ -102,7 +106,7 @@ public struct WindowLoad: Sendable, Equatable {
   /// Stored steps inside the window.
   public var steps: Int
   public var halfLife: Double?
-  /// The series layer id of each row of `loads`.
+  /// The model layer id of each row of `loads` (one of `series.layerIDs`).
   public var layers: [Int]
   /// `[layers.count][experts]`, tokens over the window (weighted when `halfLife` is set).
   public var loads: LoadMatrix

@@ -1,3 +1,5 @@
+import EPBPlanner
+
 /// Errors the store reports to its callers. Each message says what failed, where, and which
 /// flag or action fixes it.
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -21,8 +23,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case emptyWindow(series: String, detail: String)
   /// The window flags contradict each other.
   case invalidWindow(String)
-  /// A layer outside the series.
-  case unknownLayer(series: String, layer: Int, layers: Int)
+  /// A layer id that is not one of the series' model layer ids (`layerIDs`, increasing).
+  case unknownLayer(series: String, layer: Int, layerIDs: [Int])
   /// A snapshot reference that matches nothing.
   case unknownSnapshot(reference: String, detail: String)
   /// Anything else SQLite reported.
@@ -53,8 +55,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
       return "series '\(series)': \(detail)"
     case .invalidWindow(let detail):
       return detail
-    case .unknownLayer(let series, let layer, let layers):
-      return "series '\(series)' has layers 0 to \(layers - 1); --layer \(layer) is outside it"
+    case .unknownLayer(let series, let layer, let layerIDs):
+      return "series '\(series)' has layers \(LayerIDs.describe(layerIDs)); --layer \(layer) is not one of them"
     case .unknownSnapshot(let reference, let detail):
       return "no snapshot '\(reference)': \(detail); list them with `epbctl snapshots`"
     case .database(let path, let detail):

@@ -21,7 +21,7 @@ func parseJSON(_ text: String) throws -> Any { try JSONSerialization.jsonObject(
 @Suite struct ExportTests {
   static func export() throws -> PlacementExport {
     let side = Fixtures.side(id: 9, layers: [2, 4], placements: [Fixtures.phy2logA, Fixtures.phy2logB])
-    return try PlacementExport(side, layers: 5, experts: 5, denseLayers: [0])
+    return try PlacementExport(side, layerIDs: Array(0..<5), experts: 5, denseLayers: [0])
   }
 
   static let trivial = [0, 1, 2, 3, 4, 0, 1, 2]  // slot % 5 over 8 slots
@@ -55,7 +55,7 @@ func parseJSON(_ text: String) throws -> Any { try JSONSerialization.jsonObject(
     // Placement B holds expert 0 twice on GPU 0 (and 4 twice on GPU 2), which vLLM-Ascend
     // refuses: layer 4 gets a placement with distinct experts per device instead.
     let side = Fixtures.side(id: 9, layers: [2, 4], placements: [Fixtures.phy2logA, Self.distinctB])
-    let export = try PlacementExport(side, layers: 5, experts: 5, denseLayers: [0])
+    let export = try PlacementExport(side, layerIDs: Array(0..<5), experts: 5, denseLayers: [0])
     let ours = try parseJSON(try export.render(.vllmAscend))
     #expect(jsonShape(ours) == jsonShape(try parseJSON(sample)))
     let root = try #require(ours as? [String: Any])
@@ -152,15 +152,21 @@ func parseJSON(_ text: String) throws -> Any { try JSONSerialization.jsonObject(
 
   @Test func rejectsInconsistentSnapshots() {
     let side = Fixtures.side(id: 9, layers: [2, 4], placements: [Fixtures.phy2logA, Fixtures.phy2logB])
-    #expect(throws: ExportError.layerOutOfRange(layer: 4, layers: 4)) {
-      try PlacementExport(side, layers: 4, experts: 5)
+    #expect(throws: ExportError.layerNotInSeries(layer: 4, layerIDs: [0, 1, 2, 3])) {
+      try PlacementExport(side, layerIDs: Array(0..<4), experts: 5)
+    }
+    #expect(throws: ExportError.layerNotInSeries(layer: 2, layerIDs: [3, 4])) {
+      try PlacementExport(side, layerIDs: [3, 4], experts: 5)
+    }
+    #expect(throws: ExportError.denseLayerOutOfRange(layer: 4096)) {
+      try PlacementExport(side, layerIDs: Array(0..<5), experts: 5, denseLayers: [4096])
     }
     #expect(throws: ExportError.denseLayerPlanned(layer: 2)) {
-      try PlacementExport(side, layers: 5, experts: 5, denseLayers: [2])
+      try PlacementExport(side, layerIDs: Array(0..<5), experts: 5, denseLayers: [2])
     }
     let missing = Fixtures.side(id: 9, layers: [1], placements: [[0, 1, 2, 3, 0, 1, 2, 3]])
     #expect(throws: ExportError.malformedPlacement(layer: 1, reason: "expert 4 has no replica")) {
-      try PlacementExport(missing, layers: 5, experts: 5)
+      try PlacementExport(missing, layerIDs: Array(0..<5), experts: 5)
     }
     #expect(ExportFormat(rawValue: "vllm-ascend") == .vllmAscend)
     #expect(ExportFormat.allCases.map(\.rawValue) == ["sglang", "vllm-ascend", "trtllm", "json"])

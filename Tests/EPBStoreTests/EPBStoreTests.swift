@@ -205,7 +205,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
   }
 
   @Test func layerOutsideTheSeriesIsAnError() throws {
-    #expect(throws: StoreError.unknownLayer(series: "s", layer: 2, layers: 2)) {
+    #expect(throws: StoreError.unknownLayer(series: "s", layer: 2, layerIDs: [0, 1])) {
       try store().windowLoad(series: "s", window: WindowSpec(), layers: [2])
     }
   }

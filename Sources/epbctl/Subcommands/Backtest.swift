@@ -138,9 +138,9 @@ extension Epbctl {
     func run() throws {
       let store = try database.open(create: false)
       let info = try store.series(named: series)
-      let layers = layer.layers ?? Array(0..<info.layers)
-      for l in layers where l >= info.layers {
-        throw CommandError("--layer \(l): series '\(series)' has layers 0 to \(info.layers - 1)")
+      let layers = layer.layers ?? info.layerIDs
+      for l in layers where !info.layerIDs.contains(l) {
+        throw CommandError("--layer \(l): series '\(series)' has layers \(LayerIDs.describe(info.layerIDs))")
       }
       guard let first = info.firstStep, let last = info.lastStep else {
         throw CommandError("series '\(series)' holds no step yet; ingest some first")

@@ -11,10 +11,12 @@ extension Epbctl {
       abstract: "Write a snapshot's placement in the file format a serving engine reads.",
       discussion: """
         Formats: sglang (`{"physical_to_logical_map": [L][R]}` for --init-expert-location, \
-        every layer of the series; layers the snapshot did not plan keep the trivial map \
-        slot % experts), vllm-ascend (expert map JSON), trtllm (MoE load balancer YAML) and \
-        json (epbctl's own). Dense layers default to the layers the snapshot skipped because \
-        their load was all zero (DeepSeek-V3: 0-2).
+        one row per model layer 0 to the series' largest layer id; layers the snapshot did not \
+        plan and dense layers keep the trivial map slot % experts), vllm-ascend (expert map \
+        JSON, MoE layers counted from 0), trtllm (MoE load balancer YAML keyed by model layer \
+        id) and json (epbctl's own). Dense layers are the ids the series does not hold (a \
+        MoE-only series of layers 3-60: 0-2) and, by default, the layers the snapshot skipped \
+        because their load was all zero.
 
         Example:
           epbctl export latest --format sglang --output expert_location.json
@@ -60,7 +62,7 @@ extension Epbctl {
         }
       }
       let export = try PlacementExport(
-        PlacementSide(record), layers: info.layers, experts: info.experts, denseLayers: dense)
+        PlacementSide(record), layerIDs: info.layerIDs, experts: info.experts, denseLayers: dense)
       let text = try export.render(format)
       if let output {
         try Output.write(text, to: output, flag: "--output", note: "\(format.rawValue), snapshot \(record.id)")

@@ -5,19 +5,31 @@ import EPBReport
 import EPBStore
 import Foundation
 
-extension InputFormat: ExpressibleByArgument {}
+extension InputFormat: ExpressibleByArgument {
+  /// A format name, or an alias kept working (`vllm` for `load-history`).
+  public init?(argument: String) { self.init(name: argument) }
+}
 
 extension Epbctl {
   struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Record per-expert loads from files (or stdin) into a series.",
       discussion: """
-        Formats: SGLang `logical_count` JSON ([L][E] or [T][L][E]), vLLM-style `load_history` \
-        JSON, CSV `step,layer,expert,load`, NumPy .npy [T,L,E] or [L,E], and JSON lines \
+        Formats: SGLang `logical_count` JSON ([L][E] or [T][L][E]), load-history JSON \
+        (`load_history`: the EPLB evaluation dataset of the ADRS / OpenEvolve work, recorded \
+        from vLLM, which writes no load file itself; `vllm` is an alias), CSV \
+        `step,layer,expert,load`, NumPy .npy [T,L,E] or [L,E], and JSON lines \
         (`{"step","layer","loads"}` or `{"step","loads":[[…]]}`). Each file is stored whole or \
         not at all; the same content again is reported as already-ingested. Inputs without step \
         numbers are appended after the series' last step. Files are taken in order; the first \
         one that fails stops the command (the ones before it stay stored).
+
+        Layers are the model's layer ids: the `layer` column of CSV and JSON lines, SGLang's \
+        rows (every hidden layer, dense ones as zeros). An [L][E] block per step (npy, \
+        load-history, JSON lines without "layer") is layers 0 to L-1 unless --first-layer K \
+        (layers K to K+L-1) or --layer-ids LIST says which model layers it holds: a MoE-only \
+        DeepSeek-V3 dump of 58 layers is --first-layer 3. Later inputs into a series must hold \
+        the same layer ids.
 
         With --placement, FILE is instead the placement an engine is running, told apart by \
         content: SGLang's `{"physical_to_logical_map": [L][R]}` (rows are the series' layers), \
@@ -29,6 +41,7 @@ extension Epbctl {
 
         Example:
           epbctl ingest Examples/sglang/*.json --series dsv3
+          epbctl ingest moe_loads.npy --first-layer 3 --series dsv3-moe
           epbctl ingest running.json --placement --series dsv3 \\
             --gpus 32 --nodes 4 --groups 8
           tail -f loads.jsonl | epbctl ingest - --format jsonl --series live
@@ -42,7 +55,7 @@ extension Epbctl {
     @Option(help: "The series to record into (created on first use).")
     var series = "default"
 
-    @Option(help: "auto, sglang, vllm, csv, npy or jsonl.")
+    @Option(help: "auto, sglang, load-history (alias vllm), csv, npy or jsonl.")
     var format: InputFormat = .auto
 
     @Flag(help: "Overwrite (step, layer) rows that are already stored instead of failing.")
@@ -50,6 +63,19 @@ extension Epbctl {
 
     @Option(parsing: .unconditional, help: "With stdin JSON lines: commit after this many lines.")
     var batchLines = 1000
+
+    @Option(
+      parsing: .unconditional,
+      help: ArgumentHelp(
+        "The model layer id of the input's first layer: an [L][E] block per step is layers K to K+L-1.",
+        valueName: "K"))
+    var firstLayer: Int?
+
+    @Option(
+      help: ArgumentHelp(
+        "The model layer ids of the input's layers, increasing, such as 3-60 or 1,3,5 (an [L][E] block: one per layer).",
+        valueName: "LIST"))
+    var layerIds: String?
 
     @Flag(help: "FILE is a placement an engine runs (SGLang, vLLM-Ascend or TensorRT-LLM): record it as a snapshot.")
     var placement = false
@@ -74,11 +100,20 @@ extension Epbctl {
     func validate() throws {
       if files.isEmpty { throw ValidationError("give at least one FILE, or - for stdin") }
       if files.contains("-") && format == .auto {
-        throw ValidationError("reading stdin needs --format sglang|vllm|csv|npy|jsonl")
+        throw ValidationError("reading stdin needs --format sglang|load-history|csv|npy|jsonl")
       }
       if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("stdin (-) can be given once") }
       try FlagLimits.check(batchLines, flag: "--batch-lines", FlagLimits.batchLines)
       try FlagLimits.checkSeries(series)
+      if firstLayer != nil && layerIds != nil {
+        throw ValidationError("--first-layer and --layer-ids both number the layers; give one of them")
+      }
+      if let firstLayer { try FlagLimits.check(firstLayer, flag: "--first-layer", FlagLimits.layerIDs) }
+      if let layerIds { _ = try Self.parseLayerIDs(layerIds) }
+      if placement && (firstLayer != nil || layerIds != nil) {
+        throw ValidationError(
+          "--first-layer and --layer-ids number the layers of loads; a placement is matched to the series' layer ids")
+      }
       if placement {
         if files.count != 1 { throw ValidationError("--placement records one file at a time") }
         guard let gpus else { throw ValidationError("--placement needs --gpus (the GPUs it runs on)") }
@@ -91,6 +126,38 @@ extension Epbctl {
       } else if gpus != nil || window.isSet {
         throw ValidationError("--gpus and window flags go with --placement")
       }
+    }
+
+    /// `--layer-ids LIST`: ids and ranges (`3-60`, `1,3,5`), each 0 to 4095, strictly increasing
+    /// as written (position i of the input is the i-th id, so the order is not changed silently).
+    static func parseLayerIDs(_ text: String) throws -> [Int] {
+      var ids: [Int] = []
+      for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+        let bounds = part.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+        let range = FlagLimits.layerIDs
+        if bounds.count == 1, let n = Int(bounds[0]), range.contains(n) {
+          ids.append(n)
+        } else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), range.contains(a),
+          range.contains(b), a <= b
+        {
+          ids.append(contentsOf: a...b)
+        } else {
+          throw ValidationError(
+            "--layer-ids takes layer ids \(range.lowerBound) to \(range.upperBound) and ranges such as 3-60 or 1,3,5; got '\(text)'")
+        }
+      }
+      guard LayerIDs.isValid(ids) else {
+        throw ValidationError(
+          "--layer-ids must be increasing, one id per layer of the input in order; got '\(text)'")
+      }
+      return ids
+    }
+
+    /// `--first-layer` or `--layer-ids`, nil without them.
+    var layerIDOption: LayerIDOption? {
+      if let firstLayer { return .first(firstLayer) }
+      if let layerIds, let ids = try? Self.parseLayerIDs(layerIds) { return .list(ids) }
+      return nil
     }
 
     func run() throws {
@@ -127,11 +194,12 @@ extension Epbctl {
         do {
           if path == "-" && format == .jsonl {
             result = try ingestor.ingestJSONLinesStream(
-              FileHandle.standardInput, series: series, replace: replace, batchLines: batchLines)
+              FileHandle.standardInput, series: series, replace: replace, batchLines: batchLines,
+              layerIDs: layerIDOption)
           } else {
             result = [
               try ingestor.ingest(
-                path: path, series: series, format: format, replace: replace,
+                path: path, series: series, format: format, replace: replace, layerIDs: layerIDOption,
                 progress: { phase in bar.update(done: doneSoFar, label: "\(name): \(phase)", force: true) })
             ]
           }

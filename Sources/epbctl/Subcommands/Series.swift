@@ -1,4 +1,5 @@
 import ArgumentParser
+import EPBPlanner
 import EPBReport
 import EPBStore
 
@@ -26,7 +27,8 @@ extension Epbctl {
               .array(
                 all.map { s in
                   .object([
-                    ("name", .string(s.name)), ("layers", .int(s.layers)), ("experts", .int(s.experts)),
+                    ("name", .string(s.name)), ("layers", .int(s.layers)), ("layer_ids", .ints(s.layerIDs)),
+                    ("experts", .int(s.experts)),
                     ("steps", .int(s.steps)), ("first_step", s.firstStep.map(JSONValue.int) ?? .null),
                     ("last_step", s.lastStep.map(JSONValue.int) ?? .null), ("total_load", .number(s.totalLoad ?? 0)),
                   ])
@@ -41,10 +43,10 @@ extension Epbctl {
       }
       print(
         Output.table(
-          ["series", "layers", "experts", "steps", "first", "last", "total load"],
+          ["series", "layers", "layer ids", "experts", "steps", "first", "last", "total load"],
           all.map {
             [
-              $0.name, String($0.layers), String($0.experts), String($0.steps), $0.firstStep.map(String.init) ?? "-",
+              $0.name, String($0.layers), LayerIDs.list($0.layerIDs), String($0.experts), String($0.steps), $0.firstStep.map(String.init) ?? "-",
               $0.lastStep.map(String.init) ?? "-", Output.load($0.totalLoad ?? 0),
             ]
           }))
