@@ -47,7 +47,7 @@ func runIngestParseBench(arguments: [String]) {
     do { _ = try LoadParser.parse(npy, format: .npy, source: "bench.npy") } catch { fatalError("\(error)") }
   }
   median("vLLM JSON parse", bytes: json.count, values: count) {
-    do { _ = try LoadParser.parse(json, format: .vllm, source: "bench.json") } catch { fatalError("\(error)") }
+    do { _ = try LoadParser.parse(json, format: .loadHistory, source: "bench.json") } catch { fatalError("\(error)") }
   }
   median("vLLM JSON detect+parse", bytes: json.count, values: count) {
     do { _ = try LoadParser.parse(json, format: .auto, source: "bench.json") } catch { fatalError("\(error)") }

@@ -4,8 +4,11 @@ public enum InputFormat: String, CaseIterable, Sendable {
   case auto
   /// `{"logical_count": [L][E] or [T][L][E]}`.
   case sglang
-  /// `{"load_history": [{"logical_expert_load": [L][E], "step"?, "time"?}]}`.
-  case vllm
+  /// `{"load_history": [{"logical_expert_load": [L][E], "step"?, "time"?}]}`: the JSON of the
+  /// public EPLB evaluation dataset of the ADRS / OpenEvolve work (UC Berkeley, 2025), recorded
+  /// from vLLM. vLLM itself writes no load file (it keeps its load window in GPU memory), so
+  /// this format is named after its key, not after an engine; `vllm` is kept as an alias.
+  case loadHistory = "load-history"
   /// Long form with header `step,layer,expert,load`.
   case csv
   /// NumPy `.npy`, shape `[T,L,E]` or `[L,E]`.
@@ -13,11 +16,26 @@ public enum InputFormat: String, CaseIterable, Sendable {
   /// One JSON object per line: `{"step", "layer", "loads": [E]}` or `{"step", "loads": [L][E]}`.
   case jsonl
 
+  /// The format called `name`: a raw value, or an older name kept working (`vllm` for
+  /// `load-history`).
+  public init?(name: String) {
+    if let format = InputFormat(rawValue: name) {
+      self = format
+    } else if let format = Self.aliases[name] {
+      self = format
+    } else {
+      return nil
+    }
+  }
+
+  /// Older names that still select a format.
+  public static let aliases: [String: InputFormat] = ["vllm": .loadHistory]
+
   /// Detects the format of `bytes`, read from `path` (nil or `-` for stdin).
   ///
   /// The content decides first: the NumPy magic `\x93NUMPY` → `npy`; a first line
   /// `step,layer,expert,load` → `csv`; a JSON object with key `logical_count` → `sglang`, with key
-  /// `load_history` → `vllm`; a first-line object with key `loads`, or several lines each starting
+  /// `load_history` → `loadHistory`; a first-line object with key `loads`, or several lines each starting
   /// an object → `jsonl`. Otherwise the extension decides (`.npy`, `.csv`, `.jsonl`, `.ndjson`), so
   /// that the parser can say what is wrong with the content. A `.json` file whose content matched
   /// nothing, and anything else, gives nil.
@@ -56,7 +74,7 @@ public enum InputFormat: String, CaseIterable, Sendable {
     do {
       while let key = try cursor.nextKey(first: &first) {
         if key == "logical_count" { return .sglang }
-        if key == "load_history" { return .vllm }
+        if key == "load_history" { return .loadHistory }
         if key == "loads" { hasLoads = true }
         try cursor.skipValue()
       }

@@ -1,7 +1,8 @@
 import EPBStore
 
 extension LoadParser {
-  /// Parses a vLLM-style load history: a JSON object whose `load_history` is a list of entries,
+  /// Parses a load history (`InputFormat.loadHistory`, the EPLB evaluation dataset of the ADRS /
+  /// OpenEvolve work, recorded from vLLM): a JSON object whose `load_history` is a list of entries,
   /// each `{"logical_expert_load": [L][E], "step": S?, "time": seconds?}` (`timestamp` is accepted
   /// for `time`; `null` means absent). Other keys are ignored.
   ///
@@ -11,7 +12,7 @@ extension LoadParser {
   ///   `logical_expert_load`, `mixedSteps` when only some entries have `step`, `duplicate` for a
   ///   repeated step, `invalidIndex` for a bad step or time, and as `parseSGLang` for the loads;
   ///   element locations are `[t]`, `[t][l]`, `[t][l][e]` with `t` the entry index.
-  static func parseVLLM(_ bytes: UnsafeRawBufferPointer, source: String) throws(ParseError) -> LoadBatch {
+  static func parseLoadHistory(_ bytes: UnsafeRawBufferPointer, source: String) throws(ParseError) -> LoadBatch {
     var cursor = JSONCursor(bytes, source: source)
     guard cursor.peek() == UInt8(ascii: "{") else {
       throw cursor.syntaxError("expected a JSON object with key load_history, got \(cursor.describeValueType())",

@@ -27,7 +27,7 @@ public enum LoadParser {
       guard let detected = InputFormat.detect(path: source, bytes: bytes) else {
         throw ParseError(source: source, location: .file, code: bytes.isEmpty ? .empty : .unknownFormat,
                          message: bytes.isEmpty ? "file is empty; expected loads"
-                           : "cannot tell the input format; use --format sglang|vllm|csv|npy|jsonl")
+                           : "cannot tell the input format; use --format sglang|load-history|csv|npy|jsonl")
       }
       format = detected
     }
@@ -38,7 +38,7 @@ public enum LoadParser {
     switch format {
     case .auto: preconditionFailure("format resolved above")
     case .sglang: batch = try parseSGLang(bytes, source: source)
-    case .vllm: batch = try parseVLLM(bytes, source: source)
+    case .loadHistory: batch = try parseLoadHistory(bytes, source: source)
     case .csv: batch = try parseCSV(bytes, source: source)
     case .npy: batch = try parseNPY(bytes, source: source)
     case .jsonl: batch = try parseJSONLines(bytes, source: source)

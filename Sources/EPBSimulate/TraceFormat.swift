@@ -1,7 +1,8 @@
 /// The file formats `epbctl simulate` writes: every format `epbctl ingest` reads.
 public enum TraceFormat: String, Sendable, CaseIterable {
-  /// `{"model": …, "load_history": [{"step": s, "time": t, "logical_expert_load": [L][E]}, …]}`.
-  case vllm
+  /// `{"model": …, "load_history": [{"step": s, "time": t, "logical_expert_load": [L][E]}, …]}`,
+  /// the load-history JSON `epbctl ingest` reads (`vllm` is kept as an alias of the name).
+  case loadHistory = "load-history"
   /// SGLang's dump, `{"logical_count": [T][L][E]}` (no step numbers: appended on ingest).
   case sglang
   /// Long form with header `step,layer,expert,load`, one row per (step, layer, expert).
@@ -14,7 +15,7 @@ public enum TraceFormat: String, Sendable, CaseIterable {
   /// The usual file extension.
   public var fileExtension: String {
     switch self {
-    case .vllm, .sglang: return "json"
+    case .loadHistory, .sglang: return "json"
     default: return rawValue
     }
   }
@@ -57,7 +58,7 @@ public struct TraceEncoder: Sendable {
   /// The bytes before the first step.
   public func header() -> [UInt8] {
     switch format {
-    case .vllm: return Array("{\"model\":\"\(modelName)\",\"load_history\":[".utf8)
+    case .loadHistory: return Array("{\"model\":\"\(modelName)\",\"load_history\":[".utf8)
     case .sglang: return Array("{\"logical_count\":[".utf8)
     case .csv: return Array("step,layer,expert,load\n".utf8)
     case .jsonl: return []
@@ -71,7 +72,7 @@ public struct TraceEncoder: Sendable {
     var out: [UInt8] = []
     out.reserveCapacity(counts.count * (format == .csv ? 16 : 5) + 64)
     switch format {
-    case .vllm:
+    case .loadHistory:
       if step > 0 { out.append(UInt8(ascii: ",")) }
       out += Array("{\"step\":".utf8)
       Self.appendInteger(step, to: &out)
@@ -112,7 +113,7 @@ public struct TraceEncoder: Sendable {
   /// The bytes after the last step.
   public func footer() -> [UInt8] {
     switch format {
-    case .vllm, .sglang: return Array("]}\n".utf8)
+    case .loadHistory, .sglang: return Array("]}\n".utf8)
     default: return []
     }
   }

@@ -55,7 +55,7 @@ import Testing
     for (text, format) in [
       ("{\"other\": \(deep), \"logical_count\": [[1]]}", InputFormat.sglang),
       ("{\"logical_count\": \(deep)}", .sglang),
-      ("{\"load_history\": [{\"x\": \(deep)}]}", .vllm),
+      ("{\"load_history\": [{\"x\": \(deep)}]}", .loadHistory),
       ("{\"step\": 0, \"x\": \(deep), \"loads\": [[1]]}\n", .jsonl),
     ] {
       let error = try #require(parse(text, format, source: "deep.json").error)

@@ -12,7 +12,7 @@ import Testing
     #expect(detect("-", "step,layer,expert,load\n0,0,0,1\n") == .csv)
     #expect(detect(nil, " step , layer,expert,load\r\n") == .csv)
     #expect(detect("a.json", #"{"logical_count": [[1]]}"#) == .sglang)
-    #expect(detect(nil, #"{"meta": {"x": [1, 2]}, "load_history": []}"#) == .vllm)
+    #expect(detect(nil, #"{"meta": {"x": [1, 2]}, "load_history": []}"#) == .loadHistory)
     #expect(detect(nil, "{\"step\": 0, \"loads\": [[1]]}\n") == .jsonl)
     #expect(detect(nil, "{\"a\": 1}\n{\"a\": 2}\n") == .jsonl)
     #expect(detect("x.json", "{\"a\": 1}") == nil)
@@ -31,6 +31,10 @@ import Testing
   @Test func autoWithoutAnswerIsAnError() {
     #expect(parse("hello", .auto, source: "x.txt").error?.code == .unknownFormat)
     #expect(parse("", .auto, source: "x.json").error?.code == .empty)
-    #expect(InputFormat.allCases.map(\.rawValue) == ["auto", "sglang", "vllm", "csv", "npy", "jsonl"])
+    #expect(InputFormat.allCases.map(\.rawValue) == ["auto", "sglang", "load-history", "csv", "npy", "jsonl"])
+    // The contract's older name keeps selecting the same format.
+    #expect(InputFormat(name: "vllm") == .loadHistory)
+    #expect(InputFormat(name: "load-history") == .loadHistory)
+    #expect(InputFormat(name: "vllm-ascend") == nil)
   }
 }

@@ -3,7 +3,7 @@ import Testing
 
 @testable import EPBIngest
 
-@Suite struct VLLMParserTests {
+@Suite struct LoadHistoryParserTests {
   @Test func readsExplicitStepsAndTimes() throws {
     let text = #"""
       {"model": "x", "load_history": [
@@ -11,7 +11,7 @@ import Testing
         {"logical_expert_load": [[5, 6], [7, 8]], "timestamp": 1718000001, "step": 12}
       ]}
       """#
-    let batch = try #require(parse(text, .vllm).value)
+    let batch = try #require(parse(text, .loadHistory).value)
     #expect(batch.layers == 2)
     #expect(batch.experts == 2)
     #expect(!batch.stepsAreRelative)
@@ -23,7 +23,7 @@ import Testing
   }
 
   func entries(_ text: String) -> Result<LoadBatch, ParseError> {
-    parse(#"{"load_history": ["# + text + "]}", .vllm, source: "v.json")
+    parse(#"{"load_history": ["# + text + "]}", .loadHistory, source: "v.json")
   }
 
   @Test func withoutStepsStepsAreRelative() throws {
@@ -35,7 +35,7 @@ import Testing
 
   @Test func mixedStepsAreRefused() {
     let error = parse(#"{"load_history": [{"step": 0, "logical_expert_load": [[1]]}, {"logical_expert_load": [[2]]}]}"#,
-                      .vllm, source: "v.json").error
+                      .loadHistory, source: "v.json").error
     #expect(error?.code == .mixedSteps)
     #expect(error?.location == .element([1]))
     #expect(error?.description
@@ -47,7 +47,7 @@ import Testing
     let duplicate = entries(twice).error
     #expect(duplicate?.code == .duplicate)
     #expect(duplicate?.message == "step 3 appears again; first in entry 0")
-    let negative = parse(#"{"load_history": [{"step": -1, "logical_expert_load": [[1]]}]}"#, .vllm).error
+    let negative = parse(#"{"load_history": [{"step": -1, "logical_expert_load": [[1]]}]}"#, .loadHistory).error
     #expect(negative?.code == .invalidIndex)
     #expect(negative?.location == .element([0]))
     #expect(negative?.message == "step -1 is negative; expected a non-negative integer")
@@ -61,21 +61,21 @@ import Testing
     #expect(ragged?.code == .ragged)
     #expect(ragged?.location == .element([1]))
     let badLoad = parse(#"{"load_history": [{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, -2]]}]}"#,
-                        .vllm).error
+                        .loadHistory).error
     #expect(badLoad?.location == .element([1, 0, 1]))
     #expect(badLoad?.code == .invalidLoad)
-    #expect(parse(#"{"load_history": [{"step": 1}]}"#, .vllm).error?.code == .missingKey)
-    #expect(parse(#"{"load_history": [3]}"#, .vllm).error?.code == .wrongShape)
-    #expect(parse(#"{"load_history": {}}"#, .vllm).error?.code == .wrongShape)
-    #expect(parse(#"{"history": []}"#, .vllm).error?.code == .missingKey)
-    #expect(parse(#"{"load_history": []}"#, .vllm).error?.code == .empty)
-    #expect(parse(#"{"load_history": [{"logical_expert_load": []}]}"#, .vllm).error?.code == .empty)
-    #expect(parse(#"{"load_history": [{"logical_expert_load": [1, 2]}]}"#, .vllm).error?.code == .wrongShape)
+    #expect(parse(#"{"load_history": [{"step": 1}]}"#, .loadHistory).error?.code == .missingKey)
+    #expect(parse(#"{"load_history": [3]}"#, .loadHistory).error?.code == .wrongShape)
+    #expect(parse(#"{"load_history": {}}"#, .loadHistory).error?.code == .wrongShape)
+    #expect(parse(#"{"history": []}"#, .loadHistory).error?.code == .missingKey)
+    #expect(parse(#"{"load_history": []}"#, .loadHistory).error?.code == .empty)
+    #expect(parse(#"{"load_history": [{"logical_expert_load": []}]}"#, .loadHistory).error?.code == .empty)
+    #expect(parse(#"{"load_history": [{"logical_expert_load": [1, 2]}]}"#, .loadHistory).error?.code == .wrongShape)
   }
 
   @Test func syntheticTraceRoundTrips() throws {
     let trace = SyntheticTrace(steps: 3, layers: 4, experts: 5, seed: 7)
-    let batch = try #require(parse(trace.vllmJSON(), .vllm).value)
+    let batch = try #require(parse(trace.vllmJSON(), .loadHistory).value)
     #expect(batch.values == trace.loads().map(Double.init))
     #expect(batch.rows.count == 12)
     let relative = try #require(parse(trace.vllmJSON(includeSteps: false), .auto, source: "x.json").value)

@@ -5,7 +5,7 @@ import Testing
   let model = RoutingModel(steps: 3, layers: 2, experts: 4, tokens: 10, topK: 2, seed: 1)
 
   @Test func vllmHasStepTimeAndLoads() {
-    let text = String(decoding: TraceEncoder.encode(model, format: .vllm), as: UTF8.self)
+    let text = String(decoding: TraceEncoder.encode(model, format: .loadHistory), as: UTF8.self)
     #expect(text.hasPrefix("{\"model\":\"synthetic-moe-4e\",\"load_history\":[{\"step\":0,\"time\":1790000000.0,"))
     #expect(text.contains("{\"step\":2,\"time\":1790000002.0,\"logical_expert_load\":[["))
     #expect(text.hasSuffix("]}\n"))

@@ -3,7 +3,16 @@ import ArgumentParser
 import EPBSimulate
 import Foundation
 
-extension TraceFormat: ExpressibleByArgument {}
+extension TraceFormat: ExpressibleByArgument {
+  /// A format name, or `vllm`, the older name of `load-history`.
+  public init?(argument: String) {
+    if argument == "vllm" {
+      self = .loadHistory
+    } else {
+      self.init(rawValue: argument)
+    }
+  }
+}
 
 extension Epbctl {
   struct Simulate: ParsableCommand {
@@ -18,7 +27,7 @@ extension Epbctl {
         `epbctl ingest` reads; `-` writes to stdout.
 
         Example:
-          epbctl simulate --output trace.json --format vllm \\
+          epbctl simulate --output trace.json --format load-history \\
             --steps 2000 --layers 58 --experts 256 --seed 7
           epbctl ingest trace.json --series sim
         """)
@@ -26,8 +35,8 @@ extension Epbctl {
     @Option(name: .shortAndLong, help: ArgumentHelp("The file to write, or - for stdout.", valueName: "file"))
     var output: String
 
-    @Option(help: "vllm (load_history with step and time), sglang ([T][L][E]), csv, npy (<i4) or jsonl.")
-    var format: TraceFormat = .vllm
+    @Option(help: "load-history (load_history with step and time; alias vllm), sglang ([T][L][E]), csv, npy (<i4) or jsonl.")
+    var format: TraceFormat = .loadHistory
 
     @Option(parsing: .unconditional, help: "Steps to generate.")
     var steps = RoutingModel.defaults.steps
@@ -65,7 +74,7 @@ extension Epbctl {
     @Option(help: "The random seed.")
     var seed = RoutingModel.defaults.seed
 
-    @Option(name: .customLong("start-time"), help: "vllm: the time of step 0 in seconds since 1970 (1 s per step).")
+    @Option(name: .customLong("start-time"), help: "load-history: the time of step 0 in seconds since 1970 (1 s per step).")
     var startTime = 1_790_000_000.0
 
     var model: RoutingModel {
