@@ -1,10 +1,10 @@
 import EPBIngest
 import FuzzDriver
 
-/// libFuzzer entry: vLLM-style `load_history` JSON.
+/// libFuzzer entry: load-history JSON (`load_history`, the format of the ADRS / OpenEvolve EPLB dataset).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-  _ = try? LoadParser.parse(Array(UnsafeBufferPointer(start: data, count: size)), format: .vllm, source: "fuzz")
+  _ = try? LoadParser.parse(Array(UnsafeBufferPointer(start: data, count: size)), format: .loadHistory, source: "fuzz")
   return 0
 }
 
