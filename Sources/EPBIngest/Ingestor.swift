@@ -83,6 +83,9 @@ public enum LayerIDOption: Sendable, Equatable {
       }
       ids = Array(k..<(k + layers))
     case .list(let list):
+      guard LayerIDs.isValid(list) else {
+        throw InputError(path: path, message: "--layer-ids must be increasing and non-negative, got \(list)")
+      }
       ids = list
     }
     if let last = ids.last, last >= IngestLimits.maxLayers {

@@ -116,6 +116,30 @@ import Testing
     #expect(layers.map { $0["layer"] as? Int } == Array(3...60), "\(format)")
   }
 
+  /// Placements are matched to the series' model layer ids: a SGLang map needs a row for every
+  /// id up to 60, TensorRT-LLM keys must be layers of the series; nothing is stored otherwise.
+  @Test func placementsThatDoNotFitTheLayerIDsAreRefused() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Self.database(dir)
+    let trivial = (0..<288).map { String($0 % 256) }.joined(separator: ", ")
+    // 58 rows: the MoE layers counted from 0, as if model layer 3 were row 0.
+    let rows = Array(repeating: "[" + trivial + "]", count: 58).joined(separator: ",\n")
+    let sglang = try dir.write("short.json", "{\"physical_to_logical_map\": [\n" + rows + "\n]}\n")
+    let short = try epbctl(["ingest", sglang, "--placement", "--series", "moe"] + Self.topology, db: db)
+    #expect(short.status != 0)
+    #expect(
+      short.stderr.contains(
+        "the placement has 58 layers (rows are model layers 0 to 57), series 'moe' has layers 3 to 60, so it needs at least 61 rows"),
+      "\(short.stderr)")
+    let yaml = try dir.write(
+      "lb.yaml", "initial_global_assignments:\n  2: [" + trivial + "]\nnum_slots: 288\nlayer_updates_per_iter: 0\n")
+    let key = try epbctl(["ingest", yaml, "--placement", "--series", "moe"] + Self.topology, db: db)
+    #expect(key.status != 0)
+    #expect(key.stderr.contains("layer 2 is not a layer of series 'moe' (layers 3 to 60)"), "\(key.stderr)")
+    let snapshots = try epbctl(["snapshots", "--json"], db: db)
+    #expect((snapshots.jsonObject?["snapshots"] as? [[String: Any]])?.isEmpty == true, "nothing stored")
+  }
+
   @Test func aLaterInputWithOtherLayerIDsIsRefused() throws {
     let dir = try TemporaryDirectory()
     let db = try Self.database(dir)

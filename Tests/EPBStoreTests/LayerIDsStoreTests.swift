@@ -107,3 +107,19 @@ import Testing
     #expect(LayerIDs.isValid([3, 4]) && !LayerIDs.isValid([4, 3]) && !LayerIDs.isValid([-1]) && !LayerIDs.isValid([2, 2]))
   }
 }
+
+@Suite struct LayerIDsReaderContractTests {
+  /// A reader that states its layers (3, 4) but names layer 0 on a row is refused, not stored
+  /// under a layer the series does not have.
+  @Test func aRowOutsideTheStatedLayersIsRefused() throws {
+    let store = try EPBStore.inMemory()
+    let batch = LoadBatch(
+      layers: 2, layerIDs: [3, 4], experts: 1, rows: [LoadRow(step: 0, layer: 3), LoadRow(step: 0, layer: 0)],
+      values: [1, 2], stepsAreRelative: true)
+    #expect(
+      throws: StoreError.shapeMismatch(
+        series: "s", source: "a", detail: "the input names layer 0, outside its own layers 3 to 4")
+    ) { try store.ingest(batch, series: "s", source: source("a"), replace: false) }
+    #expect(try store.series().isEmpty, "nothing stored, not even the series")
+  }
+}
