@@ -133,11 +133,12 @@ public struct Ingestor: Sendable {
 
   /// Reads `path` whole (`-` is stdin), parses it as `format` and stores it in `series`.
   ///
-  /// - parameter progress: called with a phase name (`reading`, `parsing`, `storing`) as work goes.
-  /// - throws: `InputError` when the file cannot be read, `ParseError` for bad content,
-  ///   `StoreError` when the store refuses it. Nothing is stored on any error.
   /// - parameter layerIDs: the model layer ids of the input's layers (`--first-layer`,
   ///   `--layer-ids`); nil: the input's own (see `LoadBatch.declaredLayerIDs`).
+  /// - parameter progress: called with a phase name (`reading`, `parsing`, `storing`) as work goes.
+  /// - throws: `InputError` when the file cannot be read, `ParseError` for bad content,
+  ///   `InputError` when `layerIDs` does not fit the input, `StoreError` when the store refuses
+  ///   it. Nothing is stored on any error.
   public func ingest(
     path: String, series: String, format: InputFormat, replace: Bool, layerIDs: LayerIDOption? = nil,
     progress: (@Sendable (String) -> Void)? = nil

@@ -92,14 +92,15 @@ extension EPBStore {
           + "\(LayerIDs.describe(series.layerIDs)); give the input's ids with --first-layer or --layer-ids"
       throw StoreError.shapeMismatch(series: name, source: source.path, detail: detail)
     }
-    let stated = Set(inputIDs)
-    if batch.statesAllLayers, let stray = batch.rows.first(where: { !stated.contains($0.layer) }) {
+    if batch.statesAllLayers {
       // A reader that states its layers but names another on a row (a bug of the reader).
-      throw StoreError.shapeMismatch(
-        series: name, source: source.path,
-        detail: "the input names layer \(stray.layer), outside its own layers \(LayerIDs.describe(inputIDs))")
-    }
-    if !batch.statesAllLayers {
+      let stated = Set(inputIDs)
+      if let stray = batch.rows.first(where: { !stated.contains($0.layer) }) {
+        throw StoreError.shapeMismatch(
+          series: name, source: source.path,
+          detail: "the input names layer \(stray.layer), outside its own layers \(LayerIDs.describe(inputIDs))")
+      }
+    } else {
       let known = Set(series.layerIDs)
       if let outside = batch.rows.first(where: { !known.contains($0.layer) }) {
         throw StoreError.shapeMismatch(

@@ -36,7 +36,8 @@ extension Epbctl {
     @Option(help: "Write to this file instead of stdout.")
     var output: String?
 
-    @Option(help: "Layers without routed experts: a list such as 0-2, or none (default: the snapshot's skipped layers).")
+    @Option(
+      help: "Layers without routed experts, model ids such as 0-2, or none (default: the snapshot's skipped layers; ids the series does not hold are dense anyway).")
     var denseLayers: String?
 
     func validate() throws {

@@ -32,10 +32,10 @@ extension Epbctl {
         the same layer ids.
 
         With --placement, FILE is instead the placement an engine is running, told apart by \
-        content: SGLang's `{"physical_to_logical_map": [L][R]}` (rows are the series' layers), \
+        content: SGLang's `{"physical_to_logical_map": [L][R]}` (row k is model layer k), \
         vLLM-Ascend's expert map JSON (MoE layers counted from 0, as `expert_map_path` and \
         `expert_map_record_path` hold them) or TensorRT-LLM's load balancer YAML \
-        (`initial_global_assignments` keyed by layer id) - the files `epbctl export` writes. It \
+        (`initial_global_assignments` keyed by model layer id) - the files `epbctl export` writes. It \
         is recorded as a snapshot of the series, so `diff` can compare a new plan with what is \
         deployed.
 
