@@ -46,7 +46,7 @@ extension EPBStore {
     else { return nil }
     return IngestOutcome(
       status: .alreadyIngested, series: series.name, steps: previous[0], layers: series.layers,
-      experts: series.experts, totalLoad: previous[3], firstStep: previous[1], lastStep: previous[2], replacedRows: 0)
+      layerIDs: series.layerIDs, experts: series.experts, totalLoad: previous[3], firstStep: previous[1], lastStep: previous[2], replacedRows: 0)
   }
 
   private static func ingest(_ db: Database, batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
@@ -212,7 +212,8 @@ extension EPBStore {
     }
     pauseBeforeCommitIfAsked()
     return IngestOutcome(
-      status: .ingested, series: name, steps: stepSet.count, layers: series.layers, experts: series.experts,
+      status: .ingested, series: name, steps: stepSet.count, layers: series.layers, layerIDs: series.layerIDs,
+      experts: series.experts,
       totalLoad: total, firstStep: firstStep, lastStep: lastStep, replacedRows: replaced)
   }
 

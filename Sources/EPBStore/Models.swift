@@ -68,6 +68,8 @@ public struct IngestOutcome: Sendable, Equatable {
   public var series: String
   public var steps: Int
   public var layers: Int
+  /// The series' model layer ids, increasing (`layers` of them).
+  public var layerIDs: [Int]
   public var experts: Int
   /// Σ of the input's loads (tokens).
   public var totalLoad: Double

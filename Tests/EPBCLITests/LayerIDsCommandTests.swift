@@ -27,8 +27,9 @@ import Testing
   static func database(_ dir: TemporaryDirectory, replicas: Int? = nil) throws -> String {
     let db = dir.path("layers.sqlite")
     let file = try dir.write("moe.npy", npy())
-    let ingest = try epbctl(["ingest", file, "--series", "moe", "--first-layer", "3"], db: db)
+    let ingest = try epbctl(["ingest", file, "--series", "moe", "--first-layer", "3", "--json"], db: db)
     #expect(ingest.status == 0, "\(ingest.stderr)")
+    #expect((ingest.jsonObject?["files"] as? [[String: Any]])?.first?["layer_ids"] as? [Int] == Array(3...60))
     if let replicas {
       let plan = try epbctl(
         ["plan", "--series", "moe", "--layer", "all", "--replicas", "\(replicas)", "--no-base"] + topology, db: db)

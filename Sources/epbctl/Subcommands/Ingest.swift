@@ -226,6 +226,7 @@ extension Epbctl {
                   .object([
                     ("path", .string(r.path)), ("status", .string(r.outcome.status.rawValue)),
                     ("steps", .int(r.outcome.steps)), ("layers", .int(r.outcome.layers)),
+                    ("layer_ids", .ints(r.outcome.layerIDs)),
                     ("experts", .int(r.outcome.experts)), ("total_load", .number(r.outcome.totalLoad)),
                     ("format", .string(r.format.rawValue)),
                     ("first_step", r.outcome.firstStep.map(JSONValue.int) ?? .null),
