@@ -158,6 +158,29 @@ import Testing
     #expect(listed.status == 0, "\(listed.stderr)")
   }
 
+  /// JSON lines on stdin: per-layer lines keep their `layer`, `--layer-ids` states the layers the
+  /// first batch does not hold yet; per-step lines take `--first-layer`.
+  @Test func jsonLinesStreamsTakeTheFlags() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.path("stream.sqlite")
+    let perLayer = Data("{\"step\": 0, \"layer\": 3, \"loads\": [1, 2]}\n".utf8)
+    let stated = try epbctl(
+      ["ingest", "-", "--format", "jsonl", "--series", "a", "--layer-ids", "3-5", "--json"], db: db, stdin: perLayer)
+    #expect(stated.status == 0, "\(stated.stderr)")
+    let later = Data("{\"step\": 1, \"layer\": 5, \"loads\": [3, 4]}\n".utf8)
+    #expect(try epbctl(["ingest", "-", "--format", "jsonl", "--series", "a"], db: db, stdin: later).status == 0)
+    let five = try #require(try epbctl(["loads", "--series", "a", "--layer", "5", "--json"], db: db).jsonObject)
+    #expect(five["loads"] as? [Double] == [3, 4])
+    let perStep = Data("{\"step\": 0, \"loads\": [[1, 2], [3, 4]]}\n".utf8)
+    let shifted = try epbctl(
+      ["ingest", "-", "--format", "jsonl", "--series", "b", "--first-layer", "7", "--json"], db: db, stdin: perStep)
+    #expect(shifted.status == 0, "\(shifted.stderr)")
+    let series = try #require(try epbctl(["series", "--json"], db: db).jsonObject?["series"] as? [[String: Any]])
+    #expect(series.map { $0["layer_ids"] as? [Int] } == [[3, 4, 5], [7, 8]])
+    let eight = try #require(try epbctl(["loads", "--series", "b", "--layer", "8", "--json"], db: db).jsonObject)
+    #expect(eight["loads"] as? [Double] == [3, 4])
+  }
+
   @Test func layerFlagsAreChecked() throws {
     let dir = try TemporaryDirectory()
     let db = dir.path("flags.sqlite")
