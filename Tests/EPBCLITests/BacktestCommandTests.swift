@@ -38,6 +38,13 @@ import Testing
       #expect(mean > 0 && mean <= 1 && min <= mean)
     }
     #expect(Set(configs.compactMap { $0["rank"] as? Int }) == [1, 2, 3, 4])
+    // The oracle is on by default; deepseek closes none of its own gap.
+    for c in configs {
+      let oracle = try #require(c["oracle_balancedness_mean"] as? Double)
+      #expect(oracle > 0 && oracle <= 1)
+      #expect(c["oracle_gap_closed"] as? Double == 0)
+      #expect(c["replan"] is NSNull)
+    }
     #expect(
       keysInOrder(
         r.stdout,
@@ -92,6 +99,18 @@ import Testing
                    db: db)
     #expect(r.status == 64)
     #expect(r.stderr.contains("--half-life"))
+    // The re-plan price: each flag bounded, and the three together.
+    let base = ["backtest", "--window", "10", "--every", "5", "--horizon", "5"] + topology
+    for (flag, value) in [("--expert-bytes", "0"), ("--link-gbps", "0"), ("--step-ms", "-1"), ("--link-gbps", "2e6")] {
+      var priced = ["--expert-bytes", "1048576", "--link-gbps", "400", "--step-ms", "10"]
+      priced[priced.firstIndex(of: flag)! + 1] = value
+      r = try epbctl(base + priced, db: db)
+      #expect(r.status == 64)
+      #expect(r.stderr.contains(flag))
+    }
+    r = try epbctl(base + ["--expert-bytes", "1048576"], db: db)
+    #expect(r.status == 64)
+    #expect(r.stderr.contains("--link-gbps") && r.stderr.contains("--step-ms"))
     r = try CommandRunner.run(["simulate", "--output", "-", "--experts", "4", "--top-k", "8"])
     #expect(r.status == 64)
     #expect(r.stderr.contains("--top-k"))
