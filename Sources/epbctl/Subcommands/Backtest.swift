@@ -34,8 +34,13 @@ extension Epbctl {
         Every --every K steps, each configuration plans on the window that ends at that step and \
         the plan is evaluated on the next --horizon H stored steps: the realized balancedness \
         (Σ mean / Σ peak over layers) of the horizon's summed load, the mean of each step's \
-        balancedness, the peak over the lower bound any placement has, and the slots that changed \
-        since the previous plan of the same configuration. Configurations are the cross product \
+        balancedness, the peak over the lower bound any placement has, the oracle (the same \
+        algorithm planned on the horizon itself; --no-oracle skips it) and the slots that \
+        changed since the previous plan of the same configuration, after relabelling the plan \
+        against it as plan --base does. With --expert-bytes, --link-gbps and --step-ms each \
+        re-plan's saved MoE time (proportional to the peak) is weighed against the time its \
+        weights take to reach the GPU that receives the most, and --every and --min-gain are \
+        recommended from the net gain. Configurations are the cross product \
         of every --window, --half-life and --algorithm given. A --half-life without --window \
         decays over every stored step so far; --half-life none adds the undecayed window. The \
         first plan comes after --warmup steps (default: the largest window, else --every), so \
