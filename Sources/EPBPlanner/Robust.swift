@@ -19,9 +19,11 @@
 ///    together), within a budget of swap evaluations per layer (`evaluationsPerLayer`), shared by
 ///    the nodes that hold the cluster's peak in some scenario or in the window;
 /// 4. never ends above the no-replication peak on the window (`Planner.statistics`'
-///    `noReplicationPeak`): when step 3's placement is above it, the no-replication placement
-///    with its spare slots given to the hottest hedged experts under that peak
-///    (`spreadSpares`), else the no-replication placement itself (`noReplicationPlacement`).
+///    `noReplicationPeak`): when step 3's placement is above it, the first of these that is not:
+///    EPLB's placement of the hedged load improved by step 3's search; EPLB's placement of the
+///    window improved by the search with the window's peak dominating (weight 1000); the
+///    no-replication placement with its spare slots given to the hottest hedged experts under
+///    that peak (`spreadSpares`); the no-replication placement itself (`noReplicationPlacement`).
 ///
 /// Parameters (B = 64, the weights, the budget) were chosen on `epbctl simulate` seed 3 and
 /// `Benchmarks/phase_trace.py` seed 1; `Benchmarks/heldout_backtest.sh` reports on other data.
@@ -75,18 +77,40 @@ public enum Robust {
     let searched = placeSearched(
       window: window, scenarios: scenarios, row: row, topology: topology, policy: policy,
       budget: budget, scratch: scratch, work: work)
-    // Step 4: above the no-replication peak on the window, the no-replication placement with
-    // its spare slots swapped for the samples' peaks, the window's first; else itself.
+    // Step 4: above the no-replication peak on the window, the first candidate that is not
+    // (see the type's discussion).
     guard let single, let limit else { return searched }
     if Planner.evaluate(searched, load: window, topology: topology).peak <= limit { return searched }
     let hedged = Array(work.hedged[0..<window.count])
+    // EPLB's placement of the hedged load, then of the window, each improved by the swap search
+    // (the window's peak weighing as all blocks, then dominating).
+    for (start, weight) in [(hedged[...], 1.0), (window, 1000.0)] {
+      let eplb = Planner.place(start, topology: topology, policy: policy, algorithm: .deepseek, scratch: scratch)
+      var phy2log = eplb.physicalToLogical
+      phy2log.withUnsafeMutableBufferPointer { p2l in
+        eplb.logicalCount.withUnsafeBufferPointer { cnt in
+          improve(
+            slots: p2l.baseAddress!, replicas: topology.replicas, gpus: topology.gpus,
+            nodes: policy == .hierarchical ? topology.nodes : 1, table: work.table, experts: window.count,
+            blockCount: work.blockCount, logcnt: cnt.baseAddress!, budget: budget, windowWeight: weight, work: work)
+        }
+      }
+      let candidate = LayerPlacement(physicalToLogical: phy2log, logicalCount: eplb.logicalCount)
+      if Planner.evaluate(candidate, load: window, topology: topology).peak <= limit {
+        return sortedWithinGPUs(candidate, topology: topology)
+      }
+    }
     let spread = spreadSpares(single, window: window, hedged: hedged, limit: limit, topology: topology, policy: policy)
     let chosen = Planner.evaluate(spread, load: window, topology: topology).peak <= limit ? spread : single
-    // Each GPU's slots in increasing expert order, as steps 0 to 3 leave them.
-    var phy2log = chosen.physicalToLogical
+    return sortedWithinGPUs(chosen, topology: topology)
+  }
+
+  /// `placement` with each GPU's slots in increasing expert order, as steps 0 to 3 leave them.
+  static func sortedWithinGPUs(_ placement: LayerPlacement, topology: Topology) -> LayerPlacement {
+    var phy2log = placement.physicalToLogical
     let per = topology.slotsPerGPU
     for first in stride(from: 0, to: phy2log.count, by: per) { phy2log[first..<(first + per)].sort() }
-    return LayerPlacement(physicalToLogical: phy2log, logicalCount: chosen.logicalCount)
+    return LayerPlacement(physicalToLogical: phy2log, logicalCount: placement.logicalCount)
   }
 
   /// Steps 0 to 3 of `place`.
@@ -140,6 +164,7 @@ public enum Robust {
         for e in 0..<experts { hedged[e] = max(w[e], mean[e] + (variance[e] * inverse).squareRoot()) }
       }
     }
+    work.blockCount = count
     // Step 2: groups onto nodes for the samples' peaks, then FlashLB inside each node on the
     // scaled samples (counts and LPT chosen together on mean + 0.674 σ, per-sample score).
     let initial = hedgedPlacement(
@@ -532,6 +557,8 @@ public enum Robust {
 final class RobustScratch {
   /// How many scenarios fit (`max(1, blocks)`).
   let blockCapacity: Int
+  /// The scenarios of the layer being placed (`table`'s columns before the window's).
+  var blockCount = 0
   /// `[experts]`, the hedged load of the layer being placed.
   var hedged: [Double]
   /// `[blockCapacity + 1][experts]`, the experts' scaled loads in each scenario, then in the
