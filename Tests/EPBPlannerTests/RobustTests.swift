@@ -51,6 +51,24 @@ import Testing
     #expect(Planner.evaluate(robust, load: window[...], topology: t).peak == 40)
   }
 
+  /// Under the hierarchical policy the groups go onto the nodes for the scenarios' peaks. Four
+  /// groups of one expert on 2 nodes of one GPU each, window [4, 4, 4, 4]: every packing puts 8 on
+  /// each node, so the window (and EPLB, which packs by it) cannot tell them apart. The scenarios
+  /// can: experts 0 and 2 are hot together in the first, 1 and 3 in the second. Packing {0, 2} |
+  /// {1, 3} has scenario peaks 8 + 8 = 16; splitting 0 from 2 has 4 + 4 = 8, the least possible
+  /// (each scenario's 8 tokens over two nodes), found by the first improving group swap
+  /// (0 ↔ 1): node 0 holds experts 1 and 2, node 1 experts 0 and 3.
+  @Test func groupsArePackedForTheScenariosPeaks() {
+    let window: [Double] = [4, 4, 4, 4]
+    let scenarios: [[Double]] = [[4, 0, 4, 0], [0, 4, 0, 4]]
+    let t = Topology(replicas: 4, gpus: 2, nodes: 2, groups: 4)
+    let robust = Robust.placeLayer(window: window[...], scenarios: scenarios, topology: t, policy: .hierarchical)
+    #expect(robust.physicalToLogical == [1, 2, 0, 3])
+    #expect(scenarioPeaks(robust, scenarios, gpus: 2) == 8)
+    let eplb = Planner.placeLayer(window[...], topology: t, policy: .hierarchical, algorithm: .deepseek)
+    #expect(scenarioPeaks(eplb, scenarios, gpus: 2) == 16)
+  }
+
   /// An expert whose load swings gets the spare replica before an equally heavy steady one:
   /// hedged loads are mean + stdev over the scenarios, (10 + 10) for A versus (10 + 0) for B.
   @Test func volatileExpertsAreReplicatedFirst() {
