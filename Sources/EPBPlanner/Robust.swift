@@ -1,29 +1,37 @@
 /// The `robust` algorithm: plans for the load to come, not only for the window's sum.
 ///
 /// EPLB balances the window's summed load almost perfectly, but the steps that follow differ
-/// from the window (noise, drift, bursts), and among the many packings that balance the sum
-/// equally well, EPLB picks one without looking at how stable it is. `robust` looks at the
-/// window as several scenarios — the sums of `B` consecutive blocks of its steps, each scaled
-/// to the window's total — and:
+/// from the window (noise, drift, phase changes). FlashLB showed what holds up: plan on samples
+/// of the window (block sums), replicate by a hedged load (mean + 0.674 σ) and score a placement
+/// by its per-sample peaks. `robust` takes FlashLB's in-node placement as its start and adds what
+/// FlashLB leaves out. It looks at the window as `B` scenarios (`PlacementAlgorithm.robustBlocks`
+/// block sums of its steps, each scaled to the window's total) and:
 ///
-/// 1. computes a hedged load per expert, `max(window, mean_b + stdev_b)` over the scenarios,
-///    so experts whose load swings count as heavier than equally heavy steady ones;
-/// 2. places the hedged load with EPLB (`deepseek`): groups onto nodes, D'Hondt replication
-///    within each node, balanced packing of the replicas onto the node's GPUs;
-/// 3. swaps replicas between GPUs of a node to minimise Σ_b peak_b, the sum over scenarios of
-///    the cluster's peak GPU load (SGLang's `deepseek_vec` objective), ties broken by the
-///    window sum's peak, within a budget of swap evaluations per layer
-///    (`evaluationsPerLayer`), shared by the nodes that hold the cluster's peak in some
-///    scenario (no other node can lower it).
+/// 1. computes a hedged load per expert, `max(window, mean_b + stdev_b)` over the scenarios
+///    (used by step 4);
+/// 2. under the hierarchical policy packs the groups onto the nodes for the scenarios' peaks
+///    (`packGroups`: hedged greedy start, then group swaps lowering Σ_b max node load_b plus the
+///    window's max node load weighed as all blocks together) instead of EPLB's window-only
+///    greedy, then places each node's experts with FlashLB (`FlashLB.placeNode` on the node's
+///    scaled scenarios; `hedgedPlacement`);
+/// 3. swaps replicas between GPUs of a node to minimise Σ_b peak_b + B · peak_window (the
+///    samples' peaks, SGLang's `deepseek_vec` objective, and the window's, weighed as all blocks
+///    together), within a budget of swap evaluations per layer (`evaluationsPerLayer`), shared by
+///    the nodes that hold the cluster's peak in some scenario or in the window;
+/// 4. never ends above the no-replication peak on the window (`Planner.statistics`'
+///    `noReplicationPeak`): when step 3's placement is above it, the first of these that is not:
+///    EPLB's placement of the hedged load improved by step 3's search; EPLB's placement of the
+///    window improved by the search with the window's peak dominating (weight 1000); the
+///    no-replication placement with its spare slots given to the hottest hedged experts under
+///    that peak (`spreadSpares`); the no-replication placement itself (`noReplicationPlacement`).
 ///
-/// With a single scenario (a one-step window, or no per-step loads) the hedged load is the
-/// window, step 2 is EPLB's placement of the window and step 3 only lowers the window's peak,
-/// so `robust` is at least as balanced as EPLB on the window.
+/// Parameters (B = 64, the weights, the budget) were chosen on `epbctl simulate` seed 3 and
+/// `Benchmarks/phase_trace.py` seed 1; `Benchmarks/heldout_backtest.sh` reports on other data.
 ///
-/// Complexity per layer: EPLB's placement, O(B · (experts + replicas)) for the hedged load and
-/// the per-scenario GPU loads, then at most `evaluationsPerLayer` swap evaluations of O(B)
-/// each; an accepted swap updates the three heaviest GPUs of each scenario in O(B), or
-/// O(B · GPUs per node) when a GPU leaves them.
+/// Complexity per layer: FlashLB's in-node search (the bulk: up to 52 LPT placements and scores
+/// per node), O(rounds · groups² · B · nodes) for the group packing, then at most
+/// `evaluationsPerLayer` swap evaluations of O(B) each; an accepted swap updates the three
+/// heaviest GPUs of each scenario in O(B), or O(B · GPUs per node) when a GPU leaves them.
 public enum Robust {
   /// Swap evaluations per layer: keeps 58 layers of a DeepSeek-V3 shape within the issue's
   /// 5 ms (see `EPBBench robust`; `Benchmarks/robust_backtest.sh` shows what it buys).
@@ -36,9 +44,10 @@ public enum Robust {
   ///   rescaled to the window's total); empty means `[window]`.
   /// - parameter policy: `.hierarchical` or `.global`.
   /// - parameter budget: swap evaluations for the layer (step 3).
+  /// - parameter noReplicationGuard: step 4 (false: steps 0 to 3 only, for tests of the search).
   public static func placeLayer(
     window: ArraySlice<Double>, scenarios: [[Double]], topology: Topology, policy: PlacementPolicy,
-    budget: Int = evaluationsPerLayer
+    budget: Int = evaluationsPerLayer, noReplicationGuard: Bool = true
   ) -> LayerPlacement {
     let experts = window.count
     let matrices = scenarios.filter { $0.count == experts }.map {
@@ -46,14 +55,66 @@ public enum Robust {
     }
     let scratch = Scratch<Float>(experts: experts, replicas: topology.replicas, gpus: topology.gpus)
     let work = RobustScratch(experts: experts, replicas: topology.replicas, gpus: topology.gpus, blocks: matrices.count)
+    if !noReplicationGuard {
+      return placeSearched(
+        window: window, scenarios: matrices, row: 0, topology: topology, policy: topology.resolve(policy),
+        budget: budget, scratch: scratch, work: work)
+    }
     return place(
       window: window, scenarios: matrices, row: 0, topology: topology, policy: topology.resolve(policy),
       budget: budget, scratch: scratch, work: work)
   }
 
   /// `placeLayer` with caller-owned buffers, scenarios given as row `row` of each matrix in
-  /// `scenarios` (`[B]` of `[layers][experts]`). `policy` is resolved.
+  /// `scenarios` (`[B]` of `[layers][experts]`). `policy` is resolved. Never worse than the
+  /// no-replication placement on the window (step 4).
   static func place(
+    window: ArraySlice<Double>, scenarios: [LoadMatrix], row: Int, topology: Topology, policy: PlacementPolicy,
+    budget: Int = evaluationsPerLayer, scratch: Scratch<Float>, work: RobustScratch
+  ) -> LayerPlacement {
+    let single = noReplicationPlacement(window, topology: topology, policy: policy)
+    let limit = single.map { Planner.evaluate($0, load: window, topology: topology).peak }
+    let searched = placeSearched(
+      window: window, scenarios: scenarios, row: row, topology: topology, policy: policy,
+      budget: budget, scratch: scratch, work: work)
+    // Step 4: above the no-replication peak on the window, the first candidate that is not
+    // (see the type's discussion).
+    guard let single, let limit else { return searched }
+    if Planner.evaluate(searched, load: window, topology: topology).peak <= limit { return searched }
+    let hedged = Array(work.hedged[0..<window.count])
+    // EPLB's placement of the hedged load, then of the window, each improved by the swap search
+    // (the window's peak weighing as all blocks, then dominating).
+    for (start, weight) in [(hedged[...], 1.0), (window, 1000.0)] {
+      let eplb = Planner.place(start, topology: topology, policy: policy, algorithm: .deepseek, scratch: scratch)
+      var phy2log = eplb.physicalToLogical
+      phy2log.withUnsafeMutableBufferPointer { p2l in
+        eplb.logicalCount.withUnsafeBufferPointer { cnt in
+          improve(
+            slots: p2l.baseAddress!, replicas: topology.replicas, gpus: topology.gpus,
+            nodes: policy == .hierarchical ? topology.nodes : 1, table: work.table, experts: window.count,
+            blockCount: work.blockCount, logcnt: cnt.baseAddress!, budget: budget, windowWeight: weight, work: work)
+        }
+      }
+      let candidate = LayerPlacement(physicalToLogical: phy2log, logicalCount: eplb.logicalCount)
+      if Planner.evaluate(candidate, load: window, topology: topology).peak <= limit {
+        return sortedWithinGPUs(candidate, topology: topology)
+      }
+    }
+    let spread = spreadSpares(single, window: window, hedged: hedged, limit: limit, topology: topology, policy: policy)
+    let chosen = Planner.evaluate(spread, load: window, topology: topology).peak <= limit ? spread : single
+    return sortedWithinGPUs(chosen, topology: topology)
+  }
+
+  /// `placement` with each GPU's slots in increasing expert order, as steps 0 to 3 leave them.
+  static func sortedWithinGPUs(_ placement: LayerPlacement, topology: Topology) -> LayerPlacement {
+    var phy2log = placement.physicalToLogical
+    let per = topology.slotsPerGPU
+    for first in stride(from: 0, to: phy2log.count, by: per) { phy2log[first..<(first + per)].sort() }
+    return LayerPlacement(physicalToLogical: phy2log, logicalCount: placement.logicalCount)
+  }
+
+  /// Steps 0 to 3 of `place`.
+  static func placeSearched(
     window: ArraySlice<Double>, scenarios: [LoadMatrix], row: Int, topology: Topology, policy: PlacementPolicy,
     budget: Int = evaluationsPerLayer, scratch: Scratch<Float>, work: RobustScratch
   ) -> LayerPlacement {
@@ -103,9 +164,11 @@ public enum Robust {
         for e in 0..<experts { hedged[e] = max(w[e], mean[e] + (variance[e] * inverse).squareRoot()) }
       }
     }
-    // Step 2: EPLB's placement of the hedged load.
-    let initial = Planner.place(
-      work.hedged[0..<experts], topology: topology, policy: policy, algorithm: .deepseek, scratch: scratch)
+    work.blockCount = count
+    // Step 2: groups onto nodes for the samples' peaks, then FlashLB inside each node on the
+    // scaled samples (counts and LPT chosen together on mean + 0.674 σ, per-sample score).
+    let initial = hedgedPlacement(
+      table: table, samples: count, experts: experts, topology: topology, policy: policy)
     // Step 3: swap search within the nodes, then each GPU's slots in increasing expert order.
     let nodes = policy == .hierarchical ? topology.nodes : 1
     var phy2log = initial.physicalToLogical
@@ -113,7 +176,8 @@ public enum Robust {
       initial.logicalCount.withUnsafeBufferPointer { cnt in
         improve(
           slots: p2l.baseAddress!, replicas: topology.replicas, gpus: topology.gpus, nodes: nodes, table: table,
-          experts: experts, blockCount: count, logcnt: cnt.baseAddress!, budget: budget, work: work)
+          experts: experts, blockCount: count, logcnt: cnt.baseAddress!, budget: budget,
+          windowWeight: 1, work: work)
       }
       let per = topology.slotsPerGPU
       // A GPU holds a handful of slots. Up to 16: each slot goes to the rank of its
@@ -152,7 +216,9 @@ public enum Robust {
   }
 
   /// Swaps replicas between GPUs of a node to lower Σ over scenarios of the cluster's peak
-  /// GPU load (the window's peak as a tie-break, weight 10⁻⁶).
+  /// GPU load plus the window's peak times `windowWeight · blockCount` (at least 10⁻⁶: a
+  /// tie-break); with `windowWeight ≥ 1` the window's peak also makes a node or GPU worth
+  /// searching.
   ///
   /// Only a node that holds the cluster's peak in some scenario can lower that sum, so the
   /// budget goes to those nodes, in rounds (a node searched again only after another node
@@ -169,7 +235,7 @@ public enum Robust {
   ///   expert.
   static func improve(
     slots: UnsafeMutablePointer<Int>, replicas: Int, gpus: Int, nodes: Int, table: UnsafePointer<Double>,
-    experts: Int, blockCount: Int, logcnt: UnsafePointer<Int>, budget: Int, work: RobustScratch
+    experts: Int, blockCount: Int, logcnt: UnsafePointer<Int>, budget: Int, windowWeight: Double, work: RobustScratch
   ) {
     let gpusPerNode = gpus / nodes
     guard gpusPerNode > 1, budget > 0 else { return }
@@ -211,7 +277,8 @@ public enum Robust {
     var left = budget
     while left > 0 {
       for n in 0..<nodes { holds[n] = 0 }
-      for s in 0..<max(1, blockCount) {
+      // The window counts too once it weighs as much as a block.
+      for s in 0..<(windowWeight >= 1 ? blockCount + 1 : max(1, blockCount)) {
         var best = 0
         for n in 1..<nodes where nodePeak[n * scenarios + s] > nodePeak[best * scenarios + s] { best = n }
         if searched[best] == 0 { holds[best] = 1 }
@@ -229,7 +296,8 @@ public enum Robust {
         let (spent, swaps) = searchNode(
           slots: slots + n * gpusPerNode * per, value: value + n * gpusPerNode * per * scenarios,
           load: load + n * gpusPerNode * scenarios, floor: floor, count: gpusPerNode * per, gpus: gpusPerNode,
-          scenarios: scenarios, budget: min(share, left), doubles: floor + scenarios, ints: searched + nodes)
+          scenarios: scenarios, budget: min(share, left), windowWeight: windowWeight, doubles: floor + scenarios,
+          ints: searched + nodes)
         left -= spent + gpusPerNode * per / 4
         searched[n] = 1
         if swaps > 0 {
@@ -259,7 +327,7 @@ public enum Robust {
   ///   `[(3 + 2 · gpus) · scenarios + 4 · count + 4 · gpus]`.
   static func searchNode(
     slots: UnsafeMutablePointer<Int>, value: UnsafeMutablePointer<Double>, load: UnsafeMutablePointer<Double>,
-    floor: UnsafePointer<Double>, count n: Int, gpus: Int, scenarios: Int, budget: Int,
+    floor: UnsafePointer<Double>, count n: Int, gpus: Int, scenarios: Int, budget: Int, windowWeight: Double,
     doubles: UnsafeMutablePointer<Double>, ints: UnsafeMutablePointer<Int>
   ) -> (evaluations: Int, swaps: Int) {
     guard budget > 0 else { return (0, 0) }
@@ -283,7 +351,7 @@ public enum Robust {
     for g in 0..<gpus { pairStamp[g] = -1 }
     var stamp = 0
     var stampGPU = -1  // the gi that `stamp` was set for
-    for s in 0..<scenarios { weight[s] = s == scenarios - 1 ? 1e-6 : 1.0 }
+    for s in 0..<scenarios { weight[s] = s == scenarios - 1 ? max(1e-6, windowWeight * Double(scenarios - 1)) : 1.0 }
     var g = 0, slot = 0  // item i is slot `slot` of GPU g
     for i in 0..<n {
       gpuOf[i] = g
@@ -357,7 +425,7 @@ public enum Robust {
     search: while evaluations < budget {
       for g in 0..<gpus { critical[g] = 0 }
       var peaks = 0  // scenarios whose peak is on this node
-      for s in 0..<max(1, scenarios - 1) where topGPU[s * 3] >= 0 {
+      for s in 0..<(windowWeight >= 1 ? scenarios : max(1, scenarios - 1)) where topGPU[s * 3] >= 0 {
         critical[topGPU[s * 3]] = 1
         peaks += 1
       }
@@ -489,6 +557,8 @@ public enum Robust {
 final class RobustScratch {
   /// How many scenarios fit (`max(1, blocks)`).
   let blockCapacity: Int
+  /// The scenarios of the layer being placed (`table`'s columns before the window's).
+  var blockCount = 0
   /// `[experts]`, the hedged load of the layer being placed.
   var hedged: [Double]
   /// `[blockCapacity + 1][experts]`, the experts' scaled loads in each scenario, then in the

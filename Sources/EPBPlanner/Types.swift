@@ -47,7 +47,7 @@ public enum PlacementPolicy: String, Sendable, CaseIterable, Codable {
 /// `FlashLB`, `DeepSeekVec`, `Snake`, `SwiftBalancer` for the sources and the deviations).
 public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
   /// Block sums `robust` splits a window into, when it has the window's steps.
-  public static let robustBlocks = 8
+  public static let robustBlocks = 64
 
   /// The algorithm `plan` and `backtest` use without `--algorithm` (`algorithms --json`'s
   /// `"default"`).
@@ -83,8 +83,9 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
   case deepseek
   /// EPLB with the seed's replication step (D'Hondt bulk, SL/HH tail A/B, one-move fix-up).
   case seed
-  /// Plans for the steps to come: hedged replication and a packing balanced across the
-  /// window's block sums (see `Robust`).
+  /// Plans for the steps to come: FlashLB's hedged in-node placement, groups packed and replicas
+  /// swapped for the peaks of the window's block sums, never above no replication on the window
+  /// (see `Robust`).
   case robust
   /// vLLM-Ascend's FlashLB: replica counts and LPT placement searched together over weighted
   /// samples of the window (see `FlashLB`).
@@ -107,7 +108,7 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
     case .seed:
       return "EPLB with the seed's replication: D'Hondt bulk, Sainte-Lague/Huntington-Hill tail A/B, one-move fix-up."
     case .robust:
-      return "Plans for the load to come: replicas on a hedged load, packing balanced across the window's blocks."
+      return "Plans for the load to come: FlashLB's hedged samples, groups packed and replicas swapped for the blocks' peaks, never above no replication."
     case .flashlb:
       return "vLLM-Ascend FlashLB: replica counts and placement searched together on 64 samples of the window (mean + 0.674 sd)."
     case .deepseekVec:

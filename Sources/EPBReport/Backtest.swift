@@ -35,6 +35,40 @@ public struct BacktestConfig: Sendable, Hashable {
   static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
 }
 
+/// How `backtest` prices a re-plan (`--expert-bytes`, `--link-gbps`, `--step-ms`): the time its
+/// lower peak saves over its horizon against the time its expert transfers take.
+///
+/// Model (docs/backtest.md): a step's MoE time is proportional to Σ over layers of the peak GPU
+/// load, and is `stepMs` under the placement that was serving (the previous plan), so a re-plan
+/// saves `stepMs · horizon · (1 − Σ new peak / Σ old peak)` ms over its horizon, both peaks on the
+/// horizon's summed load. Its transfers are the copies between GPUs after relabelling (`diff`'s
+/// `same_node` and `cross_node` moves; a copy inside one GPU is free); GPUs receive in parallel, each
+/// at `linkGbps`, so the transfer time is that of the GPU that receives the most weights over all
+/// layers: `copies · expertBytes · 8 / (linkGbps · 10⁹)` s. Serving is taken to stall meanwhile.
+public struct ReplanCost: Sendable, Equatable {
+  /// Bytes of one expert's weights (one slot's contents).
+  public var expertBytes: Int
+  /// What one GPU receives per second, in gigabits (10⁹ bit).
+  public var linkGbps: Double
+  /// Milliseconds of MoE time per step under the placement that was serving.
+  public var stepMs: Double
+
+  public init(expertBytes: Int, linkGbps: Double, stepMs: Double) {
+    self.expertBytes = expertBytes
+    self.linkGbps = linkGbps
+    self.stepMs = stepMs
+  }
+
+  /// Milliseconds one GPU needs to receive `copies` experts' weights.
+  public func transferMs(copies: Int) -> Double {
+    Double(copies) * Double(expertBytes) * 8 / (linkGbps * 1e9) * 1000
+  }
+
+  /// Milliseconds saved over `steps` steps when Σ peak falls to `peakRatio` of the old one
+  /// (negative when the new placement is worse on them).
+  public func savedMs(steps: Int, peakRatio: Double) -> Double { stepMs * Double(steps) * (1 - peakRatio) }
+}
+
 /// What the planning hook of a backtest receives at one plan step.
 public struct BacktestPlanRequest: Sendable {
   public var config: BacktestConfig
@@ -106,10 +140,15 @@ public struct Backtest {
     public var warmup: Int?
     public var topology: Topology
     public var policy: PlacementPolicy
+    /// Also plan each configuration on each horizon itself and score that plan there (the
+    /// oracle; as many plans again).
+    public var oracle: Bool
+    /// Prices each re-plan (saved time against transfer time); nil = not priced.
+    public var replanCost: ReplanCost?
 
     public init(
       configs: [BacktestConfig], every: Int, horizon: Int, warmup: Int? = nil, topology: Topology,
-      policy: PlacementPolicy
+      policy: PlacementPolicy, oracle: Bool = false, replanCost: ReplanCost? = nil
     ) {
       self.configs = configs
       self.every = every
@@ -117,6 +156,8 @@ public struct Backtest {
       self.warmup = warmup
       self.topology = topology
       self.policy = policy
+      self.oracle = oracle
+      self.replanCost = replanCost
     }
 
     /// The steps before the first plan.
@@ -180,10 +221,13 @@ public struct Backtest {
   var ring: [LoadMatrix] = []
   var ringCapacity = 0
   var active: [ActivePoint] = []
-  var previousPlacement: [[[Int]]?]
+  /// Each configuration's previous plan as it serves (relabelled), one placement per row.
+  var previousPlacement: [[LayerPlacement]?]
   var points: [[BacktestPoint]]
   var pointLimits: [PolicyLimits] = []
   var gpuScratch: [Double]
+  /// `[gpus]`: expert weights each GPU receives in the re-plan being counted, over all layers.
+  var receives: [Int]
 
   struct SnapshotKey: Hashable {
     var sum: Int
@@ -193,6 +237,9 @@ public struct Backtest {
   struct ConfigEvaluation {
     /// One placement per row (the trivial `slot % experts` map for skipped layers).
     var placements: [LayerPlacement]
+    /// The configuration's previous plan (what served before this one), one per row; nil for
+    /// its first plan.
+    var base: [LayerPlacement]?
     var stepBalancednessSum = 0.0
     var point: BacktestPoint
   }
@@ -246,8 +293,10 @@ public struct Backtest {
     previousPlacement = Array(repeating: nil, count: parameters.configs.count)
     points = Array(repeating: [], count: parameters.configs.count)
     gpuScratch = [Double](repeating: 0, count: parameters.topology.gpus)
+    receives = [Int](repeating: 0, count: parameters.topology.gpus)
     for (c, config) in parameters.configs.enumerated() {
       if keep[c], let w = config.window { ringCapacity = max(ringCapacity, w) }
+      if keep[c] && parameters.oracle { ringCapacity = max(ringCapacity, parameters.horizon) }
       guard let w = config.window else { continue }
       for p in planPositions where p - w >= 0 {
         snapshotUses[SnapshotKey(sum: sumIndex(config), position: p - w), default: 0] += 1
@@ -272,6 +321,11 @@ public struct Backtest {
     let i = position
     let previousStep = stepNumbers.last
     stepNumbers.append(step)
+    // 0. Per-step loads for planners that want them (windows and, for the oracle, horizons).
+    if ringCapacity > 0 {
+      ring.append(loads)
+      if ring.count > ringCapacity { ring.removeFirst() }
+    }
     // 1. Plans whose horizon covers this step.
     var k = 0
     while k < active.count {
@@ -284,7 +338,7 @@ public struct Backtest {
         }
       }
       if i == horizonEnd {
-        finalize(active.remove(at: k))
+        try finalize(active.remove(at: k))
       } else {
         k += 1
       }
@@ -304,12 +358,7 @@ public struct Backtest {
       let key = SnapshotKey(sum: s, position: i)
       if snapshotUses[key] != nil { snapshots[key] = s < 0 ? plain : decayed[s] }
     }
-    // 4. Per-step loads for planners that want them.
-    if ringCapacity > 0 {
-      ring.append(loads)
-      if ring.count > ringCapacity { ring.removeFirst() }
-    }
-    // 5. Plans made at this step.
+    // 4. Plans made at this step.
     if nextPlan < planPositions.count && planPositions[nextPlan] == i {
       try plan(at: i)
       nextPlan += 1
@@ -368,41 +417,80 @@ public struct Backtest {
         layerIDs: layerIDs, windowFrom: stepNumbers[first], windowTo: stepNumbers[i], windowSteps: i - first + 1,
         stepLoads: keepStepLoads[c] ? Array(ring.suffix(i - first + 1)) : nil, topology: parameters.topology,
         policy: parameters.policy)
-      if config.algorithm.usesBase, let previous = previousPlacement[c] {
-        for (layer, p2l) in zip(layerIDs, previous) {
-          request.previousPlacements[layer] = LayerPlacement(physicalToLogical: p2l, experts: experts)
-        }
+      let base = previousPlacement[c]
+      if config.algorithm.usesBase, let base {
+        for (layer, placement) in zip(layerIDs, base) { request.previousPlacements[layer] = placement }
       }
       let plan = try planner(request)
-      var placements: [LayerPlacement] = []
-      var phy2log: [[Int]] = []
-      for layer in layerIDs {
-        let placement =
-          plan.layers.first(where: { $0.layer == layer })?.placement
-          ?? LayerPlacement(
-            physicalToLogical: (0..<parameters.topology.replicas).map { $0 % experts }, experts: experts)
-        placements.append(placement)
-        phy2log.append(placement.physicalToLogical)
+      var placements = rows(of: plan)
+      // Relabel against what serves (as `plan` does against its base), then count the moves.
+      var changed: Int?, changedBefore: Int?, transfers: Int?, bottleneck: Int?
+      if let base {
+        var after = 0, before = 0, copies = 0
+        for g in receives.indices { receives[g] = 0 }
+        for row in placements.indices {
+          let result: RelabelResult
+          do {
+            result = try Relabel.minimizeMoves(
+              placements[row], base: base[row], topology: parameters.topology, policy: resolvedPolicy)
+          } catch {
+            throw BacktestError("layer \(layerIDs[row]): \(config.label): cannot relabel the plan: \(error)")
+          }
+          placements[row] = result.placement
+          after += result.movesAfter.total
+          before += result.movesBefore.total
+          copies += result.movesAfter.transfers
+          countReceives(from: base[row], to: result.placement)
+        }
+        (changed, changedBefore, transfers, bottleneck) = (after, before, copies, receives.max() ?? 0)
       }
-      var changed: Int?
-      if let previous = previousPlacement[c] {
-        var n = 0
-        for (a, b) in zip(previous, phy2log) { for (x, y) in zip(a, b) where x != y { n += 1 } }
-        changed = n
-      }
-      previousPlacement[c] = phy2log
-      let point = BacktestPoint(
+      previousPlacement[c] = placements
+      var point = BacktestPoint(
         plan: points[c].count, step: stepNumbers[i], windowFrom: request.windowFrom, windowTo: request.windowTo,
         windowSteps: request.windowSteps, horizonFrom: 0, horizonTo: 0, plannedBalancedness:
           plan.summary.balancednessWeighted, realizedBalancedness: 0, stepBalancednessMean: 0, peakToLowerBound: 0,
         lowerBoundBalancedness: 0, slotsChanged: changed)
-      evaluations.append(ConfigEvaluation(placements: placements, point: point))
+      point.slotsChangedBeforeRelabel = changedBefore
+      point.transfers = transfers
+      point.bottleneckReceives = bottleneck
+      point.replanPeakRatio = nil
+      evaluations.append(ConfigEvaluation(placements: placements, base: base, point: point))
     }
     active.append(
       ActivePoint(position: i, horizonSum: [Double](repeating: 0, count: plain.count), evaluations: evaluations))
   }
 
-  mutating func finalize(_ done: ActivePoint) {
+  /// One placement per row of `plan` (the trivial `slot % experts` map for rows it skipped).
+  func rows(of plan: Plan) -> [LayerPlacement] {
+    layerIDs.map { layer in
+      plan.layers.first(where: { $0.layer == layer })?.placement
+        ?? LayerPlacement(physicalToLogical: (0..<parameters.topology.replicas).map { $0 % experts }, experts: experts)
+    }
+  }
+
+  /// Adds to `receives[g]` the slots of GPU g whose expert in `new` no slot of g held in `base`:
+  /// the weights g must receive from another GPU (`diff`'s `same_node` and `cross_node` moves).
+  mutating func countReceives(from base: LayerPlacement, to new: LayerPlacement) {
+    let per = parameters.topology.slotsPerGPU
+    let b = base.physicalToLogical, p = new.physicalToLogical
+    for g in receives.indices {
+      let slots = (g * per)..<((g + 1) * per)
+      for s in slots where b[s] != p[s] && !b[slots].contains(p[s]) { receives[g] += 1 }
+    }
+  }
+
+  /// Σ peak and Σ mean over rows of `placements` on `horizon`.
+  func peakAndMean(_ placements: [LayerPlacement], _ horizon: LoadMatrix) -> (peak: Double, mean: Double) {
+    var sumPeak = 0.0, sumMean = 0.0
+    for row in 0..<horizon.layers {
+      let e = Planner.evaluate(placements[row], load: horizon.row(row), topology: parameters.topology)
+      sumPeak += e.peak
+      sumMean += e.mean
+    }
+    return (sumPeak, sumMean)
+  }
+
+  mutating func finalize(_ done: ActivePoint) throws {
     let horizon = LoadMatrix(layers: layerIDs.count, experts: experts, values: done.horizonSum)
     let topology = parameters.topology
     var sumMean = 0.0, sumBound = 0.0
@@ -415,20 +503,35 @@ public struct Backtest {
       sumMean += mean
       sumBound += bound
     }
+    let horizonFrom = stepNumbers[done.position + 1], horizonTo = stepNumbers[done.position + parameters.horizon]
     for (c, evaluation) in done.evaluations.enumerated() {
       var point = evaluation.point
-      var sumPeak = 0.0, sumMeanHere = 0.0
-      for row in 0..<horizon.layers {
-        let e = Planner.evaluate(evaluation.placements[row], load: horizon.row(row), topology: topology)
-        sumPeak += e.peak
-        sumMeanHere += e.mean
-      }
-      point.horizonFrom = stepNumbers[done.position + 1]
-      point.horizonTo = stepNumbers[done.position + parameters.horizon]
+      let (sumPeak, sumMeanHere) = peakAndMean(evaluation.placements, horizon)
+      point.horizonFrom = horizonFrom
+      point.horizonTo = horizonTo
       point.realizedBalancedness = sumPeak > 0 ? sumMeanHere / sumPeak : 1
       point.stepBalancednessMean = evaluation.stepBalancednessSum / Double(parameters.horizon)
       point.peakToLowerBound = sumBound > 0 ? sumPeak / sumBound : 1
       point.lowerBoundBalancedness = sumBound > 0 ? sumMean / sumBound : 1
+      if let base = evaluation.base {
+        let old = peakAndMean(base, horizon).peak
+        point.replanPeakRatio = old > 0 ? sumPeak / old : 1
+      }
+      if parameters.oracle {
+        // The same algorithm planned on the horizon itself (its unweighted sum and, for planners
+        // that want them, its steps), from the same base, scored on the same sum.
+        let config = parameters.configs[c]
+        var request = BacktestPlanRequest(
+          config: config, windowLoad: horizon, layerIDs: layerIDs, windowFrom: horizonFrom, windowTo: horizonTo,
+          windowSteps: parameters.horizon,
+          stepLoads: keepStepLoads[c] ? Array(ring.suffix(parameters.horizon)) : nil, topology: topology,
+          policy: parameters.policy)
+        if config.algorithm.usesBase, let base = evaluation.base {
+          for (layer, placement) in zip(layerIDs, base) { request.previousPlacements[layer] = placement }
+        }
+        let oracle = peakAndMean(rows(of: try planner(request)), horizon)
+        point.oracleBalancedness = oracle.peak > 0 ? oracle.mean / oracle.peak : 1
+      }
       points[c].append(point)
     }
     pointLimits.append(PolicyLimits(loads: horizon, topology: topology))
@@ -479,8 +582,23 @@ public struct BacktestPoint: Sendable, Equatable {
   /// Σ mean / Σ lower bound: the best weighted balancedness any placement reaches on the horizon.
   public var lowerBoundBalancedness: Double
   /// Slots (over all layers) whose logical expert differs from the previous plan of the same
-  /// configuration; nil for the first plan.
+  /// configuration, after relabelling this plan against it (`Relabel.minimizeMoves`, as `plan`
+  /// does against its base); nil for the first plan.
   public var slotsChanged: Int?
+  /// The same before relabelling (the plan as the algorithm returned it); nil for the first plan.
+  public var slotsChangedBeforeRelabel: Int?
+  /// Of `slotsChanged`, the copies from another GPU (`same_node` + `cross_node` moves); nil for
+  /// the first plan.
+  public var transfers: Int?
+  /// The most expert weights one GPU receives from other GPUs, over all layers; nil for the
+  /// first plan.
+  public var bottleneckReceives: Int?
+  /// Σ peak of this plan / Σ peak of the previous plan, over layers, both on this plan's horizon
+  /// sum (below 1: the re-plan lowered the peak); nil for the first plan.
+  public var replanPeakRatio: Double?
+  /// Realized balancedness of the same algorithm planned on this horizon itself (the oracle);
+  /// nil unless the backtest computes it (`Backtest.Parameters.oracle`).
+  public var oracleBalancedness: Double?
 
   public init(
     plan: Int, step: Int, windowFrom: Int, windowTo: Int, windowSteps: Int, horizonFrom: Int, horizonTo: Int,

@@ -31,6 +31,60 @@ public struct BacktestSummary: Sendable, Equatable {
     let changes: [Double] = points.compactMap { $0.slotsChanged.map(Double.init) }
     return BacktestStatistics.mean(changes)
   }() }
+  /// Mean slots changed per re-plan before relabelling (the plans as returned).
+  public var slotsChangedBeforeRelabelMean: Double? {
+    BacktestStatistics.mean(points.compactMap { $0.slotsChangedBeforeRelabel.map(Double.init) })
+  }
+  /// Mean copies between GPUs per re-plan, after relabelling.
+  public var transfersMean: Double? { BacktestStatistics.mean(points.compactMap { $0.transfers.map(Double.init) }) }
+  /// Mean over re-plans of the most expert weights one GPU receives.
+  public var bottleneckReceivesMean: Double? {
+    BacktestStatistics.mean(points.compactMap { $0.bottleneckReceives.map(Double.init) })
+  }
+  /// Mean oracle balancedness (the algorithm planned on each horizon itself); nil without oracle.
+  public var oracleMean: Double? { BacktestStatistics.mean(points.compactMap(\.oracleBalancedness)) }
+
+  /// What the re-plans (points after the first) bought and cost under `cost`, see `ReplanEconomics`.
+  public func economics(_ cost: ReplanCost, horizon: Int) -> ReplanEconomics? {
+    var saved: [Double] = [], transfer: [Double] = [], reduction: [Double] = []
+    for p in points {
+      guard let ratio = p.replanPeakRatio, let receives = p.bottleneckReceives else { continue }
+      saved.append(cost.savedMs(steps: horizon, peakRatio: ratio))
+      transfer.append(cost.transferMs(copies: receives))
+      reduction.append(1 - ratio)
+    }
+    guard let s = BacktestStatistics.mean(saved), let t = BacktestStatistics.mean(transfer),
+      let g = BacktestStatistics.mean(reduction)
+    else { return nil }
+    let paying = zip(saved, transfer).filter { $0 > $1 }.count
+    // Break-even: a reduction g held for K steps saves stepMs · K · g.
+    let breakEvenPercent = 100 * t / (cost.stepMs * Double(horizon))
+    let every: Int? = g > 0 ? max(1, Int((t / (cost.stepMs * g)).rounded(.up))) : nil
+    return ReplanEconomics(
+      replans: saved.count, peakReductionMean: g, savedMsMean: s, transferMsMean: t, netMsMean: s - t,
+      payingShare: Double(paying) / Double(saved.count), breakEvenGainPercent: breakEvenPercent,
+      recommendedEvery: every)
+  }
+}
+
+/// What one configuration's re-plans bought and cost (`BacktestSummary.economics`), per re-plan.
+///
+/// `peakReductionMean` = mean of 1 − Σ new peak / Σ old peak on each horizon; `savedMsMean`,
+/// `transferMsMean` and `netMsMean` = saved − transfer, as `ReplanCost` prices them.
+/// `breakEvenGainPercent` is the peak reduction (percent) at which a re-plan's saving over one
+/// horizon equals the mean transfer time: the `--min-gain` to plan with. `recommendedEvery` is
+/// the fewest steps a re-plan must serve for the mean reduction to repay the mean transfer,
+/// ⌈transfer / (stepMs · reduction)⌉, nil when re-plans do not lower the peak on average.
+public struct ReplanEconomics: Sendable, Equatable {
+  public var replans: Int
+  public var peakReductionMean: Double
+  public var savedMsMean: Double
+  public var transferMsMean: Double
+  public var netMsMean: Double
+  /// Share of re-plans whose saving exceeds their transfer time.
+  public var payingShare: Double
+  public var breakEvenGainPercent: Double
+  public var recommendedEvery: Int?
 }
 
 /// Small statistics helpers with documented definitions.
@@ -112,6 +166,44 @@ public struct BacktestReport: Sendable, Equatable {
       globalBound: BacktestStatistics.mean(limits.map(\.globalBound))!,
       hierarchicalCap: BacktestStatistics.mean(hier), eplbPackingCap: BacktestStatistics.mean(eplb),
       exact: limits.allSatisfy(\.exact))
+  }
+
+  /// The share of the gap between `deepseek` and `deepseek`'s oracle that configuration `c`
+  /// closes: (realized_c − realized_deepseek) / (oracle_deepseek − realized_deepseek), the
+  /// `deepseek` configuration being the one with `c`'s window and half-life. 1 = as good as
+  /// planning on the horizon itself, 0 = no better than `deepseek`, negative = worse. nil without
+  /// oracle, without such a `deepseek` configuration, or when its gap is below 10⁻⁹.
+  public func oracleGapClosed(_ c: Int) -> Double? {
+    let s = summaries[c]
+    guard
+      let d = summaries.first(where: {
+        $0.config.algorithm == .deepseek && $0.config.window == s.config.window
+          && $0.config.halfLife == s.config.halfLife
+      }), let r = s.realizedMean, let rd = d.realizedMean, let od = d.oracleMean, od - rd > 1e-9
+    else { return nil }
+    return (r - rd) / (od - rd)
+  }
+
+  /// With a `ReplanCost`: one sentence on whether the recommended configuration's re-plans pay,
+  /// with the `--min-gain` and `--every` that follow from them (`ReplanEconomics`).
+  public var replanAdvice: String? {
+    guard let (config, _) = recommendation, let c = summaries.firstIndex(where: { $0.config == config }),
+      let cost = parameters.replanCost, let e = summaries[c].economics(cost, horizon: parameters.horizon)
+    else { return nil }
+    let f = { (x: Double) in TextFormat.fixed(x, 1) }
+    var text =
+      "Re-plans of \(config.label) "
+      + (e.netMsMean > 0 ? "pay" : "do not pay") + ": \(f(e.savedMsMean)) ms saved over each horizon against "
+      + "\(f(e.transferMsMean)) ms of transfers, net \(f(e.netMsMean)) ms (\(TextFormat.fixed(100 * e.payingShare, 0))% "
+      + "of \(e.replans) re-plans pay). Plan with --min-gain \(TextFormat.fixed(e.breakEvenGainPercent, 2))"
+    if let every = e.recommendedEvery {
+      text +=
+        " and --every \(max(every, 1)) or more (the mean peak reduction, \(TextFormat.fixed(100 * e.peakReductionMean, 2))%, "
+        + "repays the transfers after \(plural(every, "step")))."
+    } else {
+      text += "; re-plans do not lower the peak on average: keep the placement (do not re-plan on this schedule)."
+    }
+    return text
   }
 
   /// Differences in mean realized balancedness below this are called a tie in the recommendation.

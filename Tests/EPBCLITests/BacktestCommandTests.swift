@@ -38,6 +38,13 @@ import Testing
       #expect(mean > 0 && mean <= 1 && min <= mean)
     }
     #expect(Set(configs.compactMap { $0["rank"] as? Int }) == [1, 2, 3, 4])
+    // The oracle is on by default; deepseek closes none of its own gap.
+    for c in configs {
+      let oracle = try #require(c["oracle_balancedness_mean"] as? Double)
+      #expect(oracle > 0 && oracle <= 1)
+      #expect(c["oracle_gap_closed"] as? Double == 0)
+      #expect(c["replan"] is NSNull)
+    }
     #expect(
       keysInOrder(
         r.stdout,
@@ -47,6 +54,29 @@ import Testing
         ]))
     let parser = XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: html)))
     #expect(parser.parse())
+    // --no-oracle leaves the oracle out; the three pricing flags add `replan` to every configuration.
+    r = try epbctl(
+      [
+        "backtest", "--series", "sim", "--window", "20", "--every", "20", "--horizon", "10", "--algorithm",
+        "deepseek", "--replicas", "48", "--gpus", "8", "--nodes", "2", "--groups", "4", "--json", "--no-oracle",
+        "--expert-bytes", "1048576", "--link-gbps", "100", "--step-ms", "5",
+      ], db: db)
+    #expect(r.status == 0, "\(r.stderr)")
+    let priced = try #require((r.jsonObject?["configs"] as? [[String: Any]])?.first)
+    #expect(priced["oracle_balancedness_mean"] is NSNull)
+    let replan = try #require(priced["replan"] as? [String: Any])
+    #expect(
+      Set(replan.keys) == [
+        "replans", "peak_reduction_mean", "saved_ms_mean", "transfer_ms_mean", "net_ms_mean", "paying_share",
+        "recommended_min_gain", "recommended_every",
+      ])
+    // Warmup 20, plans at positions 19, 39, …, 99 (109 is the last with a full horizon): 5 plans, 4 re-plans.
+    #expect(replan["replans"] as? Int == 4)
+    let saved = try #require(replan["saved_ms_mean"] as? Double), transfer = try #require(replan["transfer_ms_mean"] as? Double)
+    #expect(abs((replan["net_ms_mean"] as? Double ?? .nan) - (saved - transfer)) < 1e-9)
+    // 1 MiB at 100 Gb/s is 0.08388608 ms per expert received: the mean transfer is a multiple of it.
+    let perExpert = 1048576.0 * 8 / 100e9 * 1000
+    #expect(abs(transfer / perExpert * 4 - (transfer / perExpert * 4).rounded()) < 1e-6)
   }
 
   @Test func everyFormatIngestsToTheSameLoads() throws {
@@ -92,6 +122,18 @@ import Testing
                    db: db)
     #expect(r.status == 64)
     #expect(r.stderr.contains("--half-life"))
+    // The re-plan price: each flag bounded, and the three together.
+    let base = ["backtest", "--window", "10", "--every", "5", "--horizon", "5"] + topology
+    for (flag, value) in [("--expert-bytes", "0"), ("--link-gbps", "0"), ("--step-ms", "-1"), ("--link-gbps", "2e6")] {
+      var priced = ["--expert-bytes", "1048576", "--link-gbps", "400", "--step-ms", "10"]
+      priced[priced.firstIndex(of: flag)! + 1] = value
+      r = try epbctl(base + priced, db: db)
+      #expect(r.status == 64)
+      #expect(r.stderr.contains(flag))
+    }
+    r = try epbctl(base + ["--expert-bytes", "1048576"], db: db)
+    #expect(r.status == 64)
+    #expect(r.stderr.contains("--link-gbps") && r.stderr.contains("--step-ms"))
     r = try CommandRunner.run(["simulate", "--output", "-", "--experts", "4", "--top-k", "8"])
     #expect(r.status == 64)
     #expect(r.stderr.contains("--top-k"))

@@ -3,6 +3,31 @@ import Foundation
 import Testing
 
 @Suite struct RobustCommandTests {
+  /// On the bundled DeepSeek-V3 decode dump (one step), hierarchical `deepseek` and `seed`
+  /// (EPLB's greedy packing) peak above the no-replication placement in 10 of 58 layers, as
+  /// issue 18 measured; `plan` lists them in `above_no_replication_layers` and says so on
+  /// stderr. `robust` never does (empty list, no note).
+  @Test func planNamesTheLayersAboveNoReplication() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.path("epb.sqlite")
+    let dump = examples.appendingPathComponent("sglang/decode_in1000out1000.json").path
+    var r = try epbctl(["ingest", dump, "--series", "decode"], db: db)
+    #expect(r.status == 0, "\(r.stderr)")
+    let topology = ["--replicas", "288", "--gpus", "32", "--nodes", "4", "--groups", "8"]
+    for algorithm in ["deepseek", "seed", "robust"] {
+      r = try epbctl(
+        ["plan", "--series", "decode", "--layer", "all", "--algorithm", algorithm, "--dry-run", "--json"] + topology,
+        db: db)
+      #expect(r.status == 0, "\(r.stderr)")
+      let above = try #require(r.jsonObject?["above_no_replication_layers"] as? [Int])
+      let layers = try #require(r.jsonObject?["layers"] as? [[String: Any]])
+      let counted = layers.filter { ($0["peak"] as! Double) > ($0["no_replication_peak"] as! Double) }
+      #expect(above == counted.map { $0["layer"] as! Int })
+      #expect(above.count == (algorithm == "robust" ? 0 : 10), "\(algorithm)")
+      #expect(r.stderr.contains("above the no-replication placement") == (algorithm != "robust"))
+    }
+  }
+
   /// On a seeded simulated trace with drift, bursts and noise, `robust` holds up better on the
   /// steps after each window than `deepseek` and `seed`, for a short and a long window.
   @Test func robustBeatsEPLBOnTheStepsThatFollow() throws {

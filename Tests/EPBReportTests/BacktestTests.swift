@@ -122,8 +122,10 @@ import Testing
       BacktestConfig(algorithm: .deepseek, window: nil, halfLife: 4),
     ]
     let every = 6, horizon = 5
+    let cost = ReplanCost(expertBytes: 1 << 20, linkGbps: 8, stepMs: 2)
     let parameters = Backtest.Parameters(
-      configs: configs, every: every, horizon: horizon, topology: topology, policy: .auto)
+      configs: configs, every: every, horizon: horizon, topology: topology, policy: .auto, oracle: true,
+      replanCost: cost)
     let report = try Backtest.run(
       parameters: parameters, layerIDs: [0, 1, 2], experts: experts, stepCount: count,
       forEachStep: { body in
@@ -142,9 +144,23 @@ import Testing
       }
       return (sumMean, sumPeak)
     }
+    func placements(_ plan: Plan) -> [LayerPlacement] { plan.layers.map(\.placement) }
+    func sums(_ placements: [LayerPlacement], _ load: [Double]) -> (mean: Double, peak: Double) {
+      var sumMean = 0.0, sumPeak = 0.0
+      for (layer, placement) in placements.enumerated() {
+        var gpu = [Double](repeating: 0, count: topology.gpus)
+        for (slot, e) in placement.physicalToLogical.enumerated() {
+          gpu[slot / per] += load[layer * experts + e] / Double(placement.logicalCount[e])
+        }
+        sumMean += gpu.reduce(0, +) / Double(topology.gpus)
+        sumPeak += gpu.max()!
+      }
+      return (sumMean, sumPeak)
+    }
     for (c, config) in configs.enumerated() {
-      var expected: [Double] = [], expectedSteps: [Double] = [], changes: [Int] = []
-      var previous: Plan?
+      var expected: [Double] = [], expectedSteps: [Double] = [], changes: [Int] = [], raw: [Int] = []
+      var oracles: [Double] = [], ratios: [Double] = [], receives: [Int] = []
+      var previous: [LayerPlacement]?
       var p = 7  // warmup = the largest window, 8
       while p + horizon < count {
         let first = config.window.map { p - $0 + 1 } ?? 0
@@ -166,14 +182,37 @@ import Testing
         let b = balancedness(plan, horizonSum)
         expected.append(b.mean / b.peak)
         expectedSteps.append(stepSum / Double(horizon))
+        // The oracle: the same algorithm on the horizon's plain sum.
+        let oracle = try Planner.plan(
+          LoadMatrix(layers: layers, experts: experts, values: horizonSum), layerIDs: [0, 1, 2], topology: topology,
+          policy: .auto, algorithm: config.algorithm)
+        let o = balancedness(oracle, horizonSum)
+        oracles.append(o.mean / o.peak)
+        // Slots changed after relabelling each layer against what served (itself relabelled);
+        // GPU g receives the experts of its changed slots that none of its old slots held.
+        var serving = placements(plan)
         if let previous {
-          var n = 0
-          for (a, b) in zip(previous.layers, plan.layers) {
-            for (x, y) in zip(a.placement.physicalToLogical, b.placement.physicalToLogical) where x != y { n += 1 }
+          var n = 0, m = 0
+          var got = [Int](repeating: 0, count: topology.gpus)
+          for l in 0..<layers {
+            let old = previous[l].physicalToLogical
+            for (x, y) in zip(old, serving[l].physicalToLogical) where x != y { m += 1 }
+            serving[l] = try Relabel.minimizeMoves(
+              serving[l], base: previous[l], topology: topology, policy: .hierarchical
+            ).placement
+            let new = serving[l].physicalToLogical
+            for s in 0..<topology.replicas where old[s] != new[s] {
+              n += 1
+              let g = s / per
+              if !old[(g * per)..<((g + 1) * per)].contains(new[s]) { got[g] += 1 }
+            }
           }
           changes.append(n)
+          raw.append(m)
+          receives.append(got.max()!)
+          ratios.append(sums(serving, horizonSum).peak / sums(previous, horizonSum).peak)
         }
-        previous = plan
+        previous = serving
         p += every
       }
       let points = report.summaries[c].points
@@ -181,7 +220,83 @@ import Testing
       for (point, value) in zip(points, expected) { #expect(abs(point.realizedBalancedness - value) < 1e-9) }
       for (point, value) in zip(points, expectedSteps) { #expect(abs(point.stepBalancednessMean - value) < 1e-9) }
       #expect(points.dropFirst().map { $0.slotsChanged! } == changes)
+      #expect(points.dropFirst().map { $0.slotsChangedBeforeRelabel! } == raw)
+      #expect(points.dropFirst().map { $0.bottleneckReceives! } == receives)
+      #expect(zip(changes, raw).allSatisfy { $0 <= $1 })
+      for (point, value) in zip(points, oracles) { #expect(abs(point.oracleBalancedness! - value) < 1e-9) }
+      for (point, value) in zip(points.dropFirst(), ratios) { #expect(abs(point.replanPeakRatio! - value) < 1e-9) }
+      // Priced: 2 ms · 5 steps · (1 − ratio) saved; receives × 2^20 B · 8 / 8 Gb/s = receives × 1.048576 ms.
+      let e = try #require(report.summaries[c].economics(cost, horizon: horizon))
+      let saved = ratios.map { 10 * (1 - $0) }.reduce(0, +) / Double(ratios.count)
+      let transfer = receives.map { Double($0) * 1.048576 }.reduce(0, +) / Double(receives.count)
+      #expect(abs(e.savedMsMean - saved) < 1e-9 && abs(e.transferMsMean - transfer) < 1e-9)
+      #expect(abs(e.netMsMean - (saved - transfer)) < 1e-9)
+      #expect(abs(e.breakEvenGainPercent - 100 * transfer / 10) < 1e-9)
     }
+  }
+
+  @Test func slotsChangedCountAfterRelabelling() throws {
+    // Plan B = [2,3,0,1] is plan A = [0,1,2,3] with the two GPUs' contents swapped: 4 slots differ
+    // as planned, none after relabelling (GPU 1's contents stay on GPU 0), and no GPU receives
+    // any weights. Priced at 2^20 B, 8 Gb/s, 1 ms per step: the transfer costs 0 ms.
+    let config = BacktestConfig(algorithm: .deepseek, window: 2, halfLife: nil)
+    nonisolated(unsafe) var calls = 0
+    let cost = ReplanCost(expertBytes: 1 << 20, linkGbps: 8, stepMs: 1)
+    let parameters = Backtest.Parameters(
+      configs: [config], every: 2, horizon: 2, topology: Self.topology, policy: .global, replanCost: cost)
+    let report = try Backtest.run(
+      parameters: parameters, layerIDs: [0], experts: 4, stepCount: Self.steps.count,
+      planner: { request in
+        let p2l = calls == 0 ? [0, 1, 2, 3] : [2, 3, 0, 1]
+        calls += 1
+        let placement = LayerPlacement(physicalToLogical: p2l, experts: 4)
+        let stats = Planner.statistics(
+          of: placement, load: request.windowLoad.row(0), topology: Self.topology, policy: .global,
+          algorithm: .deepseek)
+        return Plan(
+          topology: Self.topology, policy: .global, algorithm: .deepseek,
+          layers: [PlannedLayer(layer: 0, placement: placement, statistics: stats)], skippedLayers: [])
+      },
+      forEachStep: { body in
+        for (step, load) in zip(Self.steps, Self.loads) {
+          try body(step, LoadMatrix(layers: 1, experts: 4, values: load))
+        }
+      })
+    let points = report.summaries[0].points
+    #expect(points.map(\.slotsChanged) == [nil, 0])
+    #expect(points.map(\.slotsChangedBeforeRelabel) == [nil, 4])
+    #expect(points.map(\.bottleneckReceives) == [nil, 0])
+    // Same GPU loads, so the same peak on the second horizon: ratio 1, nothing saved.
+    #expect(points[1].replanPeakRatio == 1)
+    let e = try #require(report.economics(0))
+    #expect(e.savedMsMean == 0 && e.transferMsMean == 0 && e.recommendedEvery == nil)
+    #expect(report.replanAdvice?.contains("do not lower the peak") == true)
+    // No oracle asked: the key is there and null.
+    guard case .object(let top) = report.json(), case .array(let configs) = top[0].1,
+      case .object(let first) = configs[0]
+    else { throw BacktestError("not an object with configs") }
+    #expect(first.first(where: { $0.0 == "oracle_balancedness_mean" })?.1 == .null)
+    #expect(first.first(where: { $0.0 == "slots_changed_before_relabel_mean" })?.1 == .number(4))
+  }
+
+  @Test func oracleGapClosedIsTheShareOfDeepSeeksGap() throws {
+    // deepseek realizes 0.80 with oracle 0.90; another algorithm 0.825: it closes 0.025/0.10 = 1/4.
+    let topology = Self.topology
+    func summary(_ a: PlacementAlgorithm, _ realized: Double, _ oracle: Double) -> BacktestSummary {
+      var p = BacktestPoint(
+        plan: 0, step: 1, windowFrom: 0, windowTo: 1, windowSteps: 2, horizonFrom: 2, horizonTo: 3,
+        plannedBalancedness: 1, realizedBalancedness: realized, stepBalancednessMean: realized, peakToLowerBound: 1,
+        lowerBoundBalancedness: 1, slotsChanged: nil)
+      p.oracleBalancedness = oracle
+      return BacktestSummary(config: BacktestConfig(algorithm: a, window: 2, halfLife: nil), points: [p])
+    }
+    let parameters = Backtest.Parameters(
+      configs: [], every: 2, horizon: 2, topology: topology, policy: .global, oracle: true)
+    let report = BacktestReport(
+      parameters: parameters, policy: .global, layerIDs: [0],
+      summaries: [summary(.deepseek, 0.80, 0.90), summary(.flashlb, 0.825, 0.95)], limits: [])
+    #expect(report.oracleGapClosed(0) == 0)
+    #expect(abs(report.oracleGapClosed(1)! - 0.25) < 1e-12)
   }
 
   @Test func jsonKeysFollowTheContract() throws {

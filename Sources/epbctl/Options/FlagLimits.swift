@@ -27,6 +27,10 @@ enum FlagLimits {
   static let halfLife: ClosedRange<Double> = 0...Double(1 << 40)
   /// `--expert-bytes`: 1 B to 16 GiB, so bytes × moves (at most 2^28 per diff) fits in 64 bits.
   static let expertBytes: ClosedRange<Int> = 1...(1 << 34)
+  /// `backtest --link-gbps`, gigabits per second a GPU receives: above 0, at most 10⁶ (1 Pb/s).
+  static let linkGbps: ClosedRange<Double> = 0...1e6
+  /// `backtest --step-ms`, milliseconds of MoE time per step: above 0, at most 3,600,000 (an hour).
+  static let stepMs: ClosedRange<Double> = 0...3_600_000
   /// `--max-moves`, replica moves per layer: 0 to 2^16 (a layer's slots).
   static let moves: ClosedRange<Int> = 0...IngestLimits.maxExperts
   /// `--min-gain`, in percent: 0 to 100.

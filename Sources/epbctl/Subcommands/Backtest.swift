@@ -34,8 +34,13 @@ extension Epbctl {
         Every --every K steps, each configuration plans on the window that ends at that step and \
         the plan is evaluated on the next --horizon H stored steps: the realized balancedness \
         (Σ mean / Σ peak over layers) of the horizon's summed load, the mean of each step's \
-        balancedness, the peak over the lower bound any placement has, and the slots that changed \
-        since the previous plan of the same configuration. Configurations are the cross product \
+        balancedness, the peak over the lower bound any placement has, the oracle (the same \
+        algorithm planned on the horizon itself; --no-oracle skips it) and the slots that \
+        changed since the previous plan of the same configuration, after relabelling the plan \
+        against it as plan --base does. With --expert-bytes, --link-gbps and --step-ms each \
+        re-plan's saved MoE time (proportional to the peak) is weighed against the time its \
+        weights take to reach the GPU that receives the most, and --every and --min-gain are \
+        recommended from the net gain. Configurations are the cross product \
         of every --window, --half-life and --algorithm given. A --half-life without --window \
         decays over every stored step so far; --half-life none adds the undecayed window. The \
         first plan comes after --warmup steps (default: the largest window, else --every), so \
@@ -91,6 +96,25 @@ extension Epbctl {
     @Option(help: ArgumentHelp("Write a self-contained HTML report with a line chart to this file.", valueName: "file"))
     var html: String?
 
+    @Flag(help: "Skip the oracle (each algorithm planned on each horizon itself; as many plans again).")
+    var noOracle = false
+
+    @Option(
+      parsing: .unconditional,
+      help: ArgumentHelp(
+        "Bytes of one expert's weights: price each re-plan (with --link-gbps and --step-ms).", valueName: "bytes"))
+    var expertBytes: Int?
+
+    @Option(
+      parsing: .unconditional,
+      help: ArgumentHelp("Gigabits per second each GPU receives expert weights at.", valueName: "gbps"))
+    var linkGbps: Double?
+
+    @Option(
+      parsing: .unconditional,
+      help: ArgumentHelp("Milliseconds of MoE time per step under the serving placement.", valueName: "ms"))
+    var stepMs: Double?
+
     @Flag(help: "Print JSON for scripts.")
     var json = false
 
@@ -111,6 +135,13 @@ extension Epbctl {
         throw ValidationError("--half-life values must differ")
       }
       if Set(algorithm).count != algorithm.count { throw ValidationError("--algorithm values must differ") }
+      if let expertBytes { try FlagLimits.check(expertBytes, flag: "--expert-bytes", FlagLimits.expertBytes) }
+      if let linkGbps { try FlagLimits.check(linkGbps, flag: "--link-gbps", FlagLimits.linkGbps, positive: true) }
+      if let stepMs { try FlagLimits.check(stepMs, flag: "--step-ms", FlagLimits.stepMs, positive: true) }
+      let priced = [expertBytes != nil, linkGbps != nil, stepMs != nil]
+      if priced.contains(true) && priced.contains(false) {
+        throw ValidationError("--expert-bytes, --link-gbps and --step-ms price a re-plan together; give all three")
+      }
       try FlagLimits.check(every, flag: "--every", FlagLimits.steps)
       try FlagLimits.check(horizon, flag: "--horizon", FlagLimits.steps)
       if let warmup {
@@ -135,6 +166,12 @@ extension Epbctl {
       return out
     }
 
+    /// The price of a re-plan, when all three flags are given.
+    var replanCost: ReplanCost? {
+      guard let expertBytes, let linkGbps, let stepMs else { return nil }
+      return ReplanCost(expertBytes: expertBytes, linkGbps: linkGbps, stepMs: stepMs)
+    }
+
     func run() throws {
       let store = try database.open(create: false)
       let info = try store.series(named: series)
@@ -147,7 +184,7 @@ extension Epbctl {
       }
       let parameters = EPBReport.Backtest.Parameters(
         configs: configs, every: every, horizon: horizon, warmup: warmup, topology: topology.topology,
-        policy: topology.policy)
+        policy: topology.policy, oracle: !noOracle, replanCost: replanCost)
       // Algorithms that plan on scenarios get the window's steps, summed into blocks.
       var backtest = try EPBReport.Backtest(
         parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps,

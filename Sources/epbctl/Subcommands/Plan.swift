@@ -152,10 +152,22 @@ extension Epbctl {
       }
       report.addGroupBounds(loads: window.loads, layerIDs: window.layers)
       let migration = baseRecord.map { MigrationSummary(base: $0.id, layers: migrations) }
+      // Layers whose planned peak is above the no-replication peak on the same window (EPLB's
+      // greedy packing can be; `robust` never is).
+      let aboveNoReplication = report.layers.filter {
+        $0.statistics.evaluation.peak > $0.statistics.noReplicationPeak * (1 + 1e-12)
+      }.map(\.layer)
+      if !aboveNoReplication.isEmpty {
+        Output.diagnostic(
+          "note: \(plural(aboveNoReplication.count, "layer")) (\(aboveNoReplication.map(String.init).joined(separator: ","))) "
+            + "peak above the no-replication placement on this window with \(algorithm.rawValue); "
+            + "--algorithm robust never does")
+      }
       if json {
         var out = report.json()
-        if let migration, case .object(var members) = out {
-          members.append(("migration", migration.json))
+        if case .object(var members) = out {
+          if let migration { members.append(("migration", migration.json)) }
+          members.append(("above_no_replication_layers", .ints(aboveNoReplication)))
           out = .object(members)
         }
         Output.json(out)
