@@ -15,7 +15,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownSeries(name: String, known: [String])
   /// The input's shape differs from the series'.
   case shapeMismatch(series: String, source: String, detail: String)
-  /// The input holds (step, layer) rows that are already stored.
+  /// The input holds (step, layer) rows that are already stored with other loads (rows stored
+  /// with the same loads are accepted as already stored).
   case duplicateRows(series: String, source: String, step: Int, layer: Int, count: Int)
   /// The requested window holds no stored step.
   case emptyWindow(series: String, detail: String)
@@ -47,8 +48,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case .shapeMismatch(let series, let source, let detail):
       return "\(source): \(detail) (series '\(series)'); use another --series for a different model shape"
     case .duplicateRows(let series, let source, let step, let layer, let count):
-      return "\(source): step \(step) layer \(layer) is already stored in series '\(series)'"
-        + (count > 1 ? " (and \(count - 1) more rows)" : "") + "; pass --replace to overwrite"
+      return "\(source): step \(step) layer \(layer) is already stored in series '\(series)' with other loads"
+        + (count > 1 ? " (and \(count - 1) more such rows)" : "") + "; pass --replace to overwrite"
     case .emptyWindow(let series, let detail):
       return "series '\(series)': \(detail)"
     case .invalidWindow(let detail):
