@@ -116,5 +116,17 @@ extension EPBStore {
       CREATE INDEX step_loads_hash ON step(series_id, loads_hash) WHERE loads_hash IS NOT NULL;
       """#
     ),
+    (
+      "0004_retired_id",
+      #"""
+      -- The largest id of each table whose rows `epbctl delete`/`prune` removed, so that a new row
+      -- never takes the id of a deleted one (SQLite reuses the largest id + 1 otherwise, and a
+      -- script holding "snapshot 7" would silently get another placement).
+      CREATE TABLE retired_id (
+        table_name TEXT NOT NULL PRIMARY KEY,
+        max_id INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      """#
+    ),
   ]
 }

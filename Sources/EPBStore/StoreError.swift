@@ -26,6 +26,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownLayer(series: String, layer: Int, layers: Int)
   /// A snapshot reference that matches nothing.
   case unknownSnapshot(reference: String, detail: String)
+  /// `delete` found nothing of what it was asked to remove (the detail says what and why).
+  case nothingToDelete(String)
   /// Anything else SQLite reported.
   case database(path: String, detail: String)
 
@@ -58,6 +60,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
       return "series '\(series)' has layers 0 to \(layers - 1); --layer \(layer) is outside it"
     case .unknownSnapshot(let reference, let detail):
       return "no snapshot '\(reference)': \(detail); list them with `epbctl snapshots`"
+    case .nothingToDelete(let detail):
+      return "nothing to delete: \(detail); nothing was changed"
     case .database(let path, let detail):
       return "\(path): \(detail)"
     }
