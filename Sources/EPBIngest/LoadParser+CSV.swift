@@ -31,7 +31,7 @@ extension LoadParser {
   /// (The records path keeps row, expert, line and value per record: 20 bytes per load, up to
   /// twice that while its arrays grow, then 12 more for the grid: a 100 MB CSV of 6.25 M loads
   /// peaked at 317 MiB.)
-  private static func parseCSVDense(_ bytes: UnsafeRawBufferPointer, source: String) throws(ParseError) -> LoadBatch? {
+  static func parseCSVDense(_ bytes: UnsafeRawBufferPointer, source: String) throws(ParseError) -> LoadBatch? {
     let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
     let count = bytes.count
     var reader = CSVReader(base: base, end: count, source: source)
