@@ -13,16 +13,26 @@ extension BacktestReport {
     w.element("h2", text: "Realized balancedness over time")
     var lines: [HTML.LineSeries] = []
     for (c, s) in summaries.enumerated() {
+      let style = HTML.categoricalStyle(c)
       lines.append(
         HTML.LineSeries(
-          name: s.config.shortLabel, color: HTML.categorical[c % HTML.categorical.count],
-          points: s.points.map { (Double($0.step), $0.realizedBalancedness) }, dashed: false))
+          name: s.config.shortLabel, color: style.color,
+          points: s.points.map { (Double($0.step), $0.realizedBalancedness) }, dashed: false, pattern: style.dash))
     }
+    // The reference: under the hierarchical policy whole groups on nodes cap what any plan can
+    // reach, so the line is that cap on each horizon; else the global bound.
+    var reference = "best possible"
     if let first = summaries.first, !first.points.isEmpty {
+      var values = first.points.map(\.lowerBoundBalancedness)
+      let caps = limits.compactMap(\.hierarchicalCap)
+      if policy == .hierarchical, caps.count == values.count {
+        values = caps
+        reference = "hierarchical cap"
+      }
       lines.append(
         HTML.LineSeries(
-          name: "best possible", color: "#8c959f",
-          points: first.points.map { (Double($0.step), $0.lowerBoundBalancedness) }, dashed: true))
+          name: reference, color: "#8c959f",
+          points: zip(first.points, values).map { (Double($0.step), $1) }, dashed: true))
     }
     w.raw(
       HTML.lineChart(
@@ -31,7 +41,8 @@ extension BacktestReport {
     w.element(
       "p", [("class", "note")],
       text: "Each point is one plan: made on the window ending at that step and evaluated on the sum of the "
-        + "following \(parameters.horizon) steps. The dashed line is the best any placement could reach there.")
+        + "following \(parameters.horizon) steps. The dashed line is the best any placement could reach there"
+        + (reference == "hierarchical cap" ? " with whole expert groups on nodes (the hierarchical cap)." : "."))
 
     w.element("h2", text: "Configurations, best first")
     let ranks = self.ranks
@@ -49,7 +60,7 @@ extension BacktestReport {
         header: [
           "rank", "configuration", "plans", "realized mean", "p10", "worst", "per-step mean", "peak / lower bound",
           "in-sample", "slots changed",
-        ], rows: rows))
+        ], rows: rows, classes: rows.map { row in row.indices.map { $0 == 1 ? "name" : nil } }))
 
     w.element("h2", text: "What the policy costs")
     var pairs: [(String, String)] = [("policy", policy.rawValue), ("best possible", f(lowerBoundBalancednessMean))]
@@ -77,8 +88,19 @@ extension BacktestReport {
 }
 
 extension HTML {
-  /// Okabe-Ito's colour-blind-safe categorical palette.
-  static let categorical = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442"]
+  /// 16 distinct colours: Okabe-Ito's colour-blind-safe palette, then Paul Tol's muted one.
+  static let categorical = [
+    "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442",
+    "#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#882255", "#aa4499",
+  ]
+
+  /// The colour and dash pattern of configuration `i`: a colour of its own for the first 16,
+  /// then the colours again with a dash pattern per round, so no two lines look alike.
+  static func categoricalStyle(_ i: Int) -> (color: String, dash: String?) {
+    let patterns: [String?] = [nil, "6 3", "2 3", "8 3 2 3"]
+    let round = i / categorical.count
+    return (categorical[i % categorical.count], patterns[round % patterns.count])
+  }
 
   /// One line of a line chart.
   struct LineSeries {
@@ -87,6 +109,8 @@ extension HTML {
     /// `(x, y)` in data units, in increasing x.
     var points: [(Double, Double)]
     var dashed: Bool
+    /// A dash pattern for a solid-meaning line whose colour repeats (see `categoricalStyle`).
+    var pattern: String? = nil
   }
 
   /// A line chart with axes, ticks, grid and a legend: `<polyline class="line" data-series …>` per
@@ -101,7 +125,8 @@ extension HTML {
     let yLow = min(0.95, ((ys.min() ?? 0.9) * 20).rounded(.down) / 20)
     let yHigh = max(1, ys.max() ?? 1)
     let left = 64.0, right = 24.0, top = 40.0, plotHeight = 320.0, bottom = 48.0
-    let legendRows = Double((series.count + 2) / 3)
+    let legendColumns = max(1, min(3, Int((width - 88) / (Double(series.map(\.name.count).max() ?? 0) * 7 + 40))))
+    let legendRows = Double((series.count + legendColumns - 1) / legendColumns)
     let height = top + plotHeight + bottom + legendRows * 18 + 8
     let plotWidth = width - left - right
     func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
@@ -156,7 +181,9 @@ extension HTML {
         ("class", "line"), ("data-series", s.name), ("fill", "none"), ("stroke", s.color), ("stroke-width", "1.8"),
         ("points", s.points.map { "\(coord(px($0.0))),\(coord(py($0.1)))" }.joined(separator: " ")),
       ]
-      if s.dashed { attributes.append(("stroke-dasharray", "5 4")) }
+      if s.dashed { attributes.append(("stroke-dasharray", "5 4")) } else if let p = s.pattern {
+        attributes.append(("stroke-dasharray", p))
+      }
       w.element("polyline", attributes)
       if s.dashed { continue }
       for (x, y) in s.points {
@@ -170,18 +197,29 @@ extension HTML {
         w.close("circle")
       }
     }
-    // Legend, three per row.
+    // Legend: as many columns as the longest name allows (about 7 px per character at 12 px),
+    // so names never run into the next entry; a name longer than a row is cut with "…" and
+    // kept whole in its <title>.
     let legendTop = top + plotHeight + bottom
+    let longest = series.map(\.name.count).max() ?? 0
+    let columns = max(1, min(3, Int(plotWidth / (Double(longest) * 7 + 40))))
+    let maxChars = Int((plotWidth - 40) / 7)
     for (i, s) in series.enumerated() {
-      let x = left + Double(i % 3) * (plotWidth / 3)
-      let y = legendTop + Double(i / 3) * 18
+      let x = left + Double(i % columns) * (plotWidth / Double(columns))
+      let y = legendTop + Double(i / columns) * 18
       var attributes: [(String, String)] = [
         ("class", "legend"), ("x1", coord(x)), ("x2", coord(x + 22)), ("y1", coord(y)), ("y2", coord(y)),
         ("stroke", s.color), ("stroke-width", "2.5"),
       ]
-      if s.dashed { attributes.append(("stroke-dasharray", "5 4")) }
+      if s.dashed { attributes.append(("stroke-dasharray", "5 4")) } else if let p = s.pattern {
+        attributes.append(("stroke-dasharray", p))
+      }
       w.element("line", attributes)
-      w.element("text", [("x", coord(x + 28)), ("y", coord(y + 4)), ("font-size", "12")], text: s.name)
+      let shown = s.name.count > maxChars ? String(s.name.prefix(maxChars - 1)) + "…" : s.name
+      w.open("text", [("class", "legend-name"), ("x", coord(x + 28)), ("y", coord(y + 4)), ("font-size", "12")])
+      w.element("title", text: s.name)
+      w.text(shown)
+      w.close("text")
     }
     w.close("svg")
     w.newline()

@@ -33,14 +33,14 @@ enum HTML {
     /// with `heading`, also its `<title>` and a bold heading at (`headingX`, `headingY`).
     mutating func openSVG(
       width: Double, height: Double, title: String, heading: Bool = true, headingX: Double = 16,
-      headingY: Double = 18, headingSize: Int = 14
+      headingY: Double = 18, headingSize: Int = 14, attributes: [(String, String)] = []
     ) {
       open(
         "svg",
         [
           ("xmlns", "http://www.w3.org/2000/svg"), ("width", coord(width)), ("height", coord(height)),
           ("viewBox", "0 0 \(coord(width)) \(coord(height))"), ("role", "img"), ("aria-label", title),
-        ])
+        ] + attributes)
       guard heading else { return }
       element("title", text: title)
       element(
@@ -127,6 +127,7 @@ enum HTML {
     table.kv td:last-child { text-align: left; }
     td.good { color: #1a7f37; }
     td.bad { color: #cf222e; }
+    td.name { white-space: nowrap; }
     svg { display: block; margin: 8px 0; }
     svg text { font-family: system-ui, sans-serif; fill: #1f2328; }
     .heatmaps { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
@@ -224,6 +225,44 @@ enum HTML {
     return TextFormat.fixed(v, 2)
   }
 
+  /// Bars of a signed value per GPU around a zero line (`values` `[gpus]`, tokens): each
+  /// `<rect class="diff-bar" data-gpu data-delta …>` rises above the line for a positive value
+  /// (red: more load) and hangs below it for a negative one (green), scaled to the largest |value|.
+  static func differenceChart(title: String, values: [Double], width: Double = 1040) -> String {
+    let left = 64.0, right = 44.0, top = 34.0, half = 70.0, bottom = 20.0
+    let plotWidth = width - left - right
+    let height = top + 2 * half + bottom
+    let largest = values.map(abs).max() ?? 0
+    let axis = niceAxis(largest)
+    let zero = top + half
+    let slot = plotWidth / Double(max(values.count, 1))
+    let barWidth = max(1, slot * 0.8)
+    var w = Writer()
+    w.openSVG(width: width, height: height, title: title, headingX: left, headingY: 18, headingSize: 13)
+    for tick in [-axis.max, 0, axis.max] {
+      w.gridLine(y: zero - tick / axis.max * half, x: left, width: plotWidth, label: tickLabel(tick))
+    }
+    for (g, v) in values.enumerated() {
+      let h = abs(v) / axis.max * half
+      w.open(
+        "rect",
+        [
+          ("class", "diff-bar"), ("data-gpu", String(g)), ("data-delta", "\(v)"),
+          ("x", coord(left + Double(g) * slot + (slot - barWidth) / 2)), ("y", coord(v >= 0 ? zero - h : zero)),
+          ("width", coord(barWidth)), ("height", coord(h)), ("fill", v > 0 ? "#cf222e" : "#1a7f37"),
+        ])
+      w.element("title", text: "GPU \(g): \(v >= 0 ? "+" : "")\(TextFormat.load(v)) tokens")
+      w.close("rect")
+    }
+    w.element(
+      "line",
+      [("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(zero)), ("y2", coord(zero)),
+       ("stroke", "#57606a")])
+    w.close("svg")
+    w.newline()
+    return w.out
+  }
+
   // MARK: Bar chart
 
   /// One panel of a bar chart: a name and one value per GPU.
@@ -237,24 +276,39 @@ enum HTML {
   /// Per-GPU load bars, one panel per series stacked vertically on a shared y scale, with the
   /// mean as a dashed line. Each bar is `<rect class="bar" data-series data-gpu data-load …>` whose
   /// height is `load / yMax × plot height`, with a `<title>` tooltip.
-  static func barChart(title: String, series: [BarSeries], width: Double = 1040) -> String {
+  ///
+  /// - parameter zoomed: start the y axis at a multiple of its tick step below the smallest
+  ///   value (`data-y-from` on the `<svg>`), so that small differences show; bars then measure
+  ///   `(load − from) / (yMax − from)`.
+  static func barChart(title: String, series: [BarSeries], width: Double = 1040, zoomed: Bool = false) -> String {
     let gpus = series.map(\.values.count).max() ?? 0
     let maxLoad = series.flatMap(\.values).max() ?? 0
-    let axis = niceAxis(maxLoad)
+    let minLoad = series.flatMap(\.values).min() ?? 0
+    var axis = niceAxis(maxLoad)
+    var from = 0.0
+    if zoomed, maxLoad > minLoad {
+      // A nice axis over the spread, starting a tick or so below the smallest load.
+      let spread = niceAxis(maxLoad - minLoad)
+      from = max(0, ((minLoad - spread.step / 2) / spread.step).rounded(.down) * spread.step)
+      axis = (max: (maxLoad / spread.step).rounded(.up) * spread.step, step: spread.step)
+    }
     let left = 64.0, right = 44.0, top = 54.0, panelHeight = 180.0, gap = 48.0, bottom = 44.0
     let plotWidth = width - left - right
     let height = top + Double(series.count) * panelHeight + Double(max(0, series.count - 1)) * gap + bottom
     let slot = plotWidth / Double(max(gpus, 1))
     let barWidth = max(1, slot * 0.8)
     var w = Writer()
-    w.openSVG(width: width, height: height, title: title, headingX: left, headingY: 18, headingSize: 15)
+    w.openSVG(
+      width: width, height: height, title: title, headingX: left, headingY: 18, headingSize: 15,
+      attributes: zoomed ? [("data-y-from", "\(from)"), ("data-y-to", "\(axis.max)")] : [])
+    let range = axis.max - from
     for (p, s) in series.enumerated() {
       let y0 = top + Double(p) * (panelHeight + gap)
       let base = y0 + panelHeight
       // Grid lines and y ticks.
-      var tick = 0.0
+      var tick = from
       while tick <= axis.max * (1 + 1e-12) {
-        w.gridLine(y: base - tick / axis.max * panelHeight, x: left, width: plotWidth, label: tickLabel(tick))
+        w.gridLine(y: base - (tick - from) / range * panelHeight, x: left, width: plotWidth, label: tickLabel(tick))
         tick += axis.step
       }
       let peak = s.values.max() ?? 0
@@ -264,7 +318,7 @@ enum HTML {
         text: "\(s.name): peak \(TextFormat.load(peak)), mean \(TextFormat.load(mean)), balancedness "
           + TextFormat.fixed(peak > 0 ? mean / peak : 1, 4))
       for (g, v) in s.values.enumerated() {
-        let h = axis.max > 0 ? v / axis.max * panelHeight : 0
+        let h = range > 0 ? max(0, v - from) / range * panelHeight : 0
         w.open(
           "rect",
           [
@@ -275,7 +329,7 @@ enum HTML {
         w.element("title", text: "\(s.name), GPU \(g): \(TextFormat.load(v)) tokens")
         w.close("rect")
       }
-      let meanY = base - (axis.max > 0 ? mean / axis.max * panelHeight : 0)
+      let meanY = base - (range > 0 ? (mean - from) / range * panelHeight : 0)
       w.element(
         "line",
         [

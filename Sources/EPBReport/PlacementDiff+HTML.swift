@@ -18,7 +18,7 @@ extension PlacementDiff {
     let t = after.topology
     w.element(
       "p", [("class", "meta")],
-      text: "Evaluated on steps \(window.from)–\(window.to). \(t.replicas) replicas on \(t.gpus) GPUs in "
+      text: "Evaluated on \(window.from == window.to ? "step \(window.from)" : "steps \(window.from)–\(window.to)"). \(t.replicas) replicas on \(t.gpus) GPUs in "
         + "\(t.nodes) nodes. Before: \(before.algorithmLabel); after: \(after.algorithmLabel).")
     w.newline()
 
@@ -26,21 +26,34 @@ extension PlacementDiff {
     w.raw(HTML.keyValueTable(summaryLines()))
 
     if let chosen = focus ?? layerWithLargestReduction, let d = layers.first(where: { $0.layer == chosen }) {
-      let why = focus == nil ? " (largest peak reduction)" : ""
+      // When every layer got worse, the chosen layer is the one that got least worse.
+      let allWorse = layers.allSatisfy { $0.peakReduction < 0 }
+      let why =
+        focus != nil ? "" : allWorse ? " (smallest peak increase: every layer got worse)" : " (largest peak reduction)"
       w.element("h2", text: "Per-GPU load, layer \(d.layer)\(why)")
+      // The y axis starts near the smallest load, not at 0, so that a change of a few percent
+      // shows; the difference panel draws after − before per GPU.
       w.raw(
         HTML.barChart(
           title: "Layer \(d.layer): load per GPU, \(before.label) vs \(after.label)",
           series: [
             HTML.BarSeries(name: "before (\(before.label))", values: d.before.gpuLoad, color: "#8c959f"),
             HTML.BarSeries(name: "after (\(after.label))", values: d.after.gpuLoad, color: "#0969da"),
-          ]))
+          ], zoomed: true))
+      w.raw(
+        HTML.differenceChart(
+          title: "Layer \(d.layer): after − before, tokens per GPU",
+          values: zip(d.after.gpuLoad, d.before.gpuLoad).map { $0 - $1 }))
+      let change =
+        d.peakReduction >= 0
+        ? "\(TextFormat.percent(d.peakReduction, 2)) reduction" : "\(TextFormat.percent(-d.peakReduction, 2)) increase"
       w.element(
         "p", [("class", "note")],
         text: "Peak \(TextFormat.load(d.before.peak)) → \(TextFormat.load(d.after.peak)) tokens "
-          + "(\(TextFormat.percent(d.peakReduction, 2)) reduction); no-replication peak "
+          + "(\(change)); no-replication peak "
           + "\(TextFormat.load(d.noReplicationPeak)). GPUs at the peak are drawn in red; "
-          + "the dashed line is the mean.")
+          + "the dashed line is the mean. The load axis starts at the value it is labelled with, not at 0; "
+          + "the second chart is the change per GPU (red: more load after).")
     }
 
     w.element("h2", text: "Load relative to the layer mean")

@@ -43,13 +43,13 @@ extension EPBStore {
       let plan = new.plan
       try db.execute(
         sql: """
-          INSERT INTO snapshot (series_id, created_at, algorithm, policy, replicas, gpus, nodes, groups,
+          INSERT INTO snapshot (id, series_id, created_at, algorithm, policy, replicas, gpus, nodes, groups,
                                 window_from, window_to, window_steps, half_life, base_snapshot_id, tool_version,
                                 parameters)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
-          series.id, Self.now(), new.algorithm, plan.policy.rawValue, plan.topology.replicas, plan.topology.gpus,
+          try Self.nextSnapshotID(db), series.id, Self.now(), new.algorithm, plan.policy.rawValue, plan.topology.replicas, plan.topology.gpus,
           plan.topology.nodes, plan.topology.groups, new.windowFrom, new.windowTo, new.windowSteps,
           new.halfLife, new.baseSnapshotID, new.toolVersion, new.parameters,
         ])

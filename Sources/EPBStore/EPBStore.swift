@@ -40,6 +40,15 @@ public final class EPBStore: Sendable {
     var config = Configuration()
     config.busyMode = .timeout(busyTimeout)
     config.foreignKeysEnabled = true
+    // A file this process cannot write (another user's, or mode 0444), that no process has
+    // open (no -wal, no -shm): read it immutable, so that SQLite creates no -shm and -wal owned
+    // by this user, which would later make every write by the owner fail.
+    if exists && access(path, W_OK) != 0 && !FileManager.default.fileExists(atPath: path + "-wal")
+      && !FileManager.default.fileExists(atPath: path + "-shm"),
+      let store = try openImmutable(path: path, configuration: config, checkFolder: false)
+    {
+      return store
+    }
     do {
       // Check the schema first: a database from a newer epbctl must stay untouched.
       if exists { try checkNotSuperseded(path: path, configuration: config) }
@@ -94,16 +103,19 @@ public final class EPBStore: Sendable {
 
   /// A read-only connection to a WAL database whose folder this process cannot write (a
   /// read-only mount, or a folder of another user), so SQLite cannot create the `-shm` file that
-  /// WAL readers share: opened as immutable, which needs no `-shm`. Only when there is no
+  /// WAL readers share, or (`checkFolder` false) whose file it cannot write: opened as
+  /// immutable, which needs no `-shm`. Only when there is no
   /// `-wal` file with content (every commit is then in the main file, and no writer can be
   /// adding one, since the folder takes no new files); else nil, and the caller reports the
   /// database as unwritable. Writes through the returned store fail as `.readOnly`.
   ///
   /// - throws: `.newerSchema` for a database from a newer epbctl; `.readOnly` when it lacks a
   ///   migration (which cannot be applied here).
-  private static func openImmutable(path: String, configuration: Configuration) throws(StoreError) -> EPBStore? {
+  private static func openImmutable(path: String, configuration: Configuration, checkFolder: Bool = true)
+    throws(StoreError) -> EPBStore?
+  {
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    guard access(folder, W_OK) != 0 else { return nil }
+    guard !checkFolder || access(folder, W_OK) != 0 else { return nil }
     let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int ?? 0
     guard wal == 0 else { return nil }
     var config = configuration
@@ -117,7 +129,7 @@ public final class EPBStore: Sendable {
     }
     let store = EPBStore(path: path, writer: queue)
     if try !pendingMigrations(store.run(recordedMigrations), path: path).isEmpty {
-      throw .readOnly(path: path, detail: "it needs a schema upgrade and its folder is read-only")
+      throw .readOnly(path: path, detail: "it needs a schema upgrade and this process cannot write it or its folder")
     }
     return store
   }
@@ -234,7 +246,19 @@ public final class EPBStore: Sendable {
     let detail = dbError.message ?? "\(dbError.resultCode)"
     switch dbError.resultCode.primaryResultCode {
     case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .notADatabase(path: path, detail: detail)
-    case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return .readOnly(path: path, detail: detail)
+    case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+      // A -shm this process cannot write (left by a reader running as another user) makes every
+      // write fail although the database file itself is writable: name it.
+      for suffix in ["-shm", "-wal"] where access(path, W_OK) == 0 {
+        let side = path + suffix
+        if FileManager.default.fileExists(atPath: side) && access(side, W_OK) != 0 {
+          return .readOnly(
+            path: side,
+            detail: "\(detail); it was left by a process of another user. Remove \(path)-shm and \(path)-wal "
+              + "(when no epbctl is using the database), or make them writable")
+        }
+      }
+      return .readOnly(path: path, detail: detail)
     case .SQLITE_FULL: return .diskFull(path: path)
     case .SQLITE_IOERR:
       // A write that fails on a full disk can surface as an I/O error on the journal.

@@ -127,5 +127,28 @@ extension EPBStore {
       SELECT s.id, n.i FROM series s JOIN n ON n.i < s.layers;
       """#
     ),
+    (
+      "0004_step_content_hash",
+      #"""
+      -- A hash of each step's loads, to tell that newly ingested steps repeat stored content (the
+      -- same loads recorded again in another format, or appended twice): 64-bit, the XOR over the
+      -- step's (layer, loads) rows of a per-row hash (EPBStore.rowHash), so rows of one step stored
+      -- by several ingests combine. NULL for steps stored before this migration (not compared).
+      ALTER TABLE step ADD COLUMN loads_hash INTEGER;
+      CREATE INDEX step_loads_hash ON step(series_id, loads_hash) WHERE loads_hash IS NOT NULL;
+      """#
+    ),
+    (
+      "0005_retired_id",
+      #"""
+      -- The largest id of each table whose rows `epbctl delete`/`prune` removed, so that a new row
+      -- never takes the id of a deleted one (SQLite reuses the largest id + 1 otherwise, and a
+      -- script holding "snapshot 7" would silently get another placement).
+      CREATE TABLE retired_id (
+        table_name TEXT NOT NULL PRIMARY KEY,
+        max_id INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      """#
+    ),
   ]
 }

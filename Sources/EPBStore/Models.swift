@@ -78,6 +78,21 @@ public struct IngestOutcome: Sendable, Equatable {
   public var lastStep: Int?
   /// Rows overwritten because of `replace`.
   public var replacedRows: Int
+  /// Rows of the input stored before with the same loads, so not written again (a retry).
+  public var alreadyStoredRows: Int = 0
+  /// Newly stored steps whose loads equal those of a step stored before (the same loads
+  /// recorded again, e.g. in another format): by `step.loads_hash`.
+  public var repeatsStoredSteps: Int = 0
+  /// The first such step and the stored step it repeats.
+  public var firstRepeat: StepRepeat? = nil
+}
+
+/// A newly stored step whose loads equal an earlier stored step's.
+public struct StepRepeat: Sendable, Equatable {
+  /// The new step.
+  public var step: Int
+  /// The stored step with the same loads (the smallest such).
+  public var repeats: Int
 }
 
 /// Which stored steps a window covers, and how they are weighted.

@@ -17,7 +17,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownSeries(name: String, known: [String])
   /// The input's shape differs from the series'.
   case shapeMismatch(series: String, source: String, detail: String)
-  /// The input holds (step, layer) rows that are already stored.
+  /// The input holds (step, layer) rows that are already stored with other loads (rows stored
+  /// with the same loads are accepted as already stored).
   case duplicateRows(series: String, source: String, step: Int, layer: Int, count: Int)
   /// The requested window holds no stored step.
   case emptyWindow(series: String, detail: String)
@@ -27,6 +28,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownLayer(series: String, layer: Int, layerIDs: [Int])
   /// A snapshot reference that matches nothing.
   case unknownSnapshot(reference: String, detail: String)
+  /// `delete` found nothing of what it was asked to remove (the detail says what and why).
+  case nothingToDelete(String)
   /// Anything else SQLite reported.
   case database(path: String, detail: String)
 
@@ -49,8 +52,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case .shapeMismatch(let series, let source, let detail):
       return "\(source): \(detail) (series '\(series)'); use another --series for a different model shape"
     case .duplicateRows(let series, let source, let step, let layer, let count):
-      return "\(source): step \(step) layer \(layer) is already stored in series '\(series)'"
-        + (count > 1 ? " (and \(count - 1) more rows)" : "") + "; pass --replace to overwrite"
+      return "\(source): step \(step) layer \(layer) is already stored in series '\(series)' with other loads"
+        + (count > 1 ? " (and \(count - 1) more such rows)" : "") + "; pass --replace to overwrite"
     case .emptyWindow(let series, let detail):
       return "series '\(series)': \(detail)"
     case .invalidWindow(let detail):
@@ -59,6 +62,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
       return "series '\(series)' has layers \(LayerIDs.describe(layerIDs)); --layer \(layer) is not one of them"
     case .unknownSnapshot(let reference, let detail):
       return "no snapshot '\(reference)': \(detail); list them with `epbctl snapshots`"
+    case .nothingToDelete(let detail):
+      return "nothing to delete: \(detail); nothing was changed"
     case .database(let path, let detail):
       return "\(path): \(detail)"
     }

@@ -22,7 +22,7 @@ struct Epbctl: ParsableCommand {
     version: version,
     subcommands: [
       Ingest.self, Series.self, Loads.self, Plan.self, Algorithms.self, Snapshots.self, Show.self, Diff.self, Export.self,
-      Simulate.self, Backtest.self,
+      Simulate.self, Backtest.self, Delete.self, Prune.self,
     ])
 
   /// The subcommand names, from the configuration (so a new command is known here too).

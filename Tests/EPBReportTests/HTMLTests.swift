@@ -77,9 +77,13 @@ final class ElementCollector: NSObject, XMLParserDelegate {
     let loads = bars.compactMap { $0["data-load"].flatMap(Double.init) }
     #expect(loads == [6, 5, 14, 5, 8, 5, 10, 7])
     let heights = bars.compactMap { $0["height"].flatMap(Double.init) }
-    // One scale for both panels: height / load is the same for every bar (heights carry 2 decimals).
-    let k = heights[2] / 14
-    for (h, load) in zip(heights, loads) { #expect(abs(h - load * k) < 0.01) }
+    // One scale for both panels, on an axis that starts at `from` (zoomed, so a small change
+    // shows): height / (load − from) is the same for every bar (heights carry 2 decimals).
+    let svg = try #require(doc.elements.first { $0.name == "svg" && $0.attributes["data-y-from"] != nil })
+    let from = try #require(svg.attributes["data-y-from"].flatMap(Double.init))
+    #expect(from > 0 && from < 5, "below the smallest load, 5")
+    let k = heights[2] / (14 - from)
+    for (h, load) in zip(heights, loads) { #expect(abs(h - (load - from) * k) < 0.01) }
     // Bars stand on a common baseline within each panel: y + height is constant per series.
     for series in Set(bars.compactMap { $0["data-series"] }) {
       let bottoms = bars.filter { $0["data-series"] == series }.compactMap { bar -> Double? in

@@ -173,6 +173,7 @@ extension Epbctl {
     }
 
     func run() throws {
+      if let html { try Output.checkWritable(html, flag: "--html") }
       let store = try database.open(create: false)
       let info = try store.series(named: series)
       let layers = layer.layers ?? info.layerIDs

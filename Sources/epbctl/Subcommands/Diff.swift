@@ -67,6 +67,7 @@ extension Epbctl {
     }
 
     func run() throws {
+      if let html { try Output.checkWritable(html, flag: "--html") }
       let store = try database.open(create: false)
       let recordA = try store.snapshot(id: store.resolveSnapshot(a, series: series))
       let recordB = try store.snapshot(id: store.resolveSnapshot(b, series: series))

@@ -49,6 +49,7 @@ extension Epbctl {
     }
 
     func run() throws {
+      if let output { try Output.checkWritable(output, flag: "--output") }
       let store = try database.open(create: false)
       let record = try store.snapshot(id: store.resolveSnapshot(id, series: series))
       let info = try store.series(named: record.series)

@@ -21,8 +21,11 @@ extension Epbctl {
         `step,layer,expert,load`, NumPy .npy [T,L,E] or [L,E], and JSON lines \
         (`{"step","layer","loads"}` or `{"step","loads":[[…]]}`). Each file is stored whole or \
         not at all; the same content again is reported as already-ingested. Inputs without step \
-        numbers are appended after the series' last step. Files are taken in order; the first \
-        one that fails stops the command (the ones before it stay stored).
+        numbers are appended after the series' last step. Every file is tried, in order: one that \
+        fails stores nothing and is reported (status `failed` with --json), the others are \
+        stored, and the exit status is 1. Rows already stored with the same loads are accepted \
+        (a retry); rows stored with other loads need --replace. New steps that repeat the loads \
+        of stored steps (the same dump ingested in two formats) are pointed out on stderr.
 
         Layers are the model's layer ids: the `layer` column of CSV and JSON lines, SGLang's \
         rows (every hidden layer, dense ones as zeros). An [L][E] block per step (npy, \
@@ -184,70 +187,104 @@ extension Epbctl {
       }
       let bar = ProgressBar(total: sizes.reduce(0, +))
       var done = 0
-      var results: [FileIngestResult] = []
+      var entries: [Entry] = []
       defer { bar.finish() }
+      // Every file is tried, each stored whole or not at all; a failure is reported with the
+      // others and makes the exit status 1.
       for (path, size) in zip(files, sizes) {
         let doneSoFar = done
         let name = (path as NSString).lastPathComponent
         bar.update(done: done, label: "\(name): reading", force: true)
-        let result: [FileIngestResult]
         do {
           if path == "-" && format == .jsonl {
-            result = try ingestor.ingestJSONLinesStream(
+            entries += try ingestor.ingestJSONLinesStream(
               FileHandle.standardInput, series: series, replace: replace, batchLines: batchLines,
-              layerIDs: layerIDOption)
+              layerIDs: layerIDOption
+            ).map(Entry.stored)
           } else {
-            result = [
-              try ingestor.ingest(
-                path: path, series: series, format: format, replace: replace, layerIDs: layerIDOption,
-                progress: { phase in bar.update(done: doneSoFar, label: "\(name): \(phase)", force: true) })
-            ]
+            entries.append(
+              .stored(
+                try ingestor.ingest(
+                  path: path, series: series, format: format, replace: replace, layerIDs: layerIDOption,
+                  progress: { phase in bar.update(done: doneSoFar, label: "\(name): \(phase)", force: true) })))
           }
+        } catch let error as StreamError {
+          entries += error.committed.map(Entry.stored)
+          entries.append(.failed(path: path, error: "\(error)"))
         } catch {
-          bar.finish()
-          if !results.isEmpty {
-            Output.diagnostic("note: \(results.count) input(s) before \(path) were stored")
-          }
-          throw error
+          entries.append(.failed(path: path, error: "\(error)"))
         }
-        results += result
         done += size
         bar.update(done: done, label: name, force: true)
       }
       bar.finish()
-      if json {
-        Output.json(
-          .object([
-            ("series", .string(series)),
-            (
-              "files",
-              .array(
-                results.map { r in
-                  .object([
-                    ("path", .string(r.path)), ("status", .string(r.outcome.status.rawValue)),
-                    ("steps", .int(r.outcome.steps)), ("layers", .int(r.outcome.layers)),
-                    ("layer_ids", .ints(r.outcome.layerIDs)),
-                    ("experts", .int(r.outcome.experts)), ("total_load", .number(r.outcome.totalLoad)),
-                    ("format", .string(r.format.rawValue)),
-                    ("first_step", r.outcome.firstStep.map(JSONValue.int) ?? .null),
-                    ("last_step", r.outcome.lastStep.map(JSONValue.int) ?? .null),
-                    ("replaced_rows", .int(r.outcome.replacedRows)),
-                  ])
-                })
-            ),
-          ]))
-        return
+      let failures = entries.compactMap { entry -> String? in
+        if case .failed(_, let error) = entry { return error }
+        return nil
       }
-      print(
-        Output.table(
-          ["file", "format", "status", "steps", "first", "last", "layers", "experts", "total load"],
-          results.map { r in
-            [
-              r.path, r.format.rawValue, r.outcome.status.rawValue, String(r.outcome.steps),
-              r.outcome.firstStep.map(String.init) ?? "-", r.outcome.lastStep.map(String.init) ?? "-",
-              String(r.outcome.layers), String(r.outcome.experts), Output.load(r.outcome.totalLoad),
-            ]
-          }))
+      for error in failures { Output.diagnostic("error: \(error)") }
+      for case .stored(let r) in entries where r.outcome.repeatsStoredSteps > 0 {
+        Output.diagnostic("note: \(Self.repeatNote(r))")
+      }
+      let stored = entries.count - failures.count
+      if !failures.isEmpty && files.count > 1 && !json {
+        Output.diagnostic(
+          "note: \(failures.count) of \(plural(files.count, "input")) failed and stored nothing"
+            + (stored > 0 ? "; the others are stored (listed on stdout)" : ""))
+      }
+      if json {
+        Output.json(.object([("series", .string(series)), ("files", .array(entries.map(\.json)))]))
+      } else if stored > 0 || failures.isEmpty {
+        print(
+          Output.table(
+            ["file", "format", "status", "steps", "first", "last", "layers", "experts", "total load"],
+            entries.compactMap { entry -> [String]? in
+              guard case .stored(let r) = entry else { return nil }
+              return [
+                r.path, r.format.rawValue, r.outcome.status.rawValue, String(r.outcome.steps),
+                r.outcome.firstStep.map(String.init) ?? "-", r.outcome.lastStep.map(String.init) ?? "-",
+                String(r.outcome.layers), String(r.outcome.experts), Output.load(r.outcome.totalLoad),
+              ]
+            }))
+      }
+      if !failures.isEmpty { throw ExitCode.failure }
+    }
+
+    /// `6 of 6 new steps (6–11) repeat stored ones (step 6 has the loads of step 0): …`
+    static func repeatNote(_ r: FileIngestResult) -> String {
+      let o = r.outcome
+      let range = o.firstStep.map { first in o.lastStep.map { $0 == first ? " (\(first))" : " (\(first)–\($0))" } ?? "" } ?? ""
+      let example = o.firstRepeat.map { " (step \($0.step) has the loads of step \($0.repeats))" } ?? ""
+      return "\(r.path): \(o.repeatsStoredSteps) of \(plural(o.steps, "new step"))\(range) repeat the loads of stored steps"
+        + "\(example); the same loads ingested twice (another format, or appended again)? "
+        + "`epbctl delete ingest --file \(r.path)` removes them"
+    }
+
+    /// One input's line in the report: stored (or found stored), or failed.
+    enum Entry {
+      case stored(FileIngestResult)
+      case failed(path: String, error: String)
+
+      /// The contract's keys first (`path`, `status`, `steps`, `layers`, `experts`, `total_load`).
+      var json: JSONValue {
+        switch self {
+        case .stored(let r):
+          return .object([
+            ("path", .string(r.path)), ("status", .string(r.outcome.status.rawValue)),
+            ("steps", .int(r.outcome.steps)), ("layers", .int(r.outcome.layers)),
+            ("layer_ids", .ints(r.outcome.layerIDs)),
+            ("experts", .int(r.outcome.experts)), ("total_load", .number(r.outcome.totalLoad)),
+            ("format", .string(r.format.rawValue)),
+            ("first_step", r.outcome.firstStep.map(JSONValue.int) ?? .null),
+            ("last_step", r.outcome.lastStep.map(JSONValue.int) ?? .null),
+            ("replaced_rows", .int(r.outcome.replacedRows)),
+            ("already_stored_rows", .int(r.outcome.alreadyStoredRows)),
+            ("repeats_stored_steps", .int(r.outcome.repeatsStoredSteps)),
+          ])
+        case .failed(let path, let error):
+          return .object([("path", .string(path)), ("status", .string("failed")), ("error", .string(error))])
+        }
+      }
     }
   }
 }

@@ -39,6 +39,7 @@ extension Epbctl {
     }
 
     func run() throws {
+      if let html { try Output.checkWritable(html, flag: "--html") }
       let store = try database.open(create: false)
       let record = try store.snapshot(id: store.resolveSnapshot(id, series: series))
       var report = try SnapshotReport(record)
