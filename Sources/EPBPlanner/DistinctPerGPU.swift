@@ -103,7 +103,9 @@ public enum DistinctPerGPU {
   /// afresh (`dealScope`), which keeps each expert's at most `scope` copies apart.
   /// The caller checks feasibility first (`checkFeasible`). Complexity O(duplicates · scope
   /// slots) after an O(gpus · experts) setup.
-  public static func repair(_ placement: LayerPlacement, load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy)
+  public static func repair(
+    _ placement: LayerPlacement, load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy
+  )
     -> (placement: LayerPlacement, swaps: Int)
   {
     let per = topology.slotsPerGPU
@@ -113,7 +115,9 @@ public enum DistinctPerGPU {
     guard per > 1, duplicateSlots(phy2log, slotsPerGPU: per) > 0 else { return (placement, 0) }
     let scope = scopeGPUs(topology, policy: policy)
     let base = load.startIndex
-    let w = (0..<experts).map { e in placement.logicalCount[e] > 0 ? load[base + e] / Double(placement.logicalCount[e]) : 0 }
+    let w = (0..<experts).map { e in
+      placement.logicalCount[e] > 0 ? load[base + e] / Double(placement.logicalCount[e]) : 0
+    }
     // held[g · experts + e]: replicas of e on GPU g. gpuLoad[g]: Σ w over g's slots.
     var held = [Int](repeating: 0, count: gpus * experts)
     var gpuLoad = [Double](repeating: 0, count: gpus)
@@ -179,7 +183,9 @@ public enum DistinctPerGPU {
   /// The fallback of `repair`: scope `index`'s replicas sorted by weight (heaviest first, lower
   /// expert on ties, so an expert's copies are consecutive), item `i` to the scope's GPU `i mod
   /// scopeGPUs`, slot `i / scopeGPUs` of it. Distinct when no expert has more copies than GPUs.
-  static func dealScope(_ phy2log: inout [Int], scope index: Int, scopeGPUs: Int, slotsPerGPU per: Int, weight w: [Double]) {
+  static func dealScope(
+    _ phy2log: inout [Int], scope index: Int, scopeGPUs: Int, slotsPerGPU per: Int, weight w: [Double]
+  ) {
     let start = index * scopeGPUs * per
     let items = phy2log[start..<(start + scopeGPUs * per)].sorted { a, b in w[a] > w[b] || (w[a] == w[b] && a < b) }
     for (i, e) in items.enumerated() { phy2log[start + (i % scopeGPUs) * per + i / scopeGPUs] = e }
@@ -203,12 +209,17 @@ extension Planner {
     var result = plan
     var repairs = plan.distinctRepairs ?? []
     for (i, planned) in plan.layers.enumerated() {
-      let duplicates = DistinctPerGPU.duplicateSlots(planned.placement.physicalToLogical, slotsPerGPU: plan.topology.slotsPerGPU)
+      let duplicates = DistinctPerGPU.duplicateSlots(
+        planned.placement.physicalToLogical, slotsPerGPU: plan.topology.slotsPerGPU)
       if duplicates == 0 { continue }
-      guard let row = rowOf[planned.layer] else { preconditionFailure("no load row for planned layer \(planned.layer)") }
-      try DistinctPerGPU.checkFeasible(planned.placement, layer: planned.layer, topology: plan.topology, policy: plan.policy)
+      guard let row = rowOf[planned.layer] else {
+        preconditionFailure("no load row for planned layer \(planned.layer)")
+      }
+      try DistinctPerGPU.checkFeasible(
+        planned.placement, layer: planned.layer, topology: plan.topology, policy: plan.policy)
       let load = loads.row(row)
-      let (placement, swaps) = DistinctPerGPU.repair(planned.placement, load: load, topology: plan.topology, policy: plan.policy)
+      let (placement, swaps) = DistinctPerGPU.repair(
+        planned.placement, load: load, topology: plan.topology, policy: plan.policy)
       let after = evaluate(placement, load: load, topology: plan.topology)
       result.layers[i].placement = placement
       result.layers[i].statistics.evaluation = after

@@ -296,12 +296,14 @@ public struct SnapshotReport: Sendable, Equatable {
     if let repairs = distinctRepairs, let cost = distinctCost {
       let pct = cost.peakWithout > 0 ? (cost.peakWith - cost.peakWithout) / cost.peakWithout : 0
       let swaps = repairs.reduce(0) { $0 + $1.swaps }
+      let sign = pct >= 0 ? "+" : ""
+      let balancedness = cost.peakWithout > 0 ? cost.meanSum / cost.peakWithout : 1
       lines.append(
         (
           "distinct per GPU",
           "\(plural(repairs.count, "layer")) repaired by \(plural(swaps, "swap")); Σ peak "
-            + "\(TextFormat.load(cost.peakWith)) against \(TextFormat.load(cost.peakWithout)) without (\(pct >= 0 ? "+" : "")\(TextFormat.percent(pct, 2))), "
-            + "weighted balancedness \(TextFormat.fixed(cost.peakWithout > 0 ? cost.meanSum / cost.peakWithout : 1, 4)) without"
+            + "\(TextFormat.load(cost.peakWith)) against \(TextFormat.load(cost.peakWithout)) without "
+            + "(\(sign)\(TextFormat.percent(pct, 2))), weighted balancedness \(TextFormat.fixed(balancedness, 4)) without"
         ))
     }
     return lines

@@ -27,7 +27,8 @@ import Testing
     let db = dir.path("d.sqlite")
     #expect(try epbctl(["ingest", decodeFile, "--series", "dsv3"], db: db).status == 0)
     let plan = try epbctl(
-      ["plan", "--series", "dsv3", "--layer", "all", "--no-base", "--distinct-per-gpu", "--json"] + Self.topology, db: db)
+      ["plan", "--series", "dsv3", "--layer", "all", "--no-base", "--distinct-per-gpu", "--json"] + Self.topology,
+      db: db)
     #expect(plan.status == 0, "\(plan.stderr)")
     let distinct = try #require(plan.jsonObject?["distinct_per_gpu"] as? [String: Any])
     let without = try #require(distinct["peak_sum_without"] as? Double)
@@ -42,7 +43,8 @@ import Testing
     let file = dir.path("map.json")
     let export = try epbctl(["export", "latest", "--format", "vllm-ascend", "--output", file], db: db)
     #expect(export.status == 0, "\(export.stderr)")
-    let map = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+    let map = try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
     let layerList = try #require(map["layer_list"] as? [[String: Any]])
     #expect(layerList.count == 58)
     for layer in layerList {
@@ -52,7 +54,8 @@ import Testing
       for device in devices {
         let experts = try #require(device["device_expert"] as? [Int])
         #expect(experts.count == 9)
-        #expect(Set(experts).count == experts.count, "layer \(layer["layer_id"] ?? "?") device \(device["device_id"] ?? "?")")
+        #expect(
+          Set(experts).count == experts.count, "layer \(layer["layer_id"] ?? "?") device \(device["device_id"] ?? "?")")
         placed.formUnion(experts)
       }
       #expect(placed == Set(0..<256))
@@ -82,7 +85,8 @@ import Testing
     #expect(text.stdout.contains("plan with --distinct-per-gpu"))
 
     #expect(
-      try epbctl(["plan", "--series", "dsv3", "--layer", "all", "--distinct-per-gpu"] + Self.topology, db: db).status == 0)
+      try epbctl(["plan", "--series", "dsv3", "--layer", "all", "--distinct-per-gpu"] + Self.topology, db: db).status
+        == 0)
     let after = try epbctl(["show", "latest", "--json"], db: db)
     #expect((after.jsonObject?["summary"] as? [String: Any])?["duplicate_slots"] as? Int == 0)
     for layer in try #require(after.jsonObject?["layers"] as? [[String: Any]]) {
@@ -113,7 +117,8 @@ import Testing
   @Test func refusesMoreReplicasThanGPUs() throws {
     let dir = try TemporaryDirectory()
     let db = dir.path("d.sqlite")
-    let csv = "step,layer,expert,load\n" + (0..<16).map { "0,0,\($0),\($0 == 0 ? 1000 : 1)" }.joined(separator: "\n") + "\n"
+    let rows = (0..<16).map { "0,0,\($0),\($0 == 0 ? 1000 : 1)" }
+    let csv = "step,layer,expert,load\n" + rows.joined(separator: "\n") + "\n"
     #expect(try epbctl(["ingest", try dir.write("hot.csv", csv), "--series", "hot"], db: db).status == 0)
     let plan = try epbctl(
       [

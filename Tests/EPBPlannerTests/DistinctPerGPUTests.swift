@@ -89,7 +89,8 @@ import Testing
   /// Every algorithm on the bundled DeepSeek-V3 decode step (58 MoE layers, 288 slots, 32 GPUs,
   /// 4 nodes, 8 groups; the golden case's input): with the flag no GPU repeats an expert; the
   /// replica counts are the algorithm's own; under the hierarchical policy each node keeps the
-  /// experts it had (so whole groups stay on their node); layers the algorithm already placed apart are unchanged bit for bit;
+  /// experts it had (so whole groups stay on their node); layers the algorithm already placed
+  /// apart are unchanged bit for bit;
   /// each repair's `peakBefore` is the peak of the plan made without the flag.
   @Test(arguments: PlacementAlgorithm.allCases, [PlacementPolicy.hierarchical, .global])
   func everyAlgorithmOnTheDecodeStep(algorithm: PlacementAlgorithm, policy: PlacementPolicy) throws {
