@@ -20,8 +20,9 @@
 /// the lowest mlog index (torch's `argmin`). Like eplb.py it may put two copies of one expert on
 /// a GPU.
 ///
-/// Complexity per chunk and added replica: O(T) plus O(experts) for each step where the picked
-/// expert was the runner-up or fell from the top (the top two of each step are kept up to date).
+/// Complexity per chunk: O(T · experts) for each step's first four experts by score, then per
+/// added replica O(experts + T), plus O(experts) for a step whose list of known leaders fell
+/// below two (see `placeNode`): at most once per two picks that fell out of its list.
 public enum DeepSeekVec {
   /// Block sums of the window it plans on (see `PlacementAlgorithm.scenarioBlocks`).
   public static let blocks = 64
@@ -35,37 +36,89 @@ public enum DeepSeekVec {
     var phy = Array(0..<n)
     phy.reserveCapacity(slots)
     let tie = (0..<n).map { Float(indexBase + $0) * Float(1e-4) }
-    // Per step: the highest score (value, first index) and the highest among the others.
-    var top = [Int](repeating: 0, count: t)
-    var second = [Int](repeating: -1, count: t)
-    @inline(__always) func score(_ s: Int, _ j: Int) -> Float { (x[s * n + j] + tie[j]) / Float(count[j]) }
-    func rescan(_ s: Int) {
-      var a = 0
-      var best = score(s, 0)
-      for j in 1..<n {
-        let v = score(s, j)
-        if v > best {
-          best = v
-          a = j
+    // Per step s, list[s · width ..< s · width + known[s]]: the step's first known[s] experts
+    // by score, exactly (higher first, lower index on ties; listScore their scores). A pick
+    // only lowers the picked expert's scores: if it is in the list it leaves it and comes back
+    // in its new place when it still beats the list's last entry; otherwise the list is one
+    // shorter but still exact (the others' scores did not change). When fewer than two are
+    // known, the step is scanned again (`rebuild`). The step's top and runner-up are the first
+    // two entries.
+    let width = min(n, 4)
+    let needed = min(n, 2)
+    var list = [Int](repeating: 0, count: t * width)
+    var listScore = [Float](repeating: 0, count: t * width)
+    var known = [Int](repeating: 0, count: t)
+    /// The first `width` experts of step `s` by their current scores (a division only for
+    /// experts with more than one replica: dividing by 1 is exact), kept in four registers.
+    func rebuild(_ s: Int) {
+      var e0 = -1, e1 = -1, e2 = -1, e3 = -1
+      var v0 = -Float.infinity, v1 = -Float.infinity, v2 = -Float.infinity, v3 = -Float.infinity
+      x.withUnsafeBufferPointer { xs in
+        tie.withUnsafeBufferPointer { ts in
+          count.withUnsafeBufferPointer { cs in
+            let row = xs.baseAddress! + s * n
+            for j in 0..<n {
+              let c = cs[j]
+              let v = c == 1 ? row[j] + ts[j] : (row[j] + ts[j]) / Float(c)
+              // Strictly greater: j comes after listed experts of equal score (lower indices).
+              if !(v > v3) { continue }
+              if v > v1 {
+                (e3, v3) = (e2, v2)
+                (e2, v2) = (e1, v1)
+                if v > v0 {
+                  (e1, v1) = (e0, v0)
+                  (e0, v0) = (j, v)
+                } else {
+                  (e1, v1) = (j, v)
+                }
+              } else if v > v2 {
+                (e3, v3) = (e2, v2)
+                (e2, v2) = (j, v)
+              } else {
+                (e3, v3) = (j, v)
+              }
+            }
+          }
         }
       }
-      top[s] = a
-      rescanSecond(s)
+      let base = s * width
+      list[base] = e0
+      listScore[base] = v0
+      if width > 1 { (list[base + 1], listScore[base + 1]) = (e1, v1) }
+      if width > 2 { (list[base + 2], listScore[base + 2]) = (e2, v2) }
+      if width > 3 { (list[base + 3], listScore[base + 3]) = (e3, v3) }
+      known[s] = width
     }
-    func rescanSecond(_ s: Int) {
-      var b = -1
-      var best = -Float.infinity
-      for j in 0..<n where j != top[s] {
-        let v = score(s, j)
-        if v > best {
-          best = v
-          b = j
-        }
+    /// Step `s` after expert `p`'s count rose: see the list's invariant above.
+    func update(_ s: Int, _ p: Int) {
+      let base = s * width
+      var i = 0
+      while i < known[s] && list[base + i] != p { i += 1 }
+      if i == known[s] { return }
+      let v = (x[s * n + p] + tie[p]) / Float(count[p])
+      // Remove p, then walk it down to its place among the rest.
+      var len = known[s] - 1
+      while i < len {
+        list[base + i] = list[base + i + 1]
+        listScore[base + i] = listScore[base + i + 1]
+        i += 1
       }
-      second[s] = b
+      if len > 0 && (v > listScore[base + len - 1] || (v == listScore[base + len - 1] && p < list[base + len - 1])) {
+        var k = len
+        while k > 0 && (v > listScore[base + k - 1] || (v == listScore[base + k - 1] && p < list[base + k - 1])) {
+          list[base + k] = list[base + k - 1]
+          listScore[base + k] = listScore[base + k - 1]
+          k -= 1
+        }
+        list[base + k] = p
+        listScore[base + k] = v
+        len += 1
+      }
+      known[s] = len
+      if len < needed { rebuild(s) }
     }
     if slots > n {
-      for s in 0..<t { rescan(s) }
+      for s in 0..<t { rebuild(s) }
     }
     var gain = [Double](repeating: 0, count: n)
     for _ in n..<slots {
@@ -73,29 +126,16 @@ public enum DeepSeekVec {
       // (m1 − max(load / (count + 1), the best other score)).
       for j in 0..<n { gain[j] = 0 }
       for s in 0..<t {
-        let a = top[s]
-        let m1 = score(s, a)
+        let a = list[s * width]
         let lowered = x[s * n + a] / Float(count[a] + 1)
-        let other = second[s] >= 0 ? score(s, second[s]) : -Float.infinity
-        gain[a] += Double(m1) - Double(max(lowered, other))
+        let other = needed > 1 ? listScore[s * width + 1] : -Float.infinity
+        gain[a] += Double(listScore[s * width]) - Double(max(lowered, other))
       }
       var pick = 0
       for j in 1..<n where gain[j] > gain[pick] { pick = j }
       phy.append(pick)
       count[pick] += 1
-      for s in 0..<t {
-        if top[s] == pick {
-          // Still the first maximum (its score only fell)? Then the runner-up is unchanged.
-          let b = second[s]
-          if b >= 0 {
-            let v = score(s, pick), w = score(s, b)
-            if v > w || (v == w && pick < b) { continue }
-          }
-          rescan(s)
-        } else if second[s] == pick {
-          rescanSecond(s)
-        }
-      }
+      for s in 0..<t { update(s, pick) }
     }
     let per = slots / gpus
     if per <= 1 { return phy }

@@ -40,6 +40,7 @@ enum Peers {
     }
     // Samples, sample-major `[T][experts]`: row `row` of each usable scenario, else the window.
     var samples: [Double] = []
+    samples.reserveCapacity(scenarios.count * experts)
     var sampleCount = 0
     for m in scenarios where m.experts == experts && m.layers > row {
       samples.append(contentsOf: m.row(row))

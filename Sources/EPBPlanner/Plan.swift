@@ -91,11 +91,16 @@ public struct Plan: Sendable, Equatable, Codable {
   public var layers: [PlannedLayer]
   /// Layers whose window load is all zero, which were not planned.
   public var skippedLayers: [Int]
+  /// With `--distinct-per-gpu` (`Planner.enforceDistinctPerGPU`): the layers the post-pass
+  /// changed, in layer order, with their peaks before and after (empty: none needed it); nil
+  /// when the constraint was not asked for.
+  public var distinctRepairs: [DistinctPerGPU.Repair]?
 
   public init(
     topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm, layers: [PlannedLayer],
-    skippedLayers: [Int]
+    skippedLayers: [Int], distinctRepairs: [DistinctPerGPU.Repair]? = nil
   ) {
+    self.distinctRepairs = distinctRepairs
     self.topology = topology
     self.policy = policy
     self.algorithm = algorithm

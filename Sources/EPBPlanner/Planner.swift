@@ -360,9 +360,13 @@ public enum Planner {
   ///   `Robust.blockSums`); ignored by the other algorithms.
   /// - parameter base: for `swift-balancer` (`usesBase`), the current placement of each layer id
   ///   (same topology); layers without one start as `SwiftBalancer` says. Ignored by the others.
+  /// - parameter distinctPerGPU: no GPU may hold two replicas of one expert: every algorithm's
+  ///   placement goes through `enforceDistinctPerGPU` (layers that already comply are unchanged);
+  ///   it then also throws `TopologyError` for a layer where that cannot be done.
   public static func plan(
     _ loads: LoadMatrix, layerIDs: [Int], topology: Topology, policy: PlacementPolicy,
-    algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = [], base: [Int: LayerPlacement] = [:]
+    algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = [], base: [Int: LayerPlacement] = [:],
+    distinctPerGPU: Bool = false
   ) throws(TopologyError) -> Plan {
     precondition(layerIDs.count == loads.layers, "one layer id per row")
     try topology.validate(experts: loads.experts, policy: policy)
@@ -399,6 +403,8 @@ public enum Planner {
         groupsPacked: !robust)
       planned.append(PlannedLayer(layer: layer, placement: placement, statistics: stats))
     }
-    return Plan(topology: topology, policy: resolved, algorithm: algorithm, layers: planned, skippedLayers: skipped)
+    let result = Plan(
+      topology: topology, policy: resolved, algorithm: algorithm, layers: planned, skippedLayers: skipped)
+    return distinctPerGPU ? try enforceDistinctPerGPU(result, loads: loads, layerIDs: layerIDs) : result
   }
 }

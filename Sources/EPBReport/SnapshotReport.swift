@@ -30,6 +30,9 @@ public struct SnapshotReport: Sendable, Equatable {
   /// keeps whole expert groups on nodes must reach (`PolicyLimits`); empty when unknown (global
   /// policy, or the window's loads are no longer stored). See `addGroupBounds(loads:layerIDs:)`.
   public var groupBounds: [Int: Double] = [:]
+  /// What `plan --distinct-per-gpu` changed (`Plan.distinctRepairs`); nil for a plan without the
+  /// flag and for a stored snapshot read back (the store keeps the placement, not the repairs).
+  public var distinctRepairs: [DistinctPerGPU.Repair]?
 
   public init(
     id: Int64?, series: String, algorithm: PlacementAlgorithm, policy: PlacementPolicy, window: StepWindow,
@@ -60,6 +63,32 @@ public struct SnapshotReport: Sendable, Equatable {
       id: id, series: series, algorithm: plan.algorithm, policy: plan.policy, window: window, halfLife: halfLife,
       createdAt: createdAt, toolVersion: toolVersion, parameters: parameters, topology: plan.topology,
       layers: plan.layers, skippedLayers: plan.skippedLayers)
+    distinctRepairs = plan.distinctRepairs
+  }
+
+  /// Slots of layer `l` that repeat an expert already on their GPU (`DistinctPerGPU.duplicateSlots`).
+  public func duplicateSlots(_ l: PlannedLayer) -> Int {
+    DistinctPerGPU.duplicateSlots(l.placement.physicalToLogical, slotsPerGPU: topology.slotsPerGPU)
+  }
+
+  /// Σ `duplicateSlots` over the planned layers.
+  public var duplicateSlots: Int { layers.reduce(0) { $0 + duplicateSlots($1) } }
+
+  /// The cost of `--distinct-per-gpu` over all planned layers: Σ peak without the constraint
+  /// (each repaired layer's `peakBefore`, the others' peak) and with it (the layers' peaks);
+  /// nil without the flag.
+  public var distinctCost: (peakWithout: Double, peakWith: Double, meanSum: Double)? {
+    guard let repairs = distinctRepairs else { return nil }
+    var before: [Int: Double] = [:]
+    for r in repairs { before[r.layer] = r.peakBefore }
+    var without = 0.0, with = 0.0, mean = 0.0
+    for l in layers {
+      let peak = l.statistics.evaluation.peak
+      with += peak
+      without += before[l.layer] ?? peak
+      mean += l.statistics.evaluation.mean
+    }
+    return (without, with, mean)
   }
 
   /// Fills `groupBounds` from the window's loads (`[layerIDs.count][experts]`, row i = layer
@@ -103,7 +132,12 @@ public struct SnapshotReport: Sendable, Equatable {
   /// "no_replication_peak", "lower_bound", "imbalance", "gap_to_lower_bound"}], "skipped_layers",
   /// "summary": {"balancedness_mean", "balancedness_weighted", "no_replication_balancedness_weighted",
   /// "lower_bound_balancedness_weighted"}}`, then `policy`, `half_life` (null when none), `created_at`,
-  /// `tool_version` and `parameters` (only when set). Loads are tokens over the window.
+  /// `tool_version` and `parameters` (only when set). Loads are tokens over the window. Each layer
+  /// and the summary also have `duplicate_slots` (slots repeating an expert on their GPU); a plan
+  /// made with `--distinct-per-gpu` adds `distinct_per_gpu`: `{"layers_repaired", "swaps",
+  /// "peak_sum_without", "peak_sum_with", "peak_cost", "balancedness_weighted_without",
+  /// "layers": [{"layer", "duplicate_slots", "swaps", "peak_without", "peak_with"}]}` where
+  /// `peak_cost` = (Σ peak with − Σ peak without) / Σ peak without.
   public func json() -> JSONValue {
     let s = summary
     var members: [(String, JSONValue)] = [
@@ -124,6 +158,7 @@ public struct SnapshotReport: Sendable, Equatable {
           ("balancedness_weighted", .number(s.balancednessWeighted)),
           ("no_replication_balancedness_weighted", .number(s.noReplicationBalancednessWeighted)),
           ("lower_bound_balancedness_weighted", .number(s.lowerBoundBalancednessWeighted)),
+          ("duplicate_slots", .int(duplicateSlots)),
         ])
       ),
       ("policy", .string(policy.rawValue)),
@@ -132,6 +167,30 @@ public struct SnapshotReport: Sendable, Equatable {
       ("tool_version", .string(toolVersion)),
     ]
     if let parameters { members.append(("parameters", parameters)) }
+    if let repairs = distinctRepairs, let cost = distinctCost {
+      members.append(
+        (
+          "distinct_per_gpu",
+          .object([
+            ("layers_repaired", .int(repairs.count)),
+            ("swaps", .int(repairs.reduce(0) { $0 + $1.swaps })),
+            ("peak_sum_without", .number(cost.peakWithout)),
+            ("peak_sum_with", .number(cost.peakWith)),
+            ("peak_cost", .number(cost.peakWithout > 0 ? (cost.peakWith - cost.peakWithout) / cost.peakWithout : 0)),
+            ("balancedness_weighted_without", .number(cost.peakWithout > 0 ? cost.meanSum / cost.peakWithout : 1)),
+            (
+              "layers",
+              .array(
+                repairs.map { r in
+                  .object([
+                    ("layer", .int(r.layer)), ("duplicate_slots", .int(r.duplicateSlots)), ("swaps", .int(r.swaps)),
+                    ("peak_without", .number(r.peakBefore)), ("peak_with", .number(r.peakAfter)),
+                  ])
+                })
+            ),
+          ])
+        ))
+    }
     return .object(members)
   }
 
@@ -155,6 +214,7 @@ public struct SnapshotReport: Sendable, Equatable {
       ("gap_to_lower_bound", .number(st.gapToLowerBound)),
       ("policy_lower_bound", groupBounds[l.layer] == nil ? .null : .number(binding.bound)),
       ("binding_bound", .string(binding.name)),
+      ("duplicate_slots", .int(duplicateSlots(l))),
     ])
   }
 
@@ -220,7 +280,33 @@ public struct SnapshotReport: Sendable, Equatable {
       ("weighted balancedness", TextFormat.fixed(s.balancednessWeighted, 4)),
       ("no-replication weighted", TextFormat.fixed(s.noReplicationBalancednessWeighted, 4)),
       ("lower-bound weighted", TextFormat.fixed(s.lowerBoundBalancednessWeighted, 4)),
-    ] + policyBoundLine()
+    ] + policyBoundLine() + distinctLines()
+  }
+
+  /// `N slots repeat an expert on its GPU` (with the layers and the flag when N > 0), and with
+  /// `--distinct-per-gpu` what the constraint cost in peak.
+  func distinctLines() -> [(String, String)] {
+    let n = duplicateSlots
+    var text = "\(plural(n, "slot")) \(n == 1 ? "repeats" : "repeat") an expert on its GPU"
+    if n > 0 {
+      let count = layers.filter { duplicateSlots($0) > 0 }.count
+      text += " in \(plural(count, "layer")) (vLLM-Ascend refuses this; plan with --distinct-per-gpu)"
+    }
+    var lines = [("repeats on one GPU", text)]
+    if let repairs = distinctRepairs, let cost = distinctCost {
+      let pct = cost.peakWithout > 0 ? (cost.peakWith - cost.peakWithout) / cost.peakWithout : 0
+      let swaps = repairs.reduce(0) { $0 + $1.swaps }
+      let sign = pct >= 0 ? "+" : ""
+      let balancedness = cost.peakWithout > 0 ? cost.meanSum / cost.peakWithout : 1
+      lines.append(
+        (
+          "distinct per GPU",
+          "\(plural(repairs.count, "layer")) repaired by \(plural(swaps, "swap")); Σ peak "
+            + "\(TextFormat.load(cost.peakWith)) against \(TextFormat.load(cost.peakWithout)) without "
+            + "(\(sign)\(TextFormat.percent(pct, 2))), weighted balancedness \(TextFormat.fixed(balancedness, 4)) without"
+        ))
+    }
+    return lines
   }
 
   /// Σ mean / Σ binding bound (`binding(_:)`) when the hierarchical cap is known, as one line.

@@ -50,6 +50,12 @@ extension Epbctl {
     @Option(parsing: .unconditional, help: ArgumentHelp("Keep the base for layers whose peak drops by less than P percent.", valueName: "p"))
     var minGain: Double?
 
+    @Flag(
+      name: .customLong("distinct-per-gpu"),
+      help: ArgumentHelp(
+        "No GPU holds two replicas of one expert (vLLM-Ascend refuses such a map): every algorithm's placement is repaired by swapping replicas between GPUs of a node; prints what it costs in peak."))
+    var distinctPerGPU = false
+
     @Flag(help: "Print the snapshot as JSON (the `show --json` form).")
     var json = false
 
@@ -106,11 +112,16 @@ extension Epbctl {
       let elapsed = try clock.measure {
         plan = try Planner.plan(
           window.loads, layerIDs: window.layers, topology: topology.topology, policy: topology.policy,
-          algorithm: algorithm, scenarios: window.blocks, base: algorithm.usesBase ? basePlacements : [:])
+          algorithm: algorithm, scenarios: window.blocks, base: algorithm.usesBase ? basePlacements : [:],
+          distinctPerGPU: distinctPerGPU)
         if baseRecord != nil {
           (plan, migrations) = try Planner.applyBase(
             plan, loads: window.loads, layerIDs: window.layers, base: basePlacements,
             options: MigrationOptions(maxMoves: maxMoves, minGainPercent: minGain))
+          // Relabelling keeps each GPU's experts; a kept base or incremental moves may not.
+          if distinctPerGPU {
+            plan = try Planner.enforceDistinctPerGPU(plan, loads: window.loads, layerIDs: window.layers)
+          }
         }
       }
       if plan.layers.isEmpty {
@@ -132,6 +143,7 @@ extension Epbctl {
       if let baseRecord { parameters.append(("base", .int(Int(baseRecord.id)))) }
       if let maxMoves { parameters.append(("max_moves", .int(maxMoves))) }
       if let minGain { parameters.append(("min_gain", .number(minGain))) }
+      if distinctPerGPU { parameters.append(("distinct_per_gpu", .bool(true))) }
       let parametersJSON = JSONValue.object(parameters)
 
       var report: SnapshotReport
@@ -149,6 +161,7 @@ extension Epbctl {
             parameters: parametersJSON.render()))
         report = try SnapshotReport(record)
         report.parameters = parametersJSON
+        report.distinctRepairs = plan.distinctRepairs
       }
       report.addGroupBounds(loads: window.loads, layerIDs: window.layers)
       let migration = baseRecord.map { MigrationSummary(base: $0.id, layers: migrations) }
