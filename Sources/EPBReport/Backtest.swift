@@ -145,10 +145,13 @@ public struct Backtest {
     public var oracle: Bool
     /// Prices each re-plan (saved time against transfer time); nil = not priced.
     public var replanCost: ReplanCost?
+    /// The planner was asked for placements with no expert twice on one GPU (reported only; the
+    /// caller's planner closure applies it).
+    public var distinctPerGPU: Bool
 
     public init(
       configs: [BacktestConfig], every: Int, horizon: Int, warmup: Int? = nil, topology: Topology,
-      policy: PlacementPolicy, oracle: Bool = false, replanCost: ReplanCost? = nil
+      policy: PlacementPolicy, oracle: Bool = false, replanCost: ReplanCost? = nil, distinctPerGPU: Bool = false
     ) {
       self.configs = configs
       self.every = every
@@ -158,6 +161,7 @@ public struct Backtest {
       self.policy = policy
       self.oracle = oracle
       self.replanCost = replanCost
+      self.distinctPerGPU = distinctPerGPU
     }
 
     /// The steps before the first plan.

@@ -76,7 +76,7 @@ extension BacktestReport {
       ("every", .int(p.every)), ("horizon", .int(p.horizon)), ("warmup", .int(p.effectiveWarmup)),
       ("replicas", .int(p.topology.replicas)), ("gpus", .int(p.topology.gpus)), ("nodes", .int(p.topology.nodes)),
       ("groups", .int(p.topology.groups)), ("policy", .string(policy.rawValue)), ("layers", .int(layerIDs.count)),
-      ("oracle", .bool(p.oracle)),
+      ("oracle", .bool(p.oracle)), ("distinct_per_gpu", .bool(p.distinctPerGPU)),
     ]
     if let cost = p.replanCost {
       parameterMembers += [

@@ -133,4 +133,52 @@ import Testing
     let snapshots = try epbctl(["snapshots", "--json"], db: db)
     #expect((snapshots.jsonObject?["snapshots"] as? [[String: Any]])?.count == 0, "nothing stored")
   }
+
+  /// `backtest --distinct-per-gpu` plans under the same rule. On four identical steps (the
+  /// decode file's [L][E] block four times), window 2 and horizon 2, the horizon's load is the
+  /// window's, so the realized balancedness is Σ load / (GPUs × Σ peak) of the distinct plan of
+  /// that load, the peaks computed here from its `phy2log` and `logcnt` (a slot carries its
+  /// expert's load / replicas, 9 slots per GPU).
+  @Test func backtestPlansWithTheRule() throws {
+    let dir = try TemporaryDirectory()
+    let db = dir.path("d.sqlite")
+    let decode = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: decodeFile))) as? [String: Any])
+    let block = try #require(decode["logical_count"] as? [[Double]])
+    let four = dir.path("four.json")
+    try JSONSerialization.data(withJSONObject: ["logical_count": [block, block, block, block]])
+      .write(to: URL(fileURLWithPath: four))
+    #expect(try epbctl(["ingest", four, "--series", "s"], db: db).status == 0)
+    let backtestArgs =
+      ["backtest", "--series", "s", "--window", "2", "--every", "2", "--horizon", "2", "--warmup", "2",
+       "--algorithm", "seed", "--no-oracle", "--json"] + Self.topology
+    let with = try epbctl(backtestArgs + ["--distinct-per-gpu"], db: db)
+    #expect(with.status == 0, "\(with.stderr)")
+    #expect((with.jsonObject?["parameters"] as? [String: Any])?["distinct_per_gpu"] as? Bool == true)
+    let realized = try #require(
+      (with.jsonObject?["configs"] as? [[String: Any]])?.first?["realized_balancedness_mean"] as? Double)
+
+    let plan = try epbctl(
+      ["plan", "--series", "s", "--layer", "all", "--no-base", "--distinct-per-gpu", "--json"] + Self.topology, db: db)
+    #expect(plan.status == 0, "\(plan.stderr)")
+    let layers = try #require(plan.jsonObject?["layers"] as? [[String: Any]])
+    var load = 0.0
+    var peaks = 0.0
+    for layer in layers {
+      let id = try #require(layer["layer"] as? Int)
+      let phy2log = try #require(layer["phy2log"] as? [Int])
+      let logcnt = try #require(layer["logcnt"] as? [Int])
+      #expect(Self.repeatedSlots(phy2log, perGPU: 9) == 0)
+      let slot = phy2log.map { block[id][$0] / Double(logcnt[$0]) }
+      peaks += stride(from: 0, to: slot.count, by: 9).map { slot[$0..<($0 + 9)].reduce(0, +) }.max()!
+      load += block[id].reduce(0, +)
+    }
+    #expect(abs(realized - load / (32 * peaks)) < 1e-9, "\(realized) vs \(load / (32 * peaks))")
+
+    let without = try epbctl(backtestArgs, db: db)
+    #expect((without.jsonObject?["parameters"] as? [String: Any])?["distinct_per_gpu"] as? Bool == false)
+    let unconstrained = try #require(
+      (without.jsonObject?["configs"] as? [[String: Any]])?.first?["realized_balancedness_mean"] as? Double)
+    #expect(unconstrained != realized, "seed's own plan repeats experts, so the rule changes the plan")
+  }
 }

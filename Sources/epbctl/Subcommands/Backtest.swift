@@ -115,6 +115,12 @@ extension Epbctl {
       help: ArgumentHelp("Milliseconds of MoE time per step under the serving placement.", valueName: "ms"))
     var stepMs: Double?
 
+    @Flag(
+      name: .customLong("distinct-per-gpu"),
+      help: ArgumentHelp(
+        "Every plan keeps replicas of one expert on distinct GPUs (as `plan --distinct-per-gpu`; vLLM-Ascend's rule)."))
+    var distinctPerGPU = false
+
     @Flag(help: "Print JSON for scripts.")
     var json = false
 
@@ -185,7 +191,8 @@ extension Epbctl {
       }
       let parameters = EPBReport.Backtest.Parameters(
         configs: configs, every: every, horizon: horizon, warmup: warmup, topology: topology.topology,
-        policy: topology.policy, oracle: !noOracle, replanCost: replanCost)
+        policy: topology.policy, oracle: !noOracle, replanCost: replanCost,
+        distinctPerGPU: distinctPerGPU)
       // Algorithms that plan on scenarios get the window's steps, summed into blocks.
       var backtest = try EPBReport.Backtest(
         parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps,
@@ -195,7 +202,7 @@ extension Epbctl {
             request.windowLoad, layerIDs: request.layerIDs, topology: request.topology, policy: request.policy,
             algorithm: request.config.algorithm,
             scenarios: Robust.blockSums(request.stepLoads ?? [], blocks: request.config.algorithm.scenarioBlocks),
-            base: request.previousPlacements)
+            base: request.previousPlacements, distinctPerGPU: distinctPerGPU)
         })
       try store.forEachStep(series: series, from: first, to: last, layers: layers) { step, loads in
         try backtest.add(step: step, loads: loads)
