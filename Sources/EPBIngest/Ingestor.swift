@@ -139,10 +139,15 @@ public struct Ingestor: Sendable {
   /// - throws: `InputError` when the file cannot be read, `ParseError` for bad content,
   ///   `InputError` when `layerIDs` does not fit the input, `StoreError` when the store refuses
   ///   it. Nothing is stored on any error.
+  /// - parameter rowsAsSteps: an SGLang stat dump's non-zero rows become steps (see `SGLangDump`).
   public func ingest(
     path: String, series: String, format: InputFormat, replace: Bool, layerIDs: LayerIDOption? = nil,
-    progress: (@Sendable (String) -> Void)? = nil
+    rowsAsSteps: Bool = false, progress: (@Sendable (String) -> Void)? = nil
   ) throws -> FileIngestResult {
+    var isDirectory: ObjCBool = false
+    if path != "-", FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      return try ingestFolder(path: path, series: series, replace: replace, layerIDs: layerIDs)
+    }
     if path == "-" && format == .auto {
       throw InputError(path: "-", message: "reading stdin needs --format sglang|load-history|csv|npy|jsonl")
     }
@@ -152,13 +157,13 @@ public struct Ingestor: Sendable {
     let bytes = try Self.read(path: path, lineLimit: path == "-" && format == .csv ? IngestLimits.maxCSVLineBytes : nil)
     return try ingest(
       bytes: bytes, path: path, series: series, format: format, replace: replace, layerIDs: layerIDs,
-      progress: progress)
+      rowsAsSteps: rowsAsSteps, progress: progress)
   }
 
   /// Parses `bytes` (the content of `path`) and stores them in `series`.
   public func ingest(
     bytes: [UInt8], path: String, series: String, format: InputFormat, replace: Bool,
-    layerIDs: LayerIDOption? = nil, progress: (@Sendable (String) -> Void)? = nil
+    layerIDs: LayerIDOption? = nil, rowsAsSteps: Bool = false, progress: (@Sendable (String) -> Void)? = nil
   ) throws -> FileIngestResult {
     var resolved = format
     if resolved == .auto {
@@ -175,7 +180,11 @@ public struct Ingestor: Sendable {
       source = IngestSource(path: path, contentSHA256: SHA256.hex(of: bytes), format: resolved.rawValue)
     }
     progress?("parsing")
-    var batch = try LoadParser.parse(bytes, format: resolved, source: path)
+    var batch =
+      resolved == .sglangDump
+      ? try LoadParser.parseSGLangDump(
+        bytes, source: path, rowsAsSteps: rowsAsSteps, time: path == "-" ? nil : Self.dumpTime(path: path))
+      : try LoadParser.parse(bytes, format: resolved, source: path)
     if let layerIDs { batch = try layerIDs.apply(to: batch, path: path) }
     progress?("storing")
     let outcome = try store.ingest(batch, series: series, source: source, replace: replace)

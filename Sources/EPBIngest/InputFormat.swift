@@ -15,6 +15,12 @@ public enum InputFormat: String, CaseIterable, Sendable {
   case npy
   /// One JSON object per line: `{"step", "layer", "loads": [E]}` or `{"step", "loads": [L][E]}`.
   case jsonl
+  /// SGLang's expert distribution recorder dump, a `torch.save` `.pt` (stat or per-pass mode;
+  /// see `SGLangDump`).
+  case sglangDump = "sglang-pt"
+  /// TensorRT-LLM's expert statistics folder, `meta_info.json` + `rank{r}.safetensors` (see
+  /// `TRTLLMStatistics`); a folder, never detected from bytes.
+  case trtllmStatistics = "trtllm-statistics"
 
   /// The format called `name`: a raw value, or an older name kept working (`vllm` for
   /// `load-history`).
@@ -33,7 +39,8 @@ public enum InputFormat: String, CaseIterable, Sendable {
 
   /// Detects the format of `bytes`, read from `path` (nil or `-` for stdin).
   ///
-  /// The content decides first: the NumPy magic `\x93NUMPY` → `npy`; a first line
+  /// The content decides first: a zip archive (`PK\x03\x04`, what `torch.save` writes) →
+  /// `sglangDump`; the NumPy magic `\x93NUMPY` → `npy`; a first line
   /// `step,layer,expert,load` → `csv`; a JSON object with key `logical_count` → `sglang`, with key
   /// `load_history` → `loadHistory`; a first-line object with key `loads`, or several lines each starting
   /// an object → `jsonl`. Otherwise the extension decides (`.npy`, `.csv`, `.jsonl`, `.ndjson`), so
@@ -58,6 +65,7 @@ public enum InputFormat: String, CaseIterable, Sendable {
 
   private static func detectContent(_ bytes: UnsafeRawBufferPointer) -> InputFormat? {
     guard !bytes.isEmpty else { return nil }
+    if TorchArchive.looksLikeZip(bytes) { return .sglangDump }
     if bytes.count >= 6 && bytes[0] == 0x93 && Array(bytes[1..<6]) == Array("NUMPY".utf8) { return .npy }
     var cursor = JSONCursor(bytes, source: "")
     let head = bytes[cursor.pos..<min(bytes.count, cursor.pos + 256)]

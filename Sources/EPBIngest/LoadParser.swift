@@ -31,7 +31,7 @@ public enum LoadParser {
       }
       format = detected
     }
-    if bytes.isEmpty || (format != .npy && bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+    if bytes.isEmpty || (format != .npy && format != .sglangDump && bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
       throw ParseError(source: source, location: .file, code: .empty, message: "file is empty; expected loads")
     }
     let batch: LoadBatch
@@ -42,6 +42,11 @@ public enum LoadParser {
     case .csv: batch = try parseCSV(bytes, source: source)
     case .npy: batch = try parseNPY(bytes, source: source)
     case .jsonl: batch = try parseJSONLines(bytes, source: source)
+    case .sglangDump: batch = try parseSGLangDump(Array(bytes), source: source, rowsAsSteps: false, time: nil)
+    case .trtllmStatistics:
+      throw ParseError(
+        source: source, location: .file, code: .unknownFormat,
+        message: "TensorRT-LLM statistics are a folder (meta_info.json + rank*.safetensors); give the folder's path")
     }
     try IngestLimits.check(batch, source: source)
     return batch
@@ -53,5 +58,28 @@ public enum LoadParser {
       Result { () throws(ParseError) -> LoadBatch in try parse(raw, format: format, source: source) }
     }
     return try result.get()
+  }
+}
+
+extension LoadParser {
+  /// Parses an SGLang recorder dump (`.pt`): a stat dump (one step, or its non-zero rows as steps
+  /// with `rowsAsSteps`) or one per-pass rank file (one step per forward pass).
+  ///
+  /// - parameter time: the step time of a stat dump (its name's `{unix time}` or the file's mtime).
+  public static func parseSGLangDump(
+    _ bytes: [UInt8], source: String, rowsAsSteps: Bool, time: Double?
+  ) throws(ParseError) -> LoadBatch {
+    let archive = try TorchArchive(bytes, source: source)
+    let batch: LoadBatch
+    switch try SGLangDump.kind(of: archive) {
+    case .stat: batch = try SGLangDump.parseStat(archive, rowsAsSteps: rowsAsSteps, time: time)
+    case .perPass: batch = try SGLangDump.parsePerPass([archive]).batch
+    case .placement:
+      throw ParseError(
+        source: source, location: .file, code: .wrongShape,
+        message: "this .pt holds a placement (physical_to_logical_map), not loads; record it with --placement")
+    }
+    try IngestLimits.check(batch, source: source)
+    return batch
   }
 }

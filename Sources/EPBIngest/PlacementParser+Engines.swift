@@ -15,11 +15,16 @@ public enum PlacementFormat: String, Sendable, CaseIterable {
   /// TensorRT-LLM's MoE load balancer YAML (`moe_config.load_balancer`): `num_slots`,
   /// `initial_global_assignments` keyed by model layer id, `layer_updates_per_iter`.
   case trtllm
+  /// A `torch.save` `.pt` holding SGLang's `physical_to_logical_map` `[L][R]`, or an SGLang
+  /// per-pass recorder dump, whose `last_physical_to_logical_map` is the placement at the end
+  /// of the run.
+  case sglangPT = "sglang-pt"
 
-  /// The format of `bytes`, by content: a JSON object with a `layer_list` key is vLLM-Ascend's
-  /// expert map, any other JSON object SGLang's map (whose parser says what is missing), and
-  /// anything else TensorRT-LLM's YAML.
+  /// The format of `bytes`, by content: a zip archive is a `torch.save` file, a JSON object
+  /// with a `layer_list` key is vLLM-Ascend's expert map, any other JSON object SGLang's map
+  /// (whose parser says what is missing), and anything else TensorRT-LLM's YAML.
   public static func detect(_ bytes: [UInt8]) -> PlacementFormat {
+    if bytes.withUnsafeBytes(TorchArchive.looksLikeZip) { return .sglangPT }
     guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
       first == UInt8(ascii: "{")
     else { return .trtllm }
@@ -66,6 +71,10 @@ extension PlacementParser {
         format: .sglang, batch: try parseSGLang(bytes, source: source, experts: experts), keys: .rows, gpus: nil)
     case .vllmAscend: return try parseVLLMAscend(bytes, source: source, experts: experts)
     case .trtllm: return try parseTRTLLM(bytes, source: source, experts: experts)
+    case .sglangPT:
+      let rows = try SGLangDump.placementMap(try TorchArchive(bytes, source: source))
+      return EnginePlacement(
+        format: .sglangPT, batch: try batch(rows: rows, source: source, experts: experts), keys: .rows, gpus: nil)
     }
   }
 

@@ -76,6 +76,12 @@ public enum PlacementParser {
                        message: "no key \(key); expected SGLang's {\"\(key)\": [[…R]…L]} "
                          + "(a file with logical_count holds loads: ingest it without --placement)")
     }
+    return try batch(rows: rows, source: source, experts: experts)
+  }
+
+  /// The placements of `rows` (`[L][R]` logical expert ids), validated: ids below `experts`
+  /// (or `IngestLimits.maxExperts`), every expert with a replica in every layer.
+  static func batch(rows: [[Int]], source: String, experts: Int?) throws(ParseError) -> PlacementBatch {
     // An id beyond the limit would size every layer's logcnt: refuse it before allocating.
     for (l, row) in rows.enumerated() {
       if let r = row.firstIndex(where: { $0 >= IngestLimits.maxExperts }) {

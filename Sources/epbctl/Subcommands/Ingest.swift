@@ -52,17 +52,34 @@ extension Epbctl {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Argument(help: "Input files; - reads stdin (then --format is required).")
-    var files: [String]
+    @Argument(
+      help: "Input files or folders (TensorRT-LLM statistics, SGLang per-pass rank files); - reads stdin (then --format is required).")
+    var files: [String] = []
 
     @Option(help: "The series to record into (created on first use).")
     var series = "default"
 
-    @Option(help: "auto, sglang, load-history (alias vllm), csv, npy or jsonl.")
+    @Option(help: "auto, sglang, load-history (alias vllm), csv, npy, jsonl, sglang-pt or trtllm-statistics.")
     var format: InputFormat = .auto
 
     @Flag(help: "Overwrite (step, layer) rows that are already stored instead of failing.")
     var replace = false
+
+    @Flag(
+      help: ArgumentHelp(
+        "An SGLang stat dump's non-zero rows become steps, in file order, instead of one step (their sum).",
+        discussion: "Only for a recorder run with an unbounded buffer (--expert-distribution-recorder-buffer-size -1): "
+          + "its default buffer is a ring whose write position is not saved, so its rows are not in time order."))
+    var rowsAsSteps = false
+
+    @Option(
+      help: ArgumentHelp(
+        "Keep running and ingest each new complete dump that appears in DIR (a recorder's output folder), once.",
+        valueName: "DIR"))
+    var watch: String?
+
+    @Option(parsing: .unconditional, help: "With --watch: seconds between looks at the folder.")
+    var interval: Double = 2
 
     @Option(parsing: .unconditional, help: "With stdin JSON lines: commit after this many lines.")
     var batchLines = 1000
@@ -101,6 +118,14 @@ extension Epbctl {
     var json = false
 
     func validate() throws {
+      if let watch {
+        if !files.isEmpty { throw ValidationError("--watch \(watch) takes no FILE arguments; it ingests what appears in the folder") }
+        if placement { throw ValidationError("--watch ingests loads; --placement records one file") }
+        try FlagLimits.check(interval, flag: "--interval", 0.1...3600)
+        try FlagLimits.checkSeries(series)
+        return
+      }
+      if rowsAsSteps && placement { throw ValidationError("--rows-as-steps reads loads; --placement records a placement") }
       if files.isEmpty { throw ValidationError("give at least one FILE, or - for stdin") }
       if files.contains("-") && format == .auto {
         throw ValidationError("reading stdin needs --format sglang|load-history|csv|npy|jsonl")
@@ -164,6 +189,32 @@ extension Epbctl {
     }
 
     func run() throws {
+      if let watch {
+        let ingestor = Ingestor(store: try database.open(create: true))
+        // Ctrl-C and SIGTERM stop the watch even when the parent started us with them blocked or
+        // ignored (a supervisor, a test harness): each dump is stored in one transaction, so
+        // stopping between or during ingests loses nothing stored.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for s in [SIGINT, SIGTERM] {
+          sigaddset(&stopSignals, s)
+          signal(s, SIG_DFL)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+        Output.diagnostic("watching \(watch) every \(interval) s for new dumps; stop with Ctrl-C")
+        try ingestor.watch(folder: watch, series: series, interval: interval, rowsAsSteps: rowsAsSteps) { event in
+          switch event {
+          case .ingested(let r):
+            let range = r.outcome.firstStep.map { "steps \($0) to \(r.outcome.lastStep ?? $0)" } ?? "no steps"
+            // Unbuffered, so a script reading the pipe sees each ingest as it happens.
+            let line = "\(r.path): \(r.outcome.status.rawValue), \(plural(r.outcome.steps, "step")) (\(range)), format \(r.format.rawValue)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+          case .failed(let path, let error):
+            Output.diagnostic("\(path): not ingested: \(error)")
+          }
+        }
+        return
+      }
       if placement {
         let ingestor = Ingestor(store: try database.open(create: false))
         let record = try ingestor.recordPlacement(
@@ -182,16 +233,19 @@ extension Epbctl {
       }
       let store = try database.open(create: true)
       let ingestor = Ingestor(store: store)
-      let sizes = files.map { path in
+      // SGLang per-pass rank files given together are the ranks of one dump: one input.
+      let ranks = files.filter(SGLangDump.isPerPassName)
+      let inputs: [String] = files.filter { !SGLangDump.isPerPassName($0) || $0 == ranks.first }
+      let sizes = inputs.map { path in
         path == "-" ? 0 : ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
       }
       let bar = ProgressBar(total: sizes.reduce(0, +))
       var done = 0
       var entries: [Entry] = []
       defer { bar.finish() }
-      // Every file is tried, each stored whole or not at all; a failure is reported with the
+      // Every input is tried, each stored whole or not at all; a failure is reported with the
       // others and makes the exit status 1.
-      for (path, size) in zip(files, sizes) {
+      for (path, size) in zip(inputs, sizes) {
         let doneSoFar = done
         let name = (path as NSString).lastPathComponent
         bar.update(done: done, label: "\(name): reading", force: true)
@@ -201,11 +255,21 @@ extension Epbctl {
               FileHandle.standardInput, series: series, replace: replace, batchLines: batchLines,
               layerIDs: layerIDOption
             ).map(Entry.stored)
+          } else if path == ranks.first {
+            let label = ranks.count == 1 ? path : "\(path) and \(plural(ranks.count - 1, "more rank file"))"
+            entries.append(
+              .stored(
+                try ingestor.ingestPerPass(
+                  paths: ranks, label: label, series: series, replace: replace, layerIDs: layerIDOption)))
+            Output.diagnostic(
+              "note: \(label): physical slots folded to logical experts with the dump's last_physical_to_logical_map "
+                + "(the placement at the end of the run)")
           } else {
             entries.append(
               .stored(
                 try ingestor.ingest(
                   path: path, series: series, format: format, replace: replace, layerIDs: layerIDOption,
+                  rowsAsSteps: rowsAsSteps,
                   progress: { phase in bar.update(done: doneSoFar, label: "\(name): \(phase)", force: true) })))
           }
         } catch let error as StreamError {
@@ -227,9 +291,9 @@ extension Epbctl {
         Output.diagnostic("note: \(Self.repeatNote(r))")
       }
       let stored = entries.count - failures.count
-      if !failures.isEmpty && files.count > 1 && !json {
+      if !failures.isEmpty && inputs.count > 1 && !json {
         Output.diagnostic(
-          "note: \(failures.count) of \(plural(files.count, "input")) failed and stored nothing"
+          "note: \(failures.count) of \(plural(inputs.count, "input")) failed and stored nothing"
             + (stored > 0 ? "; the others are stored (listed on stdout)" : ""))
       }
       if json {
