@@ -21,8 +21,6 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     // TensorRT-LLM's load balancer config is YAML (read by `ingest --placement`).
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-    // SGLang's recorder dumps are torch.save zip archives (read by `ingest FILE.pt`).
-    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
   ],
   targets: [
     // AVX2 kernels for the planner (C: Swift has no per-function CPU targets), chosen at run
@@ -48,7 +46,6 @@ let package = Package(
       name: "EPBIngest",
       dependencies: [
         "EPBPlanner", "EPBStore", .product(name: "Yams", package: "Yams"),
-        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ],
       swiftSettings: strict),
     .executableTarget(

@@ -1,11 +1,10 @@
 import Foundation
-import ZIPFoundation
 
 /// A file written by `torch.save`: a zip archive (entries stored, not compressed) holding
 /// `<top>/data.pkl` (the pickled object), `<top>/data/<key>` (one raw storage per key),
 /// `<top>/byteorder` (`little`) and `<top>/version`; `<top>` is any folder name.
 ///
-/// Reading is bounded and executes nothing: the zip is read with ZIPFoundation, only stored
+/// Reading is bounded and executes nothing: the zip is read by `StoredZip`, only stored
 /// entries are accepted (a compressed entry could be a zip bomb; `torch.save` never compresses),
 /// the pickle goes through `RestrictedUnpickler`, and every tensor is checked against its
 /// storage record's real size before a value is read.
@@ -13,7 +12,7 @@ struct TorchArchive {
   /// The unpickled object, tensors not yet read.
   let root: PickleValue
   let source: String
-  private let records: [String: Data]
+  private let records: [String: ArraySlice<UInt8>]
 
   /// Most entries an archive may have (a dump has a few per tensor).
   static let maxEntries = 1 << 16
@@ -32,30 +31,17 @@ struct TorchArchive {
     func fail(_ code: ParseError.Code, _ message: String) -> ParseError {
       ParseError(source: source, location: .file, code: code, message: message)
     }
-    let archive: Archive
+    let zip: StoredZip
     do {
-      archive = try Archive(data: Data(bytes), accessMode: .read)
+      zip = try StoredZip(bytes, maxEntries: Self.maxEntries)
     } catch {
-      throw fail(.malformed, "not a readable zip archive (torch.save writes one); the file may be truncated")
+      throw fail(.malformed, "not a readable zip archive (torch.save writes one): \(error.message)")
     }
-    var records: [String: Data] = [:]
-    var total = 0
+    var records: [String: ArraySlice<UInt8>] = [:]
     var pickle: String?
-    var count = 0
-    for entry in archive {
-      count += 1
-      guard count <= Self.maxEntries else { throw fail(.tooLarge, "more than \(Self.maxEntries) zip entries") }
-      guard entry.type == .file else { continue }
-      let path = entry.path
+    for entry in zip.entries {
+      let path = entry.name
       guard path.utf8.count <= 1024 else { throw fail(.malformed, "a zip entry name of \(path.utf8.count) bytes") }
-      guard !entry.isCompressed else {
-        throw fail(.malformed, "zip entry '\(path)' is compressed; torch.save stores entries uncompressed, so this is refused")
-      }
-      let size = Int(clamping: entry.uncompressedSize)
-      total += size
-      guard size == Int(clamping: entry.compressedSize), total <= bytes.count else {
-        throw fail(.malformed, "zip entry '\(path)' claims \(size) bytes, more than the file holds")
-      }
       let parts = path.split(separator: "/", omittingEmptySubsequences: false)
       guard parts.count >= 2 else { continue }
       let inner = parts.dropFirst().joined(separator: "/")
@@ -64,18 +50,7 @@ struct TorchArchive {
         guard pickle == nil else { throw fail(.malformed, "two data.pkl entries ('\(pickle!)', '\(path)')") }
         pickle = path
       }
-      var data = Data()
-      data.reserveCapacity(size)
-      do {
-        _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
-          guard data.count + chunk.count <= size else { throw Archive.ArchiveError.invalidEntrySize }
-          data.append(chunk)
-        }
-      } catch {
-        throw fail(.malformed, "zip entry '\(path)' cannot be read (bad size or checksum; truncated file?)")
-      }
-      guard data.count == size else { throw fail(.truncated, "zip entry '\(path)' holds \(data.count) of \(size) bytes") }
-      records[inner] = data
+      records[inner] = bytes[entry.data]
     }
     guard let pickleBytes = records["data.pkl"] else {
       throw fail(.missingKey, "no data.pkl in the archive; expected a torch.save file")

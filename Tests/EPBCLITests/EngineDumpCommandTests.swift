@@ -118,6 +118,7 @@ import Testing
     ("offset_past_end.pt", "past the storage's 60"),
     ("zip_bomb.pt", "is compressed"),
     ("truncated.pt", "not a readable zip archive"),
+    ("directory_past_end.pt", "the zip64 end record at byte 1621 is missing"),
     ("trtllm_offsets", "outside the 32 data bytes"),
     ("trtllm_dtype", "dtype F32"),
     ("trtllm_header", "header length 1099511627776"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes every input parser with libFuzzer + AddressSanitizer for a bounded time each.
 # Usage: scripts/reliability/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]
-# Targets: sglang vllm csv npy jsonl jsonl-stream auto placement (Fuzz/Sources/*).
+# Targets: sglang vllm csv npy jsonl jsonl-stream auto placement pt pickle safetensors
+# (Fuzz/Sources/*).
 # Seeds are small valid inputs written below; crashing inputs land in $OUT/<target>/crash-*
 # (add them to Tests/EPBIngestTests/FuzzRegressionTests.swift once fixed).
 # Prints `fuzz: <target>: <N> executions, <crashes>` per target; exits non-zero on any crash.
@@ -11,7 +12,7 @@ if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sglang vllm csv npy jsonl jsonl-stream auto placement)
+[ ${#targets[@]} -gt 0 ] || targets=(sglang vllm csv npy jsonl jsonl-stream auto placement pt pickle safetensors)
 OUT="${FUZZ_OUT:-/tmp/epbctl-fuzz}"
 mkdir -p "$OUT"
 
@@ -39,6 +40,16 @@ seeds = {
     "jsonl": [b'{"step":0,"layer":0,"loads":[1,2]}\n{"step":0,"layer":1,"loads":[3,4]}\n', b'{"loads":[[1,2],[3,4]],"time":2}\n{"loads":[[5,6],[7,8]]}\n'],
     "placement": [b'\x00{"physical_to_logical_map": [[0, 1, 1, 0], [1, 0, 0, 1]]}', b'\x82{"physical_to_logical_map": [[0, 1, 2]], "x": 1}'],
 }
+# The engine fixtures (Tests/Fixtures/engines, written by scripts/fixtures/make_engine_fixtures.py):
+# whole .pt files (after the rows-as-steps byte), their pickles alone, the safetensors rank files.
+import glob, zipfile
+pts = sorted(glob.glob("Tests/Fixtures/engines/*.pt") + glob.glob("Tests/Fixtures/engines/perpass/*.pt"))
+seeds["pt"] = [b"\x00" + open(p, "rb").read() for p in pts] + [b"\x01" + open(pts[0], "rb").read()]
+seeds["pickle"] = []
+for p in pts:
+    with zipfile.ZipFile(p) as z:
+        seeds["pickle"] += [z.read(n) for n in z.namelist() if n.endswith("data.pkl")]
+seeds["safetensors"] = [open(p, "rb").read() for p in sorted(glob.glob("Tests/Fixtures/engines/trtllm/*.safetensors"))]
 seeds["jsonl-stream"] = [b"\x03" + s for s in seeds["jsonl"]]
 seeds["auto"] = [s for k in ("sglang", "vllm", "csv", "npy", "jsonl") for s in seeds[k]]
 for target, items in seeds.items():
