@@ -21,6 +21,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     // TensorRT-LLM's load balancer config is YAML (read by `ingest --placement`).
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    // SHA-256 of every ingested file (BoringSSL's, 8x the hand-written one it replaced; a
+    // clean debug build of a package depending on it takes 57 s here). PostgresNIO needs it too.
+    .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
   ],
   targets: [
     // AVX2 kernels for the planner (C: Swift has no per-function CPU targets), chosen at run
@@ -46,6 +49,7 @@ let package = Package(
       name: "EPBIngest",
       dependencies: [
         "EPBPlanner", "EPBStore", .product(name: "Yams", package: "Yams"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: strict),
     .executableTarget(

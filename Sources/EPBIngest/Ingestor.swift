@@ -23,29 +23,37 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
   public var description: String { "\(path): \(message)" }
 }
 
-/// SHA-256 of a byte array computed on a background thread; `value()` waits for it.
-final class BackgroundHash: @unchecked Sendable {
+/// A value computed on a background thread while the caller goes on; `value()` waits for it.
+/// Used for the checks that read a whole input once (its SHA-256, a zip entry's CRC-32), so that
+/// they cost the other core's time rather than the command's.
+final class Background<Value: Sendable>: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private let lock = NSLock()
-  private var hex = ""
+  private var result: Value?
   private var finished = false
 
-  init(_ bytes: [UInt8]) {
+  init(_ work: @escaping @Sendable () -> Value) {
     Thread.detachNewThread { [self] in
-      hex = SHA256.hex(of: bytes)
+      result = work()
       done.signal()
     }
   }
 
-  /// The hex digest, waiting for the thread if it is still hashing.
-  func value() -> String {
+  /// A value computed already (no thread).
+  init(value: Value) {
+    result = value
+    finished = true
+  }
+
+  /// The value, waiting for the thread if it is still working.
+  func value() -> Value {
     lock.lock()
     defer { lock.unlock() }
     if !finished {
       done.wait()
       finished = true
     }
-    return hex
+    return result!
   }
 }
 
@@ -174,7 +182,7 @@ public struct Ingestor: Sendable {
     // no write.
     let source: IngestSource
     if bytes.count >= Self.concurrentHashThreshold {
-      let hash = BackgroundHash(bytes)
+      let hash = Background { SHA256.hex(of: bytes) }
       source = IngestSource(path: path, format: resolved.rawValue, contentSHA256: { hash.value() })
     } else {
       source = IngestSource(path: path, contentSHA256: SHA256.hex(of: bytes), format: resolved.rawValue)

@@ -85,18 +85,26 @@ public enum SGLangDump {
     let (rowCount, layers, experts) = (shape[0], shape[1], shape[2])
     let perRow = layers * experts
     if rowsAsSteps {
-      var rows: [LoadRow] = []
-      var out: [Double] = []
+      // The non-zero rows, moved up in place over the zero ones (no second copy of the values).
       var step = 0
-      for r in 0..<rowCount {
-        let slice = values[(r * perRow)..<((r + 1) * perRow)]
-        guard slice.contains(where: { $0 != 0 }) else { continue }
-        for l in 0..<layers { rows.append(LoadRow(step: step, layer: l, time: time)) }
-        out.append(contentsOf: slice)
-        step += 1
+      values.withUnsafeMutableBufferPointer { v in
+        for r in 0..<rowCount {
+          let row = UnsafeMutableBufferPointer(rebasing: v[(r * perRow)..<((r + 1) * perRow)])
+          guard row.contains(where: { $0 != 0 }) else { continue }
+          if step != r {
+            (v.baseAddress! + step * perRow).update(from: row.baseAddress!, count: perRow)
+          }
+          step += 1
+        }
       }
       guard step > 0 else { throw allZero(archive, rowCount) }
-      return LoadBatch(layers: layers, experts: experts, rows: rows, values: out, stepsAreRelative: true)
+      values.removeLast((rowCount - step) * perRow)
+      var rows: [LoadRow] = []
+      rows.reserveCapacity(step * layers)
+      for s in 0..<step {
+        for l in 0..<layers { rows.append(LoadRow(step: s, layer: l, time: time)) }
+      }
+      return LoadBatch(layers: layers, experts: experts, rows: rows, values: values, stepsAreRelative: true)
     }
     var sum = [Double](repeating: 0, count: perRow)
     sum.withUnsafeMutableBufferPointer { s in

@@ -1,6 +1,6 @@
 /// The entries of a zip archive whose entries are stored (not compressed), as `torch.save`
 /// writes it: read from the central directory (zip64 records included), every offset and size
-/// checked against the bytes before use, each entry's CRC-32 verified.
+/// checked against the bytes before use; each entry's CRC-32 is kept for `verify`.
 ///
 /// Written here rather than taken from ZIPFoundation: on hostile archives ZIPFoundation 0.9.20
 /// traps instead of throwing (a central directory offset past the end of in-memory data gives a
@@ -15,10 +15,12 @@
 /// id 1, holds the sizes and offset whose 32-bit fields are 0xFFFFFFFF, in that order), local
 /// headers `PK\3\4` (30 bytes + name + extra, then the data).
 struct StoredZip {
-  /// One entry: its name and where its data lies in the archive's bytes.
+  /// One entry: its name, where its data lies in the archive's bytes, and the CRC-32 the
+  /// archive records for that data.
   struct Entry {
     let name: String
     let data: Range<Int>
+    let crc: UInt32
   }
 
   /// A reason the bytes are not a readable stored zip, for the caller's message.
@@ -32,7 +34,7 @@ struct StoredZip {
   /// Reads the directory of the archive in `bytes`; at most `maxEntries` entries.
   ///
   /// - throws: `Failure` when a record is missing or out of bounds, an entry is compressed or
-  ///   encrypted, or an entry's data does not match its CRC-32.
+  ///   encrypted. Checksums are checked by `verify`, when an entry is used.
   init(_ bytes: [UInt8], maxEntries: Int) throws(Failure) {
     let n = bytes.count
     func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
@@ -126,28 +128,59 @@ struct StoredZip {
       guard has(start, size) else {
         throw Failure(message: "zip entry '\(name)' claims \(size) bytes, more than the file holds")
       }
-      guard Self.crc32(bytes[start..<(start + size)]) == crc else {
-        throw Failure(message: "zip entry '\(name)' does not match its CRC-32 (a damaged file?)")
-      }
-      entries.append(Entry(name: name, data: start..<(start + size)))
+      entries.append(Entry(name: name, data: start..<(start + size), crc: crc))
       at += 46 + nameLength + extraLength + commentLength
     }
     self.entries = entries
   }
 
-  /// CRC-32 (the zip and PNG polynomial, reflected 0xEDB88320), one table lookup per byte.
+  /// Checks `data`, the bytes of `entry`, against the entry's CRC-32.
+  static func verify(_ entry: Entry, data: ArraySlice<UInt8>) throws(Failure) {
+    guard crc32(data) == entry.crc else {
+      throw Failure(message: "zip entry '\(entry.name)' does not match its CRC-32 (a damaged file?)")
+    }
+  }
+
+  /// CRC-32 (the zip and PNG polynomial, reflected 0xEDB88320), slicing by 8: eight table
+  /// lookups per eight bytes. The plain form is the byte loop at the end; slicing makes it
+  /// about 3 times faster, and this check is read over every byte of a 62 MB dump.
   static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     var crc: UInt32 = 0xFFFF_FFFF
-    table.withUnsafeBufferPointer { t in
-      for byte in bytes { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+    bytes.withUnsafeBytes { p in
+      table.withUnsafeBufferPointer { t in
+        var i = 0
+        while i + 8 <= p.count {
+          let a = crc ^ UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+          let b = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self))
+          crc = t[7 * 256 + Int(a & 0xFF)] ^ t[6 * 256 + Int((a >> 8) & 0xFF)]
+            ^ t[5 * 256 + Int((a >> 16) & 0xFF)] ^ t[4 * 256 + Int(a >> 24)]
+            ^ t[3 * 256 + Int(b & 0xFF)] ^ t[2 * 256 + Int((b >> 8) & 0xFF)]
+            ^ t[256 + Int((b >> 16) & 0xFF)] ^ t[Int(b >> 24)]
+          i += 8
+        }
+        while i < p.count {
+          crc = t[Int((crc ^ UInt32(p[i])) & 0xFF)] ^ (crc >> 8)
+          i += 1
+        }
+      }
     }
     return ~crc
   }
 
-  /// `table[b]` is the CRC register after shifting in byte `b`.
-  private static let table: [UInt32] = (0..<256).map { b in
-    var c = UInt32(b)
-    for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-  }
+  /// `table[k * 256 + b]`: the CRC register after shifting in byte `b` and then `k` zero bytes.
+  private static let table: [UInt32] = {
+    var t = [UInt32](repeating: 0, count: 8 * 256)
+    for b in 0..<256 {
+      var c = UInt32(b)
+      for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+      t[b] = c
+    }
+    for k in 1..<8 {
+      for b in 0..<256 {
+        let previous = t[(k - 1) * 256 + b]
+        t[k * 256 + b] = (previous >> 8) ^ t[Int(previous & 0xFF)]
+      }
+    }
+    return t
+  }()
 }

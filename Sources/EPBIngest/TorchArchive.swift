@@ -13,6 +13,8 @@ struct TorchArchive {
   let root: PickleValue
   let source: String
   private let records: [String: ArraySlice<UInt8>]
+  /// The zip entries of `records`, for their checksums.
+  private let entries: [String: StoredZip.Entry]
 
   /// Most entries an archive may have (a dump has a few per tensor).
   static let maxEntries = 1 << 16
@@ -38,6 +40,7 @@ struct TorchArchive {
       throw fail(.malformed, "not a readable zip archive (torch.save writes one): \(error.message)")
     }
     var records: [String: ArraySlice<UInt8>] = [:]
+    var entries: [String: StoredZip.Entry] = [:]
     var pickle: String?
     for entry in zip.entries {
       let path = entry.name
@@ -51,6 +54,15 @@ struct TorchArchive {
         pickle = path
       }
       records[inner] = bytes[entry.data]
+      entries[inner] = entry
+      // The storages' checksums are checked when they are read (`values`), beside the conversion.
+      if !inner.hasPrefix("data/") {
+        do {
+          try StoredZip.verify(entry, data: bytes[entry.data])
+        } catch {
+          throw fail(.malformed, error.message)
+        }
+      }
     }
     guard let pickleBytes = records["data.pkl"] else {
       throw fail(.missingKey, "no data.pkl in the archive; expected a torch.save file")
@@ -65,6 +77,7 @@ struct TorchArchive {
       throw fail(.malformed, "data.pkl: \(error.message)")
     }
     self.records = records
+    self.entries = entries
   }
 
   /// The values of `tensor` in row-major order, as `Double` (every stored integer dtype up to
@@ -101,10 +114,17 @@ struct TorchArchive {
     guard count == 0 || last < storage.numel else {
       throw fail(.truncated, "shape \(tensor.size), stride \(tensor.stride) at offset \(tensor.offset) reach element \(last), past the storage's \(storage.numel)")
     }
-    var out = [Double](repeating: 0, count: count)
+    // The storage's checksum: a large one on another thread while this one converts the values
+    // (a thread costs more than checking a small one here).
+    let entry = entries["data/\(storage.key)"]!
+    let checksum = data.count >= 1 << 20
+      ? Background { StoredZip.crc32(data) == entry.crc } : Background(value: StoredZip.crc32(data) == entry.crc)
     let contiguous = Self.isContiguous(size: tensor.size, stride: tensor.stride)
-    let ok: Bool = data.withUnsafeBytes { raw in
-      out.withUnsafeMutableBufferPointer { dst in
+    var ok = false
+    // Uninitialized: `convert` writes every element (both paths visit each index once).
+    let out = [Double](unsafeUninitializedCapacity: count) { dst, initialized in
+      initialized = count
+      ok = data.withUnsafeBytes { raw in
         if contiguous {
           return Self.convert(raw, dtype: storage.dtype, from: tensor.offset, count: count, into: dst)
         }
@@ -125,6 +145,9 @@ struct TorchArchive {
         }
         return valid
       }
+    }
+    guard checksum.value() else {
+      throw fail(.malformed, "zip entry '\(entry.name)' does not match its CRC-32 (a damaged file?)")
     }
     guard ok else {
       let bad = out.firstIndex { !($0 >= 0 && $0 <= 9_007_199_254_740_992) } ?? 0

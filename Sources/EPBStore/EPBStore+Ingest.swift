@@ -218,22 +218,19 @@ extension EPBStore {
     let insertLoad = try db.cachedStatement(
       sql: "INSERT INTO load (series_id, step, layer, total, ingest_id, encoding, loads) VALUES (?, ?, ?, ?, ?, ?, ?)")
     let handle = insertLoad.sqliteStatement
-    var blob: [UInt8] = []
-    blob.reserveCapacity(experts * 8)
+    let encoded = EncodedRows(batch, rows: kept)
     var stepTotals: [Int: Double] = [:]
-    for i in kept {
+    for (k, i) in kept.enumerated() {
       let row = batch.rows[i]
-      let values = batch.values[(i * experts)..<((i + 1) * experts)]
-      let encoding = LoadCodec.encode(values, into: &blob)
-      let rowTotal = values.reduce(0, +)
-      hashChange[steps[i], default: 0] ^= rowHash(layer: row.layer, values)
+      let (blob, rowTotal) = (encoded.blobs[k], encoded.totals[k])
+      hashChange[steps[i], default: 0] ^= encoded.hashes[k]
       stepTotals[steps[i], default: 0] += rowTotal
       sqlite3_bind_int64(handle, 1, series.id)
       sqlite3_bind_int64(handle, 2, Int64(steps[i]))
       sqlite3_bind_int64(handle, 3, Int64(row.layer))
       sqlite3_bind_double(handle, 4, rowTotal)
       sqlite3_bind_int64(handle, 5, ingestID)
-      sqlite3_bind_int64(handle, 6, Int64(encoding))
+      sqlite3_bind_int64(handle, 6, Int64(encoded.encodings[k]))
       let code = blob.withUnsafeBytes { bytes in
         sqlite3_bind_blob(handle, 7, bytes.baseAddress, Int32(bytes.count), nil)  // nil: SQLITE_STATIC
         return sqlite3_step(handle)
@@ -307,6 +304,57 @@ extension EPBStore {
       }
     }
     return repeats
+  }
+
+  /// The stored form of some rows of a batch, computed on every core before the insert loop
+  /// (which SQLite runs on one): per row, its codec encoding and blob, its total and `rowHash`.
+  /// Arrays are indexed like `rows` (positions in `batch.rows`).
+  struct EncodedRows {
+    var encodings: [Int]
+    var blobs: [[UInt8]]
+    var totals: [Double]
+    var hashes: [UInt64]
+
+    init(_ batch: LoadBatch, rows: [Int]) {
+      let n = rows.count
+      let experts = batch.experts
+      var encodings = [Int](repeating: 0, count: n)
+      var blobs = [[UInt8]](repeating: [], count: n)
+      var totals = [Double](repeating: 0, count: n)
+      var hashes = [UInt64](repeating: 0, count: n)
+      // Chunks of at least 256 rows (a small batch stays on this thread).
+      let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, n / 256))
+      encodings.withUnsafeMutableBufferPointer { encodings in
+        blobs.withUnsafeMutableBufferPointer { blobs in
+          totals.withUnsafeMutableBufferPointer { totals in
+            hashes.withUnsafeMutableBufferPointer { hashes in
+              let out = Outputs(encodings: encodings, blobs: blobs, totals: totals, hashes: hashes)
+              DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for k in (c * n / chunks)..<((c + 1) * n / chunks) {
+                  let i = rows[k]
+                  let values = batch.values[(i * experts)..<((i + 1) * experts)]
+                  var blob: [UInt8] = []
+                  out.encodings[k] = LoadCodec.encode(values, into: &blob)
+                  out.blobs[k] = blob
+                  out.totals[k] = values.reduce(0, +)
+                  out.hashes[k] = EPBStore.rowHash(layer: batch.rows[i].layer, values)
+                }
+              }
+            }
+          }
+        }
+      }
+      (self.encodings, self.blobs, self.totals, self.hashes) = (encodings, blobs, totals, hashes)
+    }
+
+    /// The four output buffers, shared by the chunks: each chunk writes only its own indices,
+    /// and all are done before the buffers are read.
+    private struct Outputs: @unchecked Sendable {
+      let encodings: UnsafeMutableBufferPointer<Int>
+      let blobs: UnsafeMutableBufferPointer<[UInt8]>
+      let totals: UnsafeMutableBufferPointer<Double>
+      let hashes: UnsafeMutableBufferPointer<UInt64>
+    }
   }
 
   /// A 64-bit hash of one (layer, loads) row, `[experts]` tokens: equal rows hash equal

@@ -51,16 +51,27 @@ enum LoadCodec {
     bytes.removeAll(keepingCapacity: true)
     bytes.append(contentsOf: repeatElement(0, count: values.count * width))
     bytes.withUnsafeMutableBytes { raw in
-      for (i, v) in values.enumerated() {
-        switch encoding {
-        case uint8: raw.storeBytes(of: UInt8(v), toByteOffset: i, as: UInt8.self)
-        case uint16: raw.storeBytes(of: UInt16(v).littleEndian, toByteOffset: i * 2, as: UInt16.self)
-        case int32: raw.storeBytes(of: Int32(v).littleEndian, toByteOffset: i * 4, as: Int32.self)
-        default: raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self)
-        }
+      switch encoding {
+      case uint8: store(values, into: raw) { UInt8($0) }
+      case uint16: store(values, into: raw) { UInt16($0).littleEndian }
+      case int32: store(values, into: raw) { Int32($0).littleEndian }
+      default: store(values, into: raw) { $0.bitPattern.littleEndian }
       }
     }
     return encoding
+  }
+
+  /// Writes `convert(values[i])` at `raw + i · size(T)` for every i (one loop per width, the
+  /// choice made once per row).
+  @inline(__always)
+  private static func store<T: FixedWidthInteger>(
+    _ values: ArraySlice<Double>, into raw: UnsafeMutableRawBufferPointer, _ convert: (Double) -> T
+  ) {
+    var offset = 0
+    for v in values {
+      raw.storeBytes(of: convert(v), toByteOffset: offset, as: T.self)
+      offset += MemoryLayout<T>.size
+    }
   }
 
   /// Adds `weight ×` the decoded row to `into` (`[experts]`).

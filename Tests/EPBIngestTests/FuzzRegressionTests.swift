@@ -76,7 +76,22 @@ import Testing
       _ = try LoadParser.parseSGLangDump(bytes, source: "d.pt", rowsAsSteps: false, time: nil)
       Issue.record("the archive parsed")
     } catch {
-      #expect(error.description.hasSuffix("zip entry '\(pickle.name)' does not match its CRC-32 (a damaged file?)"))
+      #expect(error.description == "d.pt: zip entry '\(pickle.name)' does not match its CRC-32 (a damaged file?)")
+    }
+  }
+
+  /// A byte of the tensor storage changed: refused by its CRC-32 when the values are read (the
+  /// storages' checks run beside the conversion), with the entry named.
+  @Test func aDamagedStorageFailsItsChecksum() throws {
+    var bytes = try Self.statDump()
+    let zip = try StoredZip(bytes, maxEntries: 100)
+    let storage = try #require(zip.entries.first { $0.name.hasSuffix("/data/0") })
+    bytes[storage.data.lowerBound] ^= 0x01
+    do {
+      _ = try LoadParser.parseSGLangDump(bytes, source: "d.pt", rowsAsSteps: false, time: nil)
+      Issue.record("the archive parsed")
+    } catch {
+      #expect(error.description == "d.pt: logical_count: zip entry '\(storage.name)' does not match its CRC-32 (a damaged file?)")
     }
   }
 
