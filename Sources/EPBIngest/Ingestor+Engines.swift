@@ -47,9 +47,13 @@ extension Ingestor {
     }
     let (batch, _) = try SGLangDump.parsePerPass(archives)
     try IngestLimits.check(batch, source: label)
-    return try store(
+    var result = try store(
       batch: batch, path: label, format: .sglangDump, sha256: SHA256.hex(of: Array(digests.utf8)), series: series,
       replace: replace, layerIDs: layerIDs)
+    result.note =
+      "physical slots folded to logical experts with the dump's last_physical_to_logical_map (the placement at "
+      + "the end of the run: passes recorded before a rebalance are folded with the later map)"
+    return result
   }
 
   /// The step time of a stat dump at `path`: the `{unix time}` its name carries, else the file's

@@ -121,6 +121,9 @@ public struct FileIngestResult: Sendable, Equatable {
   public var path: String
   public var format: InputFormat
   public var outcome: IngestOutcome
+  /// What the user should know about how the input was read, or nil (a per-pass dump: its
+  /// slots were folded with the map at the end of the run).
+  public var note: String? = nil
 }
 
 /// Reads inputs, parses them and stores each one whole (or not at all) in a series.

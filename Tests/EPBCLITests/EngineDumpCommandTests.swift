@@ -88,7 +88,11 @@ import Testing
     #expect(again.status == 0, "\(again.stderr)")
     #expect((again.jsonObject?["files"] as? [[String: Any]])?.first?["status"] as? String == "already-ingested")
     let folderDB = Self.freshDatabase()
-    #expect(try epbctl(["ingest", Self.perPass.path, "--series", "p"], db: folderDB).status == 0)
+    let folder = try epbctl(["ingest", Self.perPass.path, "--series", "p"], db: folderDB)
+    #expect(folder.status == 0)
+    // The folder is told the same: the map is the one at the end of the run (text and --json).
+    #expect(folder.stderr.contains("note: \(Self.perPass.path): physical slots folded") && folder.stderr.contains("end of the run"), "\(folder.stderr)")
+    #expect(((again.jsonObject?["files"] as? [[String: Any]])?.first?["note"] as? String)?.contains("last_physical_to_logical_map") == true)
     #expect(try Self.loads(folderDB, series: "p", layer: 1, from: 2, to: 2) == loads[2][1])
   }
 

@@ -261,9 +261,6 @@ extension Epbctl {
               .stored(
                 try ingestor.ingestPerPass(
                   paths: ranks, label: label, series: series, replace: replace, layerIDs: layerIDOption)))
-            Output.diagnostic(
-              "note: \(label): physical slots folded to logical experts with the dump's last_physical_to_logical_map "
-                + "(the placement at the end of the run)")
           } else {
             entries.append(
               .stored(
@@ -287,6 +284,9 @@ extension Epbctl {
         return nil
       }
       for error in failures { Output.diagnostic("error: \(error)") }
+      for case .stored(let r) in entries {
+        if let note = r.note { Output.diagnostic("note: \(r.path): \(note)") }
+      }
       for case .stored(let r) in entries where r.outcome.repeatsStoredSteps > 0 {
         Output.diagnostic("note: \(Self.repeatNote(r))")
       }
@@ -344,7 +344,7 @@ extension Epbctl {
             ("replaced_rows", .int(r.outcome.replacedRows)),
             ("already_stored_rows", .int(r.outcome.alreadyStoredRows)),
             ("repeats_stored_steps", .int(r.outcome.repeatsStoredSteps)),
-          ])
+          ] + (r.note.map { [("note", JSONValue.string($0))] } ?? []))
         case .failed(let path, let error):
           return .object([("path", .string(path)), ("status", .string("failed")), ("error", .string(error))])
         }
