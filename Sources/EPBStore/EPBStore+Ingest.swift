@@ -19,22 +19,10 @@ extension EPBStore {
   public func ingest(_ batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
     throws(StoreError) -> IngestOutcome
   {
-    do {
-      return try runWrite { db in try Self.ingest(db, batch: batch, series: name, source: source, replace: replace) }
-    } catch .database(_, let detail) where detail == Self.alreadyStoredMarker {
-      // A pending hash matched stored content: the rows were rolled back; report the first ingest.
-      return try run { db in
-        let series = try Self.requireSeries(db, name: name)
-        guard let previous = try Self.previousIngest(db, series: series, hash: source.contentSHA256) else {
-          throw StoreError.database(path: "", detail: "the matching ingest vanished")
-        }
-        return previous
-      }
+    try runWrite { db in
+      try Self.ingest(db, batch: batch, series: name, source: source, replace: replace, beforeCommit: beforeCommit)
     }
   }
-
-  /// The detail of the internal error that rolls back an ingest whose content was stored before.
-  private static let alreadyStoredMarker = "content already stored"
 
   /// The outcome of an earlier ingest of the same content into `series`, if any.
   private static func previousIngest(_ db: Database, series: SeriesInfo, hash: String) throws -> IngestOutcome? {
@@ -49,8 +37,12 @@ extension EPBStore {
       layerIDs: series.layerIDs, experts: series.experts, totalLoad: previous[3], firstStep: previous[1], lastStep: previous[2], replacedRows: 0)
   }
 
-  private static func ingest(_ db: Database, batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
-    throws -> IngestOutcome
+  /// The transaction of `ingest`: its outcome, and whether to commit (false: the content's
+  /// pending hash matched an ingest stored meanwhile, whose outcome is returned).
+  private static func ingest(
+    _ db: Database, batch: LoadBatch, series name: String, source: IngestSource, replace: Bool,
+    beforeCommit: (@Sendable () -> Void)?
+  ) throws -> (value: IngestOutcome, commit: Bool)
   {
     // Step 1: the series, created on first use with the input's layer ids.
     var series: SeriesInfo
@@ -74,7 +66,7 @@ extension EPBStore {
 
     // Step 2: idempotency by content (a pending hash is checked just before commit, step 7).
     if case .known(let hash) = source.hash, let previous = try previousIngest(db, series: series, hash: hash) {
-      return previous
+      return (previous, commit: true)
     }
 
     // Step 3: the shape must match the series: the same experts, the same model layer ids (an
@@ -165,10 +157,11 @@ extension EPBStore {
     let alreadyStored = skip.lazy.filter { $0 }.count
     if alreadyStored == batch.rows.count {
       // Every row is stored with these loads already: nothing to write.
-      return IngestOutcome(
+      let outcome = IngestOutcome(
         status: .alreadyIngested, series: name, steps: Set(steps).count, layers: series.layers,
         layerIDs: series.layerIDs, experts: series.experts, totalLoad: batch.totalLoad, firstStep: firstStep, lastStep: lastStep,
         replacedRows: 0, alreadyStoredRows: alreadyStored)
+      return (outcome, commit: true)
     }
 
     // Step 6: the ingest record, the steps, the rows.
@@ -249,17 +242,18 @@ extension EPBStore {
     // Step 7: a pending hash, now that the rows are written: content stored before rolls back.
     if case .pending = source.hash {
       let hash = source.contentSHA256
-      if try previousIngest(db, series: series, hash: hash) != nil {
-        throw StoreError.database(path: "", detail: alreadyStoredMarker)
+      if let previous = try previousIngest(db, series: series, hash: hash) {
+        return (previous, commit: false)
       }
       try db.execute(sql: "UPDATE ingest SET content_sha256 = ? WHERE id = ?", arguments: [hash, ingestID])
     }
-    pauseBeforeCommitIfAsked()
-    return IngestOutcome(
+    beforeCommit?()
+    let outcome = IngestOutcome(
       status: .ingested, series: name, steps: stepSet.count, layers: series.layers, layerIDs: series.layerIDs,
       experts: series.experts,
       totalLoad: total, firstStep: keptSteps.min(), lastStep: keptSteps.max(), replacedRows: replaced,
       alreadyStoredRows: alreadyStored, repeatsStoredSteps: repeats.count, firstRepeat: repeats.first)
+    return (outcome, commit: true)
   }
 
   /// Applies `changes` (step → XOR of the hashes of the rows added to and removed from it) to
@@ -372,17 +366,6 @@ extension EPBStore {
     h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
     h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
     return h ^ (h >> 31)
-  }
-
-  /// Fault-injection point for the crash tests: with `EPBCTL_TEST_PAUSE_BEFORE_COMMIT=SECONDS` in
-  /// the environment, an ingest that has written every row says `paused before commit` on stderr
-  /// and sleeps inside its open transaction, so a test can SIGKILL it there.
-  private static func pauseBeforeCommitIfAsked() {
-    guard let text = ProcessInfo.processInfo.environment["EPBCTL_TEST_PAUSE_BEFORE_COMMIT"],
-      let seconds = Double(text), seconds > 0
-    else { return }
-    FileHandle.standardError.write(Data("paused before commit\n".utf8))
-    Thread.sleep(forTimeInterval: seconds)
   }
 
   /// The hash column's value until a pending hash is known (unique, never a hex digest).

@@ -20,9 +20,15 @@ public final class EPBStore: Sendable {
   /// How long a write waits for another writer before failing, in seconds.
   public static let busyTimeout: TimeInterval = 60
 
-  private init(path: String, writer: any DatabaseWriter) {
+  /// Called inside an ingest's transaction after every row is written, just before it commits:
+  /// the fault-injection point of the crash tests (a hook that sleeps, so that a test can
+  /// SIGKILL the process there). nil in normal use.
+  let beforeCommit: (@Sendable () -> Void)?
+
+  private init(path: String, writer: any DatabaseWriter, beforeCommit: (@Sendable () -> Void)? = nil) {
     self.path = path
     self.writer = writer
+    self.beforeCommit = beforeCommit
   }
 
   /// Opens the database at `path`, creating and migrating it when `create` is true.
@@ -30,7 +36,11 @@ public final class EPBStore: Sendable {
   /// - throws: `StoreError.missingDatabase` when the file is absent and `create` is false;
   ///   `.newerSchema` when a newer epbctl wrote it (the file is left untouched);
   ///   `.notADatabase`, `.readOnly` or `.database` when SQLite refuses it.
-  public static func open(path: String, create: Bool) throws(StoreError) -> EPBStore {
+  /// - parameter beforeCommit: run inside each ingest's transaction just before it commits (the
+  ///   crash tests' pause; see `beforeCommit`).
+  public static func open(
+    path: String, create: Bool, beforeCommit: (@Sendable () -> Void)? = nil
+  ) throws(StoreError) -> EPBStore {
     var isDirectory: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     if exists && isDirectory.boolValue {
@@ -68,7 +78,7 @@ public final class EPBStore: Sendable {
         // FULL makes a reported ingest survive power loss (SQLite's WAL default is NORMAL).
         try db.execute(sql: "PRAGMA synchronous = FULL")
       }
-      let store = EPBStore(path: path, writer: queue)
+      let store = EPBStore(path: path, writer: queue, beforeCommit: beforeCommit)
       try store.migrate()
       return store
     } catch {
@@ -223,12 +233,20 @@ public final class EPBStore: Sendable {
 
   /// Runs `body` in one IMMEDIATE write transaction, mapping SQLite errors to `StoreError`.
   func runWrite<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    try runWrite { db in (try body(db), commit: true) }
+  }
+
+  /// Runs `body` in an immediate transaction that commits or rolls back as `body` says: a write
+  /// that finds, after doing its work, that it must leave nothing behind without it being an
+  /// error (an ingest of content another writer stored meanwhile).
+  func runWrite<T>(_ body: (Database) throws -> (value: T, commit: Bool)) throws(StoreError) -> T {
     do {
       return try writer.writeWithoutTransaction { db in
         var result: T?
         try db.inTransaction(.immediate) {
-          result = try body(db)
-          return .commit
+          let (value, commit) = try body(db)
+          result = value
+          return commit ? .commit : .rollback
         }
         return result!
       }

@@ -286,6 +286,35 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
   }
 }
 
+/// The crash tests' fault point is a hook given to `open`, not an environment variable read in
+/// the commit path: it runs once per ingest that writes, inside the transaction (another
+/// connection does not see the rows yet), and not for content already stored.
+@Suite struct BeforeCommitHookTests {
+  final class Seen: @unchecked Sendable {
+    let lock = NSLock()
+    var steps: [Int?] = []
+    func append(_ s: Int?) { lock.withLock { steps.append(s) } }
+  }
+
+  @Test func runsInsideTheTransactionOncePerWrite() throws {
+    let path = try TempDir().file("hook.sqlite")
+    _ = try EPBStore.open(path: path, create: true)
+    let seen = Seen()
+    let store = try EPBStore.open(path: path, create: false) {
+      // A second connection reads the committed state: the series this ingest creates is not there.
+      let other = try? EPBStore.open(path: path, create: false)
+      seen.append(try? other?.series(named: "s").steps)
+    }
+    let batch = denseBatch(steps: 2, layers: 1, experts: 2) { t, _, e in Double(t + e + 1) }
+    #expect(try store.ingest(batch, series: "s", source: source("a"), replace: false).status == .ingested)
+    #expect(try store.ingest(batch, series: "s", source: source("a"), replace: false).status == .alreadyIngested)
+    #expect(try store.ingest(batch, series: "s", source: source("b"), replace: false).status == .ingested)
+    // Two writes, two calls: before the first commit the series does not exist, before the second it has its 2 steps.
+    #expect(seen.steps == [nil, 2])
+    #expect(try store.series(named: "s").steps == 4)
+  }
+}
+
 @Suite struct SnapshotArrayTests {
   @Test func numberArraysParseAsStored() throws {
     let ints: [Int] = try EPBStore.decodeArray(EPBStore.jsonArray([0, 17, 255]), what: "phy2log", snapshot: 1)

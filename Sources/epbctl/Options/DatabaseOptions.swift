@@ -16,6 +16,21 @@ struct DatabaseOptions: ParsableArguments {
 
   /// Opens the database; commands that only read never create it.
   func open(create: Bool) throws -> EPBStore {
-    try EPBStore.open(path: path, create: create)
+    try EPBStore.open(path: path, create: create, beforeCommit: Self.pauseBeforeCommit)
   }
+
+  /// The crash tests' fault point (`EPBCTL_TEST_PAUSE_BEFORE_COMMIT=SECONDS`, used by
+  /// `scripts/reliability/crash_loop.py` and `IngestCommandTests`): an ingest that has written
+  /// every row says `paused before commit` on stderr and sleeps inside its open transaction, so
+  /// that a test can SIGKILL it there. Read here, at the process's edge; the store only runs
+  /// the hook it is given.
+  static let pauseBeforeCommit: (@Sendable () -> Void)? = {
+    guard let text = ProcessInfo.processInfo.environment["EPBCTL_TEST_PAUSE_BEFORE_COMMIT"],
+      let seconds = Double(text), seconds > 0, seconds <= 3600
+    else { return nil }
+    return {
+      FileHandle.standardError.write(Data("paused before commit\n".utf8))
+      Thread.sleep(forTimeInterval: seconds)
+    }
+  }()
 }
