@@ -6,11 +6,12 @@ extension EPBStore {
     try run { db in try Self.fetchSeries(db, name: nil, withTotals: true) }
   }
 
-  /// The series named `name`.
+  /// The series named `name`: a lookup by name and its steps' index, which reads no load row
+  /// (`totalLoad` is nil; `series()` sums it).
   ///
   /// - throws: `StoreError.unknownSeries` listing the known names.
   public func series(named name: String) throws(StoreError) -> SeriesInfo {
-    try run { db in try Self.requireSeries(db, name: name, withTotals: true) }
+    try run { db in try Self.requireSeries(db, name: name) }
   }
 
   static func requireSeries(_ db: Database, name: String, withTotals: Bool = false) throws -> SeriesInfo {

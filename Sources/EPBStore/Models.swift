@@ -16,8 +16,8 @@ public struct SeriesInfo: Sendable, Equatable {
   /// Smallest and largest stored step, nil when the series holds no step.
   public var firstStep: Int?
   public var lastStep: Int?
-  /// Σ of every stored load (tokens). Summing reads every stored row, so only `series()` and
-  /// `series(named:)` compute it; the series inside other results carry nil.
+  /// Σ of every stored load (tokens). Summing reads every stored row, so only `series()`
+  /// computes it; `series(named:)` and the series inside other results carry nil.
   public var totalLoad: Double?
 }
 
