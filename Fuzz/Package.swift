@@ -9,7 +9,9 @@ import PackageDescription
 // A path dependency's identity is its folder's name, whatever the clone is called.
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
-let parsers = ["sglang", "vllm", "csv", "npy", "jsonl", "jsonl-stream", "auto", "placement", "pt", "pickle", "safetensors"]
+let parsers = [
+  "sglang", "vllm", "csv", "npy", "jsonl", "jsonl-stream", "auto", "placement", "pt", "pickle", "safetensors",
+]
 
 let package = Package(
   name: "epbctl-fuzz",

@@ -75,8 +75,9 @@ func runBacktestBench(arguments: [String]) {
       }
       inProcess.append(seconds(elapsed))
     }
-    print("in-process backtest (3 configurations, plan every 100, horizon 100): median \(fmt(median(inProcess))) s "
-      + "of \(inProcess.map { fmt($0) })")
+    print(
+      "in-process backtest (3 configurations, plan every 100, horizon 100): median \(fmt(median(inProcess))) s "
+        + "of \(inProcess.map { fmt($0) })")
     print("  \(summary)")
 
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -97,8 +98,9 @@ func runBacktestBench(arguments: [String]) {
         process.waitUntilExit()
         cli.append(seconds(clock.now - start))
       }
-      print("epbctl backtest --json, 4 configurations (2 windows × 2 half-lives): median \(fmt(median(cli))) s "
-        + "of \(cli.map { fmt($0) })")
+      print(
+        "epbctl backtest --json, 4 configurations (2 windows × 2 half-lives): median \(fmt(median(cli))) s "
+          + "of \(cli.map { fmt($0) })")
     }
   } catch {
     print("backtest bench failed: \(error)")
@@ -106,6 +108,4 @@ func runBacktestBench(arguments: [String]) {
   }
 }
 
-
 private func fmt(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
-

@@ -49,7 +49,9 @@ func runIngestBench(_ arguments: [String]) {
       lastDB = db
     }
     let m = median(times)
-    print("ingest \(name): median " + String(format: "%.3f s over %d runs = %.1f M values/s", m, reps, Double(values) / m / 1e6))
+    print(
+      "ingest \(name): median "
+        + String(format: "%.3f s over %d runs = %.1f M values/s", m, reps, Double(values) / m / 1e6))
   }
 
   // Database size per value (after a checkpoint so the WAL is folded in).
@@ -57,7 +59,9 @@ func runIngestBench(_ arguments: [String]) {
   _ = try? store.series()
   let size = (try? FileManager.default.attributesOfItem(atPath: lastDB)[.size] as? Int) ?? 0
   let wal = (try? FileManager.default.attributesOfItem(atPath: lastDB + "-wal")[.size] as? Int) ?? 0
-  print(String(format: "database: %.2f bytes per value (file %d B + wal %d B)", Double(size + wal) / Double(values), size, wal))
+  print(
+    String(
+      format: "database: %.2f bytes per value (file %d B + wal %d B)", Double(size + wal) / Double(values), size, wal))
 
   var aggregate: [Double] = []
   for _ in 0..<max(5, reps) {
@@ -82,8 +86,13 @@ func runIngestBench(_ arguments: [String]) {
   if (try? python.run()) != nil {
     let out = pipe.fileHandleForReading.readDataToEndOfFile()
     python.waitUntilExit()
-    if python.terminationStatus == 0, let t = Double(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) {
-      print(String(format: "python3 json.load of the same file: %.3f s = %.1f M values/s (parse only)", t, Double(values) / t / 1e6))
+    if python.terminationStatus == 0,
+      let t = Double(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    {
+      print(
+        String(
+          format: "python3 json.load of the same file: %.3f s = %.1f M values/s (parse only)", t,
+          Double(values) / t / 1e6))
     }
   }
 }

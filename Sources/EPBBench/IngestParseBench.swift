@@ -40,8 +40,9 @@ func runIngestParseBench(arguments: [String]) {
     }
     let m = seconds.sorted()[seconds.count / 2]
     let mb = Double(bytes) / 1e6
-    print(label.padding(28) + "\(format(m * 1000)) ms  \(format(Double(values) / m / 1e6)) M values/s  "
-            + "\(format(mb / m)) MB/s  (\(format(mb)) MB)")
+    print(
+      label.padding(28) + "\(format(m * 1000)) ms  \(format(Double(values) / m / 1e6)) M values/s  "
+        + "\(format(mb / m)) MB/s  (\(format(mb)) MB)")
   }
   median("npy <i4 parse", bytes: npy.count, values: count) {
     do { _ = try LoadParser.parse(npy, format: .npy, source: "bench.npy") } catch { fatalError("\(error)") }

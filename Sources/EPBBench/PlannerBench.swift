@@ -111,9 +111,7 @@ private func measure(_ reps: Int, _ body: () -> Void) -> [Double] {
   return times
 }
 
-
 private func fmt(_ us: Double) -> String { String(format: "%10.1f", us) }
-
 
 /// The MoE layers (non-zero rows) of an SGLang `logical_count` file, or a synthetic load.
 private func benchLoads(_ path: String?) -> (LoadMatrix, String) {

@@ -61,7 +61,9 @@ func runRobustBench(_ args: [String]) {
             window, layerIDs: ids, topology: topology, policy: policy, algorithm: algorithm,
             scenarios: blocksOf[algorithm] ?? [])
         }
-        if rep > 0 { times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3) }
+        if rep > 0 {
+          times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+        }
       }
       let planned = plan?.summary.balancednessMean ?? .nan
       line += String(format: "  %@ %7.2f ms (planned balancedness %.4f)", algorithm.rawValue, median(times), planned)

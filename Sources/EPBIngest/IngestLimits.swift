@@ -60,15 +60,17 @@ public enum IngestLimits {
     let maxLayer = batch.rows.lazy.map(\.layer).max() ?? -1
     let layers = max(batch.layers ?? 0, maxLayer + 1)
     if layers > maxLayers {
-      throw fail("the input has \(layers) layers (largest layer id \(maxLayer)); epbctl accepts at most "
-                 + "\(maxLayers) layers per series")
+      throw fail(
+        "the input has \(layers) layers (largest layer id \(maxLayer)); epbctl accepts at most "
+          + "\(maxLayers) layers per series")
     }
     if batch.experts > maxExperts {
       throw fail("the input has \(batch.experts) experts per layer; epbctl accepts at most \(maxExperts)")
     }
     if layers * batch.experts > maxLoadsPerStep {
-      throw fail("a step of \(layers) layers × \(batch.experts) experts holds \(layers * batch.experts) loads; "
-                 + "epbctl accepts at most \(maxLoadsPerStep) per step")
+      throw fail(
+        "a step of \(layers) layers × \(batch.experts) experts holds \(layers * batch.experts) loads; "
+          + "epbctl accepts at most \(maxLoadsPerStep) per step")
     }
     if batch.values.count > maxLoads {
       throw tooManyLoads(batch.values.count, source: source)
@@ -77,9 +79,10 @@ public enum IngestLimits {
 
   /// The error for an input holding more than `maxLoads` loads.
   static func tooManyLoads(_ count: Int, source: String) -> ParseError {
-    ParseError(source: source, location: .file, code: .tooLarge,
-               message: "the input holds \(count == Int.max ? "more than \(maxLoads)" : String(count)) loads; "
-                 + "epbctl accepts at most \(maxLoads) per file: split it into several files")
+    ParseError(
+      source: source, location: .file, code: .tooLarge,
+      message: "the input holds \(count == Int.max ? "more than \(maxLoads)" : String(count)) loads; "
+        + "epbctl accepts at most \(maxLoads) per file: split it into several files")
   }
 }
 

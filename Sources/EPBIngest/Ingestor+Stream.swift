@@ -151,7 +151,8 @@ public struct StreamError: Error, CustomStringConvertible {
     let lines = batchLines.lowerBound - 1
     var what = "lines 1–\(lines) (\(plural(committed.count, "batch", "batches"))) were"
     if let steps = committedSteps {
-      what = (steps.count == 1 ? "step \(steps.lowerBound)" : "steps \(steps.lowerBound)–\(steps.upperBound)")
+      what =
+        (steps.count == 1 ? "step \(steps.lowerBound)" : "steps \(steps.lowerBound)–\(steps.upperBound)")
         + " (lines 1–\(lines), \(plural(committed.count, "batch", "batches"))) "
         + (steps.count == 1 ? "was" : "were")
     }

@@ -61,7 +61,9 @@ extension Ingestor {
       for name in dumps where !SGLangDump.isPerPassName(name) {
         done[name] = stable[name]
         do {
-          report(.ingested(try ingest(path: path(name), series: series, format: .auto, replace: false, rowsAsSteps: rowsAsSteps)))
+          report(
+            .ingested(
+              try ingest(path: path(name), series: series, format: .auto, replace: false, rowsAsSteps: rowsAsSteps)))
         } catch {
           report(.failed(path: path(name), error: "\(error)"))
         }

@@ -91,8 +91,9 @@ public enum InputFormat: String, CaseIterable, Sendable {
     }
     if hasLoads { return .jsonl }
     // Several objects, one per line: the next non-blank line starts another object.
-    while cursor.pos < cursor.end, cursor.base[cursor.pos] == 0x20 || cursor.base[cursor.pos] == 0x09
-      || cursor.base[cursor.pos] == 0x0D
+    while cursor.pos < cursor.end,
+      cursor.base[cursor.pos] == 0x20 || cursor.base[cursor.pos] == 0x09
+        || cursor.base[cursor.pos] == 0x0D
     {
       cursor.pos += 1
     }

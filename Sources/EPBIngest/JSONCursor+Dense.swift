@@ -39,8 +39,9 @@ extension JSONCursor {
     into values: inout [Double], shape: inout DenseShape, prefix: [Int], name: String
   ) throws(ParseError) {
     guard pos < end, base[pos] == UInt8(ascii: "[") else {
-      throw elementError(prefix, name: name, code: .wrongShape,
-                         "expected an array of loads (one per expert), got \(describeValueType())")
+      throw elementError(
+        prefix, name: name, code: .wrongShape,
+        "expected an array of loads (one per expert), got \(describeValueType())")
     }
     pos += 1
     skipWhitespace()
@@ -51,14 +52,16 @@ extension JSONCursor {
     } else {
       while true {
         if count == expected && expected > 0 {
-          throw elementError(prefix, name: name, code: .ragged,
-                             "row has more than \(expected) experts; expected \(expected) like the first row")
+          throw elementError(
+            prefix, name: name, code: .ragged,
+            "row has more than \(expected) experts; expected \(expected) like the first row")
         }
         guard pos < end else { throw syntaxError("expected a number, got end of input") }
         if count == IngestLimits.maxExperts {
-          throw elementError(prefix, name: name, code: .tooLarge,
-                             "row has more than \(IngestLimits.maxExperts) experts; epbctl accepts at most "
-                               + "\(IngestLimits.maxExperts)")
+          throw elementError(
+            prefix, name: name, code: .tooLarge,
+            "row has more than \(IngestLimits.maxExperts) experts; epbctl accepts at most "
+              + "\(IngestLimits.maxExperts)")
         }
         let value: Double
         do {
@@ -99,8 +102,9 @@ extension JSONCursor {
       }
       shape.experts = count
     } else if count != expected {
-      throw elementError(prefix, name: name, code: .ragged,
-                         "row has \(plural(count, "expert")); expected \(expected) like the first row")
+      throw elementError(
+        prefix, name: name, code: .ragged,
+        "row has \(plural(count, "expert")); expected \(expected) like the first row")
     }
   }
 
@@ -112,8 +116,9 @@ extension JSONCursor {
     into values: inout [Double], shape: inout DenseShape, prefix: [Int], name: String
   ) throws(ParseError) {
     guard pos < end, base[pos] == UInt8(ascii: "[") else {
-      throw elementError(prefix, name: name, code: .wrongShape,
-                         "expected an array of layers (each an array of loads), got \(describeValueType())")
+      throw elementError(
+        prefix, name: name, code: .wrongShape,
+        "expected an array of layers (each an array of loads), got \(describeValueType())")
     }
     pos += 1
     let expected = shape.layers
@@ -121,17 +126,20 @@ extension JSONCursor {
     var first = true
     while try nextElement(first: &first) {
       if layers == expected && expected > 0 {
-        throw elementError(prefix, name: name, code: .ragged,
-                           "step has more than \(expected) layers; expected \(expected) like the first step")
+        throw elementError(
+          prefix, name: name, code: .ragged,
+          "step has more than \(expected) layers; expected \(expected) like the first step")
       }
       if layers == IngestLimits.maxLayers {
-        throw elementError(prefix, name: name, code: .tooLarge,
-                           "step has more than \(IngestLimits.maxLayers) layers; epbctl accepts at most "
-                             + "\(IngestLimits.maxLayers)")
+        throw elementError(
+          prefix, name: name, code: .tooLarge,
+          "step has more than \(IngestLimits.maxLayers) layers; epbctl accepts at most "
+            + "\(IngestLimits.maxLayers)")
       }
       if pos < end && base[pos] != UInt8(ascii: "[") {
-        throw elementError(prefix + [layers], name: name, code: .wrongShape,
-                           "expected an array of loads (one per expert), got \(describeValueType())")
+        throw elementError(
+          prefix + [layers], name: name, code: .wrongShape,
+          "expected an array of loads (one per expert), got \(describeValueType())")
       }
       try readRow(into: &values, shape: &shape, prefix: prefix + [layers], name: name)
       layers += 1
@@ -142,8 +150,9 @@ extension JSONCursor {
       }
       shape.layers = layers
     } else if layers != expected {
-      throw elementError(prefix, name: name, code: .ragged,
-                         "step has \(plural(layers, "layer")); expected \(expected) like the first step")
+      throw elementError(
+        prefix, name: name, code: .ragged,
+        "step has \(plural(layers, "layer")); expected \(expected) like the first step")
     }
   }
 

@@ -28,8 +28,9 @@ struct JSONCursor {
   func syntaxError(_ message: String, at offset: Int? = nil, code: ParseError.Code = .malformed) -> ParseError {
     let offset = min(offset ?? pos, end)
     if let lineNumber {
-      return ParseError(source: source, location: .line(lineNumber), code: code,
-                        message: "column \(offset + 1): \(message)")
+      return ParseError(
+        source: source, location: .line(lineNumber), code: code,
+        message: "column \(offset + 1): \(message)")
     }
     var line = 1
     var lineStart = 0
@@ -37,8 +38,9 @@ struct JSONCursor {
       line += 1
       lineStart = i + 1
     }
-    return ParseError(source: source, location: .position(offset: offset, line: line, column: offset - lineStart + 1),
-                      code: code, message: message)
+    return ParseError(
+      source: source, location: .position(offset: offset, line: line, column: offset - lineStart + 1),
+      code: code, message: message)
   }
 
   /// An error about the element at `indices` (for JSON lines: reported on the line, the indices
@@ -47,11 +49,13 @@ struct JSONCursor {
   func elementError(_ indices: [Int], name: String, code: ParseError.Code, _ message: String) -> ParseError {
     if let lineNumber {
       let path = name + indices.map { "[\($0)]" }.joined()
-      return ParseError(source: source, location: .line(lineNumber), code: code,
-                        message: path.isEmpty ? message : "\(path): \(message)")
+      return ParseError(
+        source: source, location: .line(lineNumber), code: code,
+        message: path.isEmpty ? message : "\(path): \(message)")
     }
-    return ParseError(source: source, location: indices.isEmpty ? .file : .element(indices), code: code,
-                      message: message)
+    return ParseError(
+      source: source, location: indices.isEmpty ? .file : .element(indices), code: code,
+      message: message)
   }
 
   /// Describes the byte at the cursor for "got …" messages.
@@ -175,8 +179,9 @@ struct JSONCursor {
   /// - throws: `ParseError.Code.malformed` at the first syntax error.
   mutating func skipValue(depth: Int = 0) throws(ParseError) {
     guard depth < IngestLimits.maxJSONDepth else {
-      throw syntaxError("JSON nested more than \(IngestLimits.maxJSONDepth) levels deep; expected loads, "
-                          + "not deeply nested values", code: .tooLarge)
+      throw syntaxError(
+        "JSON nested more than \(IngestLimits.maxJSONDepth) levels deep; expected loads, "
+          + "not deeply nested values", code: .tooLarge)
     }
     skipWhitespace()
     guard pos < end else { throw syntaxError("expected a value, got end of input") }
@@ -334,21 +339,25 @@ struct JSONCursor {
   mutating func readIndex(_ what: String, at indices: [Int]) throws(ParseError) -> Int {
     let c = pos < end ? base[pos] : 0
     guard c == UInt8(ascii: "-") || c &- 48 < 10 else {
-      throw elementError(indices, name: "", code: .invalidIndex,
-                         "\(what) must be a non-negative integer, got \(describeValueType())")
+      throw elementError(
+        indices, name: "", code: .invalidIndex,
+        "\(what) must be a non-negative integer, got \(describeValueType())")
     }
     let text = try skipNumber()
     if text.hasPrefix("-") {
-      throw elementError(indices, name: "", code: .invalidIndex,
-                         "\(what) \(text) is negative; expected a non-negative integer")
+      throw elementError(
+        indices, name: "", code: .invalidIndex,
+        "\(what) \(text) is negative; expected a non-negative integer")
     }
     guard text.utf8.allSatisfy({ $0 &- 48 < 10 }) else {
-      throw elementError(indices, name: "", code: .invalidIndex,
-                         "\(what) \(text) is not an integer; expected a non-negative integer")
+      throw elementError(
+        indices, name: "", code: .invalidIndex,
+        "\(what) \(text) is not an integer; expected a non-negative integer")
     }
     guard text.utf8.count <= 16, let value = Int(text), value <= 1 << 53 else {
-      throw elementError(indices, name: "", code: .invalidIndex,
-                         "\(what) \(text) is too large; expected a non-negative integer up to 2^53")
+      throw elementError(
+        indices, name: "", code: .invalidIndex,
+        "\(what) \(text) is too large; expected a non-negative integer up to 2^53")
     }
     return value
   }
@@ -359,8 +368,9 @@ struct JSONCursor {
     if skipNull() { return nil }
     let c = pos < end ? base[pos] : 0
     guard c == UInt8(ascii: "-") || c &- 48 < 10 else {
-      throw elementError(indices, name: "", code: .invalidIndex,
-                         "time must be a number of seconds, got \(describeValueType())")
+      throw elementError(
+        indices, name: "", code: .invalidIndex,
+        "time must be a number of seconds, got \(describeValueType())")
     }
     let text = try skipNumber()
     guard let value = Double(text), value.isFinite else {

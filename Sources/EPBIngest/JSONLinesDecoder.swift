@@ -121,9 +121,10 @@ public struct JSONLinesDecoder: Sendable {
   /// The error for a line of `length` bytes, longer than `IngestLimits.maxJSONLineBytes`.
   static func lineTooLong(_ length: Int, _ source: String, _ lineNumber: Int) -> ParseError {
     let size = length == Int.max ? "longer than that" : IngestLimits.describe(bytes: length)
-    return ParseError(source: source, location: .line(lineNumber), code: .tooLarge,
-                      message: "line is \(size); epbctl accepts JSON lines of at most "
-                        + "\(IngestLimits.describe(bytes: IngestLimits.maxJSONLineBytes)): put one step per line")
+    return ParseError(
+      source: source, location: .line(lineNumber), code: .tooLarge,
+      message: "line is \(size); epbctl accepts JSON lines of at most "
+        + "\(IngestLimits.describe(bytes: IngestLimits.maxJSONLineBytes)): put one step per line")
   }
 
   /// Returns the rows decoded since the last call and starts a new batch.
@@ -131,8 +132,9 @@ public struct JSONLinesDecoder: Sendable {
   /// The batch has `layers = L` in the `[L][E]` form, nil in the per-layer form; relative steps
   /// count from 0 in each batch.
   public mutating func takeBatch() -> LoadBatch {
-    let batch = LoadBatch(layers: form == .perStep ? shape.layers : nil, experts: shape.experts, rows: rows,
-                          values: values, stepsAreRelative: hasSteps == false)
+    let batch = LoadBatch(
+      layers: form == .perStep ? shape.layers : nil, experts: shape.experts, rows: rows,
+      values: values, stepsAreRelative: hasSteps == false)
     rows.removeAll(keepingCapacity: true)
     values.removeAll(keepingCapacity: true)
     relativeStep = 0
@@ -142,8 +144,9 @@ public struct JSONLinesDecoder: Sendable {
   private mutating func decode(_ line: UnsafeRawBufferPointer, lineNumber: Int) throws(ParseError) {
     var cursor = JSONCursor(line, source: source, lineNumber: lineNumber)
     guard cursor.peek() == UInt8(ascii: "{") else {
-      throw cursor.elementError([], name: "", code: .wrongShape,
-                                "expected a JSON object {\"step\", \"loads\", …}, got \(cursor.describeValueType())")
+      throw cursor.elementError(
+        [], name: "", code: .wrongShape,
+        "expected a JSON object {\"step\", \"loads\", …}, got \(cursor.describeValueType())")
     }
     cursor.pos += 1
     var step: Int?
@@ -160,8 +163,9 @@ public struct JSONLinesDecoder: Sendable {
         if !cursor.skipNull() {
           let id = try cursor.readIndex("layer", at: [])
           guard id < IngestLimits.maxLayers else {
-            throw cursor.elementError([], name: "", code: .tooLarge,
-                                      "layer \(id) is too large; epbctl accepts layer ids below \(IngestLimits.maxLayers)")
+            throw cursor.elementError(
+              [], name: "", code: .tooLarge,
+              "layer \(id) is too large; epbctl accepts layer ids below \(IngestLimits.maxLayers)")
           }
           layer = id
         }
@@ -192,19 +196,25 @@ public struct JSONLinesDecoder: Sendable {
       throw fail(.wrongShape, "with \"layer\", loads must be one layer's [E] loads, got an [L][E] array")
     }
     if layer == nil && loadsForm == .perLayer {
-      throw fail(.wrongShape, "without \"layer\", loads must be [L][E] (every layer of the step), got [E]; "
-                   + "add \"layer\" to give one layer per line")
+      throw fail(
+        .wrongShape,
+        "without \"layer\", loads must be [L][E] (every layer of the step), got [E]; "
+          + "add \"layer\" to give one layer per line")
     }
     let describeForm = { (form: Form) in
       form == .perLayer ? "{\"step\", \"layer\", \"loads\": [E]}" : "{\"step\", \"loads\": [L][E]}"
     }
     if let form, form != loadsForm {
-      throw fail(.wrongShape, "line uses the form \(describeForm(loadsForm)) but line \(firstLineNumber) uses "
-                   + "\(describeForm(form)); use one form throughout")
+      throw fail(
+        .wrongShape,
+        "line uses the form \(describeForm(loadsForm)) but line \(firstLineNumber) uses "
+          + "\(describeForm(form)); use one form throughout")
     }
     if let hasSteps, hasSteps != (step != nil) {
-      throw fail(.mixedSteps, "line \(hasSteps ? "has no" : "has a") step but line \(firstLineNumber) "
-                   + "\(hasSteps ? "has one" : "has none"); give step on every line or on none")
+      throw fail(
+        .mixedSteps,
+        "line \(hasSteps ? "has no" : "has a") step but line \(firstLineNumber) "
+          + "\(hasSteps ? "has one" : "has none"); give step on every line or on none")
     }
     if step == nil && loadsForm == .perLayer {
       throw fail(.mixedSteps, "lines with \"layer\" need a \"step\" to tell which layers belong together")

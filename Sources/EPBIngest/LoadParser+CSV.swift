@@ -37,8 +37,9 @@ extension LoadParser {
     var reader = CSVReader(base: base, end: count, source: source)
     if count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { reader.pos = 3 }
     let (headerStart, headerEnd) = reader.nextLine()
-    let header = String(decoding: UnsafeBufferPointer(start: base + headerStart, count: min(headerEnd - headerStart, 256)),
-                        as: UTF8.self)
+    let header = String(
+      decoding: UnsafeBufferPointer(start: base + headerStart, count: min(headerEnd - headerStart, 256)),
+      as: UTF8.self)
     let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
       String($0.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()).lowercased()
     }
@@ -146,18 +147,21 @@ extension LoadParser {
     // Header.
     let (headerStart, headerEnd) = reader.nextLine()
     if headerEnd - headerStart > IngestLimits.maxCSVLineBytes {
-      throw ParseError(source: source, location: .line(1), code: .wrongHeader,
-                       message: "expected header step,layer,expert,load, got a line of "
-                         + IngestLimits.describe(bytes: headerEnd - headerStart))
+      throw ParseError(
+        source: source, location: .line(1), code: .wrongHeader,
+        message: "expected header step,layer,expert,load, got a line of "
+          + IngestLimits.describe(bytes: headerEnd - headerStart))
     }
-    let header = String(decoding: UnsafeBufferPointer(start: base + headerStart, count: headerEnd - headerStart),
-                        as: UTF8.self)
+    let header = String(
+      decoding: UnsafeBufferPointer(start: base + headerStart, count: headerEnd - headerStart),
+      as: UTF8.self)
     let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
       String($0.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()).lowercased()
     }
     guard names == ["step", "layer", "expert", "load"] else {
-      throw ParseError(source: source, location: .line(1), code: .wrongHeader,
-                       message: "expected header step,layer,expert,load, got '\(header.prefix(80))'")
+      throw ParseError(
+        source: source, location: .line(1), code: .wrongHeader,
+        message: "expected header step,layer,expert,load, got '\(header.prefix(80))'")
     }
 
     // Records.
@@ -175,10 +179,11 @@ extension LoadParser {
       let (start, end) = reader.nextLine()
       let line = reader.line
       if end - start > IngestLimits.maxCSVLineBytes {
-        throw ParseError(source: source, location: .line(line), code: .tooLarge,
-                         message: "line is \(IngestLimits.describe(bytes: end - start)) long; a CSV line holds "
-                           + "step,layer,expert,load and epbctl accepts at most "
-                           + "\(IngestLimits.describe(bytes: IngestLimits.maxCSVLineBytes))")
+        throw ParseError(
+          source: source, location: .line(line), code: .tooLarge,
+          message: "line is \(IngestLimits.describe(bytes: end - start)) long; a CSV line holds "
+            + "step,layer,expert,load and epbctl accepts at most "
+            + "\(IngestLimits.describe(bytes: IngestLimits.maxCSVLineBytes))")
       }
       var fields: [(Int, Int)] = []
       fields.reserveCapacity(4)
@@ -197,21 +202,24 @@ extension LoadParser {
       if blank { continue }
       fields.append((fieldStart, end))
       guard fields.count == 4 else {
-        throw ParseError(source: source, location: .line(line), code: .malformed,
-                         message: "expected 4 fields step,layer,expert,load, got \(fields.count)")
+        throw ParseError(
+          source: source, location: .line(line), code: .malformed,
+          message: "expected 4 fields step,layer,expert,load, got \(fields.count)")
       }
       let step = try reader.index("step", fields[0])
       let layer = try reader.index("layer", fields[1])
       let expert = try reader.index("expert", fields[2])
       let value = try reader.load(fields[3])
       guard expert < IngestLimits.maxExperts else {
-        throw ParseError(source: source, location: .line(line), code: .tooLarge,
-                         message: "expert \(expert) is too large; epbctl accepts expert ids below "
-                           + "\(IngestLimits.maxExperts)")
+        throw ParseError(
+          source: source, location: .line(line), code: .tooLarge,
+          message: "expert \(expert) is too large; epbctl accepts expert ids below "
+            + "\(IngestLimits.maxExperts)")
       }
       guard layer < IngestLimits.maxLayers else {
-        throw ParseError(source: source, location: .line(line), code: .tooLarge,
-                         message: "layer \(layer) is too large; epbctl accepts layer ids below \(IngestLimits.maxLayers)")
+        throw ParseError(
+          source: source, location: .line(line), code: .tooLarge,
+          message: "layer \(layer) is too large; epbctl accepts layer ids below \(IngestLimits.maxLayers)")
       }
       guard recordValue.count < IngestLimits.maxLoads else {
         throw IngestLimits.tooManyLoads(Int.max, source: source)
@@ -235,8 +243,9 @@ extension LoadParser {
       maxExpert = max(maxExpert, expert)
     }
     guard !recordValue.isEmpty else {
-      throw ParseError(source: source, location: .file, code: .empty,
-                       message: "no data lines; expected lines step,layer,expert,load after the header")
+      throw ParseError(
+        source: source, location: .file, code: .empty,
+        message: "no data lines; expected lines step,layer,expert,load after the header")
     }
 
     // Assembly: every (step, layer) needs each expert 0..<E exactly once.
@@ -244,16 +253,18 @@ extension LoadParser {
     let (cells, overflow) = rows.count.multipliedReportingOverflow(by: experts)
     func duplicateError(_ second: Int, _ first: Int32) -> ParseError {
       let row = rows[Int(recordRow[second])]
-      return ParseError(source: source, location: .line(Int(recordLine[second])), code: .duplicate,
-                        message: "step \(row.step), layer \(row.layer), expert \(recordExpert[second]) given again; "
-                          + "first at line \(first)")
+      return ParseError(
+        source: source, location: .line(Int(recordLine[second])), code: .duplicate,
+        message: "step \(row.step), layer \(row.layer), expert \(recordExpert[second]) given again; "
+          + "first at line \(first)")
     }
     func missingError(row: Int, expert: Int) -> ParseError {
-      ParseError(source: source, location: .stepLayer(step: rows[row].step, layer: rows[row].layer),
-                 code: .missingExpert,
-                 message: "expert \(expert) is missing (this step and layer first appear at line "
-                   + "\(rowFirstLine[row])); "
-                   + "expected every expert 0..\(experts - 1), as the largest expert id is \(experts - 1)")
+      ParseError(
+        source: source, location: .stepLayer(step: rows[row].step, layer: rows[row].layer),
+        code: .missingExpert,
+        message: "expert \(expert) is missing (this step and layer first appear at line "
+          + "\(rowFirstLine[row])); "
+          + "expected every expert 0..\(experts - 1), as the largest expert id is \(experts - 1)")
     }
     guard !overflow, cells <= recordValue.count else {
       // Some cell must be missing; find duplicates first (by line), then the first gap.

@@ -15,8 +15,9 @@ extension LoadParser {
   static func parseLoadHistory(_ bytes: UnsafeRawBufferPointer, source: String) throws(ParseError) -> LoadBatch {
     var cursor = JSONCursor(bytes, source: source)
     guard cursor.peek() == UInt8(ascii: "{") else {
-      throw cursor.syntaxError("expected a JSON object with key load_history, got \(cursor.describeValueType())",
-                               code: .wrongShape)
+      throw cursor.syntaxError(
+        "expected a JSON object with key load_history, got \(cursor.describeValueType())",
+        code: .wrongShape)
     }
     cursor.pos += 1
     var shape = JSONCursor.DenseShape()
@@ -32,8 +33,9 @@ extension LoadParser {
       if seen { throw cursor.syntaxError("key load_history appears twice", code: .missingKey) }
       seen = true
       guard cursor.pos < cursor.end, cursor.base[cursor.pos] == UInt8(ascii: "[") else {
-        throw cursor.elementError([], name: "", code: .wrongShape,
-                                  "load_history must be a list of entries, got \(cursor.describeValueType())")
+        throw cursor.elementError(
+          [], name: "", code: .wrongShape,
+          "load_history must be a list of entries, got \(cursor.describeValueType())")
       }
       let start = cursor.pos
       cursor.pos += 1
@@ -47,8 +49,9 @@ extension LoadParser {
     }
     try cursor.expectEnd()
     guard seen else {
-      throw ParseError(source: source, location: .file, code: .missingKey,
-                       message: "no key load_history; expected {\"load_history\": [{\"logical_expert_load\": …}]}")
+      throw ParseError(
+        source: source, location: .file, code: .missingKey,
+        message: "no key load_history; expected {\"load_history\": [{\"logical_expert_load\": …}]}")
     }
     guard !entries.isEmpty else {
       throw ParseError(source: source, location: .file, code: .empty, message: "load_history is empty; expected loads")
@@ -59,30 +62,34 @@ extension LoadParser {
     rows.reserveCapacity(entries.count * shape.layers)
     for (t, entry) in entries.enumerated() {
       guard (entry.step != nil) == explicit else {
-        throw ParseError(source: source, location: .element([t]), code: .mixedSteps,
-                         message: "entry \(explicit ? "has no" : "has a") step but entry 0 "
-                           + "\(explicit ? "has one" : "has none")"
-                           + "; give step on every entry or on none")
+        throw ParseError(
+          source: source, location: .element([t]), code: .mixedSteps,
+          message: "entry \(explicit ? "has no" : "has a") step but entry 0 "
+            + "\(explicit ? "has one" : "has none")"
+            + "; give step on every entry or on none")
       }
       let step = entry.step ?? t
       if explicit {
         if let other = firstEntryOfStep.updateValue(t, forKey: step) {
-          throw ParseError(source: source, location: .element([t]), code: .duplicate,
-                           message: "step \(step) appears again; first in entry \(other)")
+          throw ParseError(
+            source: source, location: .element([t]), code: .duplicate,
+            message: "step \(step) appears again; first in entry \(other)")
         }
       }
       for layer in 0..<shape.layers { rows.append(LoadRow(step: step, layer: layer, time: entry.time)) }
     }
-    return LoadBatch(layers: shape.layers, experts: shape.experts, rows: rows, values: values,
-                     stepsAreRelative: !explicit)
+    return LoadBatch(
+      layers: shape.layers, experts: shape.experts, rows: rows, values: values,
+      stepsAreRelative: !explicit)
   }
 
   private static func readVLLMEntry(
     _ cursor: inout JSONCursor, index t: Int, values: inout [Double], shape: inout JSONCursor.DenseShape
   ) throws(ParseError) -> (step: Int?, time: Double?) {
     guard cursor.base[cursor.pos] == UInt8(ascii: "{") else {
-      throw cursor.elementError([t], name: "", code: .wrongShape,
-                                "load_history entry must be an object, got \(cursor.describeValueType())")
+      throw cursor.elementError(
+        [t], name: "", code: .wrongShape,
+        "load_history entry must be an object, got \(cursor.describeValueType())")
     }
     cursor.pos += 1
     var step: Int?

@@ -25,30 +25,40 @@ extension LoadParser {
     for dimension in shape {
       let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
       guard !overflow else {
-        throw fail(.tooLarge, "shape \(shapeText) holds more loads than epbctl accepts (at most "
-                     + "\(IngestLimits.maxLoads) per file)")
+        throw fail(
+          .tooLarge,
+          "shape \(shapeText) holds more loads than epbctl accepts (at most "
+            + "\(IngestLimits.maxLoads) per file)")
       }
       count = product
     }
     guard count > 0 else { throw fail(.empty, "array of shape \(shapeText) holds no loads") }
     // Limits before anything is allocated: the header alone decides them.
     guard count <= IngestLimits.maxLoads else {
-      throw fail(.tooLarge, "shape \(shapeText) holds \(count) loads; epbctl accepts at most "
-                   + "\(IngestLimits.maxLoads) per file: split it into several files")
+      throw fail(
+        .tooLarge,
+        "shape \(shapeText) holds \(count) loads; epbctl accepts at most "
+          + "\(IngestLimits.maxLoads) per file: split it into several files")
     }
     guard shape[shape.count - 2] <= IngestLimits.maxLayers, shape[shape.count - 1] <= IngestLimits.maxExperts else {
-      throw fail(.tooLarge, "shape \(shapeText) has more than \(IngestLimits.maxLayers) layers or "
-                   + "\(IngestLimits.maxExperts) experts, the most epbctl accepts")
+      throw fail(
+        .tooLarge,
+        "shape \(shapeText) has more than \(IngestLimits.maxLayers) layers or "
+          + "\(IngestLimits.maxExperts) experts, the most epbctl accepts")
     }
     let (needed, overflow) = count.multipliedReportingOverflow(by: header.itemSize)
     let present = bytes.count - header.dataOffset
     guard !overflow, present >= needed else {
-      throw fail(.truncated, "data is truncated: shape \(shapeText) of \(header.descr) needs \(needed) bytes "
-                   + "after the \(header.dataOffset)-byte header, but \(present) are present")
+      throw fail(
+        .truncated,
+        "data is truncated: shape \(shapeText) of \(header.descr) needs \(needed) bytes "
+          + "after the \(header.dataOffset)-byte header, but \(present) are present")
     }
     guard present == needed else {
-      throw fail(.malformed, "\(present - needed) unexpected bytes after the data of shape \(shapeText) "
-                   + "(\(needed) bytes of \(header.descr))")
+      throw fail(
+        .malformed,
+        "\(present - needed) unexpected bytes after the data of shape \(shapeText) "
+          + "(\(needed) bytes of \(header.descr))")
     }
     let data = bytes.baseAddress! + header.dataOffset
     var values = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -70,12 +80,14 @@ extension LoadParser {
       let value = header.describe(data, at: bad)
       let location = ParseError.Location.element(elementIndex(bad))
       if (values[bad].isFinite && values[bad] > maxExactLoad) || header.exceedsExact(data, at: bad) {
-        throw ParseError(source: source, location: location, code: .inexactLoad,
-                         message: "load \(value) is too large to be exact; expected at most 2^53 = 9007199254740992")
+        throw ParseError(
+          source: source, location: location, code: .inexactLoad,
+          message: "load \(value) is too large to be exact; expected at most 2^53 = 9007199254740992")
       }
       let problem = values[bad].isFinite ? "is negative" : "is not finite"
-      throw ParseError(source: source, location: location, code: .invalidLoad,
-                       message: "load \(value) \(problem); \(loadExpectation)")
+      throw ParseError(
+        source: source, location: location, code: .invalidLoad,
+        message: "load \(value) \(problem); \(loadExpectation)")
     }
     if header.fortranOrder && shape.count > 1 { values = transposeFortran(values, shape: shape) }
 
@@ -152,8 +164,10 @@ struct NPYHeader {
       throw fail(6, .malformed, "unsupported .npy format version \(major).\(bytes[7]); expected 1, 2 or 3")
     }
     guard bytes.count >= headerStart + headerLength else {
-      throw fail(headerStart, .truncated, "header is truncated: expected \(headerLength) bytes, "
-                   + "got \(bytes.count - headerStart)")
+      throw fail(
+        headerStart, .truncated,
+        "header is truncated: expected \(headerLength) bytes, "
+          + "got \(bytes.count - headerStart)")
     }
     dataOffset = headerStart + headerLength
     let text = String(decoding: bytes[headerStart..<dataOffset], as: UTF8.self)
@@ -199,8 +213,9 @@ struct NPYHeader {
       throw fail(headerStart, .unsupportedDType, "bool dtype '\(descr)' cannot hold loads; \(numeric)")
     case ("c", _): throw fail(headerStart, .unsupportedDType, "complex dtype '\(descr)' is not supported; \(numeric)")
     case ("O", _):
-      throw fail(headerStart, .unsupportedDType,
-                 "object dtype '\(descr)' (pickled Python objects) is not supported; \(numeric)")
+      throw fail(
+        headerStart, .unsupportedDType,
+        "object dtype '\(descr)' (pickled Python objects) is not supported; \(numeric)")
     case ("S", _), ("U", _), ("a", _):
       throw fail(headerStart, .unsupportedDType, "string dtype '\(descr)' is not supported; \(numeric)")
     case ("M", _), ("m", _):
@@ -386,7 +401,9 @@ struct PythonLiteralReader {
         default: isList = true
         }
         skipSpace()
-        if i < text.count && text[i] == "," { i += 1 } else if !(i < text.count && text[i] == close) {
+        if i < text.count && text[i] == "," {
+          i += 1
+        } else if !(i < text.count && text[i] == close) {
           throw failure("expected ',' or '\(close)'")
         }
       }
@@ -394,8 +411,9 @@ struct PythonLiteralReader {
       return isList ? .list : .tuple(items)
     }
     let start = i
-    while i < text.count && (text[i].properties.isAlphabetic || ("0"..."9").contains(text[i]) || text[i] == "_"
-      || text[i] == "-")
+    while i < text.count
+      && (text[i].properties.isAlphabetic || ("0"..."9").contains(text[i]) || text[i] == "_"
+        || text[i] == "-")
     {
       i += 1
     }

@@ -10,8 +10,9 @@ extension LoadParser {
   static func parseSGLang(_ bytes: UnsafeRawBufferPointer, source: String) throws(ParseError) -> LoadBatch {
     var cursor = JSONCursor(bytes, source: source)
     guard cursor.peek() == UInt8(ascii: "{") else {
-      throw cursor.syntaxError("expected a JSON object with key logical_count, got \(cursor.describeValueType())",
-                               code: .wrongShape)
+      throw cursor.syntaxError(
+        "expected a JSON object with key logical_count, got \(cursor.describeValueType())",
+        code: .wrongShape)
     }
     cursor.pos += 1
     var shape = JSONCursor.DenseShape()
@@ -32,28 +33,33 @@ extension LoadParser {
         try cursor.readMatrix(into: &values, shape: &shape, prefix: [], name: "logical_count")
         steps = 1
       case 0:
-        throw cursor.elementError([], name: "", code: .wrongShape,
-                                  "logical_count must be an [L][E] or [T][L][E] array, "
-                                    + "got \(cursor.describeValueType())")
+        throw cursor.elementError(
+          [], name: "", code: .wrongShape,
+          "logical_count must be an [L][E] or [T][L][E] array, "
+            + "got \(cursor.describeValueType())")
       case 1:
         var probe = cursor
         probe.pos += 1
         if probe.peek() == UInt8(ascii: "]") {
-          throw cursor.elementError([], name: "", code: .empty,
-                                    "logical_count is empty; expected [L][E] or [T][L][E] loads")
+          throw cursor.elementError(
+            [], name: "", code: .empty,
+            "logical_count is empty; expected [L][E] or [T][L][E] loads")
         }
-        throw cursor.elementError([], name: "", code: .wrongShape,
-                                  "logical_count is 1-dimensional; expected [L][E] or [T][L][E] loads")
+        throw cursor.elementError(
+          [], name: "", code: .wrongShape,
+          "logical_count is 1-dimensional; expected [L][E] or [T][L][E] loads")
       default:
-        throw cursor.elementError([], name: "", code: .wrongShape,
-                                  "logical_count has \(cursor.arrayDepth()) dimensions; expected [L][E] or [T][L][E]")
+        throw cursor.elementError(
+          [], name: "", code: .wrongShape,
+          "logical_count has \(cursor.arrayDepth()) dimensions; expected [L][E] or [T][L][E]")
       }
     }
     try cursor.expectEnd()
     guard steps >= 0 else {
-      throw ParseError(source: source, location: .file, code: .missingKey,
-                       message: "no key logical_count; expected SGLang's {\"logical_count\": [[…E]…L]} "
-                         + "(or use --format)")
+      throw ParseError(
+        source: source, location: .file, code: .missingKey,
+        message: "no key logical_count; expected SGLang's {\"logical_count\": [[…E]…L]} "
+          + "(or use --format)")
     }
     var rows: [LoadRow] = []
     rows.reserveCapacity(steps * shape.layers)

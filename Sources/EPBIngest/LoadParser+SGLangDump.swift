@@ -61,7 +61,9 @@ public enum SGLangDump {
   }
 
   /// A tensor at `key` of the archive's root dict, read.
-  static func tensor(_ archive: TorchArchive, _ value: PickleValue?, name: String) throws(ParseError) -> (shape: [Int], values: [Double]) {
+  static func tensor(_ archive: TorchArchive, _ value: PickleValue?, name: String) throws(ParseError) -> (
+    shape: [Int], values: [Double]
+  ) {
     guard case .tensor(let t)? = value else {
       throw ParseError(
         source: archive.source, location: .file, code: .wrongShape,
@@ -146,7 +148,8 @@ public enum SGLangDump {
       guard try kind(of: archive) == .perPass else {
         throw fail(.wrongShape, "not a per-pass dump (no records); give stat dumps one file at a time")
       }
-      let (mapShape, mapValues) = try tensor(archive, archive.root["last_physical_to_logical_map"], name: "last_physical_to_logical_map")
+      let (mapShape, mapValues) = try tensor(
+        archive, archive.root["last_physical_to_logical_map"], name: "last_physical_to_logical_map")
       guard mapShape.count == 2, mapShape[0] > 0, mapShape[1] > 0 else {
         throw fail(.wrongShape, "last_physical_to_logical_map has shape \(mapShape); expected [layers][slots]")
       }
@@ -156,7 +159,8 @@ public enum SGLangDump {
         experts = (map.max() ?? 0) + 1
         guard experts <= IngestLimits.maxExperts else { throw fail(.tooLarge, "the map names expert \(experts - 1)") }
       } else if mapShape != [layers, slots] {
-        throw fail(.ragged, "last_physical_to_logical_map has shape \(mapShape), the first file's has [\(layers), \(slots)]")
+        throw fail(
+          .ragged, "last_physical_to_logical_map has shape \(mapShape), the first file's has [\(layers), \(slots)]")
       }
       guard case .list(let records)? = archive.root["records"] else {
         throw fail(.wrongShape, "records is \(archive.root["records"]?.kind ?? "missing"); expected a list")
@@ -170,9 +174,11 @@ public enum SGLangDump {
         guard seen.insert([pass, rank]).inserted else {
           throw fail(.duplicate, "records[\(i)]: forward pass \(pass) of rank \(rank) appears twice")
         }
-        let (shape, counts) = try tensor(archive, record["global_physical_count"], name: "records[\(i)].global_physical_count")
+        let (shape, counts) = try tensor(
+          archive, record["global_physical_count"], name: "records[\(i)].global_physical_count")
         guard shape == [layers, slots] else {
-          throw fail(.ragged, "records[\(i)].global_physical_count has shape \(shape); the map's is [\(layers), \(slots)]")
+          throw fail(
+            .ragged, "records[\(i)].global_physical_count has shape \(shape); the map's is [\(layers), \(slots)]")
         }
         var sum = steps[pass] ?? [Double](repeating: 0, count: layers * experts)
         for l in 0..<layers {
@@ -199,7 +205,9 @@ public enum SGLangDump {
       for l in 0..<layers { rows.append(LoadRow(step: pass, layer: l)) }
       values.append(contentsOf: steps[pass]!)
     }
-    return (LoadBatch(layers: layers, experts: experts, rows: rows, values: values, stepsAreRelative: false), steps.count)
+    return (
+      LoadBatch(layers: layers, experts: experts, rows: rows, values: values, stepsAreRelative: false), steps.count
+    )
   }
 
   /// The placement a `.pt` holds: `physical_to_logical_map` `[L][R]`, or a per-pass dump's
@@ -209,7 +217,8 @@ public enum SGLangDump {
     let (shape, values) = try tensor(archive, archive.root[key], name: key)
     guard shape.count == 2, shape[0] > 0, shape[1] > 0 else {
       throw ParseError(
-        source: archive.source, location: .file, code: .wrongShape, message: "\(key) has shape \(shape); expected [layers][slots]")
+        source: archive.source, location: .file, code: .wrongShape,
+        message: "\(key) has shape \(shape); expected [layers][slots]")
     }
     return (0..<shape[0]).map { l in values[(l * shape[1])..<((l + 1) * shape[1])].map { Int($0) } }
   }

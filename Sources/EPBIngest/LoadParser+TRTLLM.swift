@@ -67,15 +67,18 @@ public enum TRTLLMStatistics {
       let bytes = try Ingestor.read(path: path)
       digests += SHA256.hex(of: bytes)
       for (key, values) in try tensors(bytes, source: path, experts: experts) {
-        var row = sums[key.iter, default: [:]][key.layer] ?? {
-          total += experts
-          return [Double](repeating: 0, count: experts)
-        }()
+        var row =
+          sums[key.iter, default: [:]][key.layer]
+          ?? {
+            total += experts
+            return [Double](repeating: 0, count: experts)
+          }()
         for e in 0..<experts { row[e] += values[e] }
         sums[key.iter, default: [:]][key.layer] = row
       }
       guard total <= IngestLimits.maxLoads else {
-        throw ParseError(source: path, location: .file, code: .tooLarge, message: "more than \(IngestLimits.maxLoads) loads")
+        throw ParseError(
+          source: path, location: .file, code: .tooLarge, message: "more than \(IngestLimits.maxLoads) loads")
       }
     }
     guard !sums.isEmpty else {
@@ -83,7 +86,8 @@ public enum TRTLLMStatistics {
     }
     let layerIDs = Set(sums.values.flatMap(\.keys)).sorted()
     guard let last = layerIDs.last, last < IngestLimits.maxLayers else {
-      throw ParseError(source: folder, location: .file, code: .tooLarge, message: "layer id past \(IngestLimits.maxLayers - 1)")
+      throw ParseError(
+        source: folder, location: .file, code: .tooLarge, message: "layer id past \(IngestLimits.maxLayers - 1)")
     }
     var rows: [LoadRow] = []
     var values: [Double] = []
@@ -102,14 +106,19 @@ public enum TRTLLMStatistics {
 
   /// The tensors of one safetensors file, validated: key `{iter}_{layer}`, I64 or I32, shape
   /// `[experts]`, offsets inside the data section and not overlapping.
-  static func tensors(_ bytes: [UInt8], source: String, experts: Int) throws(ParseError) -> [(key: (iter: Int, layer: Int), values: [Double])] {
+  static func tensors(_ bytes: [UInt8], source: String, experts: Int) throws(ParseError) -> [(
+    key: (iter: Int, layer: Int), values: [Double]
+  )] {
     func fail(_ code: ParseError.Code, _ message: String) -> ParseError {
       ParseError(source: source, location: .file, code: code, message: message)
     }
-    guard bytes.count >= 8 else { throw fail(.truncated, "\(bytes.count) bytes; a safetensors file starts with an 8-byte header length") }
+    guard bytes.count >= 8 else {
+      throw fail(.truncated, "\(bytes.count) bytes; a safetensors file starts with an 8-byte header length")
+    }
     let length = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     guard length >= 2, length <= UInt64(maxHeaderBytes), length <= UInt64(bytes.count - 8) else {
-      throw fail(.malformed, "header length \(length) does not fit the file's \(bytes.count) bytes (at most \(maxHeaderBytes))")
+      throw fail(
+        .malformed, "header length \(length) does not fit the file's \(bytes.count) bytes (at most \(maxHeaderBytes))")
     }
     let dataStart = 8 + Int(length)
     let dataSize = bytes.count - dataStart
@@ -140,7 +149,10 @@ public enum TRTLLMStatistics {
       }
       let (begin, end) = (offsets[0], offsets[1])
       guard begin >= 0, end >= begin, end <= Int64(dataSize), end - begin == Int64(experts * width) else {
-        throw fail(.truncated, "tensor '\(key)' has data_offsets [\(begin), \(end)], outside the \(dataSize) data bytes or not \(experts * width) bytes long")
+        throw fail(
+          .truncated,
+          "tensor '\(key)' has data_offsets [\(begin), \(end)], outside the \(dataSize) data bytes or not \(experts * width) bytes long"
+        )
       }
       spans.append((Int(begin), Int(end), key))
       var values = [Double](repeating: 0, count: experts)

@@ -25,13 +25,18 @@ public enum LoadParser {
     var format = format
     if format == .auto {
       guard let detected = InputFormat.detect(path: source, bytes: bytes) else {
-        throw ParseError(source: source, location: .file, code: bytes.isEmpty ? .empty : .unknownFormat,
-                         message: bytes.isEmpty ? "file is empty; expected loads"
-                           : "cannot tell the input format; use --format sglang|load-history|csv|npy|jsonl")
+        throw ParseError(
+          source: source, location: .file, code: bytes.isEmpty ? .empty : .unknownFormat,
+          message: bytes.isEmpty
+            ? "file is empty; expected loads"
+            : "cannot tell the input format; use --format sglang|load-history|csv|npy|jsonl")
       }
       format = detected
     }
-    if bytes.isEmpty || (format != .npy && format != .sglangDump && bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+    if bytes.isEmpty
+      || (format != .npy && format != .sglangDump
+        && bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
+    {
       throw ParseError(source: source, location: .file, code: .empty, message: "file is empty; expected loads")
     }
     let batch: LoadBatch

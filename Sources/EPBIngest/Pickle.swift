@@ -329,8 +329,9 @@ struct RestrictedUnpickler {
   private func global(_ module: String, _ name: String, _ at: Int) throws(PickleError) -> PickleValue {
     let full = "\(module).\(name)"
     guard Self.allowedGlobals.contains(full) else {
-      throw fail("global '\(full)' at byte \(at) is not allowed (a torch.save of tensors names only torch storages, "
-        + "torch._utils._rebuild_tensor_v2 and collections.OrderedDict); nothing was run")
+      throw fail(
+        "global '\(full)' at byte \(at) is not allowed (a torch.save of tensors names only torch storages, "
+          + "torch._utils._rebuild_tensor_v2 and collections.OrderedDict); nothing was run")
     }
     return .global(full)
   }

@@ -117,7 +117,9 @@ extension PlacementParser {
     var placements: [LayerPlacement] = []
     for (k, layer) in map.layerList.enumerated() {
       if let id = layer.layerID, id != k {
-        throw fail([k], .invalidIndex, "layer_list[\(k)] has layer_id \(id); vLLM-Ascend reads layers by position, expected \(k)")
+        throw fail(
+          [k], .invalidIndex, "layer_list[\(k)] has layer_id \(id); vLLM-Ascend reads layers by position, expected \(k)"
+        )
       }
       if let stated = layer.deviceCount, stated != layer.deviceList.count {
         throw fail([k], .ragged, "layer_list[\(k)] has device_count \(stated) but \(layer.deviceList.count) devices")
@@ -129,10 +131,14 @@ extension PlacementParser {
       phy2log.reserveCapacity(devices * slots)
       for (g, device) in layer.deviceList.enumerated() {
         if let id = device.deviceID, id != g {
-          throw fail([k, g], .invalidIndex, "device_list[\(g)] has device_id \(id); devices are read in list order, expected \(g)")
+          throw fail(
+            [k, g], .invalidIndex,
+            "device_list[\(g)] has device_id \(id); devices are read in list order, expected \(g)")
         }
         guard device.deviceExpert.count == slots else {
-          throw fail([k, g], .ragged, "device \(g) has \(device.deviceExpert.count) slots; every device needs \(slots) (the loader stacks them)")
+          throw fail(
+            [k, g], .ragged,
+            "device \(g) has \(device.deviceExpert.count) slots; every device needs \(slots) (the loader stacks them)")
         }
         for (s, value) in device.deviceExpert.enumerated() {
           guard value >= 0, value.rounded() == value, value < Double(IngestLimits.maxExperts) else {
@@ -171,7 +177,11 @@ extension PlacementParser {
     func path(_ keys: [any CodingKey]) -> String {
       var text = ""
       for key in keys {
-        if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+        if let index = key.intValue {
+          text += "[\(index)]"
+        } else {
+          text += (text.isEmpty ? "" : ".") + key.stringValue
+        }
       }
       return text
     }
@@ -181,7 +191,8 @@ extension PlacementParser {
       return (at.isEmpty ? "" : at + ": ") + "no key \(key.stringValue); expected vLLM-Ascend's expert map "
         + "{\"moe_layer_count\", \"layer_list\": [{\"device_list\": [{\"device_expert\": [...]}]}]}"
     case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-      let what = type == Int.self ? "a whole number" : type == [Int].self ? "an array of expert ids" : "an array or object"
+      let what =
+        type == Int.self ? "a whole number" : type == [Int].self ? "an array of expert ids" : "an array or object"
       return "\(path(context.codingPath)): expected \(what)"
     case .dataCorrupted(let context):
       if context.codingPath.isEmpty { return "not valid JSON; expected vLLM-Ascend's expert map" }
@@ -225,15 +236,19 @@ extension PlacementParser {
         throw fail(moe, .missingKey, "moe_config has no load_balancer")
       }
       guard let inner = balancer.mapping else {
-        throw fail(balancer, .wrongShape,
-                   "moe_config.load_balancer names another file (\(balancer.string ?? "?")); record that file instead")
+        throw fail(
+          balancer, .wrongShape,
+          "moe_config.load_balancer names another file (\(balancer.string ?? "?")); record that file instead")
       }
       config = inner
     }
     let allowed: Set<String> = ["num_slots", "initial_global_assignments", "layer_updates_per_iter"]
     for key in config.keys {
       guard let name = key.string, allowed.contains(name) else {
-        throw fail(key, .wrongShape, "unknown key '\(key.string ?? "?")'; MoeLoadBalancerConfig accepts only \(allowed.sorted().joined(separator: ", "))")
+        throw fail(
+          key, .wrongShape,
+          "unknown key '\(key.string ?? "?")'; MoeLoadBalancerConfig accepts only \(allowed.sorted().joined(separator: ", "))"
+        )
       }
     }
     guard let slotsNode = config["num_slots"] else { throw fail(nil, .missingKey, "no num_slots; \(expected)") }
@@ -250,7 +265,9 @@ extension PlacementParser {
     var rows: [(id: Int, placement: LayerPlacement)] = []
     for (key, value) in assignments {
       guard let id = key.int, id >= 0, id < IngestLimits.maxLayers else {
-        throw fail(key, .invalidIndex, "layer id '\(key.string ?? "?")' must be a whole number from 0 to \(IngestLimits.maxLayers - 1)")
+        throw fail(
+          key, .invalidIndex,
+          "layer id '\(key.string ?? "?")' must be a whole number from 0 to \(IngestLimits.maxLayers - 1)")
       }
       if rows.contains(where: { $0.id == id }) { throw fail(key, .duplicate, "layer \(id) is given twice") }
       guard let list = value.sequence else {
@@ -266,7 +283,8 @@ extension PlacementParser {
           throw fail(item, .invalidIndex, "layer \(id): '\(item.string ?? "?")' is not an expert id (0 or more)")
         }
         guard e < experts else {
-          throw fail(item, .invalidIndex, "layer \(id): expert \(e) is not below the series' \(experts) logical experts")
+          throw fail(
+            item, .invalidIndex, "layer \(id): expert \(e) is not below the series' \(experts) logical experts")
         }
         phy2log.append(e)
       }
@@ -315,16 +333,24 @@ private struct VLLMAscendExpertMap: Decodable {
     var deviceCount: Int?
     var deviceList: [Device]
     enum CodingKeys: String, CodingKey {
-      case layerID = "layer_id", deviceCount = "device_count", deviceList = "device_list"
+      case layerID = "layer_id"
+      case deviceCount = "device_count"
+      case deviceList = "device_list"
     }
   }
   struct Device: Decodable {
     var deviceID: Int?
     /// Read as numbers and checked to be whole by the parser, so that the message names the slot.
     var deviceExpert: [Double]
-    enum CodingKeys: String, CodingKey { case deviceID = "device_id", deviceExpert = "device_expert" }
+    enum CodingKeys: String, CodingKey {
+      case deviceID = "device_id"
+      case deviceExpert = "device_expert"
+    }
   }
   var moeLayerCount: Int
   var layerList: [Layer]
-  enum CodingKeys: String, CodingKey { case moeLayerCount = "moe_layer_count", layerList = "layer_list" }
+  enum CodingKeys: String, CodingKey {
+    case moeLayerCount = "moe_layer_count"
+    case layerList = "layer_list"
+  }
 }

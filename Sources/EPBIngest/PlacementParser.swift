@@ -56,8 +56,9 @@ public enum PlacementParser {
     let key = "physical_to_logical_map"
     var cursor = JSONCursor(bytes, source: source)
     guard cursor.peek() == UInt8(ascii: "{") else {
-      throw cursor.syntaxError("expected a JSON object with key \(key), got \(cursor.describeValueType())",
-                               code: .wrongShape)
+      throw cursor.syntaxError(
+        "expected a JSON object with key \(key), got \(cursor.describeValueType())",
+        code: .wrongShape)
     }
     cursor.pos += 1
     var rows: [[Int]]? = nil
@@ -72,9 +73,10 @@ public enum PlacementParser {
     }
     try cursor.expectEnd()
     guard let rows else {
-      throw ParseError(source: source, location: .file, code: .missingKey,
-                       message: "no key \(key); expected SGLang's {\"\(key)\": [[…R]…L]} "
-                         + "(a file with logical_count holds loads: ingest it without --placement)")
+      throw ParseError(
+        source: source, location: .file, code: .missingKey,
+        message: "no key \(key); expected SGLang's {\"\(key)\": [[…R]…L]} "
+          + "(a file with logical_count holds loads: ingest it without --placement)")
     }
     return try batch(rows: rows, source: source, experts: experts)
   }
@@ -85,9 +87,10 @@ public enum PlacementParser {
     // An id beyond the limit would size every layer's logcnt: refuse it before allocating.
     for (l, row) in rows.enumerated() {
       if let r = row.firstIndex(where: { $0 >= IngestLimits.maxExperts }) {
-        throw ParseError(source: source, location: .element([l, r]), code: .tooLarge,
-                         message: "expert \(row[r]) is too large; epbctl accepts expert ids below "
-                           + "\(IngestLimits.maxExperts)")
+        throw ParseError(
+          source: source, location: .element([l, r]), code: .tooLarge,
+          message: "expert \(row[r]) is too large; epbctl accepts expert ids below "
+            + "\(IngestLimits.maxExperts)")
       }
     }
     let maxID = rows.lazy.flatMap { $0 }.max() ?? -1
@@ -98,14 +101,16 @@ public enum PlacementParser {
       var logcnt = [Int](repeating: 0, count: count)
       for (r, e) in row.enumerated() {
         guard e < count else {
-          throw ParseError(source: source, location: .element([l, r]), code: .invalidIndex,
-                           message: "expert \(e) is not below the \(count) logical experts")
+          throw ParseError(
+            source: source, location: .element([l, r]), code: .invalidIndex,
+            message: "expert \(e) is not below the \(count) logical experts")
         }
         logcnt[e] += 1
       }
       if let missing = logcnt.firstIndex(of: 0) {
-        throw ParseError(source: source, location: .element([l]), code: .missingExpert,
-                         message: "expert \(missing) has no replica; every expert 0 to \(count - 1) needs at least one slot")
+        throw ParseError(
+          source: source, location: .element([l]), code: .missingExpert,
+          message: "expert \(missing) has no replica; every expert 0 to \(count - 1) needs at least one slot")
       }
       placements.append(LayerPlacement(physicalToLogical: row, logicalCount: logcnt))
     }
@@ -115,8 +120,9 @@ public enum PlacementParser {
   /// Reads the `[L][R]` array of expert ids at the cursor.
   private static func readMap(_ cursor: inout JSONCursor, key: String) throws(ParseError) -> [[Int]] {
     guard cursor.pos < cursor.end, cursor.base[cursor.pos] == UInt8(ascii: "[") else {
-      throw cursor.elementError([], name: "", code: .wrongShape,
-                                "\(key) must be an [L][R] array of expert ids, got \(cursor.describeValueType())")
+      throw cursor.elementError(
+        [], name: "", code: .wrongShape,
+        "\(key) must be an [L][R] array of expert ids, got \(cursor.describeValueType())")
     }
     cursor.pos += 1
     var rows: [[Int]] = []
@@ -124,8 +130,9 @@ public enum PlacementParser {
     while try cursor.nextElement(first: &first) {
       let l = rows.count
       guard cursor.pos < cursor.end, cursor.base[cursor.pos] == UInt8(ascii: "[") else {
-        throw cursor.elementError([l], name: "", code: .wrongShape,
-                                  "expected an array of expert ids (one per slot), got \(cursor.describeValueType())")
+        throw cursor.elementError(
+          [l], name: "", code: .wrongShape,
+          "expected an array of expert ids (one per slot), got \(cursor.describeValueType())")
       }
       cursor.pos += 1
       var row: [Int] = []
@@ -133,12 +140,14 @@ public enum PlacementParser {
       var inner = true
       while try cursor.nextElement(first: &inner) {
         if let width = rows.first?.count, row.count == width {
-          throw cursor.elementError([l], name: "", code: .ragged,
-                                    "layer has more than \(width) slots; expected \(width) like the first layer")
+          throw cursor.elementError(
+            [l], name: "", code: .ragged,
+            "layer has more than \(width) slots; expected \(width) like the first layer")
         }
         if cursor.pos < cursor.end, cursor.base[cursor.pos] == UInt8(ascii: "[") {
-          throw cursor.elementError([l, row.count], name: "", code: .wrongShape,
-                                    "expected an expert id, got an array; \(key) is [L][R]")
+          throw cursor.elementError(
+            [l, row.count], name: "", code: .wrongShape,
+            "expected an expert id, got an array; \(key) is [L][R]")
         }
         row.append(try cursor.readIndex("expert id", at: [l, row.count]))
       }
@@ -146,8 +155,9 @@ public enum PlacementParser {
         throw cursor.elementError([l], name: "", code: .empty, "layer has no slots; expected one expert id per slot")
       }
       if let width = rows.first?.count, row.count != width {
-        throw cursor.elementError([l], name: "", code: .ragged,
-                                  "layer has \(plural(row.count, "slot")); expected \(width) like the first layer")
+        throw cursor.elementError(
+          [l], name: "", code: .ragged,
+          "layer has \(plural(row.count, "slot")); expected \(width) like the first layer")
       }
       rows.append(row)
     }

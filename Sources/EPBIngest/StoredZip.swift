@@ -56,7 +56,8 @@ struct StoredZip {
     var count = u16(eocd + 10)
     var directorySize = u32(eocd + 12)
     var directory = u32(eocd + 16)
-    if count == 0xFFFF || directorySize == 0xFFFF_FFFF || directory == 0xFFFF_FFFF || signature(eocd - 20, 0x0706_4B50) {
+    if count == 0xFFFF || directorySize == 0xFFFF_FFFF || directory == 0xFFFF_FFFF || signature(eocd - 20, 0x0706_4B50)
+    {
       guard signature(eocd - 20, 0x0706_4B50) else { throw Failure(message: "zip64 sizes without a zip64 locator") }
       let record = try u64(eocd - 20 + 8)
       guard has(record, 56), signature(record, 0x0606_4B50) else {
@@ -68,7 +69,9 @@ struct StoredZip {
     }
     guard count <= maxEntries else { throw Failure(message: "more than \(maxEntries) zip entries") }
     guard has(directory, directorySize) else {
-      throw Failure(message: "the central directory (\(directorySize) bytes at byte \(directory)) lies past the end of the \(n)-byte file")
+      throw Failure(
+        message:
+          "the central directory (\(directorySize) bytes at byte \(directory)) lies past the end of the \(n)-byte file")
     }
     var entries: [Entry] = []
     entries.reserveCapacity(count)
@@ -96,13 +99,17 @@ struct StoredZip {
       while extra + 4 <= extraEnd {
         let id = u16(extra)
         let length = u16(extra + 2)
-        guard extra + 4 + length <= extraEnd else { throw Failure(message: "entry '\(name)': an extra field runs past its end") }
+        guard extra + 4 + length <= extraEnd else {
+          throw Failure(message: "entry '\(name)': an extra field runs past its end")
+        }
         if id == 1 {
           var field = extra + 4
           for keyPath in [0, 1, 2] {
             let wide = [size, compressed, local][keyPath] == 0xFFFF_FFFF
             guard wide else { continue }
-            guard field + 8 <= extra + 4 + length else { throw Failure(message: "entry '\(name)': a short zip64 extra field") }
+            guard field + 8 <= extra + 4 + length else {
+              throw Failure(message: "entry '\(name)': a short zip64 extra field")
+            }
             let value = try u64(field)
             switch keyPath {
             case 0: size = value
@@ -115,7 +122,8 @@ struct StoredZip {
         extra += 4 + length
       }
       guard method == 0 else {
-        throw Failure(message: "zip entry '\(name)' is compressed; torch.save stores entries uncompressed, so this is refused")
+        throw Failure(
+          message: "zip entry '\(name)' is compressed; torch.save stores entries uncompressed, so this is refused")
       }
       guard flags & 1 == 0 else { throw Failure(message: "zip entry '\(name)' is encrypted") }
       guard compressed == size else {
@@ -152,7 +160,8 @@ struct StoredZip {
         while i + 8 <= p.count {
           let a = crc ^ UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt32.self))
           let b = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self))
-          crc = t[7 * 256 + Int(a & 0xFF)] ^ t[6 * 256 + Int((a >> 8) & 0xFF)]
+          crc =
+            t[7 * 256 + Int(a & 0xFF)] ^ t[6 * 256 + Int((a >> 8) & 0xFF)]
             ^ t[5 * 256 + Int((a >> 16) & 0xFF)] ^ t[4 * 256 + Int(a >> 24)]
             ^ t[3 * 256 + Int(b & 0xFF)] ^ t[2 * 256 + Int((b >> 8) & 0xFF)]
             ^ t[256 + Int((b >> 16) & 0xFF)] ^ t[Int(b >> 24)]

@@ -68,7 +68,8 @@ struct TorchArchive {
       throw fail(.missingKey, "no data.pkl in the archive; expected a torch.save file")
     }
     if let order = records["byteorder"], String(decoding: order, as: UTF8.self) != "little" {
-      throw fail(.unsupportedDType, "the archive's byteorder is '\(String(decoding: order, as: UTF8.self))'; expected little")
+      throw fail(
+        .unsupportedDType, "the archive's byteorder is '\(String(decoding: order, as: UTF8.self))'; expected little")
     }
     var unpickler = RestrictedUnpickler(Array(pickleBytes))
     do {
@@ -97,13 +98,18 @@ struct TorchArchive {
     let width = storage.dtype.width
     let (bytes, overflow) = storage.numel.multipliedReportingOverflow(by: width)
     guard !overflow, bytes == data.count else {
-      throw fail(.truncated, "storage '\(storage.key)' claims \(storage.numel) elements of \(width) bytes, its record has \(data.count) bytes")
+      throw fail(
+        .truncated,
+        "storage '\(storage.key)' claims \(storage.numel) elements of \(width) bytes, its record has \(data.count) bytes"
+      )
     }
     var count = 1
     var last = tensor.offset
     for (n, s) in zip(tensor.size, tensor.stride) {
       let (c, o1) = count.multipliedReportingOverflow(by: n)
-      guard !o1, c <= IngestLimits.maxLoads else { throw fail(.tooLarge, "shape \(tensor.size) holds more than \(IngestLimits.maxLoads) values") }
+      guard !o1, c <= IngestLimits.maxLoads else {
+        throw fail(.tooLarge, "shape \(tensor.size) holds more than \(IngestLimits.maxLoads) values")
+      }
       count = c
       if n > 0 {
         let (reach, o2) = (n - 1).multipliedReportingOverflow(by: s)
@@ -112,12 +118,16 @@ struct TorchArchive {
       }
     }
     guard count == 0 || last < storage.numel else {
-      throw fail(.truncated, "shape \(tensor.size), stride \(tensor.stride) at offset \(tensor.offset) reach element \(last), past the storage's \(storage.numel)")
+      throw fail(
+        .truncated,
+        "shape \(tensor.size), stride \(tensor.stride) at offset \(tensor.offset) reach element \(last), past the storage's \(storage.numel)"
+      )
     }
     // The storage's checksum: a large one on another thread while this one converts the values
     // (a thread costs more than checking a small one here).
     let entry = entries["data/\(storage.key)"]!
-    let checksum = data.count >= 1 << 20
+    let checksum =
+      data.count >= 1 << 20
       ? Background { StoredZip.crc32(data) == entry.crc } : Background(value: StoredZip.crc32(data) == entry.crc)
     let contiguous = Self.isContiguous(size: tensor.size, stride: tensor.stride)
     var ok = false
@@ -134,7 +144,10 @@ struct TorchArchive {
         for i in 0..<count {
           var element = tensor.offset
           for d in index.indices { element += index[d] * tensor.stride[d] }
-          valid = Self.convert(raw, dtype: storage.dtype, from: element, count: 1, into: UnsafeMutableBufferPointer(rebasing: dst[i..<i + 1])) && valid
+          valid =
+            Self.convert(
+              raw, dtype: storage.dtype, from: element, count: 1,
+              into: UnsafeMutableBufferPointer(rebasing: dst[i..<i + 1])) && valid
           var d = index.count - 1
           while d >= 0 {
             index[d] += 1
@@ -151,7 +164,9 @@ struct TorchArchive {
     }
     guard ok else {
       let bad = out.firstIndex { !($0 >= 0 && $0 <= 9_007_199_254_740_992) } ?? 0
-      throw fail(.invalidLoad, "value \(out[bad]) at flat index \(bad) is not a count; expected a finite non-negative number up to 2^53")
+      throw fail(
+        .invalidLoad,
+        "value \(out[bad]) at flat index \(bad) is not a count; expected a finite non-negative number up to 2^53")
     }
     return (tensor.size, out)
   }
@@ -168,7 +183,8 @@ struct TorchArchive {
   /// Converts `count` elements from element `first` of `raw` to `Double`; false when one is
   /// negative, not finite or above 2^53 (the output then holds it, for the message).
   private static func convert(
-    _ raw: UnsafeRawBufferPointer, dtype: TorchDType, from first: Int, count: Int, into dst: UnsafeMutableBufferPointer<Double>
+    _ raw: UnsafeRawBufferPointer, dtype: TorchDType, from first: Int, count: Int,
+    into dst: UnsafeMutableBufferPointer<Double>
   ) -> Bool {
     var valid = true
     let base = first * dtype.width
@@ -201,13 +217,15 @@ struct TorchArchive {
       for i in 0..<count { dst[i] = Double(raw[base + i]) }
     case .float32:
       for i in 0..<count {
-        let v = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self))))
+        let v = Double(
+          Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self))))
         valid = valid && v >= 0 && v <= 9_007_199_254_740_992
         dst[i] = v
       }
     case .float64:
       for i in 0..<count {
-        let v = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8 * i, as: UInt64.self)))
+        let v = Double(
+          bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8 * i, as: UInt64.self)))
         valid = valid && v >= 0 && v <= 9_007_199_254_740_992
         dst[i] = v
       }

@@ -97,8 +97,9 @@ extension EPLB {
     guard n > 1 else { return }
     let (d0, d1) = TorchTopK.top2(avg, count: n, largest: true, queue: scratch.entries)
     let (r0, r1) = TorchTopK.top2(avg, count: n, largest: false, queue: scratch.entries)
-    guard let (bestD, bestR) = seedFixUpMove(
-      weight, logcnt: logcnt, donors: (d0, d1), receivers: (r0, r1), average: (avg[d0], avg[d1]))
+    guard
+      let (bestD, bestR) = seedFixUpMove(
+        weight, logcnt: logcnt, donors: (d0, d1), receivers: (r0, r1), average: (avg[d0], avg[d1]))
     else { return }
     // The donor's replica of highest rank (first such column; ranks are distinct).
     var column = -1, columnRank = -1

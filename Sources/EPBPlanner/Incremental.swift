@@ -110,8 +110,9 @@ public enum Incremental {
     let w = Array(load)
     let experts = w.count
     let replicas = topology.replicas
-    precondition(base.physicalToLogical.count == replicas && base.logicalCount.count == experts,
-                 "Incremental.plan: placement and load shapes disagree with the topology")
+    precondition(
+      base.physicalToLogical.count == replicas && base.logicalCount.count == experts,
+      "Incremental.plan: placement and load shapes disagree with the topology")
     let hierarchical = topology.resolve(policy) == .hierarchical
     let per = topology.slotsPerGPU, gpus = topology.gpus
     var p2l = base.physicalToLogical

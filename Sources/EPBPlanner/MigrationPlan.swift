@@ -10,7 +10,8 @@ public struct MigrationOptions: Sendable, Equatable {
   /// Prices of a move by source class, for relabelling.
   public var weights: MoveCost
 
-  public init(maxMoves: Int? = nil, minGainPercent: Double? = nil, relabel: Bool = true, weights: MoveCost = .bandwidth) {
+  public init(maxMoves: Int? = nil, minGainPercent: Double? = nil, relabel: Bool = true, weights: MoveCost = .bandwidth)
+  {
     self.maxMoves = maxMoves
     self.minGainPercent = minGainPercent
     self.relabel = relabel

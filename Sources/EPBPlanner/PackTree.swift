@@ -261,7 +261,9 @@ package enum RoundPacking {
     let scratch = Scratch<Float>(experts: 1, replicas: items.count, gpus: packs)
     var out = [Int](repeating: -1, count: items.count)
     let ran = out.withUnsafeMutableBufferPointer { o in
-      pack(items, count: items.count, packs: packs, perPack: perPack, logical: logical, out: o.baseAddress!, scratch: scratch)
+      pack(
+        items, count: items.count, packs: packs, perPack: perPack, logical: logical, out: o.baseAddress!,
+        scratch: scratch)
     }
     return ran ? out : nil
   }

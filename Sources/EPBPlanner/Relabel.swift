@@ -125,7 +125,8 @@ public enum RelabelError: Error, Equatable, Sendable, CustomStringConvertible {
     case .differentExperts(let b, let n):
       return "the base placement has \(b) logical experts and the new one \(n); relabel needs the same experts"
     case .expertOutOfRange(let slot, let e, let experts, let inBase):
-      return "\(inBase ? "the base" : "the new") placement puts expert \(e) in slot \(slot), outside 0 to \(experts - 1)"
+      return
+        "\(inBase ? "the base" : "the new") placement puts expert \(e) in slot \(slot), outside 0 to \(experts - 1)"
     case .badTopology(let r, let g):
       return "--replicas \(r) is not a positive multiple of --gpus \(g)"
     }

@@ -157,7 +157,10 @@ extension Robust {
     phy2log.reserveCapacity(topology.replicas)
     for g in 0..<gpus {
       let own = Array(base.physicalToLogical[(g * have)..<((g + 1) * have)])
-      let heaviest = own.sorted { window[window.startIndex + $0] > window[window.startIndex + $1] || ($0 < $1 && window[window.startIndex + $0] == window[window.startIndex + $1]) }
+      let heaviest = own.sorted {
+        window[window.startIndex + $0] > window[window.startIndex + $1]
+          || ($0 < $1 && window[window.startIndex + $0] == window[window.startIndex + $1])
+      }
       phy2log.append(contentsOf: own)
       for k in 0..<(per - have) { phy2log.append(heaviest[k % have]) }
     }

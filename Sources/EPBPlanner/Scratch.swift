@@ -81,7 +81,8 @@ final class Scratch<T: PlannerFloat> {
     let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
     let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
     let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
-    let oRadixKeys = carve(UInt64.self, 3 * r + 35), oPackOrder = carve(UInt64.self, r), oSortStops = carve(Int.self, 2 * r + 2)
+    let oRadixKeys = carve(UInt64.self, 3 * r + 35), oPackOrder = carve(UInt64.self, r),
+      oSortStops = carve(Int.self, 2 * r + 2)
     let oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
     let oGroupPack = carve(Int.self, p), oGroupRank = carve(Int.self, p)
     let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)

@@ -86,7 +86,9 @@ enum SwiftBalancer {
     var result = [[Int]]()
     var newPeak: Double = 0
     for node in 0..<nodes {
-      let rows = (0..<ranksPerNode).map { r in Array(start[((node * ranksPerNode + r) * per)..<((node * ranksPerNode + r + 1) * per)]) }
+      let rows = (0..<ranksPerNode).map { r in
+        Array(start[((node * ranksPerNode + r) * per)..<((node * ranksPerNode + r + 1) * per)])
+      }
       var state = redundancyAgain(load: load, deployment: rows)
       let nodePeak = exchange(&state, threshold: threshold)
       newPeak = max(newPeak, nodePeak)
@@ -255,7 +257,9 @@ enum SwiftBalancer {
     var times = maxSwapTimes
     while times > 0 {
       times -= 1
-      let sorted = (0..<ranks).sorted { state.loads[$0] < state.loads[$1] || (state.loads[$0] == state.loads[$1] && $0 < $1) }
+      let sorted = (0..<ranks).sorted {
+        state.loads[$0] < state.loads[$1] || (state.loads[$0] == state.loads[$1] && $0 < $1)
+      }
       let hot = sorted[ranks - 1]
       maxLoad = Double(state.loads[hot])
       if !swapped { break }
@@ -270,7 +274,8 @@ enum SwiftBalancer {
         let otherSet = Set(state.sets[other])
         for out in hotSet.sorted() where !otherSet.contains(out) && !state.received[hot].contains(out) {
           let outWeight = state.weights[out]
-          for incoming in otherSet.sorted() where !hotSet.contains(incoming) && !state.received[other].contains(incoming) {
+          for incoming in otherSet.sorted()
+          where !hotSet.contains(incoming) && !state.received[other].contains(incoming) {
             let inWeight = state.weights[incoming]
             let hotAfter = maxLoad - Double(outWeight) + Double(inWeight)
             let otherAfter = Double((otherLoad - inWeight) + outWeight)

@@ -108,15 +108,18 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
     case .seed:
       return "EPLB with the seed's replication: D'Hondt bulk, Sainte-Lague/Huntington-Hill tail A/B, one-move fix-up."
     case .robust:
-      return "Plans for the load to come: FlashLB's hedged samples, groups packed and replicas swapped for the blocks' peaks, never above no replication."
+      return
+        "Plans for the load to come: FlashLB's hedged samples, groups packed and replicas swapped for the blocks' peaks, never above no replication."
     case .flashlb:
-      return "vLLM-Ascend FlashLB: replica counts and placement searched together on 64 samples of the window (mean + 0.674 sd)."
+      return
+        "vLLM-Ascend FlashLB: replica counts and placement searched together on 64 samples of the window (mean + 0.674 sd)."
     case .deepseekVec:
       return "SGLang deepseek_vec: each replica where it most lowers the sum of per-block peaks, zig-zag packing."
     case .snake:
       return "ADRS leaderboard snake: EPLB's replica counts, replicas dealt heaviest first in a snake over the GPUs."
     case .swiftBalancer:
-      return "vLLM-Ascend SwiftBalancer: from the current placement, re-choose only redundant slots, one transfer per GPU pair."
+      return
+        "vLLM-Ascend SwiftBalancer: from the current placement, re-choose only redundant slots, one transfer per GPU pair."
     }
   }
 }
@@ -180,7 +183,8 @@ public struct Topology: Sendable, Hashable, Codable {
       }
       if groups % nodes != 0 {
         throw TopologyError(
-          "--groups \(groups) is not a multiple of --nodes \(nodes) (needed by the hierarchical policy; use --policy global)")
+          "--groups \(groups) is not a multiple of --nodes \(nodes) (needed by the hierarchical policy; use --policy global)"
+        )
       }
       if replicas % nodes != 0 {
         throw TopologyError("--replicas \(replicas) is not a multiple of --nodes \(nodes)")

@@ -1,9 +1,10 @@
+import EPBPlanner
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import EPBPlanner
 
 /// One configuration a backtest replays: an algorithm and how the planning window is built.
 public struct BacktestConfig: Sendable, Hashable {
@@ -451,7 +452,8 @@ public struct Backtest {
       previousPlacement[c] = placements
       var point = BacktestPoint(
         plan: points[c].count, step: stepNumbers[i], windowFrom: request.windowFrom, windowTo: request.windowTo,
-        windowSteps: request.windowSteps, horizonFrom: 0, horizonTo: 0, plannedBalancedness:
+        windowSteps: request.windowSteps, horizonFrom: 0, horizonTo: 0,
+        plannedBalancedness:
           plan.summary.balancednessWeighted, realizedBalancedness: 0, stepBalancednessMean: 0, peakToLowerBound: 0,
         lowerBoundBalancedness: 0, slotsChanged: changed)
       point.slotsChangedBeforeRelabel = changedBefore

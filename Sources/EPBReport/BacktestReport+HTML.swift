@@ -147,8 +147,10 @@ extension HTML {
       let x = px(xt)
       w.element(
         "line",
-        [("x1", coord(x)), ("x2", coord(x)), ("y1", coord(top + plotHeight)), ("y2", coord(top + plotHeight + 4)),
-         ("stroke", "#57606a")])
+        [
+          ("x1", coord(x)), ("x2", coord(x)), ("y1", coord(top + plotHeight)), ("y2", coord(top + plotHeight + 4)),
+          ("stroke", "#57606a"),
+        ])
       w.element(
         "text",
         [("x", coord(x)), ("y", coord(top + plotHeight + 16)), ("font-size", "11"), ("text-anchor", "middle")],
@@ -158,22 +160,30 @@ extension HTML {
     // Axes.
     w.element(
       "line",
-      [("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(top + plotHeight)),
-       ("y2", coord(top + plotHeight)), ("stroke", "#57606a")])
+      [
+        ("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(top + plotHeight)),
+        ("y2", coord(top + plotHeight)), ("stroke", "#57606a"),
+      ])
     w.element(
       "line",
-      [("x1", coord(left)), ("x2", coord(left)), ("y1", coord(top)), ("y2", coord(top + plotHeight)),
-       ("stroke", "#57606a")])
+      [
+        ("x1", coord(left)), ("x2", coord(left)), ("y1", coord(top)), ("y2", coord(top + plotHeight)),
+        ("stroke", "#57606a"),
+      ])
     w.element(
       "text",
-      [("x", coord(left + plotWidth / 2)), ("y", coord(top + plotHeight + 34)), ("font-size", "12"),
-       ("text-anchor", "middle")],
+      [
+        ("x", coord(left + plotWidth / 2)), ("y", coord(top + plotHeight + 34)), ("font-size", "12"),
+        ("text-anchor", "middle"),
+      ],
       text: xLabel)
     let mid = top + plotHeight / 2
     w.element(
       "text",
-      [("x", "14"), ("y", coord(mid)), ("font-size", "12"), ("text-anchor", "middle"),
-       ("transform", "rotate(-90 14 \(coord(mid)))")],
+      [
+        ("x", "14"), ("y", coord(mid)), ("font-size", "12"), ("text-anchor", "middle"),
+        ("transform", "rotate(-90 14 \(coord(mid)))"),
+      ],
       text: yLabel)
     // Lines and points.
     for s in series {
@@ -181,7 +191,9 @@ extension HTML {
         ("class", "line"), ("data-series", s.name), ("fill", "none"), ("stroke", s.color), ("stroke-width", "1.8"),
         ("points", s.points.map { "\(coord(px($0.0))),\(coord(py($0.1)))" }.joined(separator: " ")),
       ]
-      if s.dashed { attributes.append(("stroke-dasharray", "5 4")) } else if let p = s.pattern {
+      if s.dashed {
+        attributes.append(("stroke-dasharray", "5 4"))
+      } else if let p = s.pattern {
         attributes.append(("stroke-dasharray", p))
       }
       w.element("polyline", attributes)
@@ -211,7 +223,9 @@ extension HTML {
         ("class", "legend"), ("x1", coord(x)), ("x2", coord(x + 22)), ("y1", coord(y)), ("y2", coord(y)),
         ("stroke", s.color), ("stroke-width", "2.5"),
       ]
-      if s.dashed { attributes.append(("stroke-dasharray", "5 4")) } else if let p = s.pattern {
+      if s.dashed {
+        attributes.append(("stroke-dasharray", "5 4"))
+      } else if let p = s.pattern {
         attributes.append(("stroke-dasharray", p))
       }
       w.element("line", attributes)

@@ -126,10 +126,11 @@ extension BacktestReport {
   public func table() -> String {
     let ranks = self.ranks
     func f(_ x: Double?, _ digits: Int = 4) -> String { x.map { TextFormat.fixed($0, digits) } ?? "-" }
-    let header = [
-      "rank", "algorithm", "window", "half-life", "plans", "realized", "p10", "worst", "per-step", "peak/LB",
-      "in-sample", "oracle", "gap closed", "slots changed",
-    ] + (parameters.replanCost == nil ? [] : ["net ms", "pays"])
+    let header =
+      [
+        "rank", "algorithm", "window", "half-life", "plans", "realized", "p10", "worst", "per-step", "peak/LB",
+        "in-sample", "oracle", "gap closed", "slots changed",
+      ] + (parameters.replanCost == nil ? [] : ["net ms", "pays"])
     let rows = ranking.map { c -> [String] in
       let s = summaries[c]
       var row = [
@@ -147,8 +148,11 @@ extension BacktestReport {
     var out = TextFormat.table(header: header, rows: rows)
     out += "\n"
     var pairs: [(String, String)] = [
-      ("plans", "every \(plural(parameters.every, "step")) after \(parameters.effectiveWarmup), each evaluated on the next "
-        + "\(parameters.horizon)"),
+      (
+        "plans",
+        "every \(plural(parameters.every, "step")) after \(parameters.effectiveWarmup), each evaluated on the next "
+          + "\(parameters.horizon)"
+      ),
       ("best possible", f(lowerBoundBalancednessMean) + " (Σ mean / Σ lower bound on the horizons)"),
     ]
     if let limits = limitsMean {
@@ -163,8 +167,11 @@ extension BacktestReport {
     }
     if let cost = parameters.replanCost {
       pairs.append(
-        ("re-plan cost", "\(cost.expertBytes) B per expert at \(BacktestConfig.number(cost.linkGbps)) Gb/s per GPU, "
-          + "\(BacktestConfig.number(cost.stepMs)) ms per step (the GPU receiving most bounds each transfer)"))
+        (
+          "re-plan cost",
+          "\(cost.expertBytes) B per expert at \(BacktestConfig.number(cost.linkGbps)) Gb/s per GPU, "
+            + "\(BacktestConfig.number(cost.stepMs)) ms per step (the GPU receiving most bounds each transfer)"
+        ))
     }
     out += TextFormat.keyValues(pairs)
     if let (_, text) = recommendation { out += "\n" + text + "\n" }

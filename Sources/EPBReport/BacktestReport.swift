@@ -27,10 +27,12 @@ public struct BacktestSummary: Sendable, Equatable {
   /// Mean in-sample balancedness (on each plan's own window).
   public var plannedMean: Double? { BacktestStatistics.mean(points.map(\.plannedBalancedness)) }
   /// Mean slots changed per re-plan (points after the first); nil with fewer than two points.
-  public var slotsChangedMean: Double? { {
-    let changes: [Double] = points.compactMap { $0.slotsChanged.map(Double.init) }
-    return BacktestStatistics.mean(changes)
-  }() }
+  public var slotsChangedMean: Double? {
+    {
+      let changes: [Double] = points.compactMap { $0.slotsChanged.map(Double.init) }
+      return BacktestStatistics.mean(changes)
+    }()
+  }
   /// Mean slots changed per re-plan before relabelling (the plans as returned).
   public var slotsChangedBeforeRelabelMean: Double? {
     BacktestStatistics.mean(points.compactMap { $0.slotsChangedBeforeRelabel.map(Double.init) })

@@ -22,7 +22,8 @@ public enum DiffError: Error, Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .differentTopology(let a, let ta, let b, let tb):
       let nodes = ta.nodes == tb.nodes ? "" : " (\(ta.nodes) vs \(plural(tb.nodes, "node")))"
-      return "\(a) has \(plural(ta.replicas, "replica")) on \(plural(ta.gpus, "GPU")), \(b) has \(tb.replicas) on \(tb.gpus)\(nodes); "
+      return
+        "\(a) has \(plural(ta.replicas, "replica")) on \(plural(ta.gpus, "GPU")), \(b) has \(tb.replicas) on \(tb.gpus)\(nodes); "
         + "diff needs the same topology"
     case .differentLayers(let a, let onlyA, let b, let onlyB):
       var parts: [String] = []

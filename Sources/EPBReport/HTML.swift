@@ -256,8 +256,10 @@ enum HTML {
     }
     w.element(
       "line",
-      [("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(zero)), ("y2", coord(zero)),
-       ("stroke", "#57606a")])
+      [
+        ("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(zero)), ("y2", coord(zero)),
+        ("stroke", "#57606a"),
+      ])
     w.close("svg")
     w.newline()
     return w.out
@@ -343,8 +345,10 @@ enum HTML {
       // Axes.
       w.element(
         "line",
-        [("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(base)), ("y2", coord(base)),
-         ("stroke", "#57606a")])
+        [
+          ("x1", coord(left)), ("x2", coord(left + plotWidth)), ("y1", coord(base)), ("y2", coord(base)),
+          ("stroke", "#57606a"),
+        ])
       w.element(
         "line",
         [("x1", coord(left)), ("x2", coord(left)), ("y1", coord(y0)), ("y2", coord(base)), ("stroke", "#57606a")])
@@ -352,14 +356,18 @@ enum HTML {
       for g in stride(from: 0, to: gpus, by: labelEvery) {
         w.element(
           "text",
-          [("x", coord(left + (Double(g) + 0.5) * slot)), ("y", coord(base + 14)), ("font-size", "10"),
-           ("text-anchor", "middle")],
+          [
+            ("x", coord(left + (Double(g) + 0.5) * slot)), ("y", coord(base + 14)), ("font-size", "10"),
+            ("text-anchor", "middle"),
+          ],
           text: String(g))
       }
       w.element(
         "text",
-        [("x", "14"), ("y", coord(y0 + panelHeight / 2)), ("font-size", "12"), ("text-anchor", "middle"),
-         ("transform", "rotate(-90 14 \(coord(y0 + panelHeight / 2)))")],
+        [
+          ("x", "14"), ("y", coord(y0 + panelHeight / 2)), ("font-size", "12"), ("text-anchor", "middle"),
+          ("transform", "rotate(-90 14 \(coord(y0 + panelHeight / 2)))"),
+        ],
         text: "load (tokens)")
     }
     w.element(
@@ -437,19 +445,25 @@ enum HTML {
     for g in stride(from: 0, to: gpus, by: colLabelEvery) {
       w.element(
         "text",
-        [("x", coord(left + (Double(g) + 0.5) * cellWidth)), ("y", coord(base + 13)), ("font-size", "10"),
-         ("text-anchor", "middle")],
+        [
+          ("x", coord(left + (Double(g) + 0.5) * cellWidth)), ("y", coord(base + 13)), ("font-size", "10"),
+          ("text-anchor", "middle"),
+        ],
         text: String(g))
     }
     w.element(
       "text",
-      [("x", coord(left + Double(gpus) * cellWidth / 2)), ("y", coord(height - 8)), ("font-size", "12"),
-       ("text-anchor", "middle")],
+      [
+        ("x", coord(left + Double(gpus) * cellWidth / 2)), ("y", coord(height - 8)), ("font-size", "12"),
+        ("text-anchor", "middle"),
+      ],
       text: "GPU")
     w.element(
       "text",
-      [("x", "14"), ("y", coord(top + Double(rows.count) * cellHeight / 2)), ("font-size", "12"),
-       ("text-anchor", "middle"), ("transform", "rotate(-90 14 \(coord(top + Double(rows.count) * cellHeight / 2)))")],
+      [
+        ("x", "14"), ("y", coord(top + Double(rows.count) * cellHeight / 2)), ("font-size", "12"),
+        ("text-anchor", "middle"), ("transform", "rotate(-90 14 \(coord(top + Double(rows.count) * cellHeight / 2)))"),
+      ],
       text: "layer")
     w.close("svg")
     w.newline()
@@ -480,8 +494,10 @@ enum HTML {
       let x = left + (tick - scale.lowerBound) / span * barWidth
       w.element(
         "line",
-        [("x1", coord(x)), ("x2", coord(x)), ("y1", coord(top + barHeight)), ("y2", coord(top + barHeight + 4)),
-         ("stroke", "#57606a")])
+        [
+          ("x1", coord(x)), ("x2", coord(x)), ("y1", coord(top + barHeight)), ("y2", coord(top + barHeight + 4)),
+          ("stroke", "#57606a"),
+        ])
       w.element(
         "text", [("x", coord(x)), ("y", coord(top + barHeight + 16)), ("font-size", "10"), ("text-anchor", "middle")],
         text: TextFormat.fixed(tick, 2))
@@ -489,8 +505,10 @@ enum HTML {
     }
     w.element(
       "rect",
-      [("x", coord(left + barWidth + 20)), ("y", coord(top)), ("width", "14"), ("height", coord(barHeight)),
-       ("fill", "#d0d7de")])
+      [
+        ("x", coord(left + barWidth + 20)), ("y", coord(top)), ("width", "14"), ("height", coord(barHeight)),
+        ("fill", "#d0d7de"),
+      ])
     w.element(
       "text", [("x", coord(left + barWidth + 38)), ("y", coord(top + 11)), ("font-size", "10")], text: "no load")
     w.close("svg")

@@ -55,7 +55,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     case .array(let items):
       if items.isEmpty { out += "[]"; return }
       // Arrays of scalars stay on one line even when pretty, so vectors remain readable.
-      let scalar = items.allSatisfy { if case .array = $0 { return false }; if case .object = $0 { return false }; return true }
+      let scalar = items.allSatisfy {
+        if case .array = $0 { return false }; if case .object = $0 { return false }; return true
+      }
       out += "["
       for (i, item) in items.enumerated() {
         if i > 0 { out += "," }

@@ -18,7 +18,8 @@ extension PlacementDiff {
     let t = after.topology
     w.element(
       "p", [("class", "meta")],
-      text: "Evaluated on \(window.from == window.to ? "step \(window.from)" : "steps \(window.from)–\(window.to)"). \(t.replicas) replicas on \(t.gpus) GPUs in "
+      text:
+        "Evaluated on \(window.from == window.to ? "step \(window.from)" : "steps \(window.from)–\(window.to)"). \(t.replicas) replicas on \(t.gpus) GPUs in "
         + "\(t.nodes) nodes. Before: \(before.algorithmLabel); after: \(after.algorithmLabel).")
     w.newline()
 

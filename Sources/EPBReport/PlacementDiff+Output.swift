@@ -17,34 +17,35 @@ extension LayerDiff {
   /// `lower_bound`, `trend`, `bytes`, `local_copy_bytes` (null without expert bytes), `replica_changes`
   /// (`[{"expert", "before", "after"}]`), `gpu_load_before`, `gpu_load_after` (`[gpus]`, tokens).
   public var json: JSONValue {
-    .object([
-      ("layer", .int(layer)),
-      ("slots_changed", .int(slotsChanged)),
-      ("moves", moveCounts.json),
-      ("replicas_added", .int(replicasAdded)),
-      ("replicas_removed", .int(replicasRemoved)),
-      ("peak_before", .number(before.peak)),
-      ("peak_after", .number(after.peak)),
-      ("peak_reduction", .number(peakReduction)),
-      ("balancedness_before", .number(before.balancedness)),
-      ("balancedness_after", .number(after.balancedness)),
-      ("peak_reduction_abs", .number(peakReductionAbsolute)),
-      ("mean", .number(after.mean)),
-      ("no_replication_peak", .number(noReplicationPeak)),
-      ("lower_bound", .number(lowerBound)),
-      ("trend", .string(trend.rawValue)),
-      ("bytes", bytes.map(JSONValue.int) ?? .null),
-      ("local_copy_bytes", localCopyBytes.map(JSONValue.int) ?? .null),
-      (
-        "replica_changes",
-        .array(
-          replicaChanges.map {
-            .object([("expert", .int($0.expert)), ("before", .int($0.before)), ("after", .int($0.after))])
-          })
-      ),
-      ("gpu_load_before", .numbers(before.gpuLoad)),
-      ("gpu_load_after", .numbers(after.gpuLoad)),
-    ] + relabelMembers)
+    .object(
+      [
+        ("layer", .int(layer)),
+        ("slots_changed", .int(slotsChanged)),
+        ("moves", moveCounts.json),
+        ("replicas_added", .int(replicasAdded)),
+        ("replicas_removed", .int(replicasRemoved)),
+        ("peak_before", .number(before.peak)),
+        ("peak_after", .number(after.peak)),
+        ("peak_reduction", .number(peakReduction)),
+        ("balancedness_before", .number(before.balancedness)),
+        ("balancedness_after", .number(after.balancedness)),
+        ("peak_reduction_abs", .number(peakReductionAbsolute)),
+        ("mean", .number(after.mean)),
+        ("no_replication_peak", .number(noReplicationPeak)),
+        ("lower_bound", .number(lowerBound)),
+        ("trend", .string(trend.rawValue)),
+        ("bytes", bytes.map(JSONValue.int) ?? .null),
+        ("local_copy_bytes", localCopyBytes.map(JSONValue.int) ?? .null),
+        (
+          "replica_changes",
+          .array(
+            replicaChanges.map {
+              .object([("expert", .int($0.expert)), ("before", .int($0.before)), ("after", .int($0.after))])
+            })
+        ),
+        ("gpu_load_before", .numbers(before.gpuLoad)),
+        ("gpu_load_after", .numbers(after.gpuLoad)),
+      ] + relabelMembers)
   }
 
   /// With `relabel`: `raw_slots_changed` and `raw_moves` (B as stored); nothing otherwise.
@@ -57,27 +58,28 @@ extension LayerDiff {
 extension DiffSummary {
   /// The contract's summary keys, then extras.
   public var json: JSONValue {
-    .object([
-      ("peak_reduction_mean", .number(peakReductionMean)),
-      ("peak_reduction_max", .number(peakReductionMax)),
-      ("layers_improved", .int(layersImproved)),
-      ("layers_worsened", .int(layersWorsened)),
-      ("slots_changed", .int(slotsChanged)),
-      ("cross_node_moves", .int(crossNodeMoves)),
-      ("peak_reduction_median", .number(peakReductionMedian)),
-      ("layers_unchanged", .int(layersUnchanged)),
-      ("unchanged_tolerance", .number(PeakTrend.tolerance)),
-      ("moves", moves.json),
-      ("replicas_added", .int(replicasAdded)),
-      ("replicas_removed", .int(replicasRemoved)),
-      ("balancedness_weighted_before", .number(balancednessWeightedBefore)),
-      ("balancedness_weighted_after", .number(balancednessWeightedAfter)),
-      ("balancedness_mean_before", .number(balancednessMeanBefore)),
-      ("balancedness_mean_after", .number(balancednessMeanAfter)),
-      ("no_replication_balancedness_weighted", .number(noReplicationBalancednessWeighted)),
-      ("bytes", bytes.map(JSONValue.int) ?? .null),
-      ("local_copy_bytes", localCopyBytes.map(JSONValue.int) ?? .null),
-    ] + relabelMembers)
+    .object(
+      [
+        ("peak_reduction_mean", .number(peakReductionMean)),
+        ("peak_reduction_max", .number(peakReductionMax)),
+        ("layers_improved", .int(layersImproved)),
+        ("layers_worsened", .int(layersWorsened)),
+        ("slots_changed", .int(slotsChanged)),
+        ("cross_node_moves", .int(crossNodeMoves)),
+        ("peak_reduction_median", .number(peakReductionMedian)),
+        ("layers_unchanged", .int(layersUnchanged)),
+        ("unchanged_tolerance", .number(PeakTrend.tolerance)),
+        ("moves", moves.json),
+        ("replicas_added", .int(replicasAdded)),
+        ("replicas_removed", .int(replicasRemoved)),
+        ("balancedness_weighted_before", .number(balancednessWeightedBefore)),
+        ("balancedness_weighted_after", .number(balancednessWeightedAfter)),
+        ("balancedness_mean_before", .number(balancednessMeanBefore)),
+        ("balancedness_mean_after", .number(balancednessMeanAfter)),
+        ("no_replication_balancedness_weighted", .number(noReplicationBalancednessWeighted)),
+        ("bytes", bytes.map(JSONValue.int) ?? .null),
+        ("local_copy_bytes", localCopyBytes.map(JSONValue.int) ?? .null),
+      ] + relabelMembers)
   }
 
   /// With `relabel`: `raw_slots_changed`, `raw_moves` and `moves_saved` (raw − relabelled changed slots).
@@ -171,11 +173,12 @@ extension PlacementDiff {
       ("replicas", "+\(s.replicasAdded) / -\(s.replicasRemoved)"),
     ]
     if let raw = s.rawMoves, let rawSlots = s.rawSlotsChanged {
-      pairs.append((
-        "before relabelling",
-        "\(rawSlots) slots: \(raw.sameGPU) same GPU, \(raw.sameNode) same node, \(raw.crossNode) cross node "
-          + "(relabelling saves \(rawSlots - s.slotsChanged))"
-      ))
+      pairs.append(
+        (
+          "before relabelling",
+          "\(rawSlots) slots: \(raw.sameGPU) same GPU, \(raw.sameNode) same node, \(raw.crossNode) cross node "
+            + "(relabelling saves \(rawSlots - s.slotsChanged))"
+        ))
     }
     if let bytes = s.bytes, let local = s.localCopyBytes {
       pairs.append(("transfer", "\(TextFormat.bytes(bytes)) between GPUs, \(TextFormat.bytes(local)) local copies"))

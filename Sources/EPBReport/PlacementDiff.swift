@@ -375,7 +375,8 @@ public struct PlacementDiff: Sendable, Equatable {
     var counts = Array(repeating: 0, count: placement.logicalCount.count)
     for e in phy2log {
       guard counts.indices.contains(e) else {
-        throw .malformedPlacement(side: side, layer: layer, reason: "expert \(e) is out of range 0 to \(counts.count - 1)")
+        throw .malformedPlacement(
+          side: side, layer: layer, reason: "expert \(e) is out of range 0 to \(counts.count - 1)")
       }
       counts[e] += 1
     }

@@ -262,7 +262,10 @@ public struct SnapshotReport: Sendable, Equatable {
         "window",
         "steps \(window.from) to \(window.to)" + (halfLife.map { ", half-life \(TextFormat.fixed($0, 1))" } ?? "")
       ),
-      ("topology", "\(plural(t.replicas, "replica")) on \(plural(t.gpus, "GPU")), \(plural(t.nodes, "node")), \(plural(t.groups, "group"))"),
+      (
+        "topology",
+        "\(plural(t.replicas, "replica")) on \(plural(t.gpus, "GPU")), \(plural(t.nodes, "node")), \(plural(t.groups, "group"))"
+      ),
       ("created", "\(createdAt) by epbctl \(toolVersion)"),
     ]
     if !skippedLayers.isEmpty {

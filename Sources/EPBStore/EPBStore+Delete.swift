@@ -80,13 +80,15 @@ extension EPBStore {
     try deleting(dryRun: dryRun, vacuum: vacuum) { db, report in
       switch target {
       case .snapshot(let id):
-        guard try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM snapshot WHERE id = ?", arguments: [id]) == true else {
+        guard try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM snapshot WHERE id = ?", arguments: [id]) == true
+        else {
           throw StoreError.unknownSnapshot(reference: String(id), detail: "no snapshot has id \(id)")
         }
         try Self.deleteSnapshots(db, ids: [id], report: &report)
       case .series(let name):
         let series = try Self.requireSeries(db, name: name)
-        let ids = try Int64.fetchAll(db, sql: "SELECT id FROM snapshot WHERE series_id = ? ORDER BY id", arguments: [series.id])
+        let ids = try Int64.fetchAll(
+          db, sql: "SELECT id FROM snapshot WHERE series_id = ? ORDER BY id", arguments: [series.id])
         try Self.deleteSnapshots(db, ids: ids, report: &report)
         try db.execute(sql: "DELETE FROM load WHERE series_id = ?", arguments: [series.id])
         report.loads += db.changesCount

@@ -19,7 +19,7 @@ extension EPBStore {
   public func ingest(_ batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
     throws(StoreError) -> IngestOutcome
   {
-    try runWrite { db in
+    try runTransaction { db in
       try Self.ingest(db, batch: batch, series: name, source: source, replace: replace, beforeCommit: beforeCommit)
     }
   }
@@ -34,7 +34,8 @@ extension EPBStore {
     else { return nil }
     return IngestOutcome(
       status: .alreadyIngested, series: series.name, steps: previous[0], layers: series.layers,
-      layerIDs: series.layerIDs, experts: series.experts, totalLoad: previous[3], firstStep: previous[1], lastStep: previous[2], replacedRows: 0)
+      layerIDs: series.layerIDs, experts: series.experts, totalLoad: previous[3], firstStep: previous[1],
+      lastStep: previous[2], replacedRows: 0)
   }
 
   /// The transaction of `ingest`: its outcome, and whether to commit (false: the content's
@@ -42,8 +43,7 @@ extension EPBStore {
   private static func ingest(
     _ db: Database, batch: LoadBatch, series name: String, source: IngestSource, replace: Bool,
     beforeCommit: (@Sendable () -> Void)?
-  ) throws -> (value: IngestOutcome, commit: Bool)
-  {
+  ) throws -> (value: IngestOutcome, commit: Bool) {
     // Step 1: the series, created on first use with the input's layer ids.
     var series: SeriesInfo
     let inputIDs = batch.declaredLayerIDs
@@ -159,7 +159,8 @@ extension EPBStore {
       // Every row is stored with these loads already: nothing to write.
       let outcome = IngestOutcome(
         status: .alreadyIngested, series: name, steps: Set(steps).count, layers: series.layers,
-        layerIDs: series.layerIDs, experts: series.experts, totalLoad: batch.totalLoad, firstStep: firstStep, lastStep: lastStep,
+        layerIDs: series.layerIDs, experts: series.experts, totalLoad: batch.totalLoad, firstStep: firstStep,
+        lastStep: lastStep,
         replacedRows: 0, alreadyStoredRows: alreadyStored)
       return (outcome, commit: true)
     }
@@ -168,9 +169,12 @@ extension EPBStore {
     let kept = batch.rows.indices.filter { !skip[$0] }
     let keptSteps = kept.map { steps[$0] }
     let stepSet = Set(keptSteps)
-    let total = alreadyStored == 0 ? batch.totalLoad : kept.reduce(0) { sum, i in
-      sum + batch.values[(i * experts)..<((i + 1) * experts)].reduce(0, +)
-    }
+    let total =
+      alreadyStored == 0
+      ? batch.totalLoad
+      : kept.reduce(0) { sum, i in
+        sum + batch.values[(i * experts)..<((i + 1) * experts)].reduce(0, +)
+      }
     try db.execute(
       sql: """
         INSERT INTO ingest (series_id, source, content_sha256, format, steps, rows, first_step, last_step,
@@ -276,7 +280,8 @@ extension EPBStore {
     let update = try db.cachedStatement(
       sql: "UPDATE step SET loads_hash = ? WHERE series_id = ? AND step = ? AND loads_hash IS NOT NULL")
     let current = try db.cachedStatement(sql: "SELECT loads_hash FROM step WHERE series_id = ? AND step = ?")
-    let equal = try db.cachedStatement(sql: "SELECT step FROM step WHERE series_id = ? AND loads_hash = ? ORDER BY step")
+    let equal = try db.cachedStatement(
+      sql: "SELECT step FROM step WHERE series_id = ? AND loads_hash = ? ORDER BY step")
     var final: [Int: Int64] = [:]
     for (step, change) in changes {
       if storedBefore.contains(step) {

@@ -49,7 +49,8 @@ extension EPBStore {
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
-          try Self.nextSnapshotID(db), series.id, Self.now(), new.algorithm, plan.policy.rawValue, plan.topology.replicas, plan.topology.gpus,
+          try Self.nextSnapshotID(db), series.id, Self.now(), new.algorithm, plan.policy.rawValue,
+          plan.topology.replicas, plan.topology.gpus,
           plan.topology.nodes, plan.topology.groups, new.windowFrom, new.windowTo, new.windowSteps,
           new.halfLife, new.baseSnapshotID, new.toolVersion, new.parameters,
         ])
@@ -135,9 +136,10 @@ extension EPBStore {
       guard let id = Int64(ref), id > 0 else {
         throw StoreError.unknownSnapshot(reference: reference, detail: "expected an id, `latest` or `latest~N`")
       }
-      let found = try Bool.fetchOne(
-        db, sql: "SELECT COUNT(*) > 0 FROM snapshot WHERE id = ? AND (? IS NULL OR series_id = ?)",
-        arguments: [id, seriesID, seriesID]) ?? false
+      let found =
+        try Bool.fetchOne(
+          db, sql: "SELECT COUNT(*) > 0 FROM snapshot WHERE id = ? AND (? IS NULL OR series_id = ?)",
+          arguments: [id, seriesID, seriesID]) ?? false
       guard found else {
         throw StoreError.unknownSnapshot(reference: reference, detail: "no snapshot has id \(id)\(scope)")
       }

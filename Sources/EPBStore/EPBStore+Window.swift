@@ -46,7 +46,8 @@ extension EPBStore {
         current = step
         let target = rowOfLayer[layer]
         if target >= 0 && !matrix.accumulate(row: target, blob: blob, encoding: encoding, weight: 1) {
-          throw StoreError.database(path: "", detail: "load row step \(step) layer \(layer) of series '\(name)' is damaged")
+          throw StoreError.database(
+            path: "", detail: "load row step \(step) layer \(layer) of series '\(name)' is damaged")
         }
       }
       if let c = current { try body(c, matrix.build()) }
@@ -103,7 +104,8 @@ extension EPBStore {
     let (from, to, steps) = try resolve(db, window: window, series: series)
     var matrix = LoadMatrixBuilder(layers: wanted.count, experts: series.experts)
     let blockCount = blocks > 1 ? min(blocks, steps) : 0
-    var blockSums = Array(repeating: LoadMatrixBuilder(layers: wanted.count, experts: series.experts), count: blockCount)
+    var blockSums = Array(
+      repeating: LoadMatrixBuilder(layers: wanted.count, experts: series.experts), count: blockCount)
     var position = -1
     var lastStep = Int.min
     let halfLife = window.halfLife
@@ -118,11 +120,14 @@ extension EPBStore {
       let weight = halfLife.map { pow(0.5, Double(to - step) / $0) } ?? 1
       var ok = matrix.accumulate(row: target, blob: blob, encoding: encoding, weight: weight)
       if blockCount > 0 {
-        ok = ok && blockSums[min(position * blockCount / steps, blockCount - 1)].accumulate(
-          row: target, blob: blob, encoding: encoding, weight: 1)
+        ok =
+          ok
+          && blockSums[min(position * blockCount / steps, blockCount - 1)].accumulate(
+            row: target, blob: blob, encoding: encoding, weight: 1)
       }
       if !ok {
-        throw StoreError.database(path: "", detail: "load row step \(step) layer \(layer) of series '\(name)' is damaged")
+        throw StoreError.database(
+          path: "", detail: "load row step \(step) layer \(layer) of series '\(name)' is damaged")
       }
     }
     return WindowLoad(
@@ -157,7 +162,9 @@ extension EPBStore {
     let statement =
       oneLayer == nil
       ? try db.cachedStatement(
-        sql: "SELECT step, layer, encoding, loads FROM load WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step, layer")
+        sql:
+          "SELECT step, layer, encoding, loads FROM load WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step, layer"
+      )
       : try db.cachedStatement(
         sql: """
           SELECT step, layer, encoding, loads FROM load
@@ -172,7 +179,8 @@ extension EPBStore {
       let code = sqlite3_step(handle)
       if code == SQLITE_DONE { break }
       guard code == SQLITE_ROW else {
-        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        throw DatabaseError(
+          resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
       }
       let step = Int(sqlite3_column_int64(handle, 0))
       let layer = Int(sqlite3_column_int64(handle, 1))
@@ -180,7 +188,8 @@ extension EPBStore {
       let count = Int(sqlite3_column_bytes(handle, 3))
       let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 3), count: count)
       guard layer >= 0 && layer <= series.layerIDs.last ?? -1 else {
-        throw StoreError.database(path: "", detail: "load row step \(step) has layer \(layer) outside series '\(series.name)'")
+        throw StoreError.database(
+          path: "", detail: "load row step \(step) has layer \(layer) outside series '\(series.name)'")
       }
       try body(step, layer, encoding, blob)
     }

@@ -233,13 +233,13 @@ public final class EPBStore: Sendable {
 
   /// Runs `body` in one IMMEDIATE write transaction, mapping SQLite errors to `StoreError`.
   func runWrite<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-    try runWrite { db in (try body(db), commit: true) }
+    try runTransaction { db in (try body(db), commit: true) }
   }
 
   /// Runs `body` in an immediate transaction that commits or rolls back as `body` says: a write
   /// that finds, after doing its work, that it must leave nothing behind without it being an
   /// error (an ingest of content another writer stored meanwhile).
-  func runWrite<T>(_ body: (Database) throws -> (value: T, commit: Bool)) throws(StoreError) -> T {
+  func runTransaction<T>(_ body: (Database) throws -> (value: T, commit: Bool)) throws(StoreError) -> T {
     do {
       return try writer.writeWithoutTransaction { db in
         var result: T?

@@ -92,7 +92,8 @@ enum LoadCodec {
     case int32: accumulate(raw, count: n, into: out, weight: weight, as: Int32.self)
     default:
       for i in 0..<n {
-        into[i] += weight * Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+        into[i] +=
+          weight * Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
       }
     }
     return true

@@ -63,7 +63,10 @@ public struct IngestSource: Sendable {
 
 /// What one ingest did.
 public struct IngestOutcome: Sendable, Equatable {
-  public enum Status: String, Sendable { case ingested, alreadyIngested = "already-ingested" }
+  public enum Status: String, Sendable {
+    case ingested
+    case alreadyIngested = "already-ingested"
+  }
   public var status: Status
   public var series: String
   public var steps: Int

@@ -21,7 +21,8 @@ struct Epbctl: ParsableCommand {
       """,
     version: version,
     subcommands: [
-      Ingest.self, Series.self, Loads.self, Plan.self, Algorithms.self, Snapshots.self, Show.self, Diff.self, Export.self,
+      Ingest.self, Series.self, Loads.self, Plan.self, Algorithms.self, Snapshots.self, Show.self, Diff.self,
+      Export.self,
       Simulate.self, Backtest.self, Delete.self, Prune.self,
     ])
 

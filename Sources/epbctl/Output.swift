@@ -49,7 +49,8 @@ enum Output {
       let code = errno
       let whose = code == EACCES || code == EPERM ? (existed ? "the file" : "the folder \(folder)") : nil
       throw CommandError(
-        "cannot write \(flag) \(path): \(explain(errno: code))" + (whose.map { " (check the permissions of \($0))" } ?? ""))
+        "cannot write \(flag) \(path): \(explain(errno: code))"
+          + (whose.map { " (check the permissions of \($0))" } ?? ""))
     }
     close(fd)
     if !existed { unlink(path) }

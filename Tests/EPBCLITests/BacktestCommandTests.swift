@@ -72,7 +72,8 @@ import Testing
       ])
     // Warmup 20, plans at positions 19, 39, …, 99 (109 is the last with a full horizon): 5 plans, 4 re-plans.
     #expect(replan["replans"] as? Int == 4)
-    let saved = try #require(replan["saved_ms_mean"] as? Double), transfer = try #require(replan["transfer_ms_mean"] as? Double)
+    let saved = try #require(replan["saved_ms_mean"] as? Double),
+      transfer = try #require(replan["transfer_ms_mean"] as? Double)
     #expect(abs((replan["net_ms_mean"] as? Double ?? .nan) - (saved - transfer)) < 1e-9)
     // 1 MiB at 100 Gb/s is 0.08388608 ms per expert received: the mean transfer is a multiple of it.
     let perExpert = 1048576.0 * 8 / 100e9 * 1000
@@ -118,8 +119,9 @@ import Testing
     r = try epbctl(["backtest", "--window", "10", "--every", "0", "--horizon", "5"] + topology, db: db)
     #expect(r.status == 64)
     #expect(r.stderr.contains("--every"))
-    r = try epbctl(["backtest", "--window", "10", "--half-life", "soon", "--every", "5", "--horizon", "5"] + topology,
-                   db: db)
+    r = try epbctl(
+      ["backtest", "--window", "10", "--half-life", "soon", "--every", "5", "--horizon", "5"] + topology,
+      db: db)
     #expect(r.status == 64)
     #expect(r.stderr.contains("--half-life"))
     // The re-plan price: each flag bounded, and the three together.
@@ -142,8 +144,10 @@ import Testing
     r = try CommandRunner.run(["simulate", "--output", trace, "--format", "csv", "--steps", "10", "--experts", "8"])
     r = try epbctl(["ingest", trace, "--series", "short"], db: db)
     r = try epbctl(
-      ["backtest", "--series", "short", "--window", "8", "--every", "4", "--horizon", "4", "--replicas", "16",
-       "--gpus", "4", "--nodes", "1", "--groups", "1"], db: db)
+      [
+        "backtest", "--series", "short", "--window", "8", "--every", "4", "--horizon", "4", "--replicas", "16",
+        "--gpus", "4", "--nodes", "1", "--groups", "1",
+      ], db: db)
     #expect(r.status != 0 && r.status != 64)
     #expect(r.stderr.contains("--horizon"))
   }

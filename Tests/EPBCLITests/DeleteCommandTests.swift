@@ -33,7 +33,8 @@ private func keysHold(_ db: String) throws -> Bool { try sqlite(db, "PRAGMA fore
 
     r = try epbctl(["delete", "snapshot", "latest", "--json"], db: db)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(keysInOrder(r.stdout, ["dry_run", "deleted", "series", "snapshots", "ingests", "steps", "loads", "database"]))
+    #expect(
+      keysInOrder(r.stdout, ["dry_run", "deleted", "series", "snapshots", "ingests", "steps", "loads", "database"]))
     // Snapshot 3 was planned on 2 (the default base), not the other way round: no one unbased.
     #expect(r.jsonObject?["unbased_snapshots"] as? Int == 0)
     #expect(try sqlite(db, "SELECT group_concat(id) FROM snapshot") == "1,2")
@@ -110,10 +111,16 @@ private func keysHold(_ db: String) throws -> Bool { try sqlite(db, "PRAGMA fore
     let dir = try TemporaryDirectory()
     let db = dir.path("epb.sqlite")
     let lines = (0..<6).map { "{\"step\":\($0),\"loads\":[[\($0),1],[2,\($0)]]}\n" }.joined()
-    try #require(try epbctl(["ingest", "-", "--format", "jsonl", "--series", "p"], db: db, stdin: Data(lines.utf8)).status == 0)
+    try #require(
+      try epbctl(["ingest", "-", "--format", "jsonl", "--series", "p"], db: db, stdin: Data(lines.utf8)).status == 0)
     for _ in 0..<3 {
       try #require(
-        try epbctl(["plan", "--series", "p", "--layer", "all", "--replicas", "4", "--gpus", "2", "--nodes", "1", "--groups", "1"], db: db).status == 0)
+        try epbctl(
+          [
+            "plan", "--series", "p", "--layer", "all", "--replicas", "4", "--gpus", "2", "--nodes", "1", "--groups",
+            "1",
+          ], db: db
+        ).status == 0)
     }
     var r = try epbctl(["prune", "--keep-last", "2", "--steps", "--json"], db: db)
     #expect(r.status == 0, "\(r.stderr)")

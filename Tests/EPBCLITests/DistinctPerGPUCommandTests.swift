@@ -68,7 +68,8 @@ import Testing
     let dir = try TemporaryDirectory()
     let db = dir.path("d.sqlite")
     #expect(try epbctl(["ingest", decodeFile, "--series", "dsv3"], db: db).status == 0)
-    #expect(try epbctl(["plan", "--series", "dsv3", "--layer", "all", "--no-base"] + Self.topology, db: db).status == 0)
+    #expect(
+      try epbctl(["plan", "--series", "dsv3", "--layer", "all", "--no-base"] + Self.topology, db: db).status == 0)
     let show = try epbctl(["show", "latest", "--json"], db: db)
     let layers = try #require(show.jsonObject?["layers"] as? [[String: Any]])
     var total = 0
@@ -101,7 +102,8 @@ import Testing
     let dir = try TemporaryDirectory()
     let db = dir.path("d.sqlite")
     #expect(try epbctl(["ingest", decodeFile, "--series", "dsv3"], db: db).status == 0)
-    #expect(try epbctl(["plan", "--series", "dsv3", "--layer", "all", "--no-base"] + Self.topology, db: db).status == 0)
+    #expect(
+      try epbctl(["plan", "--series", "dsv3", "--layer", "all", "--no-base"] + Self.topology, db: db).status == 0)
     let plan = try epbctl(
       ["plan", "--series", "dsv3", "--layer", "all", "--distinct-per-gpu", "--json"] + flags + Self.topology, db: db)
     #expect(plan.status == 0, "\(plan.stderr)")
@@ -150,8 +152,10 @@ import Testing
       .write(to: URL(fileURLWithPath: four))
     #expect(try epbctl(["ingest", four, "--series", "s"], db: db).status == 0)
     let backtestArgs =
-      ["backtest", "--series", "s", "--window", "2", "--every", "2", "--horizon", "2", "--warmup", "2",
-       "--algorithm", "seed", "--no-oracle", "--json"] + Self.topology
+      [
+        "backtest", "--series", "s", "--window", "2", "--every", "2", "--horizon", "2", "--warmup", "2",
+        "--algorithm", "seed", "--no-oracle", "--json",
+      ] + Self.topology
     let with = try epbctl(backtestArgs + ["--distinct-per-gpu"], db: db)
     #expect(with.status == 0, "\(with.stderr)")
     #expect((with.jsonObject?["parameters"] as? [String: Any])?["distinct_per_gpu"] as? Bool == true)

@@ -24,7 +24,8 @@ import Testing
   /// `loads --layer L` over `steps` from..to, as doubles.
   static func loads(_ db: String, series: String, layer: Int, from: Int, to: Int) throws -> [Double] {
     let r = try epbctl(
-      ["loads", "--series", series, "--layer", String(layer), "--from", String(from), "--to", String(to), "--json"], db: db)
+      ["loads", "--series", series, "--layer", String(layer), "--from", String(from), "--to", String(to), "--json"],
+      db: db)
     #expect(r.status == 0, "\(r.stderr)")
     return try #require(r.jsonObject?["loads"] as? [Double])
   }
@@ -91,8 +92,12 @@ import Testing
     let folder = try epbctl(["ingest", Self.perPass.path, "--series", "p"], db: folderDB)
     #expect(folder.status == 0)
     // The folder is told the same: the map is the one at the end of the run (text and --json).
-    #expect(folder.stderr.contains("note: \(Self.perPass.path): physical slots folded") && folder.stderr.contains("end of the run"), "\(folder.stderr)")
-    #expect(((again.jsonObject?["files"] as? [[String: Any]])?.first?["note"] as? String)?.contains("last_physical_to_logical_map") == true)
+    #expect(
+      folder.stderr.contains("note: \(Self.perPass.path): physical slots folded")
+        && folder.stderr.contains("end of the run"), "\(folder.stderr)")
+    #expect(
+      ((again.jsonObject?["files"] as? [[String: Any]])?.first?["note"] as? String)?.contains(
+        "last_physical_to_logical_map") == true)
     #expect(try Self.loads(folderDB, series: "p", layer: 1, from: 2, to: 2) == loads[2][1])
   }
 
@@ -132,13 +137,15 @@ import Testing
     try? FileManager.default.removeItem(atPath: marker)
     let db = Self.freshDatabase()
     #expect(try epbctl(["ingest", Self.statDump, "--series", "h"], db: db).status == 0)
-    let before = try sqlite(db, "SELECT count(*), sum(length(loads)) FROM load") + (try sqlite(db, "SELECT count(*) FROM ingest"))
+    let before =
+      try sqlite(db, "SELECT count(*), sum(length(loads)) FROM load") + (try sqlite(db, "SELECT count(*) FROM ingest"))
     let path = Self.fixtures.appendingPathComponent("hostile").appendingPathComponent(file).path
     let r = try epbctl(["ingest", path, "--series", "h"], db: db)
     #expect(r.status == 1, "\(r.stdout)")
     #expect(r.stderr.contains(file) && r.stderr.contains(message), "\(r.stderr)")
     #expect(!FileManager.default.fileExists(atPath: marker))
-    let after = try sqlite(db, "SELECT count(*), sum(length(loads)) FROM load") + (try sqlite(db, "SELECT count(*) FROM ingest"))
+    let after =
+      try sqlite(db, "SELECT count(*), sum(length(loads)) FROM load") + (try sqlite(db, "SELECT count(*) FROM ingest"))
     #expect(before == after)
   }
 
@@ -159,9 +166,12 @@ import Testing
       let layers = try #require(r.jsonObject?["layers"] as? [[String: Any]])
       #expect(layers.map { $0["phy2log"] as? [Int] } == phy2log.map { $0 }, "\(r.stdout)")
       let out = FileManager.default.temporaryDirectory.appendingPathComponent("pt-\(UUID().uuidString).json").path
-      #expect(try epbctl(["export", String(2 * i + 1), "--series", "p", "--format", "sglang", "--output", out], db: db).status == 0)
+      #expect(
+        try epbctl(["export", String(2 * i + 1), "--series", "p", "--format", "sglang", "--output", out], db: db).status
+          == 0)
       #expect(try epbctl(["ingest", out, "--placement", "--series", "p", "--gpus", "2"], db: db).status == 0)
-      let diff = try epbctl(["diff", String(2 * i + 1), String(2 * i + 2), "--series", "p", "--no-relabel", "--json"], db: db)
+      let diff = try epbctl(
+        ["diff", String(2 * i + 1), String(2 * i + 2), "--series", "p", "--no-relabel", "--json"], db: db)
       #expect((diff.jsonObject?["summary"] as? [String: Any])?["slots_changed"] as? Int == 0, "\(diff.stdout)")
     }
   }
@@ -214,7 +224,9 @@ import Testing
     #expect(lines.first?.contains("1764000100.0") == true, "\(lines)")
     #expect(try sqlite(db, "SELECT count(*) FROM step") == "2")
     // Times from the names: the half-written file was stored whole, once.
-    #expect(try sqlite(db, "SELECT group_concat(time) FROM (SELECT time FROM step ORDER BY step)") == "1764000100.0,1764000200.0")
+    #expect(
+      try sqlite(db, "SELECT group_concat(time) FROM (SELECT time FROM step ORDER BY step)")
+        == "1764000100.0,1764000200.0")
 
     let second = try start()
     waited = 0

@@ -53,7 +53,8 @@ import Testing
     let db = try Self.planned(dir, replicas: 256)
     let file = dir.path("map.json")
     #expect(try epbctl(["export", "latest", "--format", "vllm-ascend", "--output", file], db: db).status == 0)
-    let record = try epbctl(["ingest", file, "--placement", "--series", "dsv3", "--gpus", "16", "--nodes", "4", "--groups", "8"], db: db)
+    let record = try epbctl(
+      ["ingest", file, "--placement", "--series", "dsv3", "--gpus", "16", "--nodes", "4", "--groups", "8"], db: db)
     #expect(record.status != 0)
     #expect(record.stderr.contains("the expert map lists 32 devices but --gpus is 16"), "\(record.stderr)")
     let snapshots = try epbctl(["snapshots", "--json"], db: db)

@@ -135,7 +135,8 @@ import Testing
     #expect(all.count >= 3)
     for command in ["backtest", "plan"] {
       let text = try Self.help([command])
-      let entry = try #require(text.components(separatedBy: "--algorithm <algorithm>").dropFirst().first)
+      let entry =
+        try #require(text.components(separatedBy: "--algorithm <algorithm>").dropFirst().first)
         .components(separatedBy: "\n  --").first ?? ""
       for name in all { #expect(entry.contains(name), "\(command) --algorithm: \(entry)") }
       #expect(!entry.contains("deepseek or seed"), "\(entry)")
@@ -148,10 +149,11 @@ import Testing
     // The table is the block before the first blank line; the default is named after it.
     let table = r.stdout.components(separatedBy: "\n\n")[0]
     let lines = table.split(separator: "\n")
-    let starts = Set(lines.map { line in
-      let name = line.prefix { $0 != " " }
-      return name.count + line.dropFirst(name.count).prefix { $0 == " " }.count
-    })
+    let starts = Set(
+      lines.map { line in
+        let name = line.prefix { $0 != " " }
+        return name.count + line.dropFirst(name.count).prefix { $0 == " " }.count
+      })
     #expect(lines.count >= 8 && starts.count == 1, "\(r.stdout)")
     #expect(r.stdout.contains("\n\ndefault: "), "\(r.stdout)")
   }

@@ -16,7 +16,8 @@ import Testing
     #expect(file?["layers"] as? Int == 61)
     #expect(file?["experts"] as? Int == 256)
     // The file's total, summed independently here from the JSON.
-    let raw = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: decodeFile))) as! [String: Any]
+    let raw =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: decodeFile))) as! [String: Any]
     let total = (raw["logical_count"] as! [[Double]]).joined().reduce(0, +)
     #expect(file?["total_load"] as? Double == total)
 
@@ -40,7 +41,8 @@ import Testing
     #expect((r.jsonObject?["loads"] as? [Double]) == [40, 60])
 
     // jsonl from a file and from stdin
-    let jsonl = try dir.write("l.jsonl", "{\"step\":10,\"layer\":0,\"loads\":[1,1]}\n{\"step\":11,\"layer\":0,\"loads\":[2,2]}\n")
+    let jsonl = try dir.write(
+      "l.jsonl", "{\"step\":10,\"layer\":0,\"loads\":[1,1]}\n{\"step\":11,\"layer\":0,\"loads\":[2,2]}\n")
     r = try epbctl(["ingest", jsonl, "--series", "small"], db: db)
     #expect(r.status == 0, "\(r.stderr)")
     r = try epbctl(
@@ -52,7 +54,8 @@ import Testing
     #expect(small?["steps"] as? Int == 7)
     #expect(small?["last_step"] as? Int == 12)
     #expect((small?["total_load"] as? NSNumber)?.doubleValue == Double(6 + 9 + 100 + 2 + 4 + 7))
-    #expect(keysInOrder(r.stdout, ["series", "name", "layers", "experts", "steps", "first_step", "last_step", "total_load"]))
+    #expect(
+      keysInOrder(r.stdout, ["series", "name", "layers", "experts", "steps", "first_step", "last_step", "total_load"]))
   }
 
   /// A CSV line past the 64 KiB limit on stdin is refused while reading (stdin has no size to
@@ -64,7 +67,8 @@ import Testing
     var r = try epbctl(["ingest", "-", "--format", "csv"], db: db, stdin: Data(long.utf8))
     #expect(r.status == 1)
     #expect(r.stderr.contains("-: line 3 is longer than 64.0 KiB"), "\(r.stderr)")
-    r = try epbctl(["ingest", "-", "--format", "csv", "--json"], db: db, stdin: Data("step,layer,expert,load\n0,0,0,1\n".utf8))
+    r = try epbctl(
+      ["ingest", "-", "--format", "csv", "--json"], db: db, stdin: Data("step,layer,expert,load\n0,0,0,1\n".utf8))
     #expect(r.status == 0, "\(r.stderr)")
     #expect(try sqlite(db, "SELECT COUNT(*) FROM step") == "1")
   }
@@ -145,7 +149,8 @@ import Testing
     let secret = try dir.write("secret.json", "{\"logical_count\": [[1, 2]]}")
     try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: secret)
     let db = dir.path("epb.sqlite")
-    let prefix: [String] = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+    let prefix: [String] =
+      getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
     let r = try CommandRunner.run(["ingest", secret, "--db", db], prefix: prefix)
     #expect(r.status != 0)
     #expect(r.stderr.contains("secret.json: permission denied"), "\(r.stderr)")
@@ -160,7 +165,8 @@ import Testing
     let input = try dir.write("closed/loads.json", "{\"logical_count\": [[1, 2]]}")
     try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: dir.path("closed"))
     defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path("closed")) }
-    let prefix: [String] = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+    let prefix: [String] =
+      getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
     let r = try CommandRunner.run(["ingest", input, "--db", dir.path("epb.sqlite")], prefix: prefix)
     #expect(r.status != 0)
     #expect(r.stderr.contains("loads.json: permission denied; a folder on its path cannot be searched"), "\(r.stderr)")
@@ -203,7 +209,8 @@ import Testing
     #expect(try sqlite(db, "SELECT COUNT(*) FROM load") == "61")
     let r = try epbctl(["ingest", vllmFile, "--series", "t"], db: db)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(try sqlite(db, "SELECT COUNT(*) FROM load WHERE series_id = (SELECT id FROM series WHERE name = 't')") == "1200")
+    #expect(
+      try sqlite(db, "SELECT COUNT(*) FROM load WHERE series_id = (SELECT id FROM series WHERE name = 't')") == "1200")
   }
 
   /// Two ingests started together on a new file: both create, migrate and switch it to WAL.

@@ -53,9 +53,11 @@ import Testing
     #expect((last["loads"] as? [Double])?.first == Double(Self.load(0, 57, 0) + Self.load(1, 57, 0)))
     let outside = try epbctl(["loads", "--series", "moe", "--layer", "0"], db: db)
     #expect(outside.status != 0)
-    #expect(outside.stderr.contains("series 'moe' has layers 3 to 60; --layer 0 is not one of them"), "\(outside.stderr)")
+    #expect(
+      outside.stderr.contains("series 'moe' has layers 3 to 60; --layer 0 is not one of them"), "\(outside.stderr)")
     let plan = try epbctl(
-      ["plan", "--series", "moe", "--layer", "3,60", "--replicas", "288", "--dry-run", "--json"] + Self.topology, db: db)
+      ["plan", "--series", "moe", "--layer", "3,60", "--replicas", "288", "--dry-run", "--json"] + Self.topology, db: db
+    )
     #expect(plan.status == 0, "\(plan.stderr)")
     let planned = try #require(plan.jsonObject?["layers"] as? [[String: Any]])
     #expect(planned.map { $0["layer"] as? Int } == [3, 60])
@@ -87,7 +89,9 @@ import Testing
     let entries = trtllm.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") }
     let keys = entries.compactMap { Int($0.dropFirst(2).prefix { $0 != ":" }) }
     #expect(keys == Array(3...60))
-    let first = entries.first.map { $0.split(separator: "[")[1].dropLast().split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! } }
+    let first = entries.first.map {
+      $0.split(separator: "[")[1].dropLast().split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! }
+    }
     #expect(first == phy2log[3])
     #expect(trtllm.stdout.contains("num_slots: 288\n"))
   }
@@ -130,7 +134,8 @@ import Testing
     #expect(short.status != 0)
     #expect(
       short.stderr.contains(
-        "the placement has 58 layers (rows are model layers 0 to 57), series 'moe' has layers 3 to 60, so it needs at least 61 rows"),
+        "the placement has 58 layers (rows are model layers 0 to 57), series 'moe' has layers 3 to 60, so it needs at least 61 rows"
+      ),
       "\(short.stderr)")
     let yaml = try dir.write(
       "lb.yaml", "initial_global_assignments:\n  2: [" + trivial + "]\nnum_slots: 288\nlayer_updates_per_iter: 0\n")
@@ -149,7 +154,8 @@ import Testing
     #expect(plain.status != 0)
     #expect(
       plain.stderr.contains(
-        "\(file): the input's layers are model layers 0 to 57, the series' are 3 to 60; give the input's ids with --first-layer or --layer-ids"),
+        "\(file): the input's layers are model layers 0 to 57, the series' are 3 to 60; give the input's ids with --first-layer or --layer-ids"
+      ),
       "\(plain.stderr)")
     let series = try #require(try epbctl(["series", "--json"], db: db).jsonObject?["series"] as? [[String: Any]])
     #expect(series.first?["steps"] as? Int == 2, "nothing stored")
@@ -188,12 +194,16 @@ import Testing
     // An [L][E] block of 2 layers given 3 ids.
     let count = try epbctl(["ingest", npy, "--layer-ids", "3,4,5"], db: db)
     #expect(count.status != 0)
-    #expect(count.stderr.contains("\(npy): the input has 2 layers per step and --layer-ids gives 3 layer ids"), "\(count.stderr)")
+    #expect(
+      count.stderr.contains("\(npy): the input has 2 layers per step and --layer-ids gives 3 layer ids"),
+      "\(count.stderr)")
     // A CSV names its layers itself.
     let csv = try dir.write("m.csv", "step,layer,expert,load\n0,4,0,1\n")
     let first = try epbctl(["ingest", csv, "--first-layer", "3"], db: db)
     #expect(first.status != 0)
-    #expect(first.stderr.contains("\(csv): --first-layer numbers the layers of an input that holds an [L][E] block"), "\(first.stderr)")
+    #expect(
+      first.stderr.contains("\(csv): --first-layer numbers the layers of an input that holds an [L][E] block"),
+      "\(first.stderr)")
     // ... but --layer-ids can state the series' layers, of which it names some.
     let stated = try epbctl(["ingest", csv, "--layer-ids", "4-6", "--series", "c", "--json"], db: db)
     #expect(stated.status == 0, "\(stated.stderr)")

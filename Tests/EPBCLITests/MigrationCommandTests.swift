@@ -7,14 +7,16 @@ import Testing
   /// expert weights than planning from scratch, with the very same per-layer peaks.
   @Test func baseMovesFewerWeightsWithTheSameBalance() throws {
     let (_, db) = try dsv3Database()
-    var r = try epbctl(["plan", "--series", "dsv3", "--layer", "all", "--from", "0", "--to", "0"] + dsv3Topology, db: db)
+    var r = try epbctl(
+      ["plan", "--series", "dsv3", "--layer", "all", "--from", "0", "--to", "0"] + dsv3Topology, db: db)
     #expect(r.status == 0, "\(r.stderr)")
     r = try epbctl(
       ["plan", "--series", "dsv3", "--layer", "all", "--from", "1", "--to", "1", "--no-base", "--json"] + dsv3Topology,
       db: db)
     let scratch = try #require(r.jsonObject)
     r = try epbctl(
-      ["plan", "--series", "dsv3", "--layer", "all", "--from", "1", "--to", "1", "--base", "1", "--json"] + dsv3Topology,
+      ["plan", "--series", "dsv3", "--layer", "all", "--from", "1", "--to", "1", "--base", "1", "--json"]
+        + dsv3Topology,
       db: db)
     let based = try #require(r.jsonObject)
     #expect((based["migration"] as? [String: Any])?["base"] as? Int == 1)
@@ -50,7 +52,8 @@ import Testing
 
   @Test func maxMovesLimitsReplicaMovesPerLayer() throws {
     let (_, db) = try dsv3Database()
-    var r = try epbctl(["plan", "--series", "dsv3", "--layer", "10,20", "--from", "0", "--to", "0"] + dsv3Topology, db: db)
+    var r = try epbctl(
+      ["plan", "--series", "dsv3", "--layer", "10,20", "--from", "0", "--to", "0"] + dsv3Topology, db: db)
     #expect(r.status == 0, "\(r.stderr)")
     r = try epbctl(
       ["plan", "--series", "dsv3", "--layer", "10,20", "--from", "1", "--to", "1", "--max-moves", "3", "--json"]

@@ -29,35 +29,91 @@ import Testing
   /// Each case: the arguments and the message the issue asks for. The bounds are the documented
   /// ones (docs/cli.md, "Bounds of the numeric flags"), not read from the code.
   @Test(arguments: [
-    (["plan", "--layer", "0", "--dry-run", "--replicas", huge] + one, "--replicas must be between 1 and 65536, got \(huge)"),
-    (["plan", "--layer", "0", "--dry-run", "--replicas", "4294967296"] + one, "--replicas must be between 1 and 65536, got 4294967296"),
-    (["plan", "--layer", "0", "--replicas", "64000000", "--gpus", "8", "--nodes", "1", "--groups", "1"], "--replicas must be between 1 and 65536, got 64000000"),
-    (["diff", "1", "2", "--expert-bytes", "99999999999999999"], "--expert-bytes must be between 1 and 17179869184, got 99999999999999999"),
-    (["backtest", "--window", "10", "--every", "1", "--horizon", "1", "--replicas", huge] + one, "--replicas must be between 1 and 65536"),
-    (["plan", "--layer", "0", "--window", "-5", "--replicas", "8"] + one, "--window must be positive (1 to 1099511627776), got -5"),
+    (
+      ["plan", "--layer", "0", "--dry-run", "--replicas", huge] + one,
+      "--replicas must be between 1 and 65536, got \(huge)"
+    ),
+    (
+      ["plan", "--layer", "0", "--dry-run", "--replicas", "4294967296"] + one,
+      "--replicas must be between 1 and 65536, got 4294967296"
+    ),
+    (
+      ["plan", "--layer", "0", "--replicas", "64000000", "--gpus", "8", "--nodes", "1", "--groups", "1"],
+      "--replicas must be between 1 and 65536, got 64000000"
+    ),
+    (
+      ["diff", "1", "2", "--expert-bytes", "99999999999999999"],
+      "--expert-bytes must be between 1 and 17179869184, got 99999999999999999"
+    ),
+    (
+      ["backtest", "--window", "10", "--every", "1", "--horizon", "1", "--replicas", huge] + one,
+      "--replicas must be between 1 and 65536"
+    ),
+    (
+      ["plan", "--layer", "0", "--window", "-5", "--replicas", "8"] + one,
+      "--window must be positive (1 to 1099511627776), got -5"
+    ),
     (["plan", "--layer", "0", "--replicas", "-80"] + one, "--replicas must be positive (1 to 65536), got -80"),
-    (["plan", "--layer", "0", "--min-gain", "-5", "--replicas", "8"] + one, "--min-gain must be between 0 and 100, got -5.0"),
-    (["backtest", "--window", "-5", "--every", "1", "--horizon", "1", "--replicas", "8"] + one, "--window must be positive"),
-    (["backtest", "--window", "5", "--every", "-1", "--horizon", "1", "--replicas", "8"] + one, "--every must be positive"),
+    (
+      ["plan", "--layer", "0", "--min-gain", "-5", "--replicas", "8"] + one,
+      "--min-gain must be between 0 and 100, got -5.0"
+    ),
+    (
+      ["backtest", "--window", "-5", "--every", "1", "--horizon", "1", "--replicas", "8"] + one,
+      "--window must be positive"
+    ),
+    (
+      ["backtest", "--window", "5", "--every", "-1", "--horizon", "1", "--replicas", "8"] + one,
+      "--every must be positive"
+    ),
     (["loads", "--layer", "5000"], "--layer must be between 0 and 4095, got 5000"),
     (["loads", "--layer", "0", "--top", "-3"], "--top must be positive"),
     (["show", "1", "--html-layer", "-1"], "--html-layer must be between 0 and 4095, got -1"),
     (["ingest", "x.json", "--batch-lines", "0"], "--batch-lines must be positive"),
-    (["simulate", "--output", "t.json", "--steps", "100000", "--layers", "61", "--experts", "256"],
-     "--steps × --layers × --experts must be at most 134217728 loads"),
-    (["simulate", "--output", "t.json", "--steps", huge, "--layers", huge], "--steps must be between 1 and 1099511627776"),
-    (["plan", "--layer", "0", "--series", String(repeating: "x", count: 129), "--replicas", "8"] + one,
-     "--series must be at most 128 characters, got 129"),
-    (["plan", "--layer", "0", "--series", "a\nb", "--replicas", "8"] + one, "--series must not contain control characters"),
-    (["snapshots", "--series", String(repeating: "x", count: 5000)], "--series must be at most 128 characters, got 5000"),
-    (["export", "latest", "--format", "sglang", "--dense-layers", "0-99999999999"], "--dense-layers takes a list of layer ids 0 to 4095"),
+    (
+      ["simulate", "--output", "t.json", "--steps", "100000", "--layers", "61", "--experts", "256"],
+      "--steps × --layers × --experts must be at most 134217728 loads"
+    ),
+    (
+      ["simulate", "--output", "t.json", "--steps", huge, "--layers", huge],
+      "--steps must be between 1 and 1099511627776"
+    ),
+    (
+      ["plan", "--layer", "0", "--series", String(repeating: "x", count: 129), "--replicas", "8"] + one,
+      "--series must be at most 128 characters, got 129"
+    ),
+    (
+      ["plan", "--layer", "0", "--series", "a\nb", "--replicas", "8"] + one,
+      "--series must not contain control characters"
+    ),
+    (
+      ["snapshots", "--series", String(repeating: "x", count: 5000)],
+      "--series must be at most 128 characters, got 5000"
+    ),
+    (
+      ["export", "latest", "--format", "sglang", "--dense-layers", "0-99999999999"],
+      "--dense-layers takes a list of layer ids 0 to 4095"
+    ),
     (["ingest", "x.json", "--series", "tab\there"], "--series must not contain control characters"),
     // --nodes divides --gpus under every policy (auto resolves 8 groups on 5 nodes to global).
-    (["plan", "--layer", "0", "--replicas", "288", "--gpus", "32", "--nodes", "5", "--groups", "8"], "--gpus 32 is not a multiple of --nodes 5"),
-    (["plan", "--layer", "0", "--replicas", "16", "--gpus", "8", "--nodes", "16", "--groups", "16"], "--gpus 8 is not a multiple of --nodes 16"),
-    (["backtest", "--window", "5", "--every", "1", "--horizon", "1", "--replicas", "288", "--gpus", "32", "--nodes", "5", "--groups", "8"],
-     "--gpus 32 is not a multiple of --nodes 5"),
-    (["ingest", "p.json", "--placement", "--gpus", "32", "--nodes", "64"], "--gpus 32 is not a multiple of --nodes 64"),
+    (
+      ["plan", "--layer", "0", "--replicas", "288", "--gpus", "32", "--nodes", "5", "--groups", "8"],
+      "--gpus 32 is not a multiple of --nodes 5"
+    ),
+    (
+      ["plan", "--layer", "0", "--replicas", "16", "--gpus", "8", "--nodes", "16", "--groups", "16"],
+      "--gpus 8 is not a multiple of --nodes 16"
+    ),
+    (
+      [
+        "backtest", "--window", "5", "--every", "1", "--horizon", "1", "--replicas", "288", "--gpus", "32", "--nodes",
+        "5", "--groups", "8",
+      ],
+      "--gpus 32 is not a multiple of --nodes 5"
+    ),
+    (
+      ["ingest", "p.json", "--placement", "--gpus", "32", "--nodes", "64"], "--gpus 32 is not a multiple of --nodes 64"
+    ),
   ])
   func badFlagsExit64NamingTheFlagBeforeAnyWork(arguments: [String], message: String) throws {
     let dir = try TemporaryDirectory()
@@ -74,7 +130,9 @@ import Testing
   /// the model's and 64 / 7 is not whole, so the plan is refused and nothing stored.
   @Test func groupsMustDivideTheExpertsUnderAuto() throws {
     let (_, db) = try Self.database(Self.csv(steps: 1, experts: 64) { _, e in e + 1 })
-    let r = try epbctl(["plan", "--series", "s", "--layer", "0", "--replicas", "64", "--gpus", "8", "--nodes", "4", "--groups", "7"], db: db)
+    let r = try epbctl(
+      ["plan", "--series", "s", "--layer", "0", "--replicas", "64", "--gpus", "8", "--nodes", "4", "--groups", "7"],
+      db: db)
     #expect(r.status != 0)
     #expect(r.stderr.contains("--groups 7 does not divide the 64 logical experts"), "\(r.stderr)")
     let list = try epbctl(["snapshots", "--json"], db: db)
@@ -95,7 +153,9 @@ import Testing
   /// All-zero loads: nothing to plan, so nothing stored, a non-zero exit and a message.
   @Test func planOfAnAllZeroSeriesStoresNothing() throws {
     let (_, db) = try Self.database(Self.csv(steps: 2, experts: 4) { _, _ in 0 })
-    let r = try epbctl(["plan", "--series", "s", "--layer", "all", "--replicas", "4", "--gpus", "2", "--nodes", "1", "--groups", "1"], db: db)
+    let r = try epbctl(
+      ["plan", "--series", "s", "--layer", "all", "--replicas", "4", "--gpus", "2", "--nodes", "1", "--groups", "1"],
+      db: db)
     #expect(r.status == 1, "\(r.stdout)")
     #expect(r.stderr.contains("nothing to plan"), "\(r.stderr)")
     #expect(!r.stdout.contains("stored as snapshot"))
@@ -139,7 +199,10 @@ import Testing
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.contains("--window 5000") && r.stderr.contains("steps 0 to 1 (2 stored steps)"), "\(r.stderr)")
     r = try epbctl(
-      ["plan", "--series", "s", "--layer", "0", "--from", "1", "--to", "600", "--dry-run", "--replicas", "4", "--gpus", "2", "--nodes", "1", "--groups", "1"],
+      [
+        "plan", "--series", "s", "--layer", "0", "--from", "1", "--to", "600", "--dry-run", "--replicas", "4", "--gpus",
+        "2", "--nodes", "1", "--groups", "1",
+      ],
       db: db)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.contains("--from 1 --to 600") && r.stderr.contains("steps 1 to 1 (1 stored step)"), "\(r.stderr)")
@@ -193,12 +256,15 @@ import Testing
   /// replica load binds.
   @Test func globalPlansNameTheMeanOrTheReplicaLoad() throws {
     let (_, db) = try NewUserCommandTests.database(Self.loads)
-    var r = try epbctl(["plan", "--series", "s", "--layer", "0", "--json", "--dry-run", "--policy", "global"] + Self.topology, db: db)
+    var r = try epbctl(
+      ["plan", "--series", "s", "--layer", "0", "--json", "--dry-run", "--policy", "global"] + Self.topology, db: db)
     var layer = try #require((r.jsonObject?["layers"] as? [[String: Any]])?.first, "\(r.stderr)")
     #expect(layer["policy_lower_bound"] is NSNull)
     #expect(layer["binding_bound"] as? String == "mean")
-    let (_, db2) = try NewUserCommandTests.database(NewUserCommandTests.csv(steps: 1, experts: 4) { _, e in e == 0 ? 30 : 1 })
-    r = try epbctl(["plan", "--series", "s", "--layer", "0", "--json", "--dry-run", "--policy", "global"] + Self.topology, db: db2)
+    let (_, db2) = try NewUserCommandTests.database(
+      NewUserCommandTests.csv(steps: 1, experts: 4) { _, e in e == 0 ? 30 : 1 })
+    r = try epbctl(
+      ["plan", "--series", "s", "--layer", "0", "--json", "--dry-run", "--policy", "global"] + Self.topology, db: db2)
     layer = try #require((r.jsonObject?["layers"] as? [[String: Any]])?.first, "\(r.stderr)")
     #expect(layer["lower_bound"] as? Double == 30)
     #expect(layer["binding_bound"] as? String == "replica load")

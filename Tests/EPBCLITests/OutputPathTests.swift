@@ -17,7 +17,10 @@ import Testing
     try #require(try epbctl(["ingest", trace], db: db).status == 0)
     for window in ["10", "20"] {
       let r = try epbctl(
-        ["plan", "--layer", "all", "--replicas", "16", "--gpus", "4", "--nodes", "1", "--groups", "1", "--window", window],
+        [
+          "plan", "--layer", "all", "--replicas", "16", "--gpus", "4", "--nodes", "1", "--groups", "1", "--window",
+          window,
+        ],
         db: db)
       try #require(r.status == 0, "\(r.stderr)")
     }
@@ -73,7 +76,8 @@ import Testing
       prefix: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
     #expect(r.status == 1)
     #expect(
-      r.stderr.contains("cannot write --html \(target): permission denied (check the permissions of the folder \(dir.url.path))"),
+      r.stderr.contains(
+        "cannot write --html \(target): permission denied (check the permissions of the folder \(dir.url.path))"),
       "\(r.stderr)")
     #expect(!FileManager.default.fileExists(atPath: target))
   }

@@ -15,8 +15,13 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
 
 @Suite struct PlanCommandTests {
   @Test(arguments: [
-    (["--replicas", "300", "--gpus", "32", "--nodes", "4", "--groups", "8"], "--replicas 300 is not a multiple of --gpus 32"),
-    (["--replicas", "288", "--gpus", "32", "--nodes", "3", "--groups", "6"], "--gpus 32 is not a multiple of --nodes 3"),
+    (
+      ["--replicas", "300", "--gpus", "32", "--nodes", "4", "--groups", "8"],
+      "--replicas 300 is not a multiple of --gpus 32"
+    ),
+    (
+      ["--replicas", "288", "--gpus", "32", "--nodes", "3", "--groups", "6"], "--gpus 32 is not a multiple of --nodes 3"
+    ),
     (["--replicas", "288", "--gpus", "0", "--nodes", "4", "--groups", "8"], "--gpus must be positive"),
   ])
   func topologyFlagsAreCheckedBeforeAnyIO(flags: [String], message: String) throws {
@@ -30,7 +35,8 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
 
   @Test func planStoresASnapshotInTheShowForm() throws {
     let (_, db) = try dsv3Database()
-    let r = try epbctl(["plan", "--series", "dsv3", "--layer", "all", "--window", "1", "--json"] + dsv3Topology, db: db)
+    let r = try epbctl(
+      ["plan", "--series", "dsv3", "--layer", "all", "--window", "1", "--json"] + dsv3Topology, db: db)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(
       keysInOrder(
@@ -47,7 +53,8 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
     let layers = try #require(json["layers"] as? [[String: Any]])
     #expect(layers.count == 58)
     // Check one layer independently: every slot's expert, gpu_load from phy2log/logcnt and the window's load.
-    let raw = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefillFile))) as! [String: Any]
+    let raw =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefillFile))) as! [String: Any]
     let load = (raw["logical_count"] as! [[Double]])[10]
     let layer10 = try #require(layers.first { $0["layer"] as? Int == 10 })
     let phy2log = try #require(layer10["phy2log"] as? [Int])
@@ -65,8 +72,10 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
     #expect(
       keysInOrder(
         list.stdout,
-        ["snapshots", "id", "series", "created_at", "algorithm", "window", "from", "to", "replicas", "gpus", "nodes",
-         "groups", "layers"]))
+        [
+          "snapshots", "id", "series", "created_at", "algorithm", "window", "from", "to", "replicas", "gpus", "nodes",
+          "groups", "layers",
+        ]))
     #expect(((list.jsonObject?["snapshots"] as? [[String: Any]])?.first?["layers"] as? Int) == 58)
   }
 
@@ -113,16 +122,19 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
     #expect(
       keysInOrder(
         r.stdout,
-        ["from", "to", "window", "layers", "layer", "slots_changed", "moves", "same_gpu", "same_node", "cross_node",
-         "replicas_added", "replicas_removed", "peak_before", "peak_after", "peak_reduction", "balancedness_before",
-         "balancedness_after", "summary", "peak_reduction_mean", "peak_reduction_max", "layers_improved",
-         "layers_worsened", "slots_changed", "cross_node_moves"]))
+        [
+          "from", "to", "window", "layers", "layer", "slots_changed", "moves", "same_gpu", "same_node", "cross_node",
+          "replicas_added", "replicas_removed", "peak_before", "peak_after", "peak_reduction", "balancedness_before",
+          "balancedness_after", "summary", "peak_reduction_mean", "peak_reduction_max", "layers_improved",
+          "layers_worsened", "slots_changed", "cross_node_moves",
+        ]))
     let json = try #require(r.jsonObject)
     #expect((json["window"] as? [String: Int]) == ["from": 1, "to": 1])
     // Recompute layer 20's peaks from the two stored placements and the prefill load.
     let a = try #require(try epbctl(["show", "1", "--json"], db: db).jsonObject)
     let b = try #require(try epbctl(["show", "2", "--json"], db: db).jsonObject)
-    let raw = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefillFile))) as! [String: Any]
+    let raw =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: prefillFile))) as! [String: Any]
     let load = (raw["logical_count"] as! [[Double]])[20]
     func peak(_ snapshot: [String: Any]) -> Double {
       let layer = (snapshot["layers"] as! [[String: Any]]).first { $0["layer"] as? Int == 20 }!
@@ -138,7 +150,9 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
     #expect(abs((layer20["peak_reduction"] as! Double) - (before - after) / before) <= 1e-12)
     let page = try String(contentsOfFile: html, encoding: .utf8)
     #expect(page.contains("<svg"))
-    #expect(!page.contains("http://") || !page.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"))
+    #expect(
+      !page.contains("http://")
+        || !page.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"))
   }
 
   @Test func mismatchedTopologyAndBadWindowsAreRefused() throws {
@@ -146,7 +160,10 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
     var r = try epbctl(["plan", "--series", "dsv3", "--layer", "4"] + dsv3Topology, db: db)
     #expect(r.status == 0, "\(r.stderr)")
     r = try epbctl(
-      ["plan", "--series", "dsv3", "--layer", "4", "--replicas", "320", "--gpus", "64", "--nodes", "8", "--groups", "8"],
+      [
+        "plan", "--series", "dsv3", "--layer", "4", "--replicas", "320", "--gpus", "64", "--nodes", "8", "--groups",
+        "8",
+      ],
       db: db)
     #expect(r.status == 0, "\(r.stderr)")
     r = try epbctl(["diff", "1", "2"], db: db)

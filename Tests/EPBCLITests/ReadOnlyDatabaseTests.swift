@@ -36,7 +36,9 @@ private func nobodysDatabase(mode: Int) throws -> (TemporaryDirectory, String) {
 /// Issue 21: a read by another user on a 0444 database left a 0444 `-shm` (and an empty `-wal`)
 /// owned by that user, after which every write by the owner failed naming the database file.
 @Suite(.serialized) struct ReadOnlyDatabaseTests {
-  @Test(.enabled(if: getuid() == 0, "runs epbctl as two other users")) func readsByAnotherUserLeaveNothingBehind() throws {
+  @Test(.enabled(if: getuid() == 0, "runs epbctl as two other users")) func readsByAnotherUserLeaveNothingBehind()
+    throws
+  {
     let (dir, db) = try nobodysDatabase(mode: 0o444)
     let before = try Data(contentsOf: URL(fileURLWithPath: db))
     // User 1000 (not the owner) reads: every read command works...
@@ -66,7 +68,8 @@ private func nobodysDatabase(mode: Int) throws -> (TemporaryDirectory, String) {
     let r = try CommandRunner.run(["ingest", dir.path("prefill.json"), "--db", db], prefix: asUser(65534))
     #expect(r.status == 1)
     #expect(r.stderr.contains("cannot write \(db)-shm"), "\(r.stderr)")
-    #expect(r.stderr.contains("it was left by a process of another user. Remove \(db)-shm and \(db)-wal"), "\(r.stderr)")
+    #expect(
+      r.stderr.contains("it was left by a process of another user. Remove \(db)-shm and \(db)-wal"), "\(r.stderr)")
     #expect(try sqlite(db, "SELECT COUNT(*) FROM load") == "61")
   }
 }

@@ -37,9 +37,10 @@ private func dump(_ db: String) throws -> String {
 private func bigSGLang(steps: Int) -> String {
   var rng = SplitMix64(seed: 7)
   let matrices = (0..<steps).map { _ in
-    "[" + (0..<61).map { _ in
-      "[" + (0..<256).map { _ in String(rng.next() % 100_000) }.joined(separator: ",") + "]"
-    }.joined(separator: ",") + "]"
+    "["
+      + (0..<61).map { _ in
+        "[" + (0..<256).map { _ in String(rng.next() % 100_000) }.joined(separator: ",") + "]"
+      }.joined(separator: ",") + "]"
   }
   return "{\"logical_count\": [" + matrices.joined(separator: ",") + "]}"
 }

@@ -24,7 +24,8 @@ private func jsonLines(steps: Range<Int>, bump: Int? = nil) -> String {
       ["ingest", "-", "--format", "jsonl", "--batch-lines", "1000"], db: db, stdin: Data((good + "{bad\n").utf8))
     #expect(r.status == 1)
     #expect(r.stderr.contains("-:1501:"), "\(r.stderr)")
-    #expect(r.stderr.contains("steps 0–999 (lines 1–1000, 1 batch) were committed before line 1501 failed"), "\(r.stderr)")
+    #expect(
+      r.stderr.contains("steps 0–999 (lines 1–1000, 1 batch) were committed before line 1501 failed"), "\(r.stderr)")
     #expect(r.stderr.contains("nothing from line 1001 on was stored"), "\(r.stderr)")
     #expect(try sqlite(db, "SELECT COUNT(*) || ' ' || MIN(step) || ' ' || MAX(step) FROM load") == "1000 0 999")
 
@@ -110,7 +111,9 @@ private func jsonLines(steps: Range<Int>, bump: Int? = nil) -> String {
     #expect(file["status"] as? String == "ingested")
     #expect(file["first_step"] as? Int == 3)
     #expect(file["repeats_stored_steps"] as? Int == 3)
-    #expect(r.stderr.contains("3 of 3 new steps (3–5) repeat the loads of stored steps (step 3 has the loads of step 0)"), "\(r.stderr)")
+    #expect(
+      r.stderr.contains("3 of 3 new steps (3–5) repeat the loads of stored steps (step 3 has the loads of step 0)"),
+      "\(r.stderr)")
     // Other loads are no repeat: one changed value in the last step.
     var changed = values
     changed[11] = 80

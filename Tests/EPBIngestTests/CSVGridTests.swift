@@ -8,7 +8,8 @@ import Testing
 @Suite struct CSVGridTests {
   /// 3 rows × 10 experts, load = 100·step + 10·layer + expert, lines in `order`.
   static func csv(_ cells: [(step: Int, layer: Int, expert: Int)]) -> String {
-    "step,layer,expert,load\n" + cells.map { "\($0.step),\($0.layer),\($0.expert),\(100 * $0.step + 10 * $0.layer + $0.expert)\n" }.joined()
+    "step,layer,expert,load\n"
+      + cells.map { "\($0.step),\($0.layer),\($0.expert),\(100 * $0.step + 10 * $0.layer + $0.expert)\n" }.joined()
   }
 
   static let keys = [(0, 0), (0, 1), (1, 0)]

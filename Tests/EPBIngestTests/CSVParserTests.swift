@@ -62,8 +62,10 @@ import Testing
   }
 
   @Test func missingExpertNamesStepLayerAndExpert() {
-    let error = parse("step,layer,expert,load\n0,0,0,1\n0,0,1,1\n0,0,2,1\n1,3,0,1\n1,3,2,1\n", .csv,
-                      source: "m.csv").error
+    let error = parse(
+      "step,layer,expert,load\n0,0,0,1\n0,0,1,1\n0,0,2,1\n1,3,0,1\n1,3,2,1\n", .csv,
+      source: "m.csv"
+    ).error
     #expect(error?.code == .missingExpert)
     #expect(error?.location == .stepLayer(step: 1, layer: 3))
     #expect(error?.message.hasPrefix("expert 1 is missing (this step and layer first appear at line 5)") == true)

@@ -36,7 +36,9 @@ func parseEngine(_ text: String, experts: Int, source: String = "p") -> Result<E
   }
 
   @Test func refusesWhatVLLMAscendCannotLoad() {
-    func error(_ text: String, experts: Int = 4) -> ParseError? { parseEngine(text, experts: experts, source: "m.json").error }
+    func error(_ text: String, experts: Int = 4) -> ParseError? {
+      parseEngine(text, experts: experts, source: "m.json").error
+    }
     let layer = #"{"layer_id": 0, "device_count": 1, "device_list": [{"device_id": 0, "device_expert": [0, 1, 2, 3]}]}"#
     // moe_layer_count disagrees with layer_list.
     #expect(error(#"{"moe_layer_count": 2, "layer_list": [\#(layer)]}"#)?.code == .ragged)
@@ -44,15 +46,23 @@ func parseEngine(_ text: String, experts: Int, source: String = "p") -> Result<E
     let moved = layer.replacingOccurrences(of: #""layer_id": 0"#, with: #""layer_id": 5"#)
     #expect(error(#"{"moe_layer_count": 1, "layer_list": [\#(moved)]}"#)?.location == .element([0]))
     // Devices with different slot counts cannot be stacked into one tensor.
-    let ragged = #"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1]}, {"device_expert": [2, 3, 0]}]}]}"#
+    let ragged =
+      #"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1]}, {"device_expert": [2, 3, 0]}]}]}"#
     let e = error(ragged)
     #expect(e?.code == .ragged)
     #expect(e?.location == .element([0, 1]))
     // An expert id beyond the series, an empty slot (-1), a missing expert, a fraction.
-    #expect(error(#"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1, 2, 4]}]}]}"#)?.location == .element([0, 0, 3]))
-    #expect(error(#"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1, 2, -1]}]}]}"#)?.code == .invalidIndex)
-    #expect(error(#"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1, 2, 2]}]}]}"#)?.code == .missingExpert)
-    let fraction = error(#"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1.5, 2, 3]}]}]}"#)
+    #expect(
+      error(#"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1, 2, 4]}]}]}"#)?.location
+        == .element([0, 0, 3]))
+    #expect(
+      error(#"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1, 2, -1]}]}]}"#)?.code
+        == .invalidIndex)
+    #expect(
+      error(#"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1, 2, 2]}]}]}"#)?.code
+        == .missingExpert)
+    let fraction = error(
+      #"{"moe_layer_count": 1, "layer_list": [{"device_list": [{"device_expert": [0, 1.5, 2, 3]}]}]}"#)
     #expect(fraction?.code == .invalidIndex)
     #expect(fraction?.location == .element([0, 0, 1]))
     #expect(fraction?.description.contains("layer_list[0].device_list[0].device_expert[1]") == true)
@@ -87,7 +97,8 @@ func parseEngine(_ text: String, experts: Int, source: String = "p") -> Result<E
     #expect(file.batch.replicas == 6)
     #expect(file.batch.placements.map(\.physicalToLogical) == [[0, 1, 2, 3, 0, 1], [3, 2, 1, 0, 3, 2]])
     // The same config inside an LLM API options file, under moe_config.load_balancer.
-    let nested = "moe_config:\n  load_balancer:\n" + Self.trtllm.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
+    let nested =
+      "moe_config:\n  load_balancer:\n" + Self.trtllm.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
     #expect(try #require(parseEngine(nested, experts: 4).value).keys == .layerIDs([3, 4]))
   }
 

@@ -16,8 +16,9 @@ import Testing
       _ = try PlacementParser.parseSGLang(bytes, source: "p.json")
     } catch {
       #expect(error.code == .tooLarge)
-      #expect(error.description == "p.json: element [0][1]: expert 9007199254740992 is too large; "
-        + "epbctl accepts expert ids below 65536")
+      #expect(
+        error.description == "p.json: element [0][1]: expert 9007199254740992 is too large; "
+          + "epbctl accepts expert ids below 65536")
     }
   }
 
@@ -54,7 +55,9 @@ import Testing
     var bytes = try Self.statDump()
     let locator = try #require(Self.find([0x50, 0x4B, 0x06, 0x07], in: bytes))
     for k in 0..<8 { bytes[locator + 8 + k] = k == 7 ? 0x80 : 0 }
-    #expect(Self.refusal(of: bytes) == "d.pt: not a readable zip archive (torch.save writes one): a zip64 size or offset of 2^63 or more")
+    #expect(
+      Self.refusal(of: bytes)
+        == "d.pt: not a readable zip archive (torch.save writes one): a zip64 size or offset of 2^63 or more")
   }
 
   /// A byte of the pickle changed in place: the entry no longer matches the CRC-32 torch.save
@@ -77,14 +80,18 @@ import Testing
     let zip = try StoredZip(bytes, maxEntries: 100)
     let storage = try #require(zip.entries.first { $0.name.hasSuffix("/data/0") })
     bytes[storage.data.lowerBound] ^= 0x01
-    #expect(Self.refusal(of: bytes) == "d.pt: logical_count: zip entry '\(storage.name)' does not match its CRC-32 (a damaged file?)")
+    #expect(
+      Self.refusal(of: bytes)
+        == "d.pt: logical_count: zip entry '\(storage.name)' does not match its CRC-32 (a damaged file?)")
   }
 
   /// Every prefix of a real dump is refused with a `ParseError` (none traps), and the whole file
   /// lists torch.save's entries: data.pkl, byteorder, data/0, version and the rest.
   @Test func everyCutOfARealDumpIsRefused() throws {
     let bytes = try Self.statDump()
-    let names = try StoredZip(bytes, maxEntries: 100).entries.map { $0.name.split(separator: "/").dropFirst().joined(separator: "/") }
+    let names = try StoredZip(bytes, maxEntries: 100).entries.map {
+      $0.name.split(separator: "/").dropFirst().joined(separator: "/")
+    }
     #expect(Set(["data.pkl", "byteorder", "data/0", "version"]).isSubset(of: Set(names)), "\(names)")
     for cut in stride(from: 0, to: bytes.count, by: 7) {
       #expect(throws: ParseError.self) {

@@ -7,7 +7,8 @@ import Testing
 /// Hostile inputs are refused early, with `tooLarge` and a message naming the limit.
 @Suite struct IngestLimitsTests {
   @Test func npyHeaderClaimingABillionLoadsIsRefusedBeforeAllocating() throws {
-    let bytes = SyntheticTrace.npy(descr: "<i4", shape: [1_000, 1_000, 1_000], fortranOrder: false, version: 1, data: [])
+    let bytes = SyntheticTrace.npy(
+      descr: "<i4", shape: [1_000, 1_000, 1_000], fortranOrder: false, version: 1, data: [])
     let error = try #require(parse(bytes, .npy, source: "huge.npy").error)
     #expect(error.code == .tooLarge)
     #expect(error.description.contains("huge.npy: shape (1000, 1000, 1000) holds 1000000000 loads"), "\(error)")
@@ -29,7 +30,8 @@ import Testing
   }
 
   @Test func csvLayerOrExpertIdBeyondTheLimitsIsRefusedAtItsLine() throws {
-    var error = try #require(parse("step,layer,expert,load\n0,0,0,1\n0,1099511627776,0,1\n", .csv, source: "l.csv").error)
+    var error = try #require(
+      parse("step,layer,expert,load\n0,0,0,1\n0,1099511627776,0,1\n", .csv, source: "l.csv").error)
     #expect(error.code == .tooLarge)
     #expect(error.description.hasPrefix("l.csv:3: layer 1099511627776 is too large"), "\(error)")
     error = try #require(parse("step,layer,expert,load\n0,0,70000,1\n", .csv, source: "e.csv").error)

@@ -31,7 +31,10 @@ import Testing
   @Test func autoWithoutAnswerIsAnError() {
     #expect(parse("hello", .auto, source: "x.txt").error?.code == .unknownFormat)
     #expect(parse("", .auto, source: "x.json").error?.code == .empty)
-    #expect(InputFormat.allCases.map(\.rawValue) == ["auto", "sglang", "load-history", "csv", "npy", "jsonl", "sglang-pt", "trtllm-statistics"])
+    #expect(
+      InputFormat.allCases.map(\.rawValue) == [
+        "auto", "sglang", "load-history", "csv", "npy", "jsonl", "sglang-pt", "trtllm-statistics",
+      ])
     // The contract's older name keeps selecting the same format.
     #expect(InputFormat(name: "vllm") == .loadHistory)
     #expect(InputFormat(name: "load-history") == .loadHistory)

@@ -15,16 +15,20 @@ import Testing
     #expect(batch.layers == nil)
     #expect(batch.experts == 2)
     #expect(!batch.stepsAreRelative)
-    #expect(batch.rows == [
-      LoadRow(step: 4, layer: 1, time: 12.5), LoadRow(step: 4, layer: 0), LoadRow(step: 5, layer: 0),
-    ])
+    #expect(
+      batch.rows == [
+        LoadRow(step: 4, layer: 1, time: 12.5), LoadRow(step: 4, layer: 0), LoadRow(step: 5, layer: 0),
+      ])
     #expect(batch.values == [1, 2, 3, 4, 5, 6])
   }
 
   @Test func readsPerStepLinesWithAndWithoutSteps() throws {
     let twoSteps = "{\"step\": 7, \"loads\": [[1, 2], [3, 4]]}\n{\"step\": 9, \"loads\": [[5, 6], [7, 8]]}\n"
-    let explicit = try #require(parse(twoSteps,
-                                      .jsonl).value)
+    let explicit = try #require(
+      parse(
+        twoSteps,
+        .jsonl
+      ).value)
     #expect(explicit.layers == 2)
     #expect(explicit.rows.map(\.step) == [7, 7, 9, 9])
     #expect(explicit.rows.map(\.layer) == [0, 1, 0, 1])
@@ -52,8 +56,9 @@ import Testing
     #expect(error("{\"layer\": 0, \"loads\": [1]}")?.code == .mixedSteps)
     #expect(error("{\"step\": 0, \"loads\": [1]}")?.code == .wrongShape)
     #expect(error("{\"step\": 0}")?.code == .missingKey)
-    #expect(error("{\"step\": -2, \"loads\": [[1]]}")?.message
-      == "step -2 is negative; expected a non-negative integer")
+    #expect(
+      error("{\"step\": -2, \"loads\": [[1]]}")?.message
+        == "step -2 is negative; expected a non-negative integer")
     let syntax = error("{\"step\": 0, \"loads\": [[1]]}\n{\"step\": 1 \"loads\": [[1]]}")
     #expect(syntax?.code == .malformed)
     #expect(syntax?.description == "l.jsonl:2: column 12: expected ',' or '}' in object, got '\"'")
@@ -85,8 +90,9 @@ import Testing
   }
 
   @Test func feedsChunksSplitAnywhere() throws {
-    let text = Array(("{\"step\": 0, \"layer\": 0, \"loads\": [1, 2]}\n{\"step\": 0, \"layer\": 1, \"loads\": [3, 4]}\n"
-      + "{\"step\": 1, \"layer\": 0, \"loads\": [5, 6]}").utf8)
+    let text = Array(
+      ("{\"step\": 0, \"layer\": 0, \"loads\": [1, 2]}\n{\"step\": 0, \"layer\": 1, \"loads\": [3, 4]}\n"
+        + "{\"step\": 1, \"layer\": 0, \"loads\": [5, 6]}").utf8)
     for split in [1, 7, 40, 41, 100] {
       var decoder = JSONLinesDecoder(source: "-")
       var start = 0

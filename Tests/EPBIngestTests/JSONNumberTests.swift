@@ -18,9 +18,11 @@ import Testing
   }
 
   @Test func fractionsAreCorrectlyRounded() throws {
-    let text = ["0.1", "0.2", "0.3", "1.5", "123.0", "2.5e-3", "1e3", "1E+2", "3.14159265358979",
-                "0.000001", "1.7976931348623157e-300", "4.9e-324", "123456.789012345678901234", "0.0",
-                "-0", "-0.0", "1e-400"]
+    let text = [
+      "0.1", "0.2", "0.3", "1.5", "123.0", "2.5e-3", "1e3", "1E+2", "3.14159265358979",
+      "0.000001", "1.7976931348623157e-300", "4.9e-324", "123456.789012345678901234", "0.0",
+      "-0", "-0.0", "1e-400",
+    ]
     let values = try #require(loads(text.joined(separator: ", ")))
     for (token, value) in zip(text, values) {
       let expected = Double(token)!
@@ -60,8 +62,9 @@ import Testing
       #expect(e?.code == .inexactLoad, "\(token)")
       #expect(e?.location == .element([0, 1]))
     }
-    #expect(error("9007199254740993")?.message
-      == "load 9007199254740993 is too large to be exact; expected at most 2^53 = 9007199254740992")
+    #expect(
+      error("9007199254740993")?.message
+        == "load 9007199254740993 is too large to be exact; expected at most 2^53 = 9007199254740992")
     #expect(loads("9007199254740992.0") == [9_007_199_254_740_992])
   }
 }

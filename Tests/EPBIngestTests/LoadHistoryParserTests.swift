@@ -15,10 +15,11 @@ import Testing
     #expect(batch.layers == 2)
     #expect(batch.experts == 2)
     #expect(!batch.stepsAreRelative)
-    #expect(batch.rows == [
-      LoadRow(step: 10, layer: 0, time: 1_718_000_000.5), LoadRow(step: 10, layer: 1, time: 1_718_000_000.5),
-      LoadRow(step: 12, layer: 0, time: 1_718_000_001), LoadRow(step: 12, layer: 1, time: 1_718_000_001),
-    ])
+    #expect(
+      batch.rows == [
+        LoadRow(step: 10, layer: 0, time: 1_718_000_000.5), LoadRow(step: 10, layer: 1, time: 1_718_000_000.5),
+        LoadRow(step: 12, layer: 0, time: 1_718_000_001), LoadRow(step: 12, layer: 1, time: 1_718_000_001),
+      ])
     #expect(batch.values == [1, 2, 3, 4, 5, 6, 7, 8])
   }
 
@@ -34,12 +35,15 @@ import Testing
   }
 
   @Test func mixedStepsAreRefused() {
-    let error = parse(#"{"load_history": [{"step": 0, "logical_expert_load": [[1]]}, {"logical_expert_load": [[2]]}]}"#,
-                      .loadHistory, source: "v.json").error
+    let error = parse(
+      #"{"load_history": [{"step": 0, "logical_expert_load": [[1]]}, {"logical_expert_load": [[2]]}]}"#,
+      .loadHistory, source: "v.json"
+    ).error
     #expect(error?.code == .mixedSteps)
     #expect(error?.location == .element([1]))
-    #expect(error?.description
-      == "v.json: element [1]: entry has no step but entry 0 has one; give step on every entry or on none")
+    #expect(
+      error?.description
+        == "v.json: element [1]: entry has no step but entry 0 has one; give step on every entry or on none")
   }
 
   @Test func duplicateAndNegativeStepsAreRefused() {
@@ -60,8 +64,10 @@ import Testing
     let ragged = entries(#"{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, 2], [3, 4]]}"#).error
     #expect(ragged?.code == .ragged)
     #expect(ragged?.location == .element([1]))
-    let badLoad = parse(#"{"load_history": [{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, -2]]}]}"#,
-                        .loadHistory).error
+    let badLoad = parse(
+      #"{"load_history": [{"logical_expert_load": [[1, 2]]}, {"logical_expert_load": [[1, -2]]}]}"#,
+      .loadHistory
+    ).error
     #expect(badLoad?.location == .element([1, 0, 1]))
     #expect(badLoad?.code == .invalidLoad)
     #expect(parse(#"{"load_history": [{"step": 1}]}"#, .loadHistory).error?.code == .missingKey)

@@ -85,8 +85,9 @@ import Testing
     values[7] = -4
     let negative = parse(npy("<i4", [2, 3, 2], littleEndianBytes(values)), .npy, source: "t.npy").error
     #expect(negative?.code == .invalidLoad)
-    #expect(negative?.description
-      == "t.npy: element [1][0][1]: load -4 is negative; expected a finite non-negative number")
+    #expect(
+      negative?.description
+        == "t.npy: element [1][0][1]: load -4 is negative; expected a finite non-negative number")
     var floats = loads
     floats[2] = .nan
     let nan = parse(npy("<f8", [3, 4], littleEndianBytes(floats.map(\.bitPattern))), .npy).error
@@ -99,8 +100,9 @@ import Testing
     let inexact = parse(npy("<i8", [3, 4], littleEndianBytes(big)), .npy).error
     #expect(inexact?.code == .inexactLoad)
     #expect(inexact?.location == .element([2, 3]))
-    #expect(inexact?.message
-      == "load 9007199254740993 is too large to be exact; expected at most 2^53 = 9007199254740992")
+    #expect(
+      inexact?.message
+        == "load 9007199254740993 is too large to be exact; expected at most 2^53 = 9007199254740992")
     var unsigned = loads.map { UInt64($0) }
     unsigned[0] = .max
     #expect(parse(npy("<u8", [3, 4], littleEndianBytes(unsigned)), .npy).error?.code == .inexactLoad)
@@ -112,9 +114,10 @@ import Testing
     let bytes = npy("<i4", [2, 3, 2], littleEndianBytes(loads.map { Int32($0) }))
     let error = parse(Array(bytes.dropLast(5)), .npy, source: "t.npy").error
     #expect(error?.code == .truncated)
-    #expect(error?.description
-      == "t.npy: data is truncated: shape (2, 3, 2) of <i4 needs 48 bytes after the 128-byte header, "
-      + "but 43 are present")
+    #expect(
+      error?.description
+        == "t.npy: data is truncated: shape (2, 3, 2) of <i4 needs 48 bytes after the 128-byte header, "
+        + "but 43 are present")
     #expect(parse(Array(bytes.prefix(9)), .npy).error?.code == .truncated)
     #expect(parse(Array(bytes.prefix(40)), .npy).error?.code == .truncated)
     #expect(parse(bytes + [0], .npy).error?.code == .malformed)

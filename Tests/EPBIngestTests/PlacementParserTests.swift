@@ -28,7 +28,8 @@ func parsePlacement(_ text: String, experts: Int? = nil) -> Result<PlacementBatc
     let e = try #require(parsePlacement(#"{"physical_to_logical_map": [[0, 1, 0, 1]]}"#, experts: 3).error)
     #expect(e.code == .missingExpert)
     #expect(e.location == .element([0]))
-    #expect(e.description == "p.json: element [0]: expert 2 has no replica; every expert 0 to 2 needs at least one slot")
+    #expect(
+      e.description == "p.json: element [0]: expert 2 has no replica; every expert 0 to 2 needs at least one slot")
   }
 
   @Test func roundTripsTheSGLangExportShape() throws {

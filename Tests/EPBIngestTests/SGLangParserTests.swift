@@ -6,8 +6,11 @@ import Testing
 
 @Suite struct SGLangParserTests {
   @Test func readsOneStepOfLayersByExperts() throws {
-    let batch = try #require(parse(#"{"logical_count": [[1, 2, 3], [4.0, 5.5, 0]], "other": {"x": [1, "y"]}}"#,
-                                   .sglang).value)
+    let batch = try #require(
+      parse(
+        #"{"logical_count": [[1, 2, 3], [4.0, 5.5, 0]], "other": {"x": [1, "y"]}}"#,
+        .sglang
+      ).value)
     #expect(batch.layers == 2)
     #expect(batch.experts == 3)
     #expect(batch.rows == [LoadRow(step: 0, layer: 0), LoadRow(step: 0, layer: 1)])
@@ -16,8 +19,11 @@ import Testing
   }
 
   @Test func readsStepsOfLayersByExperts() throws {
-    let batch = try #require(parse(" \n{\"x\": null, \"logical_count\" : [ [[1,2],[3,4]] , [[5,6],[7,8]] ] }\n",
-                                   .sglang).value)
+    let batch = try #require(
+      parse(
+        " \n{\"x\": null, \"logical_count\" : [ [[1,2],[3,4]] , [[5,6],[7,8]] ] }\n",
+        .sglang
+      ).value)
     #expect(batch.layers == 2)
     #expect(batch.experts == 2)
     #expect(batch.rows.map(\.step) == [0, 0, 1, 1])
@@ -94,8 +100,11 @@ import Testing
   }
 
   @Test func keysWithEscapesAreDecoded() throws {
-    let batch = try #require(parse(#"{"a\"b": [{"c": "\u00e9\ud83d\ude00"}], "logical\u005fcount": [[7]]}"#,
-                                   .sglang).value)
+    let batch = try #require(
+      parse(
+        #"{"a\"b": [{"c": "\u00e9\ud83d\ude00"}], "logical\u005fcount": [[7]]}"#,
+        .sglang
+      ).value)
     #expect(batch.values == [7])
   }
 }

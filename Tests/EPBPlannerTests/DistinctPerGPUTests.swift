@@ -78,9 +78,10 @@ import Testing
   @Test func refusesMoreReplicasThanGPUs() {
     let t = Topology(replicas: 8, gpus: 2, nodes: 1, groups: 1)
     let loads = LoadMatrix(layers: 1, experts: 4, values: [100, 1, 1, 1])
-    #expect(throws: TopologyError(
-      "layer 7: expert 0 has 5 replicas on 2 GPUs; --distinct-per-gpu needs at most one replica per GPU "
-        + "(give more --gpus or fewer --replicas)")
+    #expect(
+      throws: TopologyError(
+        "layer 7: expert 0 has 5 replicas on 2 GPUs; --distinct-per-gpu needs at most one replica per GPU "
+          + "(give more --gpus or fewer --replicas)")
     ) {
       try Planner.plan(loads, layerIDs: [7], topology: t, policy: .global, algorithm: .deepseek, distinctPerGPU: true)
     }

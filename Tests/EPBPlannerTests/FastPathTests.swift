@@ -186,7 +186,8 @@ import Testing
   /// experts at 4, both equally good, so the first of torch's bottom two takes it (here
   /// expert 1: for 4 values torch's `nth_element` is an insertion sort, index order).
   @Test func seedFixUpReceiverTieFollowsTorch() {
-    let exact = Self.expectFastMatchesExact([9, 4, 20, 4], Topology(replicas: 6, gpus: 3, nodes: 1, groups: 1), .global, .seed)
+    let exact = Self.expectFastMatchesExact(
+      [9, 4, 20, 4], Topology(replicas: 6, gpus: 3, nodes: 1, groups: 1), .global, .seed)
     #expect(exact.logicalCount == [1, 2, 2, 1], "the fix-up moved a replica of expert 0 to expert 1")
   }
 

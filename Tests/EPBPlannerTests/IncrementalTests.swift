@@ -76,8 +76,9 @@ import Testing
     for policy in [PlacementPolicy.global, .hierarchical] {
       for k in [1, 3, 10] {
         let load = (0..<16).map { _ in Double(Int.random(in: 0...1000, using: &rng)) }
-        let base = Planner.placeLayer(load.map { $0 * Double.random(in: 0.5...1.5, using: &rng) }[...],
-                                      topology: t, policy: policy, algorithm: .deepseek)
+        let base = Planner.placeLayer(
+          load.map { $0 * Double.random(in: 0.5...1.5, using: &rng) }[...],
+          topology: t, policy: policy, algorithm: .deepseek)
         let r = Incremental.plan(base: base, load: load[...], topology: t, policy: policy, maxMoves: k)
         #expect(r.moves.count <= k)
         #expect(!r.placement.logicalCount.contains(0))

@@ -147,8 +147,12 @@ import Testing
     let keys: [UInt64] = (0..<18).map { FastOrder.key(Float(18 - $0), $0) } + [.max]
     var out = [Int](repeating: -1, count: 18)
     let logical = Array(0..<18)
-    #expect(VectorPacking.mergeAndPack(ones: keys, repeated: [.max], count: 18, packs: 9, perPack: 2, logical: logical, out: &out) == nil)
-    #expect(VectorPacking.mergeAndPack(ones: keys, repeated: [.max], count: 17, packs: 8, perPack: 2, logical: logical, out: &out) == nil)
+    #expect(
+      VectorPacking.mergeAndPack(
+        ones: keys, repeated: [.max], count: 18, packs: 9, perPack: 2, logical: logical, out: &out) == nil)
+    #expect(
+      VectorPacking.mergeAndPack(
+        ones: keys, repeated: [.max], count: 17, packs: 8, perPack: 2, logical: logical, out: &out) == nil)
     #expect(out == [Int](repeating: -1, count: 18))
   }
 

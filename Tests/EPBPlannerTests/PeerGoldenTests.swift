@@ -57,7 +57,8 @@ import Testing
     _ window: [Double], scenarios: [[Double]], base: [Int]? = nil, input: Input, algorithm: PlacementAlgorithm
   ) throws -> LayerPlacement {
     let n = window.count
-    let topology = Topology(replicas: input.replicas, gpus: input.gpus, nodes: input.nodes ?? 1, groups: input.groups ?? 1)
+    let topology = Topology(
+      replicas: input.replicas, gpus: input.gpus, nodes: input.nodes ?? 1, groups: input.groups ?? 1)
     let policy: PlacementPolicy = input.policy == "hierarchical" ? .hierarchical : .global
     let plan = try Planner.plan(
       LoadMatrix(layers: 1, experts: n, values: window), layerIDs: [0], topology: topology, policy: policy,

@@ -107,8 +107,10 @@ import Testing
     // Equal loads on the trivial layout are balanced (peak / mean < 1.01): kept as they are.
     let flat = [Double](repeating: 5, count: 256)
     let kept = try Planner.plan(
-      LoadMatrix(layers: 1, experts: 256, values: flat), layerIDs: [0], topology: Topology(replicas: 256, gpus: 32, nodes: 4, groups: 8),
-      policy: .global, algorithm: .swiftBalancer, base: [0: LayerPlacement(physicalToLogical: Array(0..<256), experts: 256)])
+      LoadMatrix(layers: 1, experts: 256, values: flat), layerIDs: [0],
+      topology: Topology(replicas: 256, gpus: 32, nodes: 4, groups: 8),
+      policy: .global, algorithm: .swiftBalancer,
+      base: [0: LayerPlacement(physicalToLogical: Array(0..<256), experts: 256)])
     #expect(kept.layers.first?.placement.physicalToLogical == Array(0..<256))
   }
 }

@@ -124,7 +124,8 @@ import Testing
         topology: bare
       ).peak
       let p = Planner.placeLayer(load[...], topology: t, policy: shape.policy, algorithm: .deepseek)
-      let standalone = Planner.statistics(of: p, load: load[...], topology: t, policy: shape.policy, algorithm: .deepseek)
+      let standalone = Planner.statistics(
+        of: p, load: load[...], topology: t, policy: shape.policy, algorithm: .deepseek)
       #expect(standalone.noReplicationPeak == expected, "\(shape), kind \(kind)")
       if kind == 0 { continue }  // (`plan` skips all-zero layers)
       let plan = try Planner.plan(

@@ -63,8 +63,10 @@ enum RelabelCheck {
       let new = RelabelCheck.randomPlacement(experts: 16, replicas: 48, using: &rng)
       let r = try Relabel.minimizeMoves(new, base: base, topology: t, policy: policy)
       #expect(r.placement.logicalCount == new.logicalCount)
-      #expect(r.placement.logicalCount == LayerPlacement(physicalToLogical: r.placement.physicalToLogical, experts: 16)
-        .logicalCount)
+      #expect(
+        r.placement.logicalCount
+          == LayerPlacement(physicalToLogical: r.placement.physicalToLogical, experts: 16)
+          .logicalCount)
       // Same multiset of contents per GPU, up to the GPU permutation the result reports.
       let before = RelabelCheck.contents(new.physicalToLogical, t)
       let after = RelabelCheck.contents(r.placement.physicalToLogical, t)

@@ -157,7 +157,8 @@ import Testing
   func neverAboveNoReplicationOnItsWindow(topology t: Topology, policy: PlacementPolicy) throws {
     let experts = 256
     for seed in 0..<12 {
-      let (scenarios, window) = Self.scenarios(seed: UInt64(100 + seed), experts: experts, count: seed % 2 == 0 ? 2 : 16)
+      let (scenarios, window) = Self.scenarios(
+        seed: UInt64(100 + seed), experts: experts, count: seed % 2 == 0 ? 2 : 16)
       let p = Robust.placeLayer(window: window[...], scenarios: scenarios, topology: t, policy: policy)
       let stats = Planner.statistics(of: p, load: window[...], topology: t, policy: policy, algorithm: .robust)
       #expect(stats.evaluation.peak <= stats.noReplicationPeak, "seed \(seed)")

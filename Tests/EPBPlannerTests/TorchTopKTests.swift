@@ -42,7 +42,9 @@ import Testing
   /// The cases the fast path must hand over: ties at the top, which the emulation orders
   /// the way torch does (not necessarily lowest index first).
   @Test func tiesAtTheTopAreLeftToTheEmulation() {
-    for values: [Float] in [[5, 5], [1, 5, 5], [5, 3, 3, 1], [2, 2, 2, 2, 2], [0, -0.0, 1], [-.infinity, -.infinity]] {
+    for values: [Float] in [
+      [5, 5], [1, 5, 5], [5, 3, 3, 1], [2, 2, 2, 2, 2], [0, -0.0, 1], [-.infinity, -.infinity],
+    ] {
       for largest in [true, false] {
         let (fast, exact) = Self.run(values, largest: largest)
         #expect(fast == exact, "\(values) largest \(largest)")

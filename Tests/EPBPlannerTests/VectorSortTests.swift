@@ -49,7 +49,8 @@ import Testing
       var keys = input
       var out = [UInt64](repeating: 0, count: n)
       keys.withUnsafeMutableBufferPointer { k in
-        out.withUnsafeMutableBufferPointer { o in FastOrder.sortIndexed(k.baseAddress!, into: o.baseAddress!, count: n) }
+        out.withUnsafeMutableBufferPointer { o in FastOrder.sortIndexed(k.baseAddress!, into: o.baseAddress!, count: n)
+        }
       }
       #expect(out == input.sorted(), "n \(n) trial \(trial) kind \(trial % 6)")
     }
@@ -62,11 +63,15 @@ import Testing
     let value = ProcessInfo.processInfo.environment["EPBCTL_NO_SIMD"] ?? ""
     let turnedOff = !value.isEmpty && value != "0"
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    let cpuHasAVX2 = cpuinfo.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx2") }
+    let cpuHasAVX2 = cpuinfo.split(separator: "\n").contains {
+      $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx2")
+    }
     #expect(FastOrder.hasVectorSort == (cpuHasAVX2 && !turnedOff))
     let input = Self.keys((0..<64).map { Float(64 - $0) })
     var out = [UInt64](repeating: 0, count: 64)
-    let ran = out.withUnsafeMutableBufferPointer { FastOrder.vectorSortIndexed(input, into: $0.baseAddress!, count: 64) }
+    let ran = out.withUnsafeMutableBufferPointer {
+      FastOrder.vectorSortIndexed(input, into: $0.baseAddress!, count: 64)
+    }
     #expect(ran == FastOrder.hasVectorSort)
   }
 
@@ -78,7 +83,9 @@ import Testing
       for trial in 0..<25 {
         let input = Self.keys(Self.loads(n, kind: trial % 5, &rng))  // kinds 0–4: ordinary
         var out = [UInt64](repeating: 0, count: n)
-        let ran = out.withUnsafeMutableBufferPointer { FastOrder.vectorSortIndexed(input, into: $0.baseAddress!, count: n) }
+        let ran = out.withUnsafeMutableBufferPointer {
+          FastOrder.vectorSortIndexed(input, into: $0.baseAddress!, count: n)
+        }
         #expect(ran, "n \(n) trial \(trial)")
         if ran { #expect(out == input.sorted(), "n \(n) trial \(trial)") }
       }
@@ -174,7 +181,8 @@ import Testing
             switch round % 4 {
             case 0: return Float(Int.random(in: 0...5, using: &rng))
             case 1: return Float.random(in: 0...1000, using: &rng)
-            case 2: return Int.random(in: 0..<10, using: &rng) == 0 ? .infinity : Float(Int.random(in: 0...50, using: &rng))
+            case 2:
+              return Int.random(in: 0..<10, using: &rng) == 0 ? .infinity : Float(Int.random(in: 0...50, using: &rng))
             default: return Float(Int.random(in: 0...2, using: &rng)) / 3
             }
           }

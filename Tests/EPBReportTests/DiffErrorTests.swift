@@ -19,8 +19,11 @@ import Testing
     let t2 = Topology(replicas: 320, gpus: 64, nodes: 4, groups: 8)
     let a = PlacementSide(id: 3, topology: t1, policy: .auto, algorithm: .deepseek, layers: [], placements: [])
     let b = PlacementSide(id: 5, topology: t2, policy: .auto, algorithm: .deepseek, layers: [], placements: [])
-    #expect(throws: DiffError.differentTopology(before: "snapshot 3", beforeTopology: t1, after: "snapshot 5",
-      afterTopology: t2)) { try diff(a, b) }
+    #expect(
+      throws: DiffError.differentTopology(
+        before: "snapshot 3", beforeTopology: t1, after: "snapshot 5",
+        afterTopology: t2)
+    ) { try diff(a, b) }
     let message = DiffError.differentTopology(
       before: "snapshot 3", beforeTopology: t1, after: "snapshot 5", afterTopology: t2
     ).message
@@ -33,8 +36,9 @@ import Testing
     #expect(throws: DiffError.self) { try diff(a7, b) }
     let e = DiffError.differentTopology(
       before: "snapshot 3", beforeTopology: Fixtures.topology, after: "snapshot 5", afterTopology: t2)
-    #expect(e.message == "snapshot 3 has 8 replicas on 4 GPUs, snapshot 5 has 8 on 4 (2 vs 4 nodes); "
-      + "diff needs the same topology")
+    #expect(
+      e.message == "snapshot 3 has 8 replicas on 4 GPUs, snapshot 5 has 8 on 4 (2 vs 4 nodes); "
+        + "diff needs the same topology")
   }
 
   @Test func differentGroupsOnlyIsAccepted() throws {
@@ -50,15 +54,17 @@ import Testing
     let b = Fixtures.side(id: 5, layers: [1, 2, 3], placements: [p, p, p])
     let expected = DiffError.differentLayers(before: "snapshot 3", onlyBefore: [0], after: "snapshot 5", onlyAfter: [3])
     #expect(throws: expected) { try diff(a, b) }
-    #expect(expected.message == "layer 0 only in snapshot 3, layer 3 only in snapshot 5; pick common layers with --layer N")
+    #expect(
+      expected.message == "layer 0 only in snapshot 3, layer 3 only in snapshot 5; pick common layers with --layer N")
   }
 
   @Test func requestedLayerInOnlyOneSide() {
     let p = Fixtures.phy2logA
     let a = Fixtures.side(id: 3, layers: [3, 7], placements: [p, p])
     let b = Fixtures.side(id: 5, layers: [7], placements: [p])
-    #expect(throws: DiffError.differentLayers(before: "snapshot 3", onlyBefore: [3], after: "snapshot 5", onlyAfter: []))
-    {
+    #expect(
+      throws: DiffError.differentLayers(before: "snapshot 3", onlyBefore: [3], after: "snapshot 5", onlyAfter: [])
+    ) {
       try diff(a, b, layers: [3])
     }
     // The common layer alone is fine.
@@ -78,7 +84,8 @@ import Testing
       try PlacementDiff(
         before: a7, after: b, load: LoadMatrix(layers: 1, experts: 5), loadLayers: [3], window: Fixtures.window)
     }
-    #expect(DiffError.missingLoad(layers: [1, 2]).message.hasPrefix("the evaluation window has no load for layers 1, 2"))
+    #expect(
+      DiffError.missingLoad(layers: [1, 2]).message.hasPrefix("the evaluation window has no load for layers 1, 2"))
   }
 
   @Test func differentExpertCounts() {
@@ -96,7 +103,8 @@ import Testing
     let badCount = PlacementSide(
       id: 5, topology: Fixtures.topology, policy: .global, algorithm: .deepseek, layers: [7],
       placements: [LayerPlacement(physicalToLogical: Fixtures.phy2logB, logicalCount: [1, 1, 1, 1, 4])])
-    #expect(throws: DiffError.malformedPlacement(side: "snapshot 5", layer: 7, reason: "logcnt does not count phy2log")) {
+    #expect(throws: DiffError.malformedPlacement(side: "snapshot 5", layer: 7, reason: "logcnt does not count phy2log"))
+    {
       try diff(a7, badCount)
     }
     let unaligned = PlacementSide(

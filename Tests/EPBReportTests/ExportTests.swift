@@ -82,12 +82,16 @@ func parseJSON(_ text: String) throws -> Any { try JSONSerialization.jsonObject(
     // per device (`expert_map[local_placement] = arange(...)`), and the EPLB worker's
     // check_expert_placement refuses "Replicated experts are placed on the same NPU".
     // B = [0, 0 | 3, 1 | 4, 4 | 3, 2]: expert 0 twice on GPU 0, expert 4 twice on GPU 2.
-    #expect(throws: ExportError.replicasOnOneGPU(format: .vllmAscend, layer: 4, gpu: 0, expert: 0, layers: 1, slots: 2)) {
+    #expect(throws: ExportError.replicasOnOneGPU(format: .vllmAscend, layer: 4, gpu: 0, expert: 0, layers: 1, slots: 2))
+    {
       try Self.export().render(.vllmAscend)
     }
-    let message = "vllm-ascend refuses two replicas of one expert on one device, and this snapshot has 2 such slots "
+    let message =
+      "vllm-ascend refuses two replicas of one expert on one device, and this snapshot has 2 such slots "
       + "in 1 layer (first: layer 4, GPU 0, expert 0); plan with --distinct-per-gpu"
-    #expect(ExportError.replicasOnOneGPU(format: .vllmAscend, layer: 4, gpu: 0, expert: 0, layers: 1, slots: 2).description == message)
+    #expect(
+      ExportError.replicasOnOneGPU(format: .vllmAscend, layer: 4, gpu: 0, expert: 0, layers: 1, slots: 2).description
+        == message)
     // SGLang and TensorRT-LLM accept them.
     #expect(try Self.export().render(.sglang).contains("physical_to_logical_map"))
     #expect(try Self.export().render(.trtllm).contains("num_slots: 8"))

@@ -60,7 +60,9 @@ import Testing
     var out: [BacktestConfig] = []
     for algorithm in PlacementAlgorithm.allCases {
       for window in [1, 2] {
-        for halfLife in [nil, 1.0] { out.append(BacktestConfig(algorithm: algorithm, window: window, halfLife: halfLife)) }
+        for halfLife in [nil, 1.0] {
+          out.append(BacktestConfig(algorithm: algorithm, window: window, halfLife: halfLife))
+        }
       }
     }
     return Array(out.prefix(n))
@@ -100,7 +102,9 @@ import Testing
     #expect(reference["data-series"] == "hierarchical cap")
     // y = top + (1 − 0.967) / (1 − 0.5) × plot height = 40 + 0.066 × 320 = 61.12 for every point,
     // where the global bound 1.0 would sit at the top, y = 40.
-    let ys = (reference["points"] ?? "").split(separator: " ").compactMap { $0.split(separator: ",").last.flatMap { Double($0) } }
+    let ys = (reference["points"] ?? "").split(separator: " ").compactMap {
+      $0.split(separator: ",").last.flatMap { Double($0) }
+    }
     #expect(!ys.isEmpty && ys.allSatisfy { abs($0 - 61.12) < 0.01 }, "\(ys)")
     #expect(try #require(ElementCollector.parse(html)).text.contains("(the hierarchical cap)"))
   }

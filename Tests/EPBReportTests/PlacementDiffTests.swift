@@ -30,11 +30,14 @@ import Testing
   @Test func moveListWithSources() throws {
     let moves = try Fixtures.diff().layers[0].moves
     let expected = [
-      ExpertMove(layer: 7, slot: 1, gpu: 0, expert: 0, replacedExpert: 1, source: .sameGPU, sourceSlot: 0, sourceGPU: 0),
-      ExpertMove(layer: 7, slot: 2, gpu: 1, expert: 3, replacedExpert: 2, source: .sameGPU, sourceSlot: 3, sourceGPU: 1),
+      ExpertMove(
+        layer: 7, slot: 1, gpu: 0, expert: 0, replacedExpert: 1, source: .sameGPU, sourceSlot: 0, sourceGPU: 0),
+      ExpertMove(
+        layer: 7, slot: 2, gpu: 1, expert: 3, replacedExpert: 2, source: .sameGPU, sourceSlot: 3, sourceGPU: 1),
       ExpertMove(
         layer: 7, slot: 3, gpu: 1, expert: 1, replacedExpert: 3, source: .sameNode, sourceSlot: 1, sourceGPU: 0),
-      ExpertMove(layer: 7, slot: 5, gpu: 2, expert: 4, replacedExpert: 0, source: .sameGPU, sourceSlot: 4, sourceGPU: 2),
+      ExpertMove(
+        layer: 7, slot: 5, gpu: 2, expert: 4, replacedExpert: 0, source: .sameGPU, sourceSlot: 4, sourceGPU: 2),
       ExpertMove(
         layer: 7, slot: 6, gpu: 3, expert: 3, replacedExpert: 1, source: .crossNode, sourceSlot: 3, sourceGPU: 1),
     ]

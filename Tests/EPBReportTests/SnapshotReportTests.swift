@@ -57,7 +57,8 @@ import Testing
     #expect(Fixtures.member(l, "balancedness") == .double(7.5 / 14))
     // Balancedness mean = (7.5/14 + 7.5/10)/2; weighted = (7.5 + 7.5)/(14 + 10) = 0.625.
     let s = Fixtures.member(json, "summary")
-    #expect(Fixtures.number(Fixtures.member(s, "balancedness_mean")).map { abs($0 - (7.5 / 14 + 0.75) / 2) < 1e-15 } == true)
+    #expect(
+      Fixtures.number(Fixtures.member(s, "balancedness_mean")).map { abs($0 - (7.5 / 14 + 0.75) / 2) < 1e-15 } == true)
     #expect(Fixtures.member(s, "balancedness_weighted") == .double(0.625))
     // No-replication weighted: 15 / (16 + 12).
     #expect(Fixtures.number(Fixtures.member(s, "no_replication_balancedness_weighted")) == 15.0 / 28)
@@ -67,7 +68,8 @@ import Testing
 
   @Test func dryRunHasNullID() {
     #expect(Fixtures.member(Self.report(id: nil).json(), "id") == .null)
-    #expect(Self.report(id: nil, halfLife: nil).table().split(separator: "\n").first == "snapshot:          (not stored)")
+    #expect(
+      Self.report(id: nil, halfLife: nil).table().split(separator: "\n").first == "snapshot:          (not stored)")
   }
 
   @Test func tableRowsAndSummary() {

@@ -30,8 +30,9 @@ import Testing
     let data = Array(npy[(10 + headerLength)...])
     #expect(data.count == counts.count * 4)
     for i in counts.indices {
-      let v = Int32(bitPattern: UInt32(data[4 * i]) | UInt32(data[4 * i + 1]) << 8 | UInt32(data[4 * i + 2]) << 16
-        | UInt32(data[4 * i + 3]) << 24)
+      let v = Int32(
+        bitPattern: UInt32(data[4 * i]) | UInt32(data[4 * i + 1]) << 8 | UInt32(data[4 * i + 2]) << 16
+          | UInt32(data[4 * i + 3]) << 24)
       #expect(v == counts[i])
     }
     let sglang = String(decoding: TraceEncoder.encode(model, format: .sglang), as: UTF8.self)

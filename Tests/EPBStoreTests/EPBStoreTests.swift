@@ -44,7 +44,8 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
     let frac: [Double] = [0.1, 1e-300, 2.5, 1.7976931348623157e308 / 4]
     let small: [Double] = [0, 1, 2_147_483_647, 42]
     let batch = LoadBatch(
-      layers: 3, experts: 4, rows: [LoadRow(step: 0, layer: 0), LoadRow(step: 0, layer: 1), LoadRow(step: 0, layer: 2)],
+      layers: 3, experts: 4,
+      rows: [LoadRow(step: 0, layer: 0), LoadRow(step: 0, layer: 1), LoadRow(step: 0, layer: 2)],
       values: big + frac + small, stepsAreRelative: true)
     let outcome = try store.ingest(batch, series: "s", source: source("a"), replace: false)
     #expect(outcome.status == .ingested)

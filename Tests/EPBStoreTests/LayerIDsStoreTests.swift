@@ -72,7 +72,8 @@ import Testing
   @Test func relabellingRefusesACountOtherThanTheInputs() throws {
     let dense = denseBatch(steps: 1, layers: 3, experts: 1) { _, _, _ in 1 }
     #expect(throws: LoadBatch.RelabelError.count(input: 3, given: 2)) { try dense.relabelLayers([3, 4]).get() }
-    let rows = LoadBatch(layers: nil, experts: 1, rows: [LoadRow(step: 0, layer: 9)], values: [1], stepsAreRelative: false)
+    let rows = LoadBatch(
+      layers: nil, experts: 1, rows: [LoadRow(step: 0, layer: 9)], values: [1], stepsAreRelative: false)
     #expect(throws: LoadBatch.RelabelError.outside(layer: 9)) { try rows.relabelLayers([3, 4]).get() }
     #expect(try rows.relabelLayers([8, 9]).get().declaredLayerIDs == [8, 9])
   }
@@ -88,7 +89,8 @@ import Testing
     let queue = try DatabaseQueue(path: path)
     try migrator.migrate(queue)
     try queue.write { db in
-      try db.execute(sql: "INSERT INTO series (name, layers, experts, created_at) VALUES ('old', 3, 1, 'x'), ('one', 1, 1, 'x')")
+      try db.execute(
+        sql: "INSERT INTO series (name, layers, experts, created_at) VALUES ('old', 3, 1, 'x'), ('one', 1, 1, 'x')")
     }
     try queue.close()
     let store = try EPBStore.open(path: path, create: false)
@@ -104,7 +106,8 @@ import Testing
     #expect(LayerIDs.describe([3, 4, 5, 60]) == "3 to 5, 60")
     #expect(LayerIDs.describe([]) == "none")
     #expect(LayerIDs.list([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8")
-    #expect(LayerIDs.isValid([3, 4]) && !LayerIDs.isValid([4, 3]) && !LayerIDs.isValid([-1]) && !LayerIDs.isValid([2, 2]))
+    #expect(
+      LayerIDs.isValid([3, 4]) && !LayerIDs.isValid([4, 3]) && !LayerIDs.isValid([-1]) && !LayerIDs.isValid([2, 2]))
   }
 }
 

@@ -11,7 +11,8 @@ import Testing
 
   @Test func generatedFileIsUpToDate() throws {
     let folder = Self.root.appendingPathComponent("migrations")
-    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
+      .sorted()
     #expect(files.map { String($0.dropLast(4)) } == EPBStore.knownMigrations, "run scripts/generate-migrations.sh")
     for (file, migration) in zip(files, EPBStore.migrations) {
       let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
@@ -67,7 +68,8 @@ import Testing
       try db.execute(sql: "INSERT INTO step (series_id, step) VALUES (1, 0)")
       // int32 little-endian [1, 2]
       try db.execute(
-        sql: "INSERT INTO load (series_id, step, layer, total, ingest_id, encoding, loads) VALUES (1, 0, 0, 3, 1, 1, ?)",
+        sql:
+          "INSERT INTO load (series_id, step, layer, total, ingest_id, encoding, loads) VALUES (1, 0, 0, 3, 1, 1, ?)",
         arguments: [Data([1, 0, 0, 0, 2, 0, 0, 0])])
     }
     try queue.close()

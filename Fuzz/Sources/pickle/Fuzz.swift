@@ -1,5 +1,6 @@
-@testable import EPBIngest
 import FuzzDriver
+
+@testable import EPBIngest
 
 /// libFuzzer entry: the restricted unpickler on its own (the `data.pkl` inside a `.pt`), which a
 /// mutated zip rarely reaches intact.

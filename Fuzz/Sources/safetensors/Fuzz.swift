@@ -1,5 +1,6 @@
-@testable import EPBIngest
 import FuzzDriver
+
+@testable import EPBIngest
 
 /// libFuzzer entry: one TensorRT-LLM `rank{r}.safetensors` file (header length, JSON header,
 /// tensor data), with the expert count of the fixtures' `meta_info.json`.

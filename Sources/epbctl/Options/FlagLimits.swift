@@ -73,7 +73,8 @@ enum FlagLimits {
     }
     if let bad = name.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
       throw ValidationError(
-        "\(flag) must not contain control characters, got U+\(String(bad.value, radix: 16, uppercase: true)) in \(name.debugDescription)")
+        "\(flag) must not contain control characters, got U+\(String(bad.value, radix: 16, uppercase: true)) in \(name.debugDescription)"
+      )
     }
   }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 
 /// `--layer N|all`, also `3,5,10-12`: which layers a command works on (ids 0 to 4095).
 enum LayerSelection: ExpressibleByArgument, Equatable, CustomStringConvertible {
@@ -19,7 +19,9 @@ enum LayerSelection: ExpressibleByArgument, Equatable, CustomStringConvertible {
       let ids = FlagLimits.layerIDs
       if bounds.count == 1, let n = Int(bounds[0]), ids.contains(n) {
         layers.append(n)
-      } else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), ids.contains(a), ids.contains(b), a <= b {
+      } else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), ids.contains(a), ids.contains(b),
+        a <= b
+      {
         layers.append(contentsOf: a...b)
       } else {
         return nil

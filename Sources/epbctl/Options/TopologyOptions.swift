@@ -6,7 +6,8 @@ extension PlacementAlgorithm: ExpressibleByArgument {}
 
 /// The cluster shape flags of `plan` and `backtest`.
 struct TopologyOptions: ParsableArguments {
-  @Option(name: .long, parsing: .unconditional, help: "Physical expert slots per layer (logical experts + redundant ones).")
+  @Option(
+    name: .long, parsing: .unconditional, help: "Physical expert slots per layer (logical experts + redundant ones).")
   var replicas: Int
 
   @Option(name: .long, parsing: .unconditional, help: "GPUs (expert-parallel ranks); each holds replicas / gpus slots.")
@@ -15,7 +16,9 @@ struct TopologyOptions: ParsableArguments {
   @Option(name: .long, parsing: .unconditional, help: "Nodes; GPUs are numbered node-major.")
   var nodes: Int
 
-  @Option(name: .long, parsing: .unconditional, help: "Expert groups (DeepSeek-V3: 8); the hierarchical policy keeps a group on one node.")
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: "Expert groups (DeepSeek-V3: 8); the hierarchical policy keeps a group on one node.")
   var groups: Int
 
   @Option(name: .long, help: "auto (hierarchical when groups % nodes == 0, else global), hierarchical or global.")
@@ -32,7 +35,8 @@ struct TopologyOptions: ParsableArguments {
     // --nodes under the global policy): a snapshot "on 5 nodes" of 32 GPUs would class moves by
     // nodes that do not exist, so every policy needs whole nodes.
     if gpus % nodes != 0 {
-      throw ValidationError("--gpus \(gpus) is not a multiple of --nodes \(nodes); every node holds the same number of GPUs")
+      throw ValidationError(
+        "--gpus \(gpus) is not a multiple of --nodes \(nodes); every node holds the same number of GPUs")
     }
     do {
       try topology.validate(experts: nil, policy: policy)

@@ -1,16 +1,20 @@
-import EPBPlanner
 import ArgumentParser
+import EPBPlanner
 import EPBStore
 
 /// The window flags, meaning the same on every command.
 struct WindowOptions: ParsableArguments {
-  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Use the last STEPS stored steps.", valueName: "steps"))
+  @Option(
+    name: .long, parsing: .unconditional, help: ArgumentHelp("Use the last STEPS stored steps.", valueName: "steps"))
   var window: Int?
 
-  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("First step of the window (inclusive).", valueName: "step"))
+  @Option(
+    name: .long, parsing: .unconditional, help: ArgumentHelp("First step of the window (inclusive).", valueName: "step")
+  )
   var from: Int?
 
-  @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Last step of the window (inclusive).", valueName: "step"))
+  @Option(
+    name: .long, parsing: .unconditional, help: ArgumentHelp("Last step of the window (inclusive).", valueName: "step"))
   var to: Int?
 
   @Option(

@@ -75,12 +75,15 @@ extension Epbctl {
     @Option(parsing: .unconditional, help: ArgumentHelp("Plan every STEPS stored steps.", valueName: "steps"))
     var every: Int
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Evaluate each plan on the next STEPS stored steps.", valueName: "steps"))
+    @Option(
+      parsing: .unconditional,
+      help: ArgumentHelp("Evaluate each plan on the next STEPS stored steps.", valueName: "steps"))
     var horizon: Int
 
     @Option(
       parsing: .unconditional,
-      help: ArgumentHelp("Stored steps before the first plan (default: the largest --window, else --every).", valueName: "steps"))
+      help: ArgumentHelp(
+        "Stored steps before the first plan (default: the largest --window, else --every).", valueName: "steps"))
     var warmup: Int?
 
     @Option(

@@ -45,7 +45,9 @@ enum DeletionOutput {
     parts.append(plural(r.loads, "load row"))
     var lines = [(r.dryRun ? "would delete " : "deleted ") + parts.joined(separator: ", ")]
     if r.unbasedSnapshots > 0 {
-      lines.append("\(plural(r.unbasedSnapshots, "remaining snapshot")) planned on a deleted one keep their placement, without a base")
+      lines.append(
+        "\(plural(r.unbasedSnapshots, "remaining snapshot")) planned on a deleted one keep their placement, without a base"
+      )
     }
     let size = "database \(mib(r.bytesBefore)) before, \(mib(r.bytesAfter)) after"
     if r.vacuumed {
@@ -121,12 +123,17 @@ extension Epbctl {
       if let series { try FlagLimits.checkSeries(series) }
       switch kind {
       case .snapshot, .series:
-        guard name != nil else { throw ValidationError("delete \(kind.rawValue) needs the \(kind == .snapshot ? "snapshot ID" : "series NAME")") }
+        guard name != nil else {
+          throw ValidationError(
+            "delete \(kind.rawValue) needs the \(kind == .snapshot ? "snapshot ID" : "series NAME")")
+        }
         if file != nil || hash != nil { throw ValidationError("--file and --hash go with `delete ingest`") }
         if kind == .series && series != nil { throw ValidationError("delete series NAME takes no --series") }
       case .ingest:
         if name != nil { throw ValidationError("delete ingest takes --file PATH or --hash SHA, not a name") }
-        if (file == nil) == (hash == nil) { throw ValidationError("delete ingest needs one of --file PATH or --hash SHA") }
+        if (file == nil) == (hash == nil) {
+          throw ValidationError("delete ingest needs one of --file PATH or --hash SHA")
+        }
         if let hash, hash.count < 8 || hash.count > 64 || !hash.allSatisfy(\.isHexDigit) {
           throw ValidationError("--hash must be 8 to 64 hex digits of a content SHA-256, got '\(hash)'")
         }
@@ -200,7 +207,9 @@ extension Epbctl {
 
     func validate() throws {
       if let series { try FlagLimits.checkSeries(series) }
-      if (keepLast == nil) == (olderThan == nil) { throw ValidationError("prune needs one of --keep-last N or --older-than D") }
+      if (keepLast == nil) == (olderThan == nil) {
+        throw ValidationError("prune needs one of --keep-last N or --older-than D")
+      }
       if let keepLast { try FlagLimits.check(keepLast, flag: "--keep-last", FlagLimits.stepIDs) }
       if let olderThan, Self.seconds(olderThan) == nil {
         throw ValidationError("--older-than expects a duration such as 90s, 30m, 12h, 7d or 2w, got '\(olderThan)'")

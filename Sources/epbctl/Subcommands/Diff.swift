@@ -53,7 +53,9 @@ extension Epbctl {
     @Option(help: "Write a self-contained HTML report with inline SVG to this file.")
     var html: String?
 
-    @Option(parsing: .unconditional, help: "The layer whose per-GPU bars the HTML report draws (default: largest peak reduction).")
+    @Option(
+      parsing: .unconditional,
+      help: "The layer whose per-GPU bars the HTML report draws (default: largest peak reduction).")
     var htmlLayer: Int?
 
     @Flag(help: "Print JSON for scripts.")

@@ -37,14 +37,17 @@ extension Epbctl {
     var output: String?
 
     @Option(
-      help: "Layers without routed experts, model ids such as 0-2, or none (default: the snapshot's skipped layers; ids the series does not hold are dense anyway).")
+      help:
+        "Layers without routed experts, model ids such as 0-2, or none (default: the snapshot's skipped layers; ids the series does not hold are dense anyway)."
+    )
     var denseLayers: String?
 
     func validate() throws {
       if let series { try FlagLimits.checkSeries(series) }
       if let denseLayers, denseLayers.lowercased() != "none", LayerSelection(argument: denseLayers)?.layers == nil {
         throw ValidationError(
-          "--dense-layers takes a list of layer ids 0 to \(FlagLimits.layerIDs.upperBound) such as 0-2, or none; got '\(denseLayers)'")
+          "--dense-layers takes a list of layer ids 0 to \(FlagLimits.layerIDs.upperBound) such as 0-2, or none; got '\(denseLayers)'"
+        )
       }
     }
 

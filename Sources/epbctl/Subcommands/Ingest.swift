@@ -53,7 +53,9 @@ extension Epbctl {
     @OptionGroup var database: DatabaseOptions
 
     @Argument(
-      help: "Input files or folders (TensorRT-LLM statistics, SGLang per-pass rank files); - reads stdin (then --format is required).")
+      help:
+        "Input files or folders (TensorRT-LLM statistics, SGLang per-pass rank files); - reads stdin (then --format is required)."
+    )
     var files: [String] = []
 
     @Option(help: "The series to record into (created on first use).")
@@ -119,13 +121,17 @@ extension Epbctl {
 
     func validate() throws {
       if let watch {
-        if !files.isEmpty { throw ValidationError("--watch \(watch) takes no FILE arguments; it ingests what appears in the folder") }
+        if !files.isEmpty {
+          throw ValidationError("--watch \(watch) takes no FILE arguments; it ingests what appears in the folder")
+        }
         if placement { throw ValidationError("--watch ingests loads; --placement records one file") }
         try FlagLimits.check(interval, flag: "--interval", 0.1...3600)
         try FlagLimits.checkSeries(series)
         return
       }
-      if rowsAsSteps && placement { throw ValidationError("--rows-as-steps reads loads; --placement records a placement") }
+      if rowsAsSteps && placement {
+        throw ValidationError("--rows-as-steps reads loads; --placement records a placement")
+      }
       if files.isEmpty { throw ValidationError("give at least one FILE, or - for stdin") }
       if files.contains("-") && format == .auto {
         throw ValidationError("reading stdin needs --format sglang|load-history|csv|npy|jsonl")
@@ -149,7 +155,8 @@ extension Epbctl {
         try FlagLimits.check(nodes, flag: "--nodes", FlagLimits.nodes)
         try FlagLimits.check(groups, flag: "--groups", FlagLimits.slots)
         if gpus % nodes != 0 {
-          throw ValidationError("--gpus \(gpus) is not a multiple of --nodes \(nodes); every node holds the same number of GPUs")
+          throw ValidationError(
+            "--gpus \(gpus) is not a multiple of --nodes \(nodes); every node holds the same number of GPUs")
         }
       } else if gpus != nil || window.isSet {
         throw ValidationError("--gpus and window flags go with --placement")
@@ -171,7 +178,8 @@ extension Epbctl {
           ids.append(contentsOf: a...b)
         } else {
           throw ValidationError(
-            "--layer-ids takes layer ids \(range.lowerBound) to \(range.upperBound) and ranges such as 3-60 or 1,3,5; got '\(text)'")
+            "--layer-ids takes layer ids \(range.lowerBound) to \(range.upperBound) and ranges such as 3-60 or 1,3,5; got '\(text)'"
+          )
         }
       }
       guard LayerIDs.isValid(ids) else {
@@ -207,7 +215,8 @@ extension Epbctl {
           case .ingested(let r):
             let range = r.outcome.firstStep.map { "steps \($0) to \(r.outcome.lastStep ?? $0)" } ?? "no steps"
             // Unbuffered, so a script reading the pipe sees each ingest as it happens.
-            let line = "\(r.path): \(r.outcome.status.rawValue), \(plural(r.outcome.steps, "step")) (\(range)), format \(r.format.rawValue)\n"
+            let line =
+              "\(r.path): \(r.outcome.status.rawValue), \(plural(r.outcome.steps, "step")) (\(range)), format \(r.format.rawValue)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
           case .failed(let path, let error):
             Output.diagnostic("\(path): not ingested: \(error)")
@@ -317,9 +326,11 @@ extension Epbctl {
     /// `6 of 6 new steps (6–11) repeat stored ones (step 6 has the loads of step 0): …`
     static func repeatNote(_ r: FileIngestResult) -> String {
       let o = r.outcome
-      let range = o.firstStep.map { first in o.lastStep.map { $0 == first ? " (\(first))" : " (\(first)–\($0))" } ?? "" } ?? ""
+      let range =
+        o.firstStep.map { first in o.lastStep.map { $0 == first ? " (\(first))" : " (\(first)–\($0))" } ?? "" } ?? ""
       let example = o.firstRepeat.map { " (step \($0.step) has the loads of step \($0.repeats))" } ?? ""
-      return "\(r.path): \(o.repeatsStoredSteps) of \(plural(o.steps, "new step"))\(range) repeat the loads of stored steps"
+      return
+        "\(r.path): \(o.repeatsStoredSteps) of \(plural(o.steps, "new step"))\(range) repeat the loads of stored steps"
         + "\(example); the same loads ingested twice (another format, or appended again)? "
         + "`epbctl delete ingest --file \(r.path)` removes them"
     }
@@ -333,18 +344,19 @@ extension Epbctl {
       var json: JSONValue {
         switch self {
         case .stored(let r):
-          return .object([
-            ("path", .string(r.path)), ("status", .string(r.outcome.status.rawValue)),
-            ("steps", .int(r.outcome.steps)), ("layers", .int(r.outcome.layers)),
-            ("layer_ids", .ints(r.outcome.layerIDs)),
-            ("experts", .int(r.outcome.experts)), ("total_load", .number(r.outcome.totalLoad)),
-            ("format", .string(r.format.rawValue)),
-            ("first_step", r.outcome.firstStep.map(JSONValue.int) ?? .null),
-            ("last_step", r.outcome.lastStep.map(JSONValue.int) ?? .null),
-            ("replaced_rows", .int(r.outcome.replacedRows)),
-            ("already_stored_rows", .int(r.outcome.alreadyStoredRows)),
-            ("repeats_stored_steps", .int(r.outcome.repeatsStoredSteps)),
-          ] + (r.note.map { [("note", JSONValue.string($0))] } ?? []))
+          return .object(
+            [
+              ("path", .string(r.path)), ("status", .string(r.outcome.status.rawValue)),
+              ("steps", .int(r.outcome.steps)), ("layers", .int(r.outcome.layers)),
+              ("layer_ids", .ints(r.outcome.layerIDs)),
+              ("experts", .int(r.outcome.experts)), ("total_load", .number(r.outcome.totalLoad)),
+              ("format", .string(r.format.rawValue)),
+              ("first_step", r.outcome.firstStep.map(JSONValue.int) ?? .null),
+              ("last_step", r.outcome.lastStep.map(JSONValue.int) ?? .null),
+              ("replaced_rows", .int(r.outcome.replacedRows)),
+              ("already_stored_rows", .int(r.outcome.alreadyStoredRows)),
+              ("repeats_stored_steps", .int(r.outcome.repeatsStoredSteps)),
+            ] + (r.note.map { [("note", JSONValue.string($0))] } ?? []))
         case .failed(let path, let error):
           return .object([("path", .string(path)), ("status", .string("failed")), ("error", .string(error))])
         }

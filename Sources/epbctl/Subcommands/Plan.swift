@@ -36,24 +36,30 @@ extension Epbctl {
     @Flag(help: "Plan and print without storing a snapshot.")
     var dryRun = false
 
-    @Option(help: ArgumentHelp(
-      "Relabel against this snapshot to move fewer expert weights (default: the latest snapshot of the series with the same topology).",
-      valueName: "id"))
+    @Option(
+      help: ArgumentHelp(
+        "Relabel against this snapshot to move fewer expert weights (default: the latest snapshot of the series with the same topology).",
+        valueName: "id"))
     var base: String?
 
     @Flag(help: "Plan from scratch, ignoring earlier snapshots.")
     var noBase = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Start from the base and apply at most K replica moves per layer.", valueName: "k"))
+    @Option(
+      parsing: .unconditional,
+      help: ArgumentHelp("Start from the base and apply at most K replica moves per layer.", valueName: "k"))
     var maxMoves: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Keep the base for layers whose peak drops by less than P percent.", valueName: "p"))
+    @Option(
+      parsing: .unconditional,
+      help: ArgumentHelp("Keep the base for layers whose peak drops by less than P percent.", valueName: "p"))
     var minGain: Double?
 
     @Flag(
       name: .customLong("distinct-per-gpu"),
       help: ArgumentHelp(
-        "No GPU holds two replicas of one expert (vLLM-Ascend refuses such a map): every algorithm's placement is repaired by swapping replicas between GPUs of a node; prints what it costs in peak."))
+        "No GPU holds two replicas of one expert (vLLM-Ascend refuses such a map): every algorithm's placement is repaired by swapping replicas between GPUs of a node; prints what it costs in peak."
+      ))
     var distinctPerGPU = false
 
     @Flag(help: "Print the snapshot as JSON (the `show --json` form).")
@@ -102,7 +108,8 @@ extension Epbctl {
       self.window.noteClipping(window)
       let baseRecord = try resolveBase(store, experts: window.loads.experts)
       if baseRecord == nil && (maxMoves != nil || minGain != nil) {
-        throw CommandError("--max-moves and --min-gain need a base snapshot; give --base ID (none of this topology yet)")
+        throw CommandError(
+          "--max-moves and --min-gain need a base snapshot; give --base ID (none of this topology yet)")
       }
       let clock = ContinuousClock()
       var plan: EPBPlanner.Plan!
@@ -247,7 +254,8 @@ struct MigrationSummary {
     let incremental = layers.filter { $0.decision == .incremental }
     if !incremental.isEmpty {
       let fractions = incremental.compactMap(\.fractionOfFullReduction)
-      let mean = fractions.isEmpty ? "n/a" : String(format: "%.1f%%", 100 * fractions.reduce(0, +) / Double(fractions.count))
+      let mean =
+        fractions.isEmpty ? "n/a" : String(format: "%.1f%%", 100 * fractions.reduce(0, +) / Double(fractions.count))
       lines.append(
         "incremental: \(plural(incremental.compactMap(\.replicaMoves).reduce(0, +), "replica move")) over \(plural(incremental.count, "layer")) "
           + "reach on average \(mean) of the full plan's peak reduction")

@@ -46,7 +46,8 @@ extension Epbctl {
           ["series", "layers", "layer ids", "experts", "steps", "first", "last", "total load"],
           all.map {
             [
-              $0.name, String($0.layers), LayerIDs.list($0.layerIDs), String($0.experts), String($0.steps), $0.firstStep.map(String.init) ?? "-",
+              $0.name, String($0.layers), LayerIDs.list($0.layerIDs), String($0.experts), String($0.steps),
+              $0.firstStep.map(String.init) ?? "-",
               $0.lastStep.map(String.init) ?? "-", Output.load($0.totalLoad ?? 0),
             ]
           }))

@@ -1,5 +1,5 @@
-import EPBPlanner
 import ArgumentParser
+import EPBPlanner
 import EPBSimulate
 import Foundation
 
@@ -35,7 +35,8 @@ extension Epbctl {
     @Option(name: .shortAndLong, help: ArgumentHelp("The file to write, or - for stdout.", valueName: "file"))
     var output: String
 
-    @Option(help: "load-history (load_history with step and time; alias vllm), sglang ([T][L][E]), csv, npy (<i4) or jsonl.")
+    @Option(
+      help: "load-history (load_history with step and time; alias vllm), sglang ([T][L][E]), csv, npy (<i4) or jsonl.")
     var format: TraceFormat = .loadHistory
 
     @Option(parsing: .unconditional, help: "Steps to generate.")
@@ -74,7 +75,8 @@ extension Epbctl {
     @Option(help: "The random seed.")
     var seed = RoutingModel.defaults.seed
 
-    @Option(name: .customLong("start-time"), help: "load-history: the time of step 0 in seconds since 1970 (1 s per step).")
+    @Option(
+      name: .customLong("start-time"), help: "load-history: the time of step 0 in seconds since 1970 (1 s per step).")
     var startTime = 1_790_000_000.0
 
     var model: RoutingModel {
@@ -140,7 +142,8 @@ extension Epbctl {
       }
       if output != "-" {
         Output.diagnostic(
-          "wrote \(output): \(format.rawValue), \(plural(steps, "step")) × \(plural(layers, "layer")) × \(plural(experts, "expert")), seed \(seed)")
+          "wrote \(output): \(format.rawValue), \(plural(steps, "step")) × \(plural(layers, "layer")) × \(plural(experts, "expert")), seed \(seed)"
+        )
       }
     }
   }
