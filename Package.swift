@@ -32,8 +32,10 @@ let package = Package(
     .target(name: "CEPBSort"),
     // Pure computation: loads in, placements and statistics out. No I/O, no SQL.
     .target(name: "EPBPlanner", dependencies: ["CEPBSort"], swiftSettings: strict),
-    // Pure reporting: diffs, statistics and HTML text. No I/O, no SQL.
-    .target(name: "EPBReport", dependencies: ["EPBPlanner"], swiftSettings: strict),
+    // Pure reporting: every table, summary, JSON and HTML text the commands print, diffs, the
+    // backtest replay, engine exports. Reads the store's and the ingest's result types; no I/O,
+    // no SQL.
+    .target(name: "EPBReport", dependencies: ["EPBPlanner", "EPBStore", "EPBIngest"], swiftSettings: strict),
     // A seeded model of MoE routing that writes synthetic traces (pure: values and bytes out).
     .target(name: "EPBSimulate", dependencies: ["EPBPlanner"], swiftSettings: strict),
     // The one type that owns the database; all SQL lives here and in migrations/.
@@ -65,7 +67,8 @@ let package = Package(
       path: "Sources/EPBBench", swiftSettings: strict),
     .target(name: "EPBTestSupport", dependencies: ["EPBPlanner"], swiftSettings: strict),
     .testTarget(name: "EPBPlannerTests", dependencies: ["EPBPlanner", "EPBTestSupport"], swiftSettings: strict),
-    .testTarget(name: "EPBReportTests", dependencies: ["EPBReport", "EPBTestSupport"], swiftSettings: strict),
+    .testTarget(
+      name: "EPBReportTests", dependencies: ["EPBReport", "EPBStore", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBStoreTests", dependencies: ["EPBStore", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBIngestTests", dependencies: ["EPBIngest", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBSimulateTests", dependencies: ["EPBSimulate", "EPBTestSupport"], swiftSettings: strict),

@@ -50,6 +50,31 @@ public struct LayerMigration: Sendable, Equatable {
 }
 
 extension Planner {
+  /// Plans `loads` as `plan(_:layerIDs:topology:policy:algorithm:scenarios:base:distinctPerGPU:)`
+  /// does and, against a base, moves from it with `applyBase` (relabelled, kept or incremental as
+  /// `options` say). With `distinctPerGPU` the repair runs again after the base is applied: a
+  /// kept base or incremental moves can repeat an expert on a GPU (relabelling cannot: it keeps
+  /// each GPU's experts).
+  ///
+  /// - parameter base: layer id → serving placement (same topology); nil plans from scratch and
+  ///   returns no migrations. Algorithms that start from a placement (`usesBase`) also plan from it.
+  /// - throws: `TopologyError` for a topology that does not fit, `RelabelError` when a base
+  ///   placement does not fit the topology.
+  public static func plan(
+    _ loads: LoadMatrix, layerIDs: [Int], topology: Topology, policy: PlacementPolicy,
+    algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = [], base: [Int: LayerPlacement]?,
+    options: MigrationOptions, distinctPerGPU: Bool = false
+  ) throws -> (plan: Plan, migrations: [LayerMigration]) {
+    var plan = try plan(
+      loads, layerIDs: layerIDs, topology: topology, policy: policy, algorithm: algorithm, scenarios: scenarios,
+      base: algorithm.usesBase ? (base ?? [:]) : [:], distinctPerGPU: distinctPerGPU)
+    guard let base else { return (plan, []) }
+    let migrations: [LayerMigration]
+    (plan, migrations) = try applyBase(plan, loads: loads, layerIDs: layerIDs, base: base, options: options)
+    if distinctPerGPU { plan = try enforceDistinctPerGPU(plan, loads: loads, layerIDs: layerIDs) }
+    return (plan, migrations)
+  }
+
   /// Applies a base placement to a fresh plan, layer by layer: `--max-moves` (incremental from the
   /// base), else `--min-gain` (keep the base when the gain is small), then relabelling of every
   /// new placement against the base. Layers without a base placement are left as planned.

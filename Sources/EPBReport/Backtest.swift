@@ -89,6 +89,8 @@ public struct BacktestPlanRequest: Sendable {
   /// The configuration's previous plan, by layer id (empty for its first plan); incremental
   /// algorithms (`PlacementAlgorithm.usesBase`) start from it.
   public var previousPlacements: [Int: LayerPlacement] = [:]
+  /// No GPU may hold two replicas of one expert (`Parameters.distinctPerGPU`).
+  public var distinctPerGPU = false
 }
 
 /// Why a backtest cannot run; the message names the flag that fixes it.
@@ -124,10 +126,15 @@ public struct BacktestError: Error, Equatable, Sendable, CustomStringConvertible
 public struct Backtest {
   public typealias PlanFunction = (BacktestPlanRequest) throws -> Plan
 
-  /// `Planner.plan` on the window sum with the configuration's algorithm.
+  /// `Planner.plan` on the window sum with the configuration's algorithm, as `epbctl plan`
+  /// plans: algorithms that plan on scenarios get the window's steps summed into their blocks
+  /// (`Robust.blockSums`), incremental ones start from the previous plan, and
+  /// `distinctPerGPU` repairs every placement.
   public static func defaultPlanner(_ r: BacktestPlanRequest) throws -> Plan {
     try Planner.plan(
-      r.windowLoad, layerIDs: r.layerIDs, topology: r.topology, policy: r.policy, algorithm: r.config.algorithm)
+      r.windowLoad, layerIDs: r.layerIDs, topology: r.topology, policy: r.policy, algorithm: r.config.algorithm,
+      scenarios: Robust.blockSums(r.stepLoads ?? [], blocks: r.config.algorithm.scenarioBlocks),
+      base: r.previousPlacements, distinctPerGPU: r.distinctPerGPU)
   }
 
   /// The replay's settings.
@@ -258,7 +265,8 @@ public struct Backtest {
   /// Prepares a replay of `stepCount` stored steps of `layerIDs.count` layers × `experts`.
   ///
   /// - parameter keepStepLoads: for each configuration, whether its planner wants the window's
-  ///   per-step loads (then the configuration needs a window).
+  ///   per-step loads (then the configuration needs a window); nil: those of the algorithms that
+  ///   plan on scenarios (`usesScenarios`) with a window, what `defaultPlanner` uses.
   /// - throws: `BacktestError` for bad parameters or a series too short for one plan, and
   ///   `TopologyError` messages (as `BacktestError`) when the topology cannot place `experts`.
   public init(
@@ -276,7 +284,7 @@ public struct Backtest {
         "the series holds \(plural(stepCount, "step")); a backtest needs warmup \(parameters.effectiveWarmup) + --horizon "
           + "\(parameters.horizon) = \(parameters.minimumSteps); lower --window, --warmup or --horizon")
     }
-    let keep = keepStepLoads ?? Array(repeating: false, count: parameters.configs.count)
+    let keep = keepStepLoads ?? parameters.configs.map { $0.algorithm.usesScenarios && $0.window != nil }
     precondition(keep.count == parameters.configs.count, "one keepStepLoads flag per configuration")
     for (c, k) in zip(parameters.configs, keep) where k && c.window == nil {
       throw BacktestError("the \(c.algorithm.rawValue) planner needs the window's steps; give --window")
@@ -421,7 +429,7 @@ public struct Backtest {
         config: config, windowLoad: LoadMatrix(layers: layerIDs.count, experts: experts, values: values),
         layerIDs: layerIDs, windowFrom: stepNumbers[first], windowTo: stepNumbers[i], windowSteps: i - first + 1,
         stepLoads: keepStepLoads[c] ? Array(ring.suffix(i - first + 1)) : nil, topology: parameters.topology,
-        policy: parameters.policy)
+        policy: parameters.policy, distinctPerGPU: parameters.distinctPerGPU)
       let base = previousPlacement[c]
       if config.algorithm.usesBase, let base {
         for (layer, placement) in zip(layerIDs, base) { request.previousPlacements[layer] = placement }
@@ -531,7 +539,7 @@ public struct Backtest {
           config: config, windowLoad: horizon, layerIDs: layerIDs, windowFrom: horizonFrom, windowTo: horizonTo,
           windowSteps: parameters.horizon,
           stepLoads: keepStepLoads[c] ? Array(ring.suffix(parameters.horizon)) : nil, topology: topology,
-          policy: parameters.policy)
+          policy: parameters.policy, distinctPerGPU: parameters.distinctPerGPU)
         if config.algorithm.usesBase, let base = evaluation.base {
           for (layer, placement) in zip(layerIDs, base) { request.previousPlacements[layer] = placement }
         }

@@ -122,6 +122,15 @@ extension BacktestReport {
     ])
   }
 
+  /// `backtest of series 'S': N steps (A to B), L layers, C configurations × P plans`: what
+  /// the replay covered (`steps` stored steps from `from` to `to`).
+  public func heading(steps: Int, from: Int, to: Int, layers: Int) -> String {
+    let plans = summaries.first?.points.count ?? 0
+    return
+      "backtest of series '\(series ?? "")': \(plural(steps, "step")) (\(from) to \(to)), \(plural(layers, "layer")), "
+      + "\(plural(summaries.count, "configuration")) × \(plural(plans, "plan"))"
+  }
+
   /// A plain-text table, best configuration first, then the limits and the recommendation.
   public func table() -> String {
     let ranks = self.ranks

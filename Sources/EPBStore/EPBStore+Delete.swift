@@ -44,6 +44,9 @@ public struct PruneRule: Sendable, Equatable {
 /// What a `delete` or `prune` removed (or, in a dry run, would remove).
 public struct DeletionReport: Sendable, Equatable {
   public var dryRun: Bool
+
+  /// A report of nothing removed yet; the store fills in the counts and sizes.
+  public init(dryRun: Bool) { self.dryRun = dryRun }
   /// Series removed, by name.
   public var series: [String] = []
   /// Snapshots removed, by id, increasing.

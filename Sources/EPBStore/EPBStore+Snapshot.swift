@@ -266,3 +266,35 @@ extension Double: StoreNumber {
     self = value
   }
 }
+
+extension EPBStore {
+  /// The snapshot a plan of `series` relabels against: `reference` (`--base`: an id, `latest`,
+  /// `latest~N`) when given, else the latest snapshot of `series` with the same replicas, GPUs
+  /// and nodes as `topology`; nil when the series has none such.
+  ///
+  /// - parameter experts: the logical experts of the plan's layers; a base must place as many.
+  /// - throws: `StoreError.unknownSnapshot` for a reference that matches nothing,
+  ///   `StoreError.incompatibleBase` when its snapshot has another topology or expert count.
+  public func planBase(reference: String?, series: String, topology t: Topology, experts: Int) throws(StoreError)
+    -> SnapshotRecord?
+  {
+    func sameShape(_ b: Topology) -> Bool { b.replicas == t.replicas && b.gpus == t.gpus && b.nodes == t.nodes }
+    if let reference {
+      let record = try snapshot(id: resolveSnapshot(reference, series: series))
+      let b = record.topology
+      guard sameShape(b) else {
+        throw .incompatibleBase(
+          reference: reference, id: record.id,
+          detail:
+            "has \(plural(b.replicas, "replica")) on \(plural(b.gpus, "GPU")) in \(plural(b.nodes, "node")), "
+            + "this plan \(t.replicas) on \(t.gpus) in \(t.nodes)")
+      }
+      guard record.layers.allSatisfy({ $0.placement.logicalCount.count == experts }) else {
+        throw .incompatibleBase(reference: reference, id: record.id, detail: "places a different number of experts")
+      }
+      return record
+    }
+    guard let latest = try snapshots(series: series).last(where: { sameShape($0.topology) }) else { return nil }
+    return try snapshot(id: latest.id)
+  }
+}

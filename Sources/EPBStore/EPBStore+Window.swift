@@ -57,18 +57,7 @@ extension EPBStore {
   /// Resolves `window` against the stored steps of `series`: (first step, last step, step count).
   static func resolve(_ db: Database, window: WindowSpec, series: SeriesInfo) throws -> (from: Int, to: Int, steps: Int)
   {
-    if let last = window.last, last <= 0 {
-      throw StoreError.invalidWindow("--window must be a positive number of steps, got \(last)")
-    }
-    if window.last != nil && (window.from != nil || window.to != nil) {
-      throw StoreError.invalidWindow("--window cannot be combined with --from/--to; give one or the other")
-    }
-    if let from = window.from, let to = window.to, from > to {
-      throw StoreError.invalidWindow("--from \(from) is after --to \(to)")
-    }
-    if let h = window.halfLife, !(h > 0 && h.isFinite) {
-      throw StoreError.invalidWindow("--half-life must be a positive number of steps, got \(h)")
-    }
+    if let problem = window.problem { throw StoreError.invalidWindow(problem) }
     guard let first = series.firstStep, let lastStored = series.lastStep else {
       throw StoreError.emptyWindow(series: series.name, detail: "the series holds no step yet; ingest some first")
     }

@@ -117,6 +117,23 @@ public struct WindowSpec: Sendable, Equatable {
   }
 }
 
+extension WindowSpec {
+  /// What is wrong with the window, naming its flags (`--window`, `--from`, `--to`,
+  /// `--half-life`); nil when it is valid: a positive `last`, not with `from`/`to`, `from` ≤ `to`,
+  /// a positive finite `halfLife`.
+  public var problem: String? {
+    if let last, last <= 0 { return "--window must be a positive number of steps, got \(last)" }
+    if last != nil && (from != nil || to != nil) {
+      return "--window cannot be combined with --from/--to; give one or the other"
+    }
+    if let from, let to, from > to { return "--from \(from) is after --to \(to)" }
+    if let halfLife, !(halfLife > 0 && halfLife.isFinite) {
+      return "--half-life must be a positive number of steps, got \(halfLife)"
+    }
+    return nil
+  }
+}
+
 /// A window's per-expert load, summed (and optionally decayed) over its steps.
 public struct WindowLoad: Sendable, Equatable {
   public var series: SeriesInfo

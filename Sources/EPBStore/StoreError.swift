@@ -28,6 +28,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownLayer(series: String, layer: Int, layerIDs: [Int])
   /// A snapshot reference that matches nothing.
   case unknownSnapshot(reference: String, detail: String)
+  /// The snapshot given as a plan's base (`--base`) cannot be one: another topology or another
+  /// number of experts (the detail says which).
+  case incompatibleBase(reference: String, id: Int64, detail: String)
   /// `delete` found nothing of what it was asked to remove (the detail says what and why).
   case nothingToDelete(String)
   /// Anything else SQLite reported.
@@ -62,6 +65,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
       return "series '\(series)' has layers \(LayerIDs.describe(layerIDs)); --layer \(layer) is not one of them"
     case .unknownSnapshot(let reference, let detail):
       return "no snapshot '\(reference)': \(detail); list them with `epbctl snapshots`"
+    case .incompatibleBase(let reference, let id, let detail):
+      return "--base \(reference): snapshot \(id) \(detail); use a snapshot of the same topology or --no-base"
     case .nothingToDelete(let detail):
       return "nothing to delete: \(detail); nothing was changed"
     case .database(let path, let detail):

@@ -26,11 +26,10 @@ struct WindowOptions: ParsableArguments {
     if let window { try FlagLimits.check(window, flag: "--window", FlagLimits.steps) }
     if let from { try FlagLimits.check(from, flag: "--from", FlagLimits.stepIDs) }
     if let to { try FlagLimits.check(to, flag: "--to", FlagLimits.stepIDs) }
-    if window != nil && (from != nil || to != nil) {
-      throw ValidationError("--window cannot be combined with --from/--to; give one or the other")
-    }
-    if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to)") }
     if let halfLife { try FlagLimits.check(halfLife, flag: "--half-life", FlagLimits.halfLife, positive: true) }
+    // The rules that relate the flags are the store's (`WindowSpec.problem`), checked here too so
+    // that a contradiction exits 64 before the database is opened.
+    if let problem = spec.problem { throw ValidationError(problem) }
   }
 
   /// True when any window flag was given.

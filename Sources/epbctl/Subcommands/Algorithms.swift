@@ -15,20 +15,7 @@ extension Epbctl {
     var json = false
 
     func run() {
-      let all = PlacementAlgorithm.allCases
-      if json {
-        Output.json(
-          .object([
-            (
-              "algorithms",
-              .array(all.map { .object([("name", .string($0.rawValue)), ("description", .string($0.summary))]) })
-            ),
-            ("default", .string(PlacementAlgorithm.planDefault.rawValue)),
-          ]))
-      } else {
-        print(Output.table(["algorithm", "description"], all.map { [$0.rawValue, $0.summary] }, leftColumns: 2))
-        print("\ndefault: \(PlacementAlgorithm.planDefault.rawValue) (what `plan` uses without --algorithm)")
-      }
+      if json { Output.json(AlgorithmListing.json) } else { print(AlgorithmListing.text) }
     }
   }
 }

@@ -196,17 +196,8 @@ extension Epbctl {
         configs: configs, every: every, horizon: horizon, warmup: warmup, topology: topology.topology,
         policy: topology.policy, oracle: !noOracle, replanCost: replanCost,
         distinctPerGPU: distinctPerGPU)
-      // Algorithms that plan on scenarios get the window's steps, summed into blocks.
       var backtest = try EPBReport.Backtest(
-        parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps,
-        keepStepLoads: configs.map { $0.algorithm.usesScenarios && $0.window != nil },
-        planner: { request in
-          try Planner.plan(
-            request.windowLoad, layerIDs: request.layerIDs, topology: request.topology, policy: request.policy,
-            algorithm: request.config.algorithm,
-            scenarios: Robust.blockSums(request.stepLoads ?? [], blocks: request.config.algorithm.scenarioBlocks),
-            base: request.previousPlacements, distinctPerGPU: distinctPerGPU)
-        })
+        parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps)
       try store.forEachStep(series: series, from: first, to: last, layers: layers) { step, loads in
         try backtest.add(step: step, loads: loads)
       }
@@ -217,10 +208,7 @@ extension Epbctl {
         Output.json(report.json(includeTimeline: !noTimeline))
         return
       }
-      let plans = report.summaries.first?.points.count ?? 0
-      print(
-        "backtest of series '\(series)': \(plural(info.steps, "step")) (\(first) to \(last)), \(plural(layers.count, "layer")), "
-          + "\(plural(report.summaries.count, "configuration")) × \(plural(plans, "plan"))\n")
+      print(report.heading(steps: info.steps, from: first, to: last, layers: layers.count) + "\n")
       print(report.table(), terminator: "")
     }
   }

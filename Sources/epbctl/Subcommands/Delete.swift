@@ -4,67 +4,10 @@ import EPBReport
 import EPBStore
 import Foundation
 
-/// What `delete` and `prune` share: the report, as text or JSON.
+/// What `delete` and `prune` print: the report as text or JSON.
 enum DeletionOutput {
-  /// `{"dry_run", "deleted": {"series", "snapshots", "ingests", "steps", "loads"},
-  /// "unbased_snapshots", "database": {"bytes_before", "bytes_after", "free_bytes_after"},
-  /// "vacuumed"}`; `series` and `snapshots` list names and ids, the others are counts.
-  static func json(_ r: DeletionReport) -> JSONValue {
-    .object([
-      ("dry_run", .bool(r.dryRun)),
-      (
-        "deleted",
-        .object([
-          ("series", .array(r.series.map(JSONValue.string))),
-          ("snapshots", .array(r.snapshots.map { .int(Int($0)) })),
-          ("ingests", .int(r.ingests)), ("steps", .int(r.steps)), ("loads", .int(r.loads)),
-        ])
-      ),
-      ("unbased_snapshots", .int(r.unbasedSnapshots)),
-      (
-        "database",
-        .object([
-          ("bytes_before", .int(r.bytesBefore)), ("bytes_after", .int(r.bytesAfter)),
-          ("free_bytes_after", .int(r.freeBytesAfter)),
-        ])
-      ),
-      ("vacuumed", .bool(r.vacuumed)),
-    ])
-  }
-
-  /// `deleted 2 snapshots (3, 4), 1 ingest, 6 steps, 366 load rows` then the sizes.
-  static func text(_ r: DeletionReport) -> String {
-    var parts: [String] = []
-    if !r.series.isEmpty { parts.append("series " + r.series.map { "'\($0)'" }.joined(separator: ", ")) }
-    if !r.snapshots.isEmpty {
-      let ids = r.snapshots.prefix(10).map(String.init).joined(separator: ", ") + (r.snapshots.count > 10 ? ", …" : "")
-      parts.append(plural(r.snapshots.count, "snapshot") + " (\(ids))")
-    }
-    parts.append(plural(r.ingests, "ingest"))
-    parts.append(plural(r.steps, "step"))
-    parts.append(plural(r.loads, "load row"))
-    var lines = [(r.dryRun ? "would delete " : "deleted ") + parts.joined(separator: ", ")]
-    if r.unbasedSnapshots > 0 {
-      lines.append(
-        "\(plural(r.unbasedSnapshots, "remaining snapshot")) planned on a deleted one keep their placement, without a base"
-      )
-    }
-    let size = "database \(mib(r.bytesBefore)) before, \(mib(r.bytesAfter)) after"
-    if r.vacuumed {
-      lines.append(size + " (vacuumed)")
-    } else {
-      lines.append(
-        size + ", \(mib(r.freeBytesAfter)) of it free pages that later ingests reuse"
-          + (r.dryRun ? "" : "; --vacuum gives them back to the file system"))
-    }
-    if r.dryRun { lines.append("dry run: nothing was changed") }
-    return lines.joined(separator: "\n")
-  }
-
-  static func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
-
   static func print(_ r: DeletionReport, json: Bool) {
-    if json { Output.json(Self.json(r)) } else { Swift.print(text(r)) }
+    if json { Output.json(r.json) } else { Swift.print(r.text) }
   }
 }
 

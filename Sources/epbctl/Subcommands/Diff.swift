@@ -101,14 +101,3 @@ extension Epbctl {
     }
   }
 }
-
-extension PlacementSide {
-  /// The side of a stored snapshot.
-  init(_ record: SnapshotRecord) throws {
-    let (algorithm, label) = try record.plannerAlgorithm()
-    self.init(
-      id: record.id, topology: record.topology, policy: record.policy, algorithm: algorithm,
-      layers: record.layers.map(\.layer), placements: record.layers.map(\.placement))
-    algorithmLabel = label
-  }
-}

@@ -213,11 +213,8 @@ extension Epbctl {
         try ingestor.watch(folder: watch, series: series, interval: interval, rowsAsSteps: rowsAsSteps) { event in
           switch event {
           case .ingested(let r):
-            let range = r.outcome.firstStep.map { "steps \($0) to \(r.outcome.lastStep ?? $0)" } ?? "no steps"
             // Unbuffered, so a script reading the pipe sees each ingest as it happens.
-            let line =
-              "\(r.path): \(r.outcome.status.rawValue), \(plural(r.outcome.steps, "step")) (\(range)), format \(r.format.rawValue)\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+            FileHandle.standardOutput.write(Data((IngestReport.watchLine(r) + "\n").utf8))
           case .failed(let path, let error):
             Output.diagnostic("\(path): not ingested: \(error)")
           }
@@ -240,127 +237,22 @@ extension Epbctl {
         }
         return
       }
-      let store = try database.open(create: true)
-      let ingestor = Ingestor(store: store)
-      // SGLang per-pass rank files given together are the ranks of one dump: one input.
-      let ranks = files.filter(SGLangDump.isPerPassName)
-      let inputs: [String] = files.filter { !SGLangDump.isPerPassName($0) || $0 == ranks.first }
-      let sizes = inputs.map { path in
-        path == "-" ? 0 : ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
-      }
-      let bar = ProgressBar(total: sizes.reduce(0, +))
-      var done = 0
-      var entries: [Entry] = []
+      let ingestor = Ingestor(store: try database.open(create: true))
+      let inputs = Ingestor.inputs(of: files)
+      let bar = ProgressBar(total: Ingestor.inputSizes(inputs).reduce(0, +))
       defer { bar.finish() }
-      // Every input is tried, each stored whole or not at all; a failure is reported with the
-      // others and makes the exit status 1.
-      for (path, size) in zip(inputs, sizes) {
-        let doneSoFar = done
-        let name = (path as NSString).lastPathComponent
-        bar.update(done: done, label: "\(name): reading", force: true)
-        do {
-          if path == "-" && format == .jsonl {
-            entries += try ingestor.ingestJSONLinesStream(
-              FileHandle.standardInput, series: series, replace: replace, batchLines: batchLines,
-              layerIDs: layerIDOption
-            ).map(Entry.stored)
-          } else if path == ranks.first {
-            let label = ranks.count == 1 ? path : "\(path) and \(plural(ranks.count - 1, "more rank file"))"
-            entries.append(
-              .stored(
-                try ingestor.ingestPerPass(
-                  paths: ranks, label: label, series: series, replace: replace, layerIDs: layerIDOption)))
-          } else {
-            entries.append(
-              .stored(
-                try ingestor.ingest(
-                  path: path, series: series, format: format, replace: replace, layerIDs: layerIDOption,
-                  rowsAsSteps: rowsAsSteps,
-                  progress: { phase in bar.update(done: doneSoFar, label: "\(name): \(phase)", force: true) })))
-          }
-        } catch let error as StreamError {
-          entries += error.committed.map(Entry.stored)
-          entries.append(.failed(path: path, error: "\(error)"))
-        } catch {
-          entries.append(.failed(path: path, error: "\(error)"))
-        }
-        done += size
-        bar.update(done: done, label: name, force: true)
-      }
+      let results = ingestor.ingestEach(
+        files, series: series, format: format, replace: replace, layerIDs: layerIDOption, rowsAsSteps: rowsAsSteps,
+        batchLines: batchLines, progress: { done, label in bar.update(done: done, label: label, force: true) })
       bar.finish()
-      let failures = entries.compactMap { entry -> String? in
-        if case .failed(_, let error) = entry { return error }
-        return nil
-      }
-      for error in failures { Output.diagnostic("error: \(error)") }
-      for case .stored(let r) in entries {
-        if let note = r.note { Output.diagnostic("note: \(r.path): \(note)") }
-      }
-      for case .stored(let r) in entries where r.outcome.repeatsStoredSteps > 0 {
-        Output.diagnostic("note: \(Self.repeatNote(r))")
-      }
-      let stored = entries.count - failures.count
-      if !failures.isEmpty && inputs.count > 1 && !json {
-        Output.diagnostic(
-          "note: \(failures.count) of \(plural(inputs.count, "input")) failed and stored nothing"
-            + (stored > 0 ? "; the others are stored (listed on stdout)" : ""))
-      }
+      let report = IngestReport(series: series, results: results, inputs: inputs.count)
+      for line in report.diagnostics(json: json) { Output.diagnostic(line) }
       if json {
-        Output.json(.object([("series", .string(series)), ("files", .array(entries.map(\.json)))]))
-      } else if stored > 0 || failures.isEmpty {
-        print(
-          Output.table(
-            ["file", "format", "status", "steps", "first", "last", "layers", "experts", "total load"],
-            entries.compactMap { entry -> [String]? in
-              guard case .stored(let r) = entry else { return nil }
-              return [
-                r.path, r.format.rawValue, r.outcome.status.rawValue, String(r.outcome.steps),
-                r.outcome.firstStep.map(String.init) ?? "-", r.outcome.lastStep.map(String.init) ?? "-",
-                String(r.outcome.layers), String(r.outcome.experts), Output.load(r.outcome.totalLoad),
-              ]
-            }))
+        Output.json(report.json)
+      } else if let table = report.table {
+        print(table)
       }
-      if !failures.isEmpty { throw ExitCode.failure }
-    }
-
-    /// `6 of 6 new steps (6–11) repeat stored ones (step 6 has the loads of step 0): …`
-    static func repeatNote(_ r: FileIngestResult) -> String {
-      let o = r.outcome
-      let range =
-        o.firstStep.map { first in o.lastStep.map { $0 == first ? " (\(first))" : " (\(first)–\($0))" } ?? "" } ?? ""
-      let example = o.firstRepeat.map { " (step \($0.step) has the loads of step \($0.repeats))" } ?? ""
-      return
-        "\(r.path): \(o.repeatsStoredSteps) of \(plural(o.steps, "new step"))\(range) repeat the loads of stored steps"
-        + "\(example); the same loads ingested twice (another format, or appended again)? "
-        + "`epbctl delete ingest --file \(r.path)` removes them"
-    }
-
-    /// One input's line in the report: stored (or found stored), or failed.
-    enum Entry {
-      case stored(FileIngestResult)
-      case failed(path: String, error: String)
-
-      /// The contract's keys first (`path`, `status`, `steps`, `layers`, `experts`, `total_load`).
-      var json: JSONValue {
-        switch self {
-        case .stored(let r):
-          return .object(
-            [
-              ("path", .string(r.path)), ("status", .string(r.outcome.status.rawValue)),
-              ("steps", .int(r.outcome.steps)), ("layers", .int(r.outcome.layers)),
-              ("layer_ids", .ints(r.outcome.layerIDs)),
-              ("experts", .int(r.outcome.experts)), ("total_load", .number(r.outcome.totalLoad)),
-              ("format", .string(r.format.rawValue)),
-              ("first_step", r.outcome.firstStep.map(JSONValue.int) ?? .null),
-              ("last_step", r.outcome.lastStep.map(JSONValue.int) ?? .null),
-              ("replaced_rows", .int(r.outcome.replacedRows)),
-              ("already_stored_rows", .int(r.outcome.alreadyStoredRows)),
-              ("repeats_stored_steps", .int(r.outcome.repeatsStoredSteps)),
-            ] + (r.note.map { [("note", JSONValue.string($0))] } ?? []))
-        case .failed(let path, let error):
-          return .object([("path", .string(path)), ("status", .string("failed")), ("error", .string(error))])
-        }
-      }
+      if !report.failures.isEmpty { throw ExitCode.failure }
     }
   }
 }
