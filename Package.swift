@@ -35,7 +35,11 @@ let package = Package(
     // Pure reporting: every table, summary, JSON and HTML text the commands print, diffs, the
     // backtest replay, engine exports. Reads the store's and the ingest's result types; no I/O,
     // no SQL.
-    .target(name: "EPBReport", dependencies: ["EPBPlanner", "EPBStore", "EPBIngest"], swiftSettings: strict),
+    .target(
+      name: "EPBReport", dependencies: ["EPBPlanner", "EPBStore", "EPBIngest", "EPBBacktest"], swiftSettings: strict),
+    // The backtest replay: plans a series step by step as it would have been served, and scores
+    // each plan on the steps that follow (pure computation; its report is rendered by EPBReport).
+    .target(name: "EPBBacktest", dependencies: ["EPBPlanner"], swiftSettings: strict),
     // A seeded model of MoE routing that writes synthetic traces (pure: values and bytes out).
     .target(name: "EPBSimulate", dependencies: ["EPBPlanner"], swiftSettings: strict),
     // The one type that owns the database; all SQL lives here and in migrations/.
@@ -57,18 +61,22 @@ let package = Package(
     .executableTarget(
       name: "epbctl",
       dependencies: [
-        "EPBPlanner", "EPBStore", "EPBIngest", "EPBReport", "EPBSimulate",
+        "EPBPlanner", "EPBStore", "EPBIngest", "EPBBacktest", "EPBReport", "EPBSimulate",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
     // Release-build benchmarks: `swift run -c release epbctl-bench`.
     .executableTarget(
-      name: "EPBBench", dependencies: ["EPBPlanner", "EPBStore", "EPBIngest", "EPBReport", "EPBSimulate"],
+      name: "EPBBench",
+      dependencies: [
+        "EPBPlanner", "EPBStore", "EPBIngest", "EPBBacktest", "EPBReport", "EPBSimulate", "EPBTestSupport",
+      ],
       path: "Sources/EPBBench", swiftSettings: strict),
     .target(name: "EPBTestSupport", dependencies: ["EPBPlanner"], swiftSettings: strict),
     .testTarget(name: "EPBPlannerTests", dependencies: ["EPBPlanner", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(
-      name: "EPBReportTests", dependencies: ["EPBReport", "EPBStore", "EPBTestSupport"], swiftSettings: strict),
+      name: "EPBReportTests", dependencies: ["EPBReport", "EPBBacktest", "EPBStore", "EPBTestSupport"],
+      swiftSettings: strict),
     .testTarget(name: "EPBStoreTests", dependencies: ["EPBStore", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBIngestTests", dependencies: ["EPBIngest", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBSimulateTests", dependencies: ["EPBSimulate", "EPBTestSupport"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+import EPBBacktest
 import EPBIngest
 import EPBPlanner
 import EPBReport

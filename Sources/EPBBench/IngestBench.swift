@@ -1,5 +1,6 @@
 import EPBIngest
 import EPBStore
+import EPBTestSupport
 import Foundation
 
 /// End-to-end ingest benchmark (issue: load history). Generates a synthetic `[2000, 58, 256]`

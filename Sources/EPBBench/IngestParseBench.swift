@@ -1,4 +1,5 @@
 import EPBIngest
+import EPBTestSupport
 
 /// Times parsing a synthetic `[steps, layers, experts]` int32 trace as `.npy` and as vLLM JSON
 /// (the ingest issue's formats), and SHA-256 of the same bytes, printing medians to stdout.

@@ -1,3 +1,4 @@
+import EPBBacktest
 import EPBPlanner
 
 extension BacktestReport {

@@ -1,4 +1,5 @@
 import EPBStore
+import EPBTestSupport
 import Testing
 
 @testable import EPBIngest

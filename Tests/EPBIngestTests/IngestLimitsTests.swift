@@ -1,4 +1,5 @@
 import EPBStore
+import EPBTestSupport
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import EPBTestSupport
 import Testing
 
 @testable import EPBIngest

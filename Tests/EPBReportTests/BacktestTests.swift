@@ -1,3 +1,4 @@
+import EPBBacktest
 import EPBPlanner
 import EPBTestSupport
 import Foundation

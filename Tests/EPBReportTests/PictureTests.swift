@@ -1,3 +1,4 @@
+import EPBBacktest
 import EPBPlanner
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EPBBacktest
 import EPBPlanner
 import EPBReport
 import EPBStore
@@ -192,11 +193,11 @@ extension Epbctl {
       guard let first = info.firstStep, let last = info.lastStep else {
         throw CommandError("series '\(series)' holds no step yet; ingest some first")
       }
-      let parameters = EPBReport.Backtest.Parameters(
+      let parameters = EPBBacktest.Backtest.Parameters(
         configs: configs, every: every, horizon: horizon, warmup: warmup, topology: topology.topology,
         policy: topology.policy, oracle: !noOracle, replanCost: replanCost,
         distinctPerGPU: distinctPerGPU)
-      var backtest = try EPBReport.Backtest(
+      var backtest = try EPBBacktest.Backtest(
         parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps)
       try store.forEachStep(series: series, from: first, to: last, layers: layers) { step, loads in
         try backtest.add(step: step, loads: loads)

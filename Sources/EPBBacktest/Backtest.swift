@@ -33,7 +33,8 @@ public struct BacktestConfig: Sendable, Hashable {
     "\(algorithm.rawValue) w\(window.map(String.init) ?? "all") h\(halfLife.map(BacktestConfig.number) ?? "-")"
   }
 
-  static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
+  /// `x` as the labels print it: an integer without a fraction (below 10^15), else Swift's shortest form.
+  public static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
 }
 
 /// How `backtest` prices a re-plan (`--expert-bytes`, `--link-gbps`, `--step-ms`): the time its
