@@ -24,7 +24,7 @@ E="$(swift build -c release --show-bin-path)/epbctl"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 db="$work/bt.sqlite"
-ALGS=(deepseek seed robust flashlb deepseek-vec snake swift-balancer)
+ALGS=(deepseek eplb-divisor robust flashlb deepseek-vec snake swift-balancer)
 A=(--json --no-timeline --db "$db")
 for a in "${ALGS[@]}"; do A+=(--algorithm "$a"); done
 T=(--replicas 288 --gpus 32 --nodes 4 --groups 8)

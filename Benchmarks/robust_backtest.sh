@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Realized balancedness of deepseek, seed and robust in `epbctl backtest`, on a simulated trace
+# Realized balancedness of deepseek, eplb-divisor and robust in `epbctl backtest`, on a simulated trace
 # with drift and on the bundled data: the numbers behind the robust algorithm's claim.
 #
 #   bash Benchmarks/robust_backtest.sh
@@ -28,7 +28,7 @@ db="$work/bt.sqlite"
 "$E" ingest "$work/sim.npy" --series sim --db "$db" >/dev/null
 "$E" ingest Examples/vllm_trace.json --series demo --db "$db" >/dev/null
 "$E" ingest Examples/sglang/decode_in1000out1000.json Examples/sglang/prefill_in1024.json --series dsv3 --db "$db" >/dev/null
-A=(--algorithm deepseek --algorithm seed --algorithm robust --json --db "$db")
+A=(--algorithm deepseek --algorithm eplb-divisor --algorithm robust --json --db "$db")
 T=(--replicas 288 --gpus 32 --nodes 4 --groups 8)
 "$E" backtest --series sim --window 100 --window 400 --every 100 --horizon 100 "${T[@]}" "${A[@]}" >"$work/sim.json"
 "$E" backtest --series demo --window 25 --window 50 --every 25 --horizon 25 --replicas 80 --gpus 8 --nodes 2 --groups 8 "${A[@]}" >"$work/demo.json"
@@ -47,15 +47,15 @@ done
 python3 - "$work" "${#dumps[@]}" <<'PY'
 import json, sys
 work, folds = sys.argv[1], int(sys.argv[2])
-print(f"{'data':24} {'window':>6}  {'deepseek':>8}  {'seed':>8}  {'robust':>8}")
+print(f"{'data':24} {'window':>6}  {'deepseek':>8}  {'eplb-div':>8}  {'robust':>8}")
 for f, name in [("sim", "sim 12x256 hierarchical"), ("demo", "demo 6x64"), ("dsv3h", "dsv3 hierarchical"), ("dsv3g", "dsv3 global")]:
     configs = json.load(open(f"{work}/{f}.json"))["configs"]
     rows = {}
     for c in configs:
         rows.setdefault(c["window"], {})[c["algorithm"]] = c["realized_balancedness_mean"]
     for w, r in rows.items():
-        print(f"{name:24} {w:>6}  " + "  ".join(f"{r[a]:8.4f}" for a in ("deepseek", "seed", "robust")))
-algorithms = ("deepseek", "seed", "robust")
+        print(f"{name:24} {w:>6}  " + "  ".join(f"{r[a]:8.4f}" for a in ("deepseek", "eplb-divisor", "robust")))
+algorithms = ("deepseek", "eplb-divisor", "robust")
 for policy in ("hierarchical", "global"):
     values = {a: [] for a in algorithms}
     for k in range(folds):

@@ -22,7 +22,7 @@ epbctl loads --series dsv3 --layer 10 --top 8
 
 echo; echo "== backtest on the vLLM-style trace: which window and algorithm hold up on the steps that follow"
 epbctl backtest --series demo --window 25 --window 50 --every 25 --horizon 25 \
-  --algorithm deepseek --algorithm seed --algorithm robust --replicas 80 --gpus 8 --nodes 2 --groups 8 | sed -n 1,9p
+  --algorithm deepseek --algorithm eplb-divisor --algorithm robust --replicas 80 --gpus 8 --nodes 2 --groups 8 | sed -n 1,9p
 
 echo; echo "== plan all layers on the decode window (step 0), then on the prefill window (step 1);"
 echo "   the second plan is relabelled against the first (the default base) to move fewer weights"

@@ -53,7 +53,7 @@ func runBacktestBench(arguments: [String]) {
     let configs = [
       BacktestConfig(algorithm: .deepseek, window: 100, halfLife: nil),
       BacktestConfig(algorithm: .deepseek, window: 200, halfLife: 50),
-      BacktestConfig(algorithm: .seed, window: 200, halfLife: nil),
+      BacktestConfig(algorithm: .eplbDivisor, window: 200, halfLife: nil),
     ]
     let topology = Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8)
     let parameters = Backtest.Parameters(configs: configs, every: 100, horizon: 100, topology: topology, policy: .auto)

@@ -32,7 +32,7 @@ func runPlannerBench(_ args: [String]) {
       configFilter = Int(args[i + 1])
       i += 1
     case "--algorithm" where i + 1 < args.count:
-      algorithmFilter = PlacementAlgorithm(rawValue: args[i + 1])
+      algorithmFilter = PlacementAlgorithm(name: args[i + 1])
       i += 1
     case "--only" where i + 1 < args.count && ["plan", "placement"].contains(args[i + 1]):
       only = args[i + 1]

@@ -11,7 +11,7 @@ extension EPLB {
   ///    (`FastOrder.sortLoads`, which builds the keys `FastOrder.key(w[j], j)` inside the
   ///    vector sort; else the keys built here and `FastOrder.sortIndexed`), O(L log L).
   /// 2. Replicate. `.deepseek`: D'Hondt restricted to the first `k = min(P, L)` experts of
-  ///    that order (`greedyCounts`), O(k + P log k); why this is exact: see there. `.seed`:
+  ///    that order (`greedyCounts`), O(k + P log k); why this is exact: see there. `.eplbDivisor`:
   ///    the same bulk, then the tail and fix-up on candidates from that order (`seedCounts`),
   ///    or `seedReplicate` as is when a tie would need torch's order.
   /// 3. Order the replicas by load per replica, one key each. Experts with one replica keep
@@ -99,13 +99,13 @@ extension EPLB {
         greedyCounts(
           w, sorted: saved, experts: logPerNode, picks: picks, count: cnt, scratch: scratch,
           picked: scratch.phy2mlog + phyBase + logPerNode)
-      case .seed:
+      case .eplbDivisor:
         if !seedCounts(
           w, sorted: saved, experts: logPerNode, replicas: phyPerNode, count: cnt, scratch: scratch,
           picked: scratch.phy2mlog + phyBase + logPerNode)
         {
           replicate(
-            w, experts: logPerNode, replicas: phyPerNode, algorithm: .seed, phy2log: scratch.phy2mlog + phyBase,
+            w, experts: logPerNode, replicas: phyPerNode, algorithm: .eplbDivisor, phy2log: scratch.phy2mlog + phyBase,
             rank: scratch.phyrank + phyBase, logcnt: cnt, scratch: scratch)
         }
       }

@@ -18,14 +18,14 @@ public enum EPLB {
   }
 
   /// Replicates `weight.count` logical experts to `replicas` replicas, as eplb.py's
-  /// `replicate_experts` (`.deepseek`) or the seed's version of it (`.seed`).
+  /// `replicate_experts` (`.deepseek`) or the seed's version of it (`.eplbDivisor`).
   ///
   /// - parameter weight: `[experts]`, the load of each logical expert; `T` is the arithmetic.
   /// - parameter replicas: total replicas, at least `weight.count`.
   /// - returns: `phy2log [replicas]`, `rank [replicas]`, `logcnt [experts]`.
   ///
   /// `.deepseek` gives each added replica to the expert with the largest `weight / logcnt`,
-  /// the first such index on ties. `.seed`: see `seedReplicate`.
+  /// the first such index on ties. `.eplbDivisor`: see `seedReplicate`.
   /// Complexity: O(experts + added · log experts) for `.deepseek`; the seed adds O(experts) per
   /// tail pick (at most ⌈added / 10⌉ of them) and one O(experts) fix-up.
   public static func replicateExperts<T: PlannerFloat>(
@@ -74,7 +74,7 @@ public enum EPLB {
       greedyReplicate(
         weight, experts: n, picks: redundant, column: n, phy2log: phy2log, rank: rank, logcnt: logcnt,
         scratch: scratch)
-    case .seed:
+    case .eplbDivisor:
       seedReplicate(
         weight, experts: n, replicas: replicas, phy2log: phy2log, rank: rank, logcnt: logcnt, scratch: scratch)
     }

@@ -73,7 +73,7 @@ enum Peers {
           for (j, e) in members.enumerated() { x[t * perNode + j] = samples[t * experts + e] }
         }
         local = FlashLB.placeNode(x, samples: sampleCount, slots: slotsPerNode, gpus: gpusPerNode)
-      case .deepseek, .seed, .robust, .swiftBalancer:
+      case .deepseek, .eplbDivisor, .robust, .swiftBalancer:
         preconditionFailure("not placed here")
       }
       for s in 0..<slotsPerNode { phy2log[node * slotsPerNode + s] = members[local[s]] }

@@ -1,5 +1,3 @@
-import EPBPlanner
-
 /// What the placement policy itself costs: upper bounds on the weighted balancedness any
 /// placement can reach on a load, for the global policy and for the hierarchical one, where
 /// every expert group must sit whole on one node.

@@ -51,7 +51,7 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
 
   /// The algorithm `plan` and `backtest` use without `--algorithm` (`algorithms --json`'s
   /// `"default"`).
-  public static let planDefault = PlacementAlgorithm.seed
+  public static let planDefault = PlacementAlgorithm.eplbDivisor
 
   /// True for algorithms that want the window's per-step loads (as block sums).
   public var usesScenarios: Bool { scenarioBlocks > 1 }
@@ -64,7 +64,7 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
     case .robust: return Self.robustBlocks
     case .flashlb: return FlashLB.sampleSize
     case .deepseekVec: return DeepSeekVec.blocks
-    case .deepseek, .seed, .snake, .swiftBalancer: return 1
+    case .deepseek, .eplbDivisor, .snake, .swiftBalancer: return 1
     }
   }
 
@@ -72,7 +72,7 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
   public var isPeer: Bool {
     switch self {
     case .flashlb, .deepseekVec, .snake, .swiftBalancer: return true
-    case .deepseek, .seed, .robust: return false
+    case .deepseek, .eplbDivisor, .robust: return false
     }
   }
 
@@ -81,8 +81,12 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
 
   /// DeepSeek EPLB as published (greedy replication to the largest load/count).
   case deepseek
-  /// EPLB with the seed's replication step (D'Hondt bulk, SL/HH tail A/B, one-move fix-up).
-  case seed
+  /// EPLB whose replication step uses divisor methods: D'Hondt for the bulk of the redundant
+  /// replicas, a Sainte-Laguë / Huntington-Hill A/B for the last tenth, and a one-move fix-up.
+  /// It is the replication variant the project started from (`replicate_tail_ab_tiebreak`, an
+  /// OpenEvolve entry on DeepSeek's eplb.py), reproduced exactly with its quirks; named `seed`
+  /// before, which `PlacementAlgorithm(name:)` still accepts.
+  case eplbDivisor = "eplb-divisor"
   /// Plans for the steps to come: FlashLB's hedged in-node placement, groups packed and replicas
   /// swapped for the peaks of the window's block sums, never above no replication on the window
   /// (see `Robust`).
@@ -100,13 +104,24 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
   /// re-chosen, at most one transfer per GPU pair (see `SwiftBalancer`).
   case swiftBalancer = "swift-balancer"
 
+  /// Names accepted besides `rawValue`: `seed`, the name `eplbDivisor` had before (scripts,
+  /// and snapshots stored under it).
+  public static let aliases: [String: PlacementAlgorithm] = ["seed": .eplbDivisor]
+
+  /// The algorithm named `name`: its `rawValue` or one of the `aliases`.
+  public init?(name: String) {
+    guard let found = Self(rawValue: name) ?? Self.aliases[name] else { return nil }
+    self = found
+  }
+
   /// One sentence for `epbctl algorithms`.
   public var summary: String {
     switch self {
     case .deepseek:
       return "DeepSeek EPLB: replicate the expert with the largest load per replica, then balanced packing."
-    case .seed:
-      return "EPLB with the seed's replication: D'Hondt bulk, Sainte-Lague/Huntington-Hill tail A/B, one-move fix-up."
+    case .eplbDivisor:
+      return
+        "EPLB with divisor-method replication: D'Hondt bulk, Sainte-Lague/Huntington-Hill tail A/B, one-move fix-up (alias: seed)."
     case .robust:
       return
         "Plans for the load to come: FlashLB's hedged samples, groups packed and replicas swapped for the blocks' peaks, never above no replication."

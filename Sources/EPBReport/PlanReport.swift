@@ -137,7 +137,7 @@ extension SnapshotRecord {
   /// - throws: `ReportError.unknownAlgorithm` for a name this epbctl does not know.
   public func plannerAlgorithm() throws(ReportError) -> (algorithm: PlacementAlgorithm, label: String) {
     if algorithm == Planner.importedAlgorithmName { return (.deepseek, algorithm) }
-    guard let known = PlacementAlgorithm(rawValue: algorithm) else {
+    guard let known = PlacementAlgorithm(name: algorithm) else {
       throw .unknownAlgorithm(snapshot: id, name: algorithm)
     }
     return (known, algorithm)

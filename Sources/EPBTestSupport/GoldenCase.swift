@@ -49,9 +49,14 @@ public struct GoldenCase: Decodable, Sendable {
       case rankInPack = "rank_in_pack"
     }
 
-    /// The result for `algorithm` (`deepseek` or `seed`).
+    /// The result for `algorithm`: `deepseek`, or `eplb-divisor` (the golden files' `seed`, the
+    /// name the algorithm had when they were written, also accepted); nil for any other name.
     public func result(_ algorithm: String) -> AlgorithmResult? {
-      algorithm == "seed" ? seed : deepseek
+      switch algorithm {
+      case "deepseek": return deepseek
+      case "eplb-divisor", "seed": return seed
+      default: return nil
+      }
     }
   }
 

@@ -47,7 +47,8 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
           "skipped_layers", "summary", "balancedness_mean", "balancedness_weighted",
         ]), "\(r.stdout.prefix(400))")
     let json = try #require(r.jsonObject)
-    #expect(json["algorithm"] as? String == "seed")
+    // The default algorithm, under its user-facing name (`seed` before).
+    #expect(json["algorithm"] as? String == "eplb-divisor")
     #expect((json["window"] as? [String: Int]) == ["from": 1, "to": 1])
     #expect((json["skipped_layers"] as? [Int]) == [0, 1, 2])
     let layers = try #require(json["layers"] as? [[String: Any]])
@@ -190,7 +191,36 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
   @Test func algorithmsListsBoth() throws {
     let r = try CommandRunner.run(["algorithms", "--json"])
     let names = (r.jsonObject?["algorithms"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
-    #expect(names?.contains("deepseek") == true && names?.contains("seed") == true)
+    #expect(names?.contains("deepseek") == true && names?.contains("eplb-divisor") == true)
+    // `seed` is an alias, not a second algorithm.
+    #expect(names?.contains("seed") == false)
+  }
+
+  /// `--algorithm seed` (the contract's name) still plans, as `eplb-divisor`, with the same
+  /// placement; a snapshot stored under `seed` by an older epbctl still shows.
+  @Test func seedIsAnAliasOfEPLBDivisor() throws {
+    let (_, db) = try dsv3Database()
+    func plan(_ name: String) throws -> [String: Any] {
+      let r = try epbctl(
+        ["plan", "--series", "dsv3", "--layer", "3", "--window", "1", "--dry-run", "--json", "--algorithm", name]
+          + dsv3Topology, db: db)
+      #expect(r.status == 0, "\(r.stderr)")
+      return try #require(r.jsonObject)
+    }
+    let viaAlias = try plan("seed"), viaName = try plan("eplb-divisor")
+    #expect(viaAlias["algorithm"] as? String == "eplb-divisor")
+    let layers = { (j: [String: Any]) in (j["layers"] as? [[String: Any]])?.first?["phy2log"] as? [Int] }
+    #expect(layers(viaAlias) != nil && layers(viaAlias) == layers(viaName))
+    let deepseek = try plan("deepseek")
+    #expect(layers(deepseek) != layers(viaName), "the layer does not tell the two replications apart")
+
+    var r = try epbctl(
+      ["plan", "--series", "dsv3", "--layer", "3", "--window", "1", "--algorithm", "seed"] + dsv3Topology, db: db)
+    #expect(r.status == 0, "\(r.stderr)")
+    _ = try sqlite(db, "UPDATE snapshot SET algorithm = 'seed'")
+    r = try epbctl(["show", "latest", "--json"], db: db)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.jsonObject?["algorithm"] as? String == "seed")
   }
 
   /// The contract's peer names and the `"default"` key (`plan`'s algorithm without --algorithm).
@@ -198,6 +228,6 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
     let r = try CommandRunner.run(["algorithms", "--json"])
     let names = (r.jsonObject?["algorithms"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
     for peer in ["flashlb", "deepseek-vec", "snake", "swift-balancer"] { #expect(names.contains(peer), "\(peer)") }
-    #expect(r.jsonObject?["default"] as? String == "seed")
+    #expect(r.jsonObject?["default"] as? String == "eplb-divisor")
   }
 }

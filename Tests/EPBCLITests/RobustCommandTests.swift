@@ -55,7 +55,7 @@ import Testing
     }
     for window in [100, 300] {
       #expect(realized("robust", window) > realized("deepseek", window), "window \(window): \(configs)")
-      #expect(realized("robust", window) > realized("seed", window), "window \(window)")
+      #expect(realized("robust", window) > realized("eplb-divisor", window), "window \(window)")
     }
   }
 
@@ -93,7 +93,7 @@ import Testing
     for policy in ["hierarchical", "global"] {
       let s = try #require(sums[policy])
       #expect(s["robust"]! > s["deepseek"]!, "\(policy): \(s)")
-      #expect(s["robust"]! > s["seed"]!, "\(policy): \(s)")
+      #expect(s["robust"]! > s["eplb-divisor"]!, "\(policy): \(s)")
     }
   }
 }

@@ -7,7 +7,7 @@ import Testing
 /// steps with torch's tie order), and `Planner.plan`'s statistics (sorted order and group
 /// packing shared with the placement, top-k lower bound) against `Planner.statistics`.
 @Suite struct FastPathTests {
-  static let algorithms: [PlacementAlgorithm] = [.deepseek, .seed]
+  static let algorithms: [PlacementAlgorithm] = [.deepseek, .eplbDivisor]
 
   /// Loads with many exact ties, near-ties in `Float`, zeros and heavy tails.
   static func loads(_ experts: Int, kind: Int, rng: inout SplitMix64) -> [Double] {
@@ -119,7 +119,7 @@ import Testing
   /// expert), three-way ties, and many ties (more than the 32 it tracks), on 9 to 32 GPUs.
   @Test(arguments: [9, 12, 16, 24, 32], algorithms)
   func tiedGlobalLayersMatchExactPath(gpus: Int, algorithm: PlacementAlgorithm) {
-    var rng = SplitMix64(seed: UInt64(gpus * 7 + (algorithm == .seed ? 1 : 0)))
+    var rng = SplitMix64(seed: UInt64(gpus * 7 + (algorithm == .eplbDivisor ? 1 : 0)))
     for trial in 0..<40 {
       let experts = [64, 128, 256][trial % 3]
       let perGPU = (experts + gpus - 1) / gpus + Int.random(in: 1...2, using: &rng)
@@ -155,7 +155,8 @@ import Testing
     var x: Float = 1.0
     while x / root2 != x.nextUp / root2 { x = x.nextUp }
     let load: [Double] = [0.03, Double(x.nextUp), 0.05, Double(x), 0.07, 0.11, 1.6, 0.17]
-    let exact = Self.expectFastMatchesExact(load, Topology(replicas: 10, gpus: 5, nodes: 1, groups: 1), .global, .seed)
+    let exact = Self.expectFastMatchesExact(
+      load, Topology(replicas: 10, gpus: 5, nodes: 1, groups: 1), .global, .eplbDivisor)
     #expect(exact.logicalCount == [1, 1, 1, 2, 1, 1, 2, 1])
   }
 
@@ -174,7 +175,7 @@ import Testing
     var rng = SplitMix64(seed: UInt64(t.replicas * 7 + t.gpus))
     for trial in 0..<150 {
       let load = Self.loads(256, kind: [3, 4, 5, 6, 0, 6][trial % 6], rng: &rng)
-      Self.expectFastMatchesExact(load, t, policy, .seed, "trial \(trial)")
+      Self.expectFastMatchesExact(load, t, policy, .eplbDivisor, "trial \(trial)")
     }
   }
 
@@ -187,7 +188,7 @@ import Testing
   /// expert 1: for 4 values torch's `nth_element` is an insertion sort, index order).
   @Test func seedFixUpReceiverTieFollowsTorch() {
     let exact = Self.expectFastMatchesExact(
-      [9, 4, 20, 4], Topology(replicas: 6, gpus: 3, nodes: 1, groups: 1), .global, .seed)
+      [9, 4, 20, 4], Topology(replicas: 6, gpus: 3, nodes: 1, groups: 1), .global, .eplbDivisor)
     #expect(exact.logicalCount == [1, 2, 2, 1], "the fix-up moved a replica of expert 0 to expert 1")
   }
 
@@ -221,6 +222,6 @@ import Testing
   /// place of the donor's last column, and the tied replicas' order depends on it.
   @Test func seedFixUpColumnUnderATie() {
     let load: [Double] = [4, 22, 22, 8, 8, 5, 7, 5, 1, 16]
-    Self.expectFastMatchesExact(load, Topology(replicas: 20, gpus: 4, nodes: 1, groups: 1), .global, .seed)
+    Self.expectFastMatchesExact(load, Topology(replicas: 20, gpus: 4, nodes: 1, groups: 1), .global, .eplbDivisor)
   }
 }

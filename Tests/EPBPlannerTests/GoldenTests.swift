@@ -4,7 +4,7 @@ import Testing
 
 /// Every case of `Tests/Fixtures/golden/` reproduced exactly (see its README).
 @Suite struct GoldenTests {
-  static let algorithms: [PlacementAlgorithm] = [.deepseek, .seed]
+  static let algorithms: [PlacementAlgorithm] = [.deepseek, .eplbDivisor]
 
   @Test func goldenFolderIsPresent() {
     #expect(Golden.caseNames().count >= 17, "golden cases not found at \(Golden.directory().path)")

@@ -225,7 +225,7 @@ import Testing
     for e in 0..<16 { values[16 + e] = Double(e + 1) }
     let plan = try Planner.plan(
       LoadMatrix(layers: 3, experts: 16, values: values), layerIDs: [5, 6, 7],
-      topology: Topology(replicas: 24, gpus: 4, nodes: 2, groups: 4), policy: .auto, algorithm: .seed)
+      topology: Topology(replicas: 24, gpus: 4, nodes: 2, groups: 4), policy: .auto, algorithm: .eplbDivisor)
     #expect(plan.skippedLayers == [5, 7])
     #expect(plan.layers.map(\.layer) == [6])
   }

@@ -16,14 +16,15 @@ import Testing
   /// (expert 0), while the Huntington–Hill pick gives 6.5, the optimum; the fix-up cannot help.
   @Test func tailPredictionIgnoresTheCurrentMaximum() {
     let weight: [Double] = [15, 5, 13]
-    let seed = EPLB.replicateExperts(weight, replicas: 6, algorithm: .seed)
+    let seed = EPLB.replicateExperts(weight, replicas: 6, algorithm: .eplbDivisor)
     #expect(seed.logicalCount == [2, 2, 2])
     #expect(seed.physicalToLogical == [0, 1, 2, 0, 2, 1])
     #expect(peak(weight, seed.logicalCount) == 7.5)
     let deepseek = EPLB.replicateExperts(weight, replicas: 6, algorithm: .deepseek)
     #expect(peak(weight, deepseek.logicalCount) == 6.5)
     // Float arithmetic decides the same way.
-    #expect(EPLB.replicateExperts(weight.map { Float($0) }, replicas: 6, algorithm: .seed).logicalCount == [2, 2, 2])
+    #expect(
+      EPLB.replicateExperts(weight.map { Float($0) }, replicas: 6, algorithm: .eplbDivisor).logicalCount == [2, 2, 2])
   }
 
   /// The two-expert version of the same quirk, which the fix-up happens to repair: loads
@@ -31,7 +32,7 @@ import Testing
   /// that replica to expert 0 (averages 10/3 and 4.5), because there the maximum is a receiver.
   @Test func fixUpRepairsTheTwoExpertCase() {
     let weight: [Double] = [10, 4.5]
-    let seed = EPLB.replicateExperts(weight, replicas: 4, algorithm: .seed)
+    let seed = EPLB.replicateExperts(weight, replicas: 4, algorithm: .eplbDivisor)
     #expect(seed.logicalCount == [3, 1])
     #expect(seed.physicalToLogical == [0, 1, 0, 0])
     #expect(seed.rank == [0, 0, 1, 2])
@@ -45,7 +46,7 @@ import Testing
   /// (predicted peak 9 < 10) although the real peak stays 10 and expert 0 goes from 4.5 to 9.
   @Test func fixUpMovesWithoutLoweringThePeak() {
     let weight: [Double] = [9, 4, 20]
-    let seed = EPLB.replicateExperts(weight, replicas: 5, algorithm: .seed)
+    let seed = EPLB.replicateExperts(weight, replicas: 5, algorithm: .eplbDivisor)
     #expect(seed.logicalCount == [1, 2, 2])
     #expect(seed.physicalToLogical == [0, 1, 2, 2, 1])
     #expect(seed.rank == [0, 0, 0, 1, 1])

@@ -96,7 +96,7 @@ import Testing
 
   @Test func tooShortSeriesNamesTheFlags() {
     let parameters = Backtest.Parameters(
-      configs: [BacktestConfig(algorithm: .seed, window: 5, halfLife: nil)], every: 2, horizon: 2,
+      configs: [BacktestConfig(algorithm: .eplbDivisor, window: 5, halfLife: nil)], every: 2, horizon: 2,
       topology: Self.topology, policy: .global)
     #expect(
       throws: BacktestError(
@@ -119,7 +119,7 @@ import Testing
     let topology = Topology(replicas: 24, gpus: 4, nodes: 2, groups: 4)
     let configs = [
       BacktestConfig(algorithm: .deepseek, window: 8, halfLife: nil),
-      BacktestConfig(algorithm: .seed, window: 5, halfLife: 3),
+      BacktestConfig(algorithm: .eplbDivisor, window: 5, halfLife: 3),
       BacktestConfig(algorithm: .deepseek, window: nil, halfLife: 4),
     ]
     let every = 6, horizon = 5
@@ -325,7 +325,7 @@ import Testing
     // Two configurations with the same data: the planner gives config 2 the better placement B
     // for the second horizon, so it ranks first.
     let a = BacktestConfig(algorithm: .deepseek, window: 2, halfLife: nil)
-    let b = BacktestConfig(algorithm: .seed, window: 2, halfLife: nil)
+    let b = BacktestConfig(algorithm: .eplbDivisor, window: 2, halfLife: nil)
     let (report, _) = try Self.replay(configs: [a, b], placements: [[0, 1, 2, 3]])
     // Both get A every time: a tie broken by the order given.
     #expect(report.ranking == [0, 1])
@@ -336,14 +336,14 @@ import Testing
   @Test func htmlIsWellFormedWithOneLinePerConfiguration() throws {
     let configs = [
       BacktestConfig(algorithm: .deepseek, window: 2, halfLife: nil),
-      BacktestConfig(algorithm: .seed, window: 2, halfLife: 1),
+      BacktestConfig(algorithm: .eplbDivisor, window: 2, halfLife: 1),
     ]
     var (report, _) = try Self.replay(configs: configs, placements: [[0, 1, 2, 3], [0, 2, 1, 3]])
     report.series = "a <b> & 'c'"
     let html = report.html()
     let parsed = try #require(ElementCollector.parse(html))
     let lines = parsed.elements.filter { $0.name == "polyline" && $0.attributes["class"] == "line" }
-    #expect(lines.map { $0.attributes["data-series"] } == ["deepseek w2 h-", "seed w2 h1", "best possible"])
+    #expect(lines.map { $0.attributes["data-series"] } == ["deepseek w2 h-", "eplb-divisor w2 h1", "best possible"])
     let points = parsed.elements.filter { $0.name == "circle" && $0.attributes["class"] == "point" }
     #expect(points.count == 4)
     #expect(!html.contains("<script") && !html.contains("http://") || html.contains("http://www.w3.org/2000/svg"))

@@ -241,12 +241,12 @@ enum SamplePages {
     let a = PlacementSide(
       id: 1, topology: topology, policy: .global, algorithm: .deepseek, layers: layers, placements: before)
     let b = PlacementSide(
-      id: 2, topology: topology, policy: .global, algorithm: .seed, layers: layers, placements: after)
+      id: 2, topology: topology, policy: .global, algorithm: .eplbDivisor, layers: layers, placements: after)
     let diff = try PlacementDiff(
       before: a, after: b, load: load, loadLayers: layers, window: StepWindow(from: 0, to: 999),
       expertBytes: 44_040_192)
     let show = SnapshotReport(
-      id: 2, series: "sample", algorithm: .seed, policy: .global, window: StepWindow(from: 0, to: 999),
+      id: 2, series: "sample", algorithm: .eplbDivisor, policy: .global, window: StepWindow(from: 0, to: 999),
       halfLife: 200, createdAt: "2025-01-02T03:04:05Z", toolVersion: "0.1.0", topology: topology, layers: planned,
       skippedLayers: [])
     return (diff, show)

@@ -19,7 +19,7 @@ import Testing
         evaluation: LayerEvaluation(gpuLoad: [8, 5, 10, 7], peak: 10, mean: 7.5), noReplicationPeak: 12,
         lowerBound: 7.5))
     return SnapshotReport(
-      id: id, series: "prod-a", algorithm: .seed, policy: .hierarchical, window: StepWindow(from: 0, to: 999),
+      id: id, series: "prod-a", algorithm: .eplbDivisor, policy: .hierarchical, window: StepWindow(from: 0, to: 999),
       halfLife: halfLife, createdAt: "2025-01-02T03:04:05Z", toolVersion: "0.1.0", parameters: nil,
       topology: Fixtures.topology, layers: [l2, l4], skippedLayers: [3])
   }
@@ -46,7 +46,7 @@ import Testing
   @Test func jsonValues() {
     let json = Self.report().json()
     #expect(Fixtures.member(json, "id") == .int(12))
-    #expect(Fixtures.member(json, "algorithm") == .string("seed"))
+    #expect(Fixtures.member(json, "algorithm") == .string("eplb-divisor"))
     #expect(Fixtures.member(json, "replicas") == .int(8))
     #expect(Fixtures.member(json, "gpus") == .int(4))
     #expect(Fixtures.member(json, "skipped_layers") == .array([.int(3)]))

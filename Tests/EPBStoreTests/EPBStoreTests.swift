@@ -221,7 +221,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
     let stats = LayerStatistics(
       evaluation: LayerEvaluation(gpuLoad: [3, 4.5], peak: 4.5, mean: 3.75), noReplicationPeak: 6, lowerBound: 3.75)
     return Plan(
-      topology: topology, policy: .global, algorithm: .seed,
+      topology: topology, policy: .global, algorithm: .eplbDivisor,
       layers: [PlannedLayer(layer: 1, placement: placement, statistics: stats)], skippedLayers: [0])
   }
 

@@ -2,7 +2,10 @@ import ArgumentParser
 import EPBPlanner
 
 extension PlacementPolicy: ExpressibleByArgument {}
-extension PlacementAlgorithm: ExpressibleByArgument {}
+extension PlacementAlgorithm: ExpressibleByArgument {
+  /// A name or an alias (`seed` for `eplb-divisor`).
+  public init?(argument: String) { self.init(name: argument) }
+}
 
 /// The cluster shape flags of `plan` and `backtest`.
 struct TopologyOptions: ParsableArguments {
