@@ -21,7 +21,7 @@ extension Ingestor {
   public func recordPlacement(
     path: String, series: String, gpus: Int, nodes: Int, groups: Int, policy: PlacementPolicy, window: WindowSpec,
     toolVersion: String
-  ) throws -> SnapshotRecord {
+  ) throws -> Snapshot {
     let info = try store.series(named: series)
     let bytes = try Self.read(path: path)
     let file = try PlacementParser.parse(bytes, source: path, experts: info.experts)
@@ -43,11 +43,12 @@ extension Ingestor {
     let parameters =
       "{\"source\":\"\(path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\","
       + "\"format\":\"\(file.format.rawValue)\",\"sha256\":\"\(SHA256.hex(of: bytes))\",\"gpus\":\(gpus),\"nodes\":\(nodes),\"groups\":\(groups)}"
-    return try store.saveSnapshot(
-      NewSnapshot(
-        series: series, algorithm: Planner.importedAlgorithmName, plan: plan, windowFrom: load.from,
-        windowTo: load.to, windowSteps: load.steps, halfLife: load.halfLife, baseSnapshotID: nil,
-        toolVersion: toolVersion, parameters: parameters))
+    var snapshot = Snapshot(
+      series: series, algorithmName: Planner.importedAlgorithmName, plan: plan, windowFrom: load.from,
+      windowTo: load.to, windowSteps: load.steps, halfLife: load.halfLife, toolVersion: toolVersion,
+      parameters: parameters)
+    snapshot.id = try store.saveSnapshot(snapshot)
+    return snapshot
   }
 
   /// The model layer of each placement in `file`: SGLang's rows are model layers `0..<rows`

@@ -130,34 +130,7 @@ public struct MigrationSummary: Sendable {
   }
 }
 
-extension SnapshotRecord {
-  /// The algorithm for statistics (an imported placement uses deepseek's for its baseline) and
-  /// the name to print.
-  ///
-  /// - throws: `ReportError.unknownAlgorithm` for a name this epbctl does not know.
-  public func plannerAlgorithm() throws(ReportError) -> (algorithm: PlacementAlgorithm, label: String) {
-    if algorithm == Planner.importedAlgorithmName { return (.deepseek, algorithm) }
-    guard let known = PlacementAlgorithm(name: algorithm) else {
-      throw .unknownAlgorithm(snapshot: id, name: algorithm)
-    }
-    return (known, algorithm)
-  }
-}
-
 extension SnapshotReport {
-  /// The report of a stored snapshot.
-  ///
-  /// - throws: `ReportError.unknownAlgorithm` when it names an algorithm this epbctl does not know.
-  public init(_ record: SnapshotRecord) throws(ReportError) {
-    let (algorithm, label) = try record.plannerAlgorithm()
-    self.init(
-      id: record.id, series: record.series, algorithm: algorithm, policy: record.policy,
-      window: StepWindow(from: record.windowFrom, to: record.windowTo), halfLife: record.halfLife,
-      createdAt: record.createdAt, toolVersion: record.toolVersion, parameters: nil, topology: record.topology,
-      layers: record.layers, skippedLayers: record.skippedLayers)
-    algorithmLabel = label
-  }
-
   /// Planned layers whose peak on the snapshot's window is above the no-replication placement's
   /// (EPLB's greedy packing can be; `robust` never is), in the report's layer order.
   public var aboveNoReplicationLayers: [Int] {
@@ -200,14 +173,11 @@ extension SnapshotReport {
 }
 
 extension PlacementSide {
-  /// The side of a stored snapshot.
-  ///
-  /// - throws: `ReportError.unknownAlgorithm` when it names an algorithm this epbctl does not know.
-  public init(_ record: SnapshotRecord) throws(ReportError) {
-    let (algorithm, label) = try record.plannerAlgorithm()
+  /// The side of a stored snapshot (`id` 0 for one not saved).
+  public init(_ snapshot: Snapshot) {
     self.init(
-      id: record.id, topology: record.topology, policy: record.policy, algorithm: algorithm,
-      layers: record.layers.map(\.layer), placements: record.layers.map(\.placement))
-    algorithmLabel = label
+      id: snapshot.id ?? 0, topology: snapshot.topology, policy: snapshot.policy, algorithm: snapshot.plan.algorithm,
+      layers: snapshot.layers.map(\.layer), placements: snapshot.layers.map(\.placement))
+    algorithmLabel = snapshot.algorithmName
   }
 }

@@ -1,70 +1,67 @@
 import EPBPlanner
+import EPBStore
 
-/// A stored (or dry-run) plan with its provenance, as `epbctl show` and `epbctl plan` print it.
+/// How `epbctl show` and `epbctl plan` print a `Snapshot` (stored, or a dry run): its table,
+/// JSON and HTML, with what the rendering adds (the request to print, the hierarchical cap).
 public struct SnapshotReport: Sendable, Equatable {
-  /// The snapshot id; nil for a `plan --dry-run` that was not stored (printed as `null`).
-  public var id: Int64?
-  public var series: String
-  public var algorithm: PlacementAlgorithm
-  /// The name printed for the algorithm: `algorithm`'s, or `imported` for a placement recorded
-  /// from a running engine (whose statistics use `algorithm` only for the no-replication baseline).
-  public var algorithmLabel: String
-  /// The resolved policy (hierarchical or global).
-  public var policy: PlacementPolicy
-  /// The steps whose load the plan was made on.
-  public var window: StepWindow
-  /// The `--half-life` in steps, nil when steps were not decayed.
-  public var halfLife: Double?
-  /// When the snapshot was stored, as the store keeps it (ISO 8601 UTC).
-  public var createdAt: String
-  /// The epbctl version that planned it.
-  public var toolVersion: String
-  /// Any further planning parameters (e.g. `{"base": 3}`), printed under `parameters` when not nil.
+  /// What is rendered.
+  public var snapshot: Snapshot
+  /// The planning parameters to print under `parameters` (`plan` prints its request); nil
+  /// prints none (`show`).
   public var parameters: JSONValue?
-  public var topology: Topology
-  /// Planned layers, printed in this order (the planner gives increasing layer ids).
-  public var layers: [PlannedLayer]
-  /// Layers whose window load was all zero.
-  public var skippedLayers: [Int]
   /// Under the hierarchical policy, layer id → `M* / gpusPerNode`: the peak any placement that
   /// keeps whole expert groups on nodes must reach (`PolicyLimits`); empty when unknown (global
   /// policy, or the window's loads are no longer stored). See `addGroupBounds(loads:layerIDs:)`.
   public var groupBounds: [Int: Double] = [:]
-  /// What `plan --distinct-per-gpu` changed (`Plan.distinctRepairs`); nil for a plan without the
-  /// flag and for a stored snapshot read back (the store keeps the placement, not the repairs).
-  public var distinctRepairs: [DistinctPerGPU.Repair]?
 
+  /// The report of `snapshot`, printing `parameters` when given.
+  public init(_ snapshot: Snapshot, parameters: JSONValue? = nil) {
+    self.snapshot = snapshot
+    self.parameters = parameters
+  }
+
+  /// A report of a snapshot made of these parts (the tests' and the samples' way to build one).
   public init(
     id: Int64?, series: String, algorithm: PlacementAlgorithm, policy: PlacementPolicy, window: StepWindow,
     halfLife: Double? = nil, createdAt: String, toolVersion: String, parameters: JSONValue? = nil, topology: Topology,
     layers: [PlannedLayer], skippedLayers: [Int]
   ) {
-    self.id = id
-    self.series = series
-    self.algorithm = algorithm
-    self.algorithmLabel = algorithm.rawValue
-    self.policy = policy
-    self.window = window
-    self.halfLife = halfLife
-    self.createdAt = createdAt
-    self.toolVersion = toolVersion
-    self.parameters = parameters
-    self.topology = topology
-    self.layers = layers
-    self.skippedLayers = skippedLayers
+    self.init(
+      Snapshot(
+        id: id, series: series, createdAt: createdAt,
+        plan: Plan(
+          topology: topology, policy: policy, algorithm: algorithm, layers: layers, skippedLayers: skippedLayers),
+        windowFrom: window.from, windowTo: window.to, windowSteps: window.to - window.from + 1, halfLife: halfLife,
+        toolVersion: toolVersion),
+      parameters: parameters)
   }
 
-  /// A report of a freshly computed `Plan`.
-  public init(
-    id: Int64?, series: String, plan: Plan, window: StepWindow, halfLife: Double? = nil, createdAt: String,
-    toolVersion: String, parameters: JSONValue? = nil
-  ) {
-    self.init(
-      id: id, series: series, algorithm: plan.algorithm, policy: plan.policy, window: window, halfLife: halfLife,
-      createdAt: createdAt, toolVersion: toolVersion, parameters: parameters, topology: plan.topology,
-      layers: plan.layers, skippedLayers: plan.skippedLayers)
-    distinctRepairs = plan.distinctRepairs
-  }
+  /// The snapshot id; nil for a `plan --dry-run` that was not stored (printed as `null`).
+  public var id: Int64? { snapshot.id }
+  public var series: String { snapshot.series }
+  /// The algorithm whose statistics the layers carry.
+  public var algorithm: PlacementAlgorithm { snapshot.plan.algorithm }
+  /// The name printed for the algorithm: as stored (`imported` for a placement recorded from a
+  /// running engine, `seed` for a snapshot stored under that name).
+  public var algorithmLabel: String { snapshot.algorithmName }
+  /// The resolved policy (hierarchical or global).
+  public var policy: PlacementPolicy { snapshot.policy }
+  /// The steps whose load the plan was made on.
+  public var window: StepWindow { StepWindow(from: snapshot.windowFrom, to: snapshot.windowTo) }
+  /// The `--half-life` in steps, nil when steps were not decayed.
+  public var halfLife: Double? { snapshot.halfLife }
+  /// When the snapshot was made (ISO 8601 UTC).
+  public var createdAt: String { snapshot.createdAt }
+  /// The epbctl version that planned it.
+  public var toolVersion: String { snapshot.toolVersion }
+  public var topology: Topology { snapshot.topology }
+  /// Planned layers, printed in this order (the planner gives increasing layer ids).
+  public var layers: [PlannedLayer] { snapshot.layers }
+  /// Layers whose window load was all zero.
+  public var skippedLayers: [Int] { snapshot.skippedLayers }
+  /// What `plan --distinct-per-gpu` changed (`Plan.distinctRepairs`); nil for a plan without the
+  /// flag and for a stored snapshot read back (the store keeps the placement, not the repairs).
+  public var distinctRepairs: [DistinctPerGPU.Repair]? { snapshot.plan.distinctRepairs }
 
   /// Slots of layer `l` that repeat an expert already on their GPU (`DistinctPerGPU.duplicateSlots`).
   public func duplicateSlots(_ l: PlannedLayer) -> Int {

@@ -2,43 +2,12 @@ import EPBPlanner
 import Foundation
 import GRDB
 
-/// What `saveSnapshot` stores: a plan with its provenance.
-public struct NewSnapshot: Sendable {
-  public var series: String
-  public var algorithm: String
-  public var plan: Plan
-  public var windowFrom: Int
-  public var windowTo: Int
-  public var windowSteps: Int
-  public var halfLife: Double?
-  public var baseSnapshotID: Int64?
-  public var toolVersion: String
-  /// JSON object text describing the request.
-  public var parameters: String
-
-  public init(
-    series: String, algorithm: String, plan: Plan, windowFrom: Int, windowTo: Int, windowSteps: Int,
-    halfLife: Double?, baseSnapshotID: Int64?, toolVersion: String, parameters: String
-  ) {
-    self.series = series
-    self.algorithm = algorithm
-    self.plan = plan
-    self.windowFrom = windowFrom
-    self.windowTo = windowTo
-    self.windowSteps = windowSteps
-    self.halfLife = halfLife
-    self.baseSnapshotID = baseSnapshotID
-    self.toolVersion = toolVersion
-    self.parameters = parameters
-  }
-}
-
 extension EPBStore {
-  /// Stores a snapshot in one transaction and returns its id.
+  /// Stores `snapshot` (its `id` is ignored) in one transaction and returns its id.
   ///
   /// - throws: `StoreError.unknownSeries`, or the database errors of `open`.
-  public func saveSnapshot(_ new: NewSnapshot) throws(StoreError) -> SnapshotRecord {
-    let id: Int64 = try runWrite { db in
+  public func saveSnapshot(_ new: Snapshot) throws(StoreError) -> Int64 {
+    try runWrite { db in
       let series = try Self.requireSeries(db, name: new.series)
       let plan = new.plan
       try db.execute(
@@ -49,7 +18,7 @@ extension EPBStore {
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
-          try Self.nextSnapshotID(db), series.id, Self.now(), new.algorithm, plan.policy.rawValue,
+          try Self.nextSnapshotID(db), series.id, new.createdAt, new.algorithmName, plan.policy.rawValue,
           plan.topology.replicas, plan.topology.gpus,
           plan.topology.nodes, plan.topology.groups, new.windowFrom, new.windowTo, new.windowSteps,
           new.halfLife, new.baseSnapshotID, new.toolVersion, new.parameters,
@@ -76,7 +45,6 @@ extension EPBStore {
       }
       return id
     }
-    return try self.snapshot(id: id)
   }
 
   /// Snapshots in increasing id order, of one series or all.
@@ -148,7 +116,10 @@ extension EPBStore {
   }
 
   /// The snapshot with `id`, with all its layers.
-  public func snapshot(id: Int64) throws(StoreError) -> SnapshotRecord {
+  ///
+  /// - throws: `StoreError.unknownSnapshot`, `StoreError.unknownAlgorithm` for a snapshot an
+  ///   epbctl with more algorithms stored, or the database errors of `open`.
+  public func snapshot(id: Int64) throws(StoreError) -> Snapshot {
     try run { db in
       guard
         let row = try Row.fetchOne(
@@ -180,12 +151,18 @@ extension EPBStore {
       }
       let skipped = try Int.fetchAll(
         db, sql: "SELECT layer FROM snapshot_skipped_layer WHERE snapshot_id = ? ORDER BY layer", arguments: [id])
-      return SnapshotRecord(
-        id: row[0], series: row[1], createdAt: row[2], algorithm: row[3],
-        policy: PlacementPolicy(rawValue: row[4]) ?? .global,
-        topology: Topology(replicas: row[5], gpus: row[6], nodes: row[7], groups: row[8]), windowFrom: row[9],
-        windowTo: row[10], windowSteps: row[11], halfLife: row[12], baseSnapshotID: row[13], toolVersion: row[14],
-        parameters: row[15], layers: layers, skippedLayers: skipped)
+      let name: String = row[3]
+      guard let algorithm = Snapshot.algorithm(named: name) else {
+        throw StoreError.unknownAlgorithm(snapshot: id, name: name)
+      }
+      return Snapshot(
+        id: row[0], series: row[1], createdAt: row[2], algorithmName: name,
+        plan: Plan(
+          topology: Topology(replicas: row[5], gpus: row[6], nodes: row[7], groups: row[8]),
+          policy: PlacementPolicy(rawValue: row[4]) ?? .global, algorithm: algorithm, layers: layers,
+          skippedLayers: skipped),
+        windowFrom: row[9], windowTo: row[10], windowSteps: row[11], halfLife: row[12], baseSnapshotID: row[13],
+        toolVersion: row[14], parameters: row[15])
     }
   }
 
@@ -276,7 +253,7 @@ extension EPBStore {
   /// - throws: `StoreError.unknownSnapshot` for a reference that matches nothing,
   ///   `StoreError.incompatibleBase` when its snapshot has another topology or expert count.
   public func planBase(reference: String?, series: String, topology t: Topology, experts: Int) throws(StoreError)
-    -> SnapshotRecord?
+    -> Snapshot?
   {
     func sameShape(_ b: Topology) -> Bool { b.replicas == t.replicas && b.gpus == t.gpus && b.nodes == t.nodes }
     if let reference {
@@ -284,13 +261,14 @@ extension EPBStore {
       let b = record.topology
       guard sameShape(b) else {
         throw .incompatibleBase(
-          reference: reference, id: record.id,
+          reference: reference, id: record.id ?? 0,
           detail:
             "has \(plural(b.replicas, "replica")) on \(plural(b.gpus, "GPU")) in \(plural(b.nodes, "node")), "
             + "this plan \(t.replicas) on \(t.gpus) in \(t.nodes)")
       }
       guard record.layers.allSatisfy({ $0.placement.logicalCount.count == experts }) else {
-        throw .incompatibleBase(reference: reference, id: record.id, detail: "places a different number of experts")
+        throw .incompatibleBase(
+          reference: reference, id: record.id ?? 0, detail: "places a different number of experts")
       }
       return record
     }

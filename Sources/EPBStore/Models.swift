@@ -152,53 +152,8 @@ public struct WindowLoad: Sendable, Equatable {
   public var blocks: [LoadMatrix] = []
 }
 
-/// A snapshot as stored: one placement of several layers with its provenance.
-public struct SnapshotRecord: Sendable, Equatable {
-  public var id: Int64
-  public var series: String
-  /// ISO 8601 UTC.
-  public var createdAt: String
-  /// Algorithm name (`deepseek`, `seed`, …).
-  public var algorithm: String
-  /// The resolved policy, `hierarchical` or `global`.
-  public var policy: PlacementPolicy
-  public var topology: Topology
-  public var windowFrom: Int
-  public var windowTo: Int
-  public var windowSteps: Int
-  public var halfLife: Double?
-  public var baseSnapshotID: Int64?
-  public var toolVersion: String
-  /// JSON object text: the request that produced this snapshot.
-  public var parameters: String
-  /// Planned layers, in increasing layer order, with statistics on the snapshot's own window.
-  public var layers: [PlannedLayer]
-  public var skippedLayers: [Int]
-
-  public init(
-    id: Int64, series: String, createdAt: String, algorithm: String, policy: PlacementPolicy, topology: Topology,
-    windowFrom: Int, windowTo: Int, windowSteps: Int, halfLife: Double?, baseSnapshotID: Int64?,
-    toolVersion: String, parameters: String, layers: [PlannedLayer], skippedLayers: [Int]
-  ) {
-    self.id = id
-    self.series = series
-    self.createdAt = createdAt
-    self.algorithm = algorithm
-    self.policy = policy
-    self.topology = topology
-    self.windowFrom = windowFrom
-    self.windowTo = windowTo
-    self.windowSteps = windowSteps
-    self.halfLife = halfLife
-    self.baseSnapshotID = baseSnapshotID
-    self.toolVersion = toolVersion
-    self.parameters = parameters
-    self.layers = layers
-    self.skippedLayers = skippedLayers
-  }
-}
-
-/// One line of `epbctl snapshots`.
+/// One line of `epbctl snapshots`: a stored `Snapshot`'s provenance and summary, without its
+/// layers (listing reads no placement).
 public struct SnapshotSummary: Sendable, Equatable {
   public var id: Int64
   public var series: String

@@ -31,6 +31,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The snapshot given as a plan's base (`--base`) cannot be one: another topology or another
   /// number of experts (the detail says which).
   case incompatibleBase(reference: String, id: Int64, detail: String)
+  /// A stored snapshot names an algorithm this epbctl does not know (a newer one stored it).
+  case unknownAlgorithm(snapshot: Int64, name: String)
   /// `delete` found nothing of what it was asked to remove (the detail says what and why).
   case nothingToDelete(String)
   /// Anything else SQLite reported.
@@ -67,6 +69,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
       return "no snapshot '\(reference)': \(detail); list them with `epbctl snapshots`"
     case .incompatibleBase(let reference, let id, let detail):
       return "--base \(reference): snapshot \(id) \(detail); use a snapshot of the same topology or --no-base"
+    case .unknownAlgorithm(let snapshot, let name):
+      return "snapshot \(snapshot) was planned with '\(name)', unknown to this epbctl; use a newer one"
     case .nothingToDelete(let detail):
       return "nothing to delete: \(detail); nothing was changed"
     case .database(let path, let detail):

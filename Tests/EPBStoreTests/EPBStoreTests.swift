@@ -225,11 +225,41 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
       layers: [PlannedLayer(layer: 1, placement: placement, statistics: stats)], skippedLayers: [0])
   }
 
-  func save(_ store: EPBStore, _ seed: Int) throws -> SnapshotRecord {
-    try store.saveSnapshot(
-      NewSnapshot(
-        series: "s", algorithm: "seed", plan: plan(seed), windowFrom: 0, windowTo: 9, windowSteps: 10, halfLife: nil,
-        baseSnapshotID: nil, toolVersion: "test", parameters: "{}"))
+  /// Saves a snapshot of `plan(seed)` under the name `name` and reads it back from the store.
+  func save(_ store: EPBStore, _ seed: Int, name: String = "eplb-divisor") throws -> Snapshot {
+    let id = try store.saveSnapshot(
+      Snapshot(
+        series: "s", createdAt: "2026-01-02T03:04:05Z", algorithmName: name, plan: plan(seed), windowFrom: 0,
+        windowTo: 9, windowSteps: 10, toolVersion: "test"))
+    return try store.snapshot(id: id)
+  }
+
+  /// What is saved is what is read: the whole value, id aside; a snapshot stored under the old
+  /// name `seed` reads as eplb-divisor's statistics and keeps its name; an algorithm this epbctl
+  /// does not know is refused by name.
+  @Test func aSavedSnapshotReadsBackWhole() throws {
+    let store = try EPBStore.inMemory()
+    _ = try store.ingest(
+      denseBatch(steps: 1, layers: 2, experts: 3) { _, _, _ in 1 }, series: "s", source: source("a"), replace: false)
+    var saved = try save(store, 1)
+    #expect(saved.id != nil)
+    saved.id = nil
+    let expected = Snapshot(
+      series: "s", createdAt: "2026-01-02T03:04:05Z", algorithmName: "eplb-divisor", plan: plan(1), windowFrom: 0,
+      windowTo: 9, windowSteps: 10, toolVersion: "test")
+    #expect(saved == expected)
+    let old = try save(store, 2, name: "seed")
+    #expect(old.algorithmName == "seed" && old.plan.algorithm == .eplbDivisor)
+    let newer = try store.saveSnapshot(
+      Snapshot(
+        series: "s", algorithmName: "quantum-annealer", plan: plan(0), windowFrom: 0, windowTo: 9, windowSteps: 10,
+        toolVersion: "test"))
+    do {
+      _ = try store.snapshot(id: newer)
+      Issue.record("a snapshot of an unknown algorithm was read")
+    } catch {
+      #expect("\(error)".contains("'quantum-annealer', unknown to this epbctl"), "\(error)")
+    }
   }
 
   @Test(arguments: StoreKind.allCases)
@@ -250,7 +280,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
     let store = try EPBStore.inMemory()
     _ = try store.ingest(
       denseBatch(steps: 1, layers: 2, experts: 3) { _, _, _ in 1 }, series: "s", source: source("a"), replace: false)
-    let ids = try (0..<3).map { try save(store, $0).id }
+    let ids = try (0..<3).map { try #require(try save(store, $0).id) }
     #expect(try store.resolveSnapshot("latest") == ids[2])
     #expect(try store.resolveSnapshot("latest~2") == ids[0])
     #expect(try store.resolveSnapshot(String(ids[1])) == ids[1])

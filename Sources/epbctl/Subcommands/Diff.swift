@@ -73,8 +73,8 @@ extension Epbctl {
       let store = try database.open(create: false)
       let recordA = try store.snapshot(id: store.resolveSnapshot(a, series: series))
       let recordB = try store.snapshot(id: store.resolveSnapshot(b, series: series))
-      let sideA = try PlacementSide(recordA)
-      let sideB = try PlacementSide(recordB)
+      let sideA = PlacementSide(recordA)
+      let sideB = PlacementSide(recordB)
 
       // The evaluation load: B's window unless told otherwise.
       let loadSeriesName = loadSeries ?? recordB.series

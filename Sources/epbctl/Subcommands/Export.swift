@@ -70,7 +70,7 @@ extension Epbctl {
         PlacementSide(record), layerIDs: info.layerIDs, experts: info.experts, denseLayers: dense)
       let text = try export.render(format)
       if let output {
-        try Output.write(text, to: output, flag: "--output", note: "\(format.rawValue), snapshot \(record.id)")
+        try Output.write(text, to: output, flag: "--output", note: "\(format.rawValue), snapshot \(record.id ?? 0)")
       } else {
         print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
       }

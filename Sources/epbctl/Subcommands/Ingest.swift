@@ -228,12 +228,12 @@ extension Epbctl {
           window: window.spec, toolVersion: Epbctl.version)
         window.noteClipping(
           series: series, from: record.windowFrom, to: record.windowTo, steps: record.windowSteps)
-        let report = try SnapshotReport(record)
+        let report = SnapshotReport(record)
         if json {
           Output.json(report.json())
         } else {
           print(report.table())
-          print("recorded the placement in \(files[0]) as snapshot \(record.id)")
+          print("recorded the placement in \(files[0]) as snapshot \(record.id ?? 0)")
         }
         return
       }

@@ -113,24 +113,14 @@ extension Epbctl {
         minGain: minGain, distinctPerGPU: distinctPerGPU
       ).json
 
-      var report: SnapshotReport
-      if dryRun {
-        report = SnapshotReport(
-          id: nil, series: series, plan: plan, window: StepWindow(from: window.from, to: window.to),
-          halfLife: window.halfLife, createdAt: Date().formatted(.iso8601), toolVersion: Epbctl.version,
-          parameters: parameters)
-      } else {
-        let record = try store.saveSnapshot(
-          NewSnapshot(
-            series: series, algorithm: algorithm.rawValue, plan: plan, windowFrom: window.from, windowTo: window.to,
-            windowSteps: window.steps, halfLife: window.halfLife, baseSnapshotID: baseRecord?.id,
-            toolVersion: Epbctl.version, parameters: parameters.render()))
-        report = try SnapshotReport(record)
-        report.parameters = parameters
-        report.distinctRepairs = plan.distinctRepairs
-      }
+      var snapshot = Snapshot(
+        series: series, plan: plan, windowFrom: window.from, windowTo: window.to, windowSteps: window.steps,
+        halfLife: window.halfLife, baseSnapshotID: baseRecord?.id, toolVersion: Epbctl.version,
+        parameters: parameters.render())
+      if !dryRun { snapshot.id = try store.saveSnapshot(snapshot) }
+      var report = SnapshotReport(snapshot, parameters: parameters)
       report.addGroupBounds(loads: window.loads, layerIDs: window.layers)
-      let migration = baseRecord.map { MigrationSummary(base: $0.id, layers: planned.migrations) }
+      let migration = baseRecord.map { MigrationSummary(base: $0.id ?? 0, layers: planned.migrations) }
       if let note = report.aboveNoReplicationNote { Output.diagnostic(note) }
       if json {
         Output.json(report.planJSON(migration: migration))

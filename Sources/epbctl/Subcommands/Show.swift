@@ -44,7 +44,7 @@ extension Epbctl {
       if let html { try Output.checkWritable(html, flag: "--html") }
       let store = try database.open(create: false)
       let record = try store.snapshot(id: store.resolveSnapshot(id, series: series))
-      var report = try SnapshotReport(record)
+      var report = SnapshotReport(record)
       if record.policy == .hierarchical {
         // The hierarchical cap needs the window's loads; without them (pruned) it is left out.
         let spec = WindowSpec(from: record.windowFrom, to: record.windowTo, halfLife: record.halfLife)
