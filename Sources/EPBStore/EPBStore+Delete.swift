@@ -124,7 +124,7 @@ extension EPBStore {
             WHERE substr(content_sha256, 1, ?) = ? AND (? IS NULL OR series_id = ?) ORDER BY id
             """,
           arguments: [prefix.count, prefix, seriesID, seriesID])
-        let hashes = Set(rows.map { $0[1] as String })
+        let hashes = Set(rows.map { $0["content_sha256"] as String })
         if rows.isEmpty {
           throw StoreError.nothingToDelete("no ingest has a content SHA-256 starting with \(prefix)")
         }
@@ -132,7 +132,7 @@ extension EPBStore {
           throw StoreError.nothingToDelete(
             "\(hashes.count) ingests have a content SHA-256 starting with \(prefix); give more digits")
         }
-        try Self.deleteIngests(db, ids: rows.map { $0[0] }, report: &report)
+        try Self.deleteIngests(db, ids: rows.map { $0["id"] }, report: &report)
       }
     }
   }
@@ -282,8 +282,8 @@ extension EPBStore {
         let row = try Row.fetchOne(
           db, sql: "SELECT series_id, first_step, last_step FROM ingest WHERE id = ?", arguments: [id])
       else { continue }
-      let series: Int64 = row[0]
-      if let first: Int = row[1], let last: Int = row[2] {
+      let series: Int64 = row["series_id"]
+      if let first: Int = row["first_step"], let last: Int = row["last_step"] {
         // An ingest's rows all lie within its step range, so this is a range scan of the key.
         let touched = try Int.fetchAll(
           db, sql: "SELECT DISTINCT step FROM load WHERE series_id = ? AND step BETWEEN ? AND ? AND ingest_id = ?",

@@ -33,9 +33,9 @@ extension EPBStore {
         arguments: [series.id, hash])
     else { return nil }
     return IngestOutcome(
-      status: .alreadyIngested, series: series.name, steps: previous[0], layers: series.layers,
-      layerIDs: series.layerIDs, experts: series.experts, totalLoad: previous[3], firstStep: previous[1],
-      lastStep: previous[2], replacedRows: 0)
+      status: .alreadyIngested, series: series.name, steps: previous["steps"], layers: series.layers,
+      layerIDs: series.layerIDs, experts: series.experts, totalLoad: previous["total_load"],
+      firstStep: previous["first_step"], lastStep: previous["last_step"], replacedRows: 0)
   }
 
   /// The transaction of `ingest`: its outcome, and whether to commit (false: the content's

@@ -24,19 +24,16 @@ extension EPBStore {
   static func fetchSeries(_ db: Database, name: String?, withTotals: Bool = false) throws -> [SeriesInfo] {
     let sql = """
       SELECT s.id, s.name, s.layers, s.experts,
-             (SELECT COUNT(*) FROM step WHERE series_id = s.id),
-             (SELECT MIN(step) FROM step WHERE series_id = s.id),
-             (SELECT MAX(step) FROM step WHERE series_id = s.id),
-             CASE WHEN ? THEN (SELECT COALESCE(SUM(total), 0) FROM load WHERE series_id = s.id) END
+             (SELECT COUNT(*) FROM step WHERE series_id = s.id) AS steps,
+             (SELECT MIN(step) FROM step WHERE series_id = s.id) AS first_step,
+             (SELECT MAX(step) FROM step WHERE series_id = s.id) AS last_step,
+             CASE WHEN ? THEN (SELECT COALESCE(SUM(total), 0) FROM load WHERE series_id = s.id) END AS total_load
       FROM series s
       WHERE (? IS NULL OR s.name = ?)
       ORDER BY s.name
       """
-    return try Row.fetchAll(db, sql: sql, arguments: [withTotals, name, name]).map { row in
-      let id: Int64 = row[0]
-      return SeriesInfo(
-        id: id, name: row[1], layers: row[2], layerIDs: try layerIDs(db, seriesID: id), experts: row[3],
-        steps: row[4], firstStep: row[5], lastStep: row[6], totalLoad: row[7])
+    return try SeriesRow.fetchAll(db, sql: sql, arguments: [withTotals, name, name]).map { row in
+      row.info(layerIDs: try layerIDs(db, seriesID: row.id))
     }
   }
 

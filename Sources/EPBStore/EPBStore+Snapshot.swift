@@ -52,20 +52,19 @@ extension EPBStore {
     try run { db in
       if let series { _ = try Self.requireSeries(db, name: series) }
       let sql = """
-        SELECT p.id, s.name, p.created_at, p.algorithm, p.policy, p.replicas, p.gpus, p.nodes, p.groups,
-               p.window_from, p.window_to, p.half_life,
-               (SELECT COUNT(*) FROM snapshot_layer WHERE snapshot_id = p.id),
-               (SELECT SUM(mean) / SUM(peak) FROM snapshot_layer WHERE snapshot_id = p.id)
+        SELECT \(SnapshotRow.columns),
+               (SELECT COUNT(*) FROM snapshot_layer WHERE snapshot_id = p.id) AS planned_layers,
+               (SELECT SUM(mean) / SUM(peak) FROM snapshot_layer WHERE snapshot_id = p.id) AS balancedness_weighted
         FROM snapshot p JOIN series s ON s.id = p.series_id
         WHERE (? IS NULL OR s.name = ?)
         ORDER BY p.id
         """
-      return try Row.fetchAll(db, sql: sql, arguments: [series, series]).map { row in
-        SnapshotSummary(
-          id: row[0], series: row[1], createdAt: row[2], algorithm: row[3],
-          policy: PlacementPolicy(rawValue: row[4]) ?? .global,
-          topology: Topology(replicas: row[5], gpus: row[6], nodes: row[7], groups: row[8]), windowFrom: row[9],
-          windowTo: row[10], halfLife: row[11], layers: row[12], balancednessWeighted: row[13] ?? 1)
+      return try SnapshotSummaryRow.fetchAll(db, sql: sql, arguments: [series, series]).map { row in
+        let p = row.snapshot
+        return SnapshotSummary(
+          id: p.id, series: p.seriesName, createdAt: p.createdAt, algorithm: p.algorithm, policy: p.resolvedPolicy,
+          topology: p.topology, windowFrom: p.windowFrom, windowTo: p.windowTo, halfLife: p.halfLife,
+          layers: row.plannedLayers, balancednessWeighted: row.balancednessWeighted ?? 1)
       }
     }
   }
@@ -122,47 +121,40 @@ extension EPBStore {
   public func snapshot(id: Int64) throws(StoreError) -> Snapshot {
     try run { db in
       guard
-        let row = try Row.fetchOne(
-          db,
-          sql: """
-            SELECT p.id, s.name, p.created_at, p.algorithm, p.policy, p.replicas, p.gpus, p.nodes, p.groups,
-                   p.window_from, p.window_to, p.window_steps, p.half_life, p.base_snapshot_id, p.tool_version,
-                   p.parameters, s.experts
-            FROM snapshot p JOIN series s ON s.id = p.series_id WHERE p.id = ?
-            """, arguments: [id])
+        let row = try SnapshotRow.fetchOne(
+          db, sql: "SELECT \(SnapshotRow.columns) FROM snapshot p JOIN series s ON s.id = p.series_id WHERE p.id = ?",
+          arguments: [id])
       else {
         throw StoreError.unknownSnapshot(reference: String(id), detail: "no snapshot has id \(id)")
       }
-      let layerRows = try Row.fetchAll(
+      let layers = try SnapshotLayerRow.fetchAll(
         db,
         sql: """
           SELECT layer, phy2log, logcnt, gpu_load, peak, mean, no_replication_peak, lower_bound
           FROM snapshot_layer WHERE snapshot_id = ? ORDER BY layer
-          """, arguments: [id])
-      let layers = try layerRows.map { r -> PlannedLayer in
-        let phy2log: [Int] = try Self.decodeArray(r[1], what: "phy2log", snapshot: id)
-        let logcnt: [Int] = try Self.decodeArray(r[2], what: "logcnt", snapshot: id)
-        let gpuLoad: [Double] = try Self.decodeArray(r[3], what: "gpu_load", snapshot: id)
+          """, arguments: [id]
+      ).map { r -> PlannedLayer in
+        let phy2log: [Int] = try Self.decodeArray(r.phy2log, what: "phy2log", snapshot: id)
+        let logcnt: [Int] = try Self.decodeArray(r.logcnt, what: "logcnt", snapshot: id)
+        let gpuLoad: [Double] = try Self.decodeArray(r.gpuLoad, what: "gpu_load", snapshot: id)
         return PlannedLayer(
-          layer: r[0], placement: LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt),
+          layer: r.layer, placement: LayerPlacement(physicalToLogical: phy2log, logicalCount: logcnt),
           statistics: LayerStatistics(
-            evaluation: LayerEvaluation(gpuLoad: gpuLoad, peak: r[4], mean: r[5]), noReplicationPeak: r[6],
-            lowerBound: r[7]))
+            evaluation: LayerEvaluation(gpuLoad: gpuLoad, peak: r.peak, mean: r.mean),
+            noReplicationPeak: r.noReplicationPeak, lowerBound: r.lowerBound))
       }
       let skipped = try Int.fetchAll(
         db, sql: "SELECT layer FROM snapshot_skipped_layer WHERE snapshot_id = ? ORDER BY layer", arguments: [id])
-      let name: String = row[3]
-      guard let algorithm = Snapshot.algorithm(named: name) else {
-        throw StoreError.unknownAlgorithm(snapshot: id, name: name)
+      guard let algorithm = Snapshot.algorithm(named: row.algorithm) else {
+        throw StoreError.unknownAlgorithm(snapshot: id, name: row.algorithm)
       }
       return Snapshot(
-        id: row[0], series: row[1], createdAt: row[2], algorithmName: name,
+        id: row.id, series: row.seriesName, createdAt: row.createdAt, algorithmName: row.algorithm,
         plan: Plan(
-          topology: Topology(replicas: row[5], gpus: row[6], nodes: row[7], groups: row[8]),
-          policy: PlacementPolicy(rawValue: row[4]) ?? .global, algorithm: algorithm, layers: layers,
+          topology: row.topology, policy: row.resolvedPolicy, algorithm: algorithm, layers: layers,
           skippedLayers: skipped),
-        windowFrom: row[9], windowTo: row[10], windowSteps: row[11], halfLife: row[12], baseSnapshotID: row[13],
-        toolVersion: row[14], parameters: row[15])
+        windowFrom: row.windowFrom, windowTo: row.windowTo, windowSteps: row.windowSteps, halfLife: row.halfLife,
+        baseSnapshotID: row.baseSnapshotID, toolVersion: row.toolVersion, parameters: row.parameters)
     }
   }
 
