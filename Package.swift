@@ -26,12 +26,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
   ],
   targets: [
-    // AVX2 kernels for the planner (C: Swift has no per-function CPU targets), chosen at run
-    // time: the key sorts' networks, the packing of nodes of up to 8 GPUs, the seed tail's
-    // scans. Pure computation.
-    .target(name: "CEPBSort"),
     // Pure computation: loads in, placements and statistics out. No I/O, no SQL.
-    .target(name: "EPBPlanner", dependencies: ["CEPBSort"], swiftSettings: strict),
+    .target(name: "EPBPlanner", swiftSettings: strict),
     // Pure reporting: every table, summary, JSON and HTML text the commands print, diffs, the
     // backtest replay, engine exports. Reads the store's and the ingest's result types; no I/O,
     // no SQL.

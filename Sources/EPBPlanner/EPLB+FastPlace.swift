@@ -7,9 +7,8 @@ extension EPLB {
   ///   `Planner.noReplicationPeak`.
   ///
   /// Per node (`L` experts, `P` added replicas, loads `w`):
-  /// 1. Sort the node's experts once by descending `w`, lower index first on ties
-  ///    (`FastOrder.sortLoads`, which builds the keys `FastOrder.key(w[j], j)` inside the
-  ///    vector sort; else the keys built here and `FastOrder.sortIndexed`), O(L log L).
+  /// 1. Sort the node's experts once by descending `w`, lower index first on ties (the keys
+  ///    `FastOrder.key(w[j], j)` and `FastOrder.sortIndexed`), O(L log L).
   /// 2. Replicate. `.deepseek`: D'Hondt restricted to the first `k = min(P, L)` experts of
   ///    that order (`greedyCounts`), O(k + P log k); why this is exact: see there. `.eplbDivisor`:
   ///    the same bulk, then the tail and fix-up on candidates from that order (`seedCounts`),
@@ -25,18 +24,14 @@ extension EPLB {
   ///    (adjacent equal values, different keys): such a node is packed again in torch's exact
   ///    order (`Libstdcxx.sortByHighHalf` on the replicas in torch's column order: the
   ///    identity, then the added replicas as `greedyCounts` or `seedCounts` recorded them, or
-  ///    as `replicate` wrote them). A node of 128 or more one-replica experts that is not
-  ///    packed in rounds checks them for equal neighbours first and, if it finds any, skips
+  ///    as `replicate` wrote them). A node of 128 or more one-replica experts checks them for
+  ///    equal neighbours first and, if it finds any, skips
   ///    the fast packing. A node with a NaN or a negative load takes the exact path
   ///    (`placeNodeExact`). Elsewhere loads are `+0` or more, which the keys' cheaper
   ///    encodings use.
   /// 4. Pack: each replica to the first lightest GPU of its node with room, straight into its
-  ///    slot. Up to 8 GPUs per node: in vector registers, in the merge's loop
-  ///    (`VectorPacking`, O(R · GPUs / 4)). 9 to 32 (the global policy's 32): the merge on its
-  ///    own first, which also finds every tie before any packing (`RoundPacking.merge`), then
-  ///    rounds of one replica per GPU while the greedy's choices allow (`RoundPacking.pack`,
-  ///    O(R) and a 32-key sorting network per round). Else on `PackTree`, in the merge's
-  ///    loop, O(R log GPUs). A tied node's exact order is packed the same way.
+  ///    slot, on `PackTree`, in the merge's loop, O(R log GPUs). A tied node's exact order is
+  ///    packed the same way.
   ///
   /// Needs `replicas / gpus > 1` (with one slot per GPU eplb.py's packing is the identity on
   /// the replication's column order, which this path does not build).
@@ -73,14 +68,12 @@ extension EPLB {
       // 1. Sort. keys [L] → nodeKeys [L]
       let saved = nodeKeys + logBase
       var unusual = false  // a NaN or a negative load
-      if !FastOrder.sortLoads(w, into: saved, count: logPerNode) {
-        let fresh = scratch.radixKeys
-        for j in 0..<logPerNode {
-          unusual = unusual || !(w[j] >= 0)
-          fresh[j] = FastOrder.key(w[j], j)
-        }
-        FastOrder.sortIndexed(fresh, into: saved, count: logPerNode)
+      let fresh = scratch.radixKeys
+      for j in 0..<logPerNode {
+        unusual = unusual || !(w[j] >= 0)
+        fresh[j] = FastOrder.key(w[j], j)
       }
+      FastOrder.sortIndexed(fresh, into: saved, count: logPerNode)
       if unusual {
         sorted = false
         placeNodeExact(
@@ -177,12 +170,9 @@ extension EPLB {
       //    first, and the node goes to the exact order at once instead of being packed twice.
       //    In smaller nodes ties are rare and the check cost more than it saved (measured on
       //    the DeepSeek-V3 shapes). The check: four ORs of `(a ^ b) >> 32 - 1`, whose top bit
-      //    is set when neighbours `a`, `b` have equal values. Nodes of 9 to 32 GPUs (the global
-      //    policy's) skip it: they merge into `scratch.packOrder` before packing, which finds
-      //    every tie, and pack in rounds (`RoundPacking`).
+      //    is set when neighbours `a`, `b` have equal values.
       var ties = 0
-      let rounds = gpusPerNode > 8 && gpusPerNode <= 32 && FastOrder.hasVectorSort
-      if oneCount >= 128 && !rounds {
+      if oneCount >= 128 {
         var equal0: UInt64 = 0, equal1: UInt64 = 0, equal2: UInt64 = 0, equal3: UInt64 = 0
         var s = 0
         while s &+ 4 < oneCount {
@@ -202,24 +192,7 @@ extension EPLB {
       let logical = mlog2log + logBase
       var a = 0, b = 0
       var previous = UInt64.max
-      var packed = false
-      if ties == 0 && gpusPerNode <= 8,
-        let tie = VectorPacking.mergeAndPack(
-          ones: ones, repeated: repeated, count: phyPerNode, packs: gpusPerNode, perPack: phyPerGPU,
-          logical: logical, out: out)
-      {
-        packed = true
-        ties = tie ? 1 : 0
-      } else if rounds {  // `ties` is 0: the check above is skipped
-        if RoundPacking.merge(ones: ones, count: oneCount, repeated: repeated, count: q, into: scratch.packOrder) {
-          ties = 1
-        } else {
-          packed = RoundPacking.pack(
-            scratch.packOrder, count: phyPerNode, packs: gpusPerNode, perPack: phyPerGPU, logical: logical, out: out,
-            scratch: scratch)
-        }
-      }
-      if !packed {
+      do {
         var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
         for _ in 0..<(ties == 0 ? phyPerNode : 0) {
           // Written with `min` and 0/1 steps: as `fromMulti ? y : x` LLVM emitted a branch,
@@ -248,12 +221,6 @@ extension EPLB {
           let j = p < logPerNode ? p : column[p]
           keys[p] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), p)
         }
-        if rounds {  // the merge found the tie: `scratch.packOrder` holds the merged order
-          placeTiedNode(
-            keys, column: column, experts: logPerNode, replicas: phyPerNode, gpus: gpusPerNode, logical: logical,
-            out: out, scratch: scratch)
-          continue
-        }
         Libstdcxx.sortByHighHalf(keys, count: phyPerNode, stops: scratch.sortStops, buffer: keys + phyPerNode)
         var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
         for k in 0..<phyPerNode {
@@ -269,85 +236,6 @@ extension EPLB {
     } else {
       for m in 0..<experts { logcnt[mlog2log[m]] = mlogcnt[m] }  // mlog2log is a permutation
     }
-  }
-
-  /// Packs a node whose merged packing order (`scratch.packOrder`, `[R]` keys
-  /// `FastOrder.key(load per replica, expert)`) has a tie: torch's order of the replicas,
-  /// `keys` (`[R]` keys `(load per replica, column)` in column order, then `[R]` scratch), is
-  /// emulated only where it matters, and `RoundPacking` packs the result (the caller packs
-  /// this node in rounds, so they run).
-  ///
-  /// The merged order has every load per replica where torch's sort puts it; only the
-  /// experts inside a run of equal loads that holds several experts (a mixed run: its first
-  /// and last keys differ) may be in another order. Introsort partitions ranges and sorts the
-  /// ranges of at most 16 keys it leaves; once a range is formed, the sort only permutes keys
-  /// inside it, so it ends holding the merged order's loads at its positions. A range where no
-  /// two neighbours of one mixed run both fall is settled as it is (`settled` of
-  /// `Libstdcxx.sortByHighHalf`): each of its loads is one expert's, except that a mixed run
-  /// may cross its first or last position, where the one key of that load the range holds
-  /// names the expert. The rest is emulated key for key. On the DeepSeek-V3 prefill
-  /// statistics (one tie in each of 8 of the 58 global layers) this skips about a third of
-  /// the partitioning and nearly every final sort.
-  ///
-  /// - parameter column: `[R]` replica column → node-local expert, past the identity (columns
-  ///   below `experts` are their own expert); `logical`: node-local expert → logical expert;
-  ///   `out`: the node's `phy2log [R]`.
-  static func placeTiedNode(
-    _ keys: UnsafeMutablePointer<UInt64>, column: UnsafePointer<Int>, experts: Int, replicas n: Int, gpus: Int,
-    logical: UnsafePointer<Int>, out: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
-  ) {
-    let order = scratch.packOrder  // the merged order, made torch's in place
-    @inline(__always) func expert(_ key: UInt64) -> Int {
-      let p = FastOrder.index(key)
-      return p < experts ? p : column[p]
-    }
-    // Positions `k` where `order[k]` and `order[k + 1]` lie in one mixed run.
-    let ties = scratch.slots  // [≤ n - 1]
-    var tieCount = 0
-    var k = 0
-    while k + 1 < n {
-      if !FastOrder.sameValue(order[k], order[k + 1]) {
-        k += 1
-        continue
-      }
-      var end = k + 1
-      while end + 1 < n && FastOrder.sameValue(order[end], order[end + 1]) { end += 1 }
-      if order[k] != order[end] {
-        for t in k..<end {
-          ties[tieCount] = t
-          tieCount += 1
-        }
-      }
-      k = end
-    }
-    let fromOrder = scratch.rankInPack  // [n]: 1 where `order` stands, 0 where the sort decides
-    fromOrder.initialize(repeating: 0, count: n)
-    Libstdcxx.sortByHighHalf(keys, count: n, stops: scratch.sortStops, buffer: keys + n) { first, last in
-      if tieCount > 32 { return false }  // many ties: emulate everything
-      var crossesFirst = false, crossesLast = false
-      for t in 0..<tieCount {
-        let k = ties[t]
-        if k >= first && k + 1 < last { return false }
-        crossesFirst = crossesFirst || k + 1 == first
-        crossesLast = crossesLast || k == last - 1
-      }
-      for i in first..<last { fromOrder[i] = 1 }
-      // A mixed run crossing the range's edge: the range holds one key of its load.
-      @inline(__always) func name(_ edge: Int) {
-        var s = first
-        while !FastOrder.sameValue(keys[s], order[edge]) { s += 1 }
-        order[edge] = keys[s] & ~0xffff_ffff | UInt64(truncatingIfNeeded: expert(keys[s]))
-      }
-      if crossesFirst { name(first) }
-      if crossesLast { name(last - 1) }
-      return true
-    }
-    for i in 0..<n where fromOrder[i] == 0 {
-      order[i] = keys[i] & ~0xffff_ffff | UInt64(truncatingIfNeeded: expert(keys[i]))
-    }
-    let packed = RoundPacking.pack(
-      order, count: n, packs: gpus, perPack: n / gpus, logical: logical, out: out, scratch: scratch)
-    precondition(packed, "placeTiedNode is for nodes that RoundPacking packs")
   }
 
   /// D'Hondt's greedy (`greedyReplicate`) on one row, counts only: `picks` times one more
@@ -424,8 +312,7 @@ extension EPLB {
   /// and receivers come from the three largest and the three smallest candidates, and when
   /// the top two are not strictly ordered and apart from the rest (torch's tie order would
   /// matter), this returns false. O(k log k + tail · k) for `k` multi-replica experts, against
-  /// O(experts) per scan for `seedReplicate`; on an AVX2 CPU the tail's scans of the `k` run in
-  /// vector registers (`seedScan`).
+  /// O(experts) per scan for `seedReplicate`.
   ///
   /// `picked`: `[replicas - experts]`, the added replicas' experts in `seedReplicate`'s column
   /// order (the bulk's picks, the tail's, then the fix-up's receiver in place of the donor's
@@ -518,17 +405,9 @@ extension EPLB {
       var idxS = -1, bS = -Float.infinity, aS = Float.infinity
       // Huntington–Hill: multi ∪ the front run of ones with equal w / √2.
       var idxH = -1, bH = -Float.infinity, aH = Float.infinity
-      // Over multi: on an AVX2 CPU the top two averages and each argmax in vector registers
-      // (`epb_seed_scan`; a largest value that occurs twice takes the scalar scan, whose tie
-      // order decides); else scalar scans.
-      if let scan = seedScan(average: cachedAvg, sainteLague: cachedSL, huntingtonHill: cachedHH, count: m) {
-        (top1, top2) = (scan.top1, scan.top2)
-        if scan.sl >= 0 { (idxS, bS, aS) = (multi[scan.sl], cachedSL[scan.sl], cachedAvg[scan.sl]) }
-        if scan.hh >= 0 { (idxH, bH, aH) = (multi[scan.hh], cachedHH[scan.hh], cachedAvg[scan.hh]) }
-      } else {
-        for k in 0..<m { push(cachedAvg[k]) }
-      }
-      if m > 0 && (idxS < 0 || idxH < 0) {
+      // Over multi: the top two averages and each argmax.
+      for k in 0..<m { push(cachedAvg[k]) }
+      if m > 0 {
         for k in 0..<m {
           let e = multi[k]
           let a = cachedAvg[k]

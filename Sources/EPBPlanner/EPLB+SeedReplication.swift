@@ -1,5 +1,3 @@
-import CEPBSort
-
 extension EPLB {
   /// The seed's `replicate_experts` (`replicate_tail_ab_tiebreak`), exactly as its Python does
   /// it, quirks included.
@@ -195,23 +193,5 @@ extension EPLB {
       }
     }
     return best
-  }
-
-  /// One step of `seedCounts`' tail over its multi-replica experts, in vector registers
-  /// (`epb_seed_scan`, `Sources/CEPBSort/seed_avx2.c`): the largest and second largest
-  /// averages (a value that occurs twice counts twice; -∞ where there is none), and the
-  /// position of the largest Sainte-Laguë and Huntington–Hill values when each occurs once
-  /// (else -1: the tie order must decide). Nil without AVX2.
-  ///
-  /// - parameter average, sainteLague, huntingtonHill: `[count]`, no NaN, each readable up to
-  ///   `count` rounded up to a multiple of 4 (`Scratch` buffers are).
-  @inline(__always)
-  package static func seedScan(
-    average: UnsafePointer<Float>, sainteLague: UnsafePointer<Float>, huntingtonHill: UnsafePointer<Float>,
-    count: Int
-  ) -> (top1: Float, top2: Float, sl: Int, hh: Int)? {
-    var scan = epb_seed_scan_t()
-    if epb_seed_scan(average, sainteLague, huntingtonHill, count, &scan) == 0 { return nil }
-    return (scan.top1, scan.top2, scan.sl, scan.hh)
   }
 }

@@ -1,5 +1,3 @@
-import CEPBSort
-
 /// A fast descending sort of `Float` keys that reports whether its order is the one torch's
 /// CPU sort would give, so the exact (slow) libstdc++ emulation only runs when ties matter.
 ///
@@ -90,51 +88,14 @@ package enum FastOrder {
   /// Sorts keys of `key(_:_:)` whose indices are their positions (`keys[i]` has index `i`),
   /// ascending, into `out [n]`. `keys [n]` may be overwritten (the fallback sorts in it).
   ///
-  /// From 32 to 1,024 keys, on a CPU with AVX2: `epb_sort_indexed_keys` (32-bit short keys
-  /// in bitonic networks, then the full keys read back in that order; 1.2 µs against 2.6 for
-  /// `sortAscending` on 256 keys, on the 2-core AMD EPYC). Else `sortAscending`, with `keys`
-  /// and `out` as its ping-pong buffers. Keys are distinct (their indices are), so the sorted
-  /// order is unique and both give the same result.
+  /// `sortAscending`, with `keys` and `out` as its ping-pong buffers. Keys are distinct (their
+  /// indices are), so the sorted order is unique.
   @inline(__always)
   package static func sortIndexed(
     _ keys: UnsafeMutablePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>, count n: Int
   ) {
-    if n >= 32 && vectorSortIndexed(keys, into: out, count: n) { return }
     let sorted = sortAscending(keys, out, count: n)
     if sorted != out { out.update(from: sorted, count: n) }
-  }
-
-  /// `sortIndexed` of the keys `key(loads[i], i)` for `i` in `0..<n`, built in the vector
-  /// sort's own passes (`epb_sort_loads`: the short keys from the loads, the full keys from
-  /// the loads again in sorted order), into `out [n]`. Returns false, with `out` undefined,
-  /// where `vectorSortIndexed` would, and when a load is negative or NaN: the caller then
-  /// builds the keys and calls `sortIndexed`.
-  @inline(__always)
-  package static func sortLoads(_ loads: UnsafePointer<Float>, into out: UnsafeMutablePointer<UInt64>, count n: Int)
-    -> Bool
-  {
-    n >= 32 && epb_sort_loads(loads, out, n) != 0
-  }
-
-  /// Whether this CPU runs `vectorSortIndexed` (x86-64 with AVX2).
-  package static let hasVectorSort = epb_cpu_has_avx2() != 0
-
-  /// `sortIndexed`'s vector sort alone: returns false, with `out` undefined, unless `n` is
-  /// 1 to 1,024, every key's index is its position, the CPU has AVX2, and at most `8n` keys
-  /// have to move after the short keys' sort (many loads equal in their top 24–27 bits but
-  /// not all of them).
-  @inline(__always)
-  package static func vectorSortIndexed(
-    _ keys: UnsafePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>, count n: Int
-  ) -> Bool {
-    epb_sort_indexed_keys(keys, out, n) != 0
-  }
-
-  /// The networks of `vectorSortIndexed` alone (its insertion pass would put right what a
-  /// broken network left out of order): sorts `a[0..<n]` in place; false, with `a`
-  /// untouched, unless `n` is a power of two from 32 to 1,024 and the CPU has AVX2.
-  package static func vectorSortShortKeys(_ a: UnsafeMutablePointer<UInt32>, count n: Int) -> Bool {
-    epb_sort_u32(a, n) != 0
   }
 
   /// Sorts `a[0..<n]` ascending, using `b[0..<n]` as the other half of a ping-pong buffer;

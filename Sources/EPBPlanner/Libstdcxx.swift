@@ -40,33 +40,25 @@ package enum Libstdcxx {
   ///   (introsort leaves the minimum among the first 16 keys): the result is the stable sort
   ///   of the partitioned keys by high half, which is a stable sort of each range of at most
   ///   16 keys that introsort leaves (`stableSortByHighHalf`).
-  ///
-  /// - parameter settled: called with each range `first..<last` that introsort goes on to
-  ///   partition or leaves for the final insertion sort; when it returns true, the range is
-  ///   left as it is (its keys are the ones the sort puts there, in some order). A caller
-  ///   that knows the sorted keys up to the order of ties skips the ranges with no tie that
-  ///   matters to it (see `EPLB.placeTiedNode`).
   package static func sortByHighHalf(
     _ q: UnsafeMutablePointer<UInt64>, count n: Int, stops: UnsafeMutablePointer<Int>,
-    buffer: UnsafeMutablePointer<UInt64>, settled: (_ first: Int, _ last: Int) -> Bool = { _, _ in false }
+    buffer: UnsafeMutablePointer<UInt64>
   ) {
     if n < 2 { return }
-    introsortLoopByHighHalf(q, 0, n, lg(n) * 2, stops, buffer, settled: settled)
+    introsortLoopByHighHalf(q, 0, n, lg(n) * 2, stops, buffer)
   }
 
   /// `introsortLoop` with `comp = { $0 >> 32 < $1 >> 32 }`, partitioning with
   /// `unguardedPartitionByHighHalf`, followed by the final insertion sort's work on the range
-  /// it leaves (see `sortByHighHalf`, also for `settled`). `stops`: `[2n + 2]` scratch;
+  /// it leaves (see `sortByHighHalf`). `stops`: `[2n + 2]` scratch;
   /// `buffer`: `[32]`.
   package static func introsortLoopByHighHalf(
     _ q: UnsafeMutablePointer<UInt64>, _ first: Int, _ last0: Int, _ depth0: Int,
-    _ stops: UnsafeMutablePointer<Int>, _ buffer: UnsafeMutablePointer<UInt64>,
-    settled: (_ first: Int, _ last: Int) -> Bool = { _, _ in false }
+    _ stops: UnsafeMutablePointer<Int>, _ buffer: UnsafeMutablePointer<UInt64>
   ) {
     let comp: (UInt64, UInt64) -> Bool = { $0 >> 32 < $1 >> 32 }
     var last = last0, depth = depth0
     while last - first > threshold {
-      if settled(first, last) { return }
       if depth == 0 {
         // Heapsort leaves the range sorted, which the final insertion sort keeps as it is.
         heapsort(q, first, last, comp)
@@ -75,10 +67,9 @@ package enum Libstdcxx {
       depth -= 1
       movePivotToFirst(q, first, last, comp)
       let cut = unguardedPartitionByHighHalf(q, first + 1, last, first, stops)
-      introsortLoopByHighHalf(q, cut, last, depth, stops, buffer, settled: settled)
+      introsortLoopByHighHalf(q, cut, last, depth, stops, buffer)
       last = cut
     }
-    if settled(first, last) { return }
     stableSortByHighHalf(q + first, count: last - first, low: stops, buffer: buffer)
   }
 

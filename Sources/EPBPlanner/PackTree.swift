@@ -1,5 +1,3 @@
-import CEPBSort
-
 /// The arithmetic of the planner's decisions: `Float` (eplb.py's float32) or `Double` (the
 /// float64 `replicate_experts` cases).
 ///
@@ -192,91 +190,5 @@ struct PackTree<T: PlannerFloat> {
   mutating func addSlot(_ w: T) -> Int {
     let (pack, rank) = add(w)
     return pack &* perPack &+ rank
-  }
-}
-
-/// `PackTree`'s packing for nodes of at most 8 GPUs, in vector registers (`epb_merge_pack8`,
-/// `Sources/CEPBSort/pack_avx2.c`): the GPUs' loads in two 128-bit registers, one unsigned
-/// `min` across them per replica instead of a walk up the tree, about 14 cycles per replica
-/// on the dependency chain against about 22. Both hierarchical DeepSeek-V3 shapes have 8 GPUs
-/// per node. With 32 GPUs (the global policy) eight registers per `min` took 13 ns per
-/// replica in a C harness, the tree 10.5; `RoundPacking` does better there.
-package enum VectorPacking {
-  /// Packs the merge of `ones` and `repeated` (each ascending, `FastOrder.key` of loads `+0`
-  /// or more, ending in a sentinel of all ones; `ones`' key first when equal) onto `packs`
-  /// GPUs, `perPack` each: replica `i` of the merged order to the first lightest GPU with
-  /// room, `out[gpu · perPack + rank] = logical[index]`.
-  ///
-  /// - parameter logical: indexed by the keys' indices; `out`: `[count]`.
-  /// - returns: nil, with `out` untouched, when the vector code does not run (more than 8
-  ///   GPUs, `count != packs · perPack`, or no AVX2); true when two neighbours in the merged
-  ///   order have equal loads but different keys (`out` is written, but torch's order of the
-  ///   tie may differ); else false.
-  @inline(__always)
-  package static func mergeAndPack(
-    ones: UnsafePointer<UInt64>, repeated: UnsafePointer<UInt64>, count n: Int, packs: Int, perPack: Int,
-    logical: UnsafePointer<Int>, out: UnsafeMutablePointer<Int>
-  ) -> Bool? {
-    let result = epb_merge_pack8(ones, repeated, n, packs, perPack, logical, out)
-    return result < 0 ? nil : result != 0
-  }
-}
-
-/// Balanced packing in rounds for nodes of 9 to 32 GPUs (`epb_pack_rounds`,
-/// `Sources/CEPBSort/pack_avx2.c`), the global policy's shape: while every round of `packs`
-/// items gives each GPU one, item `t` of a round goes to the GPU that was `t`-th lightest at
-/// the round's start, so a round costs a running `min` per item and one 32-key sort, not a
-/// walk up `PackTree` per item. From the first item that breaks a round on, `PackTree` packs
-/// the rest from the state the rounds reached. The same placement either way.
-package enum RoundPacking {
-  /// Packs `items[0..<count]` in that order onto `packs` GPUs, `perPack` each: item `i` to
-  /// the first lightest GPU with room, `out[gpu · perPack + rank] = logical[index]`.
-  ///
-  /// - parameter items: `FastOrder.key`s of loads `+0` or more (not NaN); `logical`: indexed
-  ///   by the keys' indices; `out`: `[count]`.
-  /// - returns: false, with `out` untouched, when the rounds do not run (more than 32 GPUs,
-  ///   `count != packs · perPack`, or no AVX2).
-  @inline(__always)
-  static func pack(
-    _ items: UnsafePointer<UInt64>, count n: Int, packs: Int, perPack: Int, logical: UnsafePointer<Int>,
-    out: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
-  ) -> Bool {
-    let weights = scratch.groupTokens  // [≥ packs]
-    let done = weights.withMemoryRebound(to: UInt32.self, capacity: packs) { bits in
-      epb_pack_rounds(items, n, packs, perPack, logical, out, bits, scratch.packItems)
-    }
-    if done < 0 { return false }
-    if done < n {
-      var tree = PackTree(packs: packs, perPack: perPack, weights: weights, scratch: scratch)
-      for i in done..<n {
-        let key = items[i]
-        out[tree.addSlot(FastOrder.nonNegativeValue(key))] = logical[FastOrder.index(key)]
-      }
-    }
-    return true
-  }
-
-  /// `pack` on arrays, for tests: nil when the rounds do not run.
-  package static func pack(_ items: [UInt64], packs: Int, perPack: Int, logical: [Int]) -> [Int]? {
-    let scratch = Scratch<Float>(experts: 1, replicas: items.count, gpus: packs)
-    var out = [Int](repeating: -1, count: items.count)
-    let ran = out.withUnsafeMutableBufferPointer { o in
-      pack(
-        items, count: items.count, packs: packs, perPack: perPack, logical: logical, out: o.baseAddress!,
-        scratch: scratch)
-    }
-    return ran ? out : nil
-  }
-
-  /// `epb_merge_keys`: the merge of `ones[0..<onesCount]` and `repeated[0..<repeatedCount]`
-  /// (ascending `FastOrder.key`s, each followed by a sentinel of all ones; no key in both)
-  /// into `out`; returns whether two neighbours in the merged order hold equal values but
-  /// different keys.
-  @inline(__always)
-  package static func merge(
-    ones: UnsafePointer<UInt64>, count onesCount: Int, repeated: UnsafePointer<UInt64>, count repeatedCount: Int,
-    into out: UnsafeMutablePointer<UInt64>
-  ) -> Bool {
-    epb_merge_keys(ones, onesCount, repeated, repeatedCount, out) == 1
   }
 }

@@ -39,9 +39,6 @@ final class Scratch<T: PlannerFloat> {
   /// packing order of `EPLB.placeHierarchicalFast`; in a tied node, its replicas' keys and
   /// 32 more for `Libstdcxx.sortByHighHalf`).
   let radixKeys: UnsafeMutablePointer<UInt64>
-  /// The merged packing order of `EPLB.placeHierarchicalFast` for `RoundPacking`,
-  /// `[max(replicas, experts)]`.
-  let packOrder: UnsafeMutablePointer<UInt64>
   /// `Libstdcxx.sortByHighHalf`'s scratch, `[2 · max(replicas, experts) + 2]`.
   let sortStops: UnsafeMutablePointer<Int>
   // Per-GPU (pack) buffers, `[max(gpus, experts)]` (groups are packed with them too).
@@ -81,8 +78,7 @@ final class Scratch<T: PlannerFloat> {
     let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
     let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
     let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
-    let oRadixKeys = carve(UInt64.self, 3 * r + 35), oPackOrder = carve(UInt64.self, r),
-      oSortStops = carve(Int.self, 2 * r + 2)
+    let oRadixKeys = carve(UInt64.self, 3 * r + 35), oSortStops = carve(Int.self, 2 * r + 2)
     let oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
     let oGroupPack = carve(Int.self, p), oGroupRank = carve(Int.self, p)
     let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)
@@ -111,7 +107,6 @@ final class Scratch<T: PlannerFloat> {
     entries = at(oEntries, KeyedIndex.self)
     order = at(oOrder, Int.self)
     radixKeys = at(oRadixKeys, UInt64.self)
-    packOrder = at(oPackOrder, UInt64.self)
     sortStops = at(oSortStops, Int.self)
     packItems = at(oPackItems, Int.self)
     groupTokens = at(oGroupTokens, T.self)

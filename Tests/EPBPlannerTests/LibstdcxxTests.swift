@@ -75,41 +75,4 @@ import Testing
       }
     }
   }
-
-  /// `settled`: a range it accepts is left as the partitions made it, and nothing else
-  /// changes. Here it accepts the ranges whose keys, in the plain sort, have no two equal
-  /// high halves: every other position must match the plain sort key for key, and each
-  /// accepted range must hold the plain sort's keys for it, in some order.
-  @Test func settledRangesAreLeftAsTheyAre() {
-    var rng = SplitMix64(seed: 5)
-    var accepted = 0
-    for n in [17, 64, 288, 500] {
-      for trial in 0..<40 {
-        let values = (0..<n).map { _ in UInt32.random(in: 0...UInt32(n * (trial % 2 == 0 ? 4 : 40)), using: &rng) }
-        let input = Self.keys(values)
-        var plain = input
-        plain.withUnsafeMutableBufferPointer { q in
-          Libstdcxx.sort(q.baseAddress!, count: q.count) { $0 >> 32 < $1 >> 32 }
-        }
-        var fast = input
-        var stops = [Int](repeating: -1, count: 2 * n + 2)
-        var buffer = [UInt64](repeating: 0, count: 32)
-        var ranges: [Range<Int>] = []
-        fast.withUnsafeMutableBufferPointer { q in
-          Libstdcxx.sortByHighHalf(q.baseAddress!, count: n, stops: &stops, buffer: &buffer) { first, last in
-            let tied = (first..<(last - 1)).contains { plain[$0] >> 32 == plain[$0 + 1] >> 32 }
-            if !tied { ranges.append(first..<last) }
-            return !tied
-          }
-        }
-        for range in ranges {
-          #expect(fast[range].sorted() == plain[range].sorted(), "n \(n) trial \(trial) \(range)")
-        }
-        let inRanges = Set(ranges.flatMap { $0 })
-        #expect((0..<n).allSatisfy { inRanges.contains($0) || fast[$0] == plain[$0] }, "n \(n) trial \(trial)")
-        accepted += ranges.count
-      }
-    }
-    #expect(accepted > 500, "\(accepted)")
-  }
 }
