@@ -6,7 +6,7 @@ extension EPLB {
   ///   leaves each node's sorted expert keys in `scratch.nodeKeys` (`scratch.nodesSorted`) for
   ///   `Planner.noReplicationPeak`.
   ///
-  /// Per node (`L` experts, `P` added replicas, loads `w`):
+  /// Per node (`L` experts, `P` added replicas, loads `w`), the steps of `FastNode`:
   /// 1. Sort the node's experts once by descending `w`, lower index first on ties (the keys
   ///    `FastOrder.key(w[j], j)` and `FastOrder.sortIndexed`), O(L log L).
   /// 2. Replicate. `.deepseek`: D'Hondt restricted to the first `k = min(P, L)` experts of
@@ -25,8 +25,7 @@ extension EPLB {
   ///    order (`Libstdcxx.sortByHighHalf` on the replicas in torch's column order: the
   ///    identity, then the added replicas as `greedyCounts` or `seedCounts` recorded them, or
   ///    as `replicate` wrote them). A node of 128 or more one-replica experts checks them for
-  ///    equal neighbours first and, if it finds any, skips
-  ///    the fast packing. A node with a NaN or a negative load takes the exact path
+  ///    equal neighbours first and, if it finds any, skips the fast packing. A node with a NaN or a negative load takes the exact path
   ///    (`placeNodeExact`). Elsewhere loads are `+0` or more, which the keys' cheaper
   ///    encodings use.
   /// 4. Pack: each replica to the first lightest GPU of its node with room, straight into its
@@ -58,183 +57,209 @@ extension EPLB {
     } else {
       for m in 0..<experts { tokensPerMlog[m] = weight[mlog2log[m]] }
     }
-    let mlogcnt = scratch.mlogcnt
-    let nodeKeys = scratch.nodeKeys
     var sorted = true
     for node in 0..<nodes {
-      let logBase = node * logPerNode
-      let phyBase = node * phyPerNode
-      let w = tokensPerMlog + logBase
-      // 1. Sort. keys [L] → nodeKeys [L]
-      let saved = nodeKeys + logBase
-      var unusual = false  // a NaN or a negative load
-      let fresh = scratch.radixKeys
-      for j in 0..<logPerNode {
-        unusual = unusual || !(w[j] >= 0)
-        fresh[j] = FastOrder.key(w[j], j)
-      }
-      FastOrder.sortIndexed(fresh, into: saved, count: logPerNode)
-      if unusual {
+      let n = FastNode(
+        node: node, experts: logPerNode, replicas: phyPerNode, gpus: gpusPerNode, perGPU: phyPerGPU,
+        logical: mlog2log + node * logPerNode, out: phy2log + node * phyPerNode, scratch: scratch)
+      // 1. Sort; a node with a NaN or a negative load takes the exact path.
+      if !n.sort() {
         sorted = false
         placeNodeExact(
           node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
           phy2log: phy2log, rank: nil, scratch: scratch)
         continue
       }
-      // 2. Replicate. → mlogcnt [L], and the added replicas' experts in torch's column order
-      //    → phy2mlog[phyBase + L ..< phyBase + phyPerNode] (for a tie in step 4).
-      let cnt = mlogcnt + logBase
-      let picks = phyPerNode - logPerNode
+      // 2. Replicate. 3. The packing order. 4. Pack; a tie packs again in torch's exact order.
+      n.replicate(algorithm)
+      let order = n.packingOrder()
+      if n.pack(order) { n.packInTorchOrder() }
+    }
+    scratch.nodesSorted = sorted
+    let mlogcnt = scratch.mlogcnt
+    if identity {
+      logcnt.update(from: mlogcnt, count: experts)
+    } else {
+      for m in 0..<experts { logcnt[mlog2log[m]] = mlogcnt[m] }  // mlog2log is a permutation
+    }
+  }
+
+  /// One node of `placeHierarchicalFast`, its steps 1 to 4 as methods, each on the node's own
+  /// slices of the scratch: `w` (`tokensPerMlog`, `[L]`), `sorted` (`nodeKeys`, `[L]`), `count`
+  /// (`mlogcnt`, `[L]`), `columns` (`phy2mlog`, `[R]`, torch's replica columns), `out`
+  /// (`phy2log`, `[R]`), and `radixKeys` as the working keys of one step at a time.
+  struct FastNode {
+    let experts: Int  // L, the node's logical experts
+    let replicas: Int  // R, the node's slots
+    let gpus: Int
+    let perGPU: Int
+    let w: UnsafeMutablePointer<Float>
+    let sorted: UnsafeMutablePointer<UInt64>
+    let count: UnsafeMutablePointer<Int>
+    let columns: UnsafeMutablePointer<Int>
+    let ranks: UnsafeMutablePointer<Int>
+    /// Node-local expert → logical expert.
+    let logical: UnsafePointer<Int>
+    let out: UnsafeMutablePointer<Int>
+    let scratch: Scratch<Float>
+
+    init(
+      node: Int, experts: Int, replicas: Int, gpus: Int, perGPU: Int, logical: UnsafePointer<Int>,
+      out: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
+    ) {
+      (self.experts, self.replicas, self.gpus, self.perGPU) = (experts, replicas, gpus, perGPU)
+      w = scratch.tokensPerMlog + node * experts
+      sorted = scratch.nodeKeys + node * experts
+      count = scratch.mlogcnt + node * experts
+      columns = scratch.phy2mlog + node * replicas
+      ranks = scratch.phyrank + node * replicas
+      (self.logical, self.out, self.scratch) = (logical, out, scratch)
+    }
+
+    /// Step 1: the experts by descending load, lower index first on ties, into `sorted` (keys
+    /// `FastOrder.key(w[j], j)`). False, with `sorted` written, when a load is NaN or negative.
+    func sort() -> Bool {
+      let fresh = scratch.radixKeys
+      var usual = true
+      for j in 0..<experts {
+        usual = usual && w[j] >= 0
+        fresh[j] = FastOrder.key(w[j], j)
+      }
+      FastOrder.sortIndexed(fresh, into: sorted, count: experts)
+      return usual
+    }
+
+    /// Step 2: `count` (replicas per expert) and the added replicas' experts in torch's column
+    /// order in `columns[L..<R]` (for a tie in step 4). `.deepseek` (and every algorithm that
+    /// replicates as eplb.py does): `greedyCounts`; `.eplbDivisor`: `seedCounts`, or the exact
+    /// `replicate` when a tie would need torch's order.
+    func replicate(_ algorithm: PlacementAlgorithm) {
+      let picks = replicas - experts
       switch algorithm {
       case .deepseek, .robust, .flashlb, .deepseekVec, .snake, .swiftBalancer:
-        // (`robust` and the peers do not come here; `replicate` treats them so too)
-        for j in 0..<logPerNode { cnt[j] = 1 }
-        greedyCounts(
-          w, sorted: saved, experts: logPerNode, picks: picks, count: cnt, scratch: scratch,
-          picked: scratch.phy2mlog + phyBase + logPerNode)
+        for j in 0..<experts { count[j] = 1 }
+        EPLB.greedyCounts(
+          w, sorted: sorted, experts: experts, picks: picks, count: count, scratch: scratch, picked: columns + experts)
       case .eplbDivisor:
-        if !seedCounts(
-          w, sorted: saved, experts: logPerNode, replicas: phyPerNode, count: cnt, scratch: scratch,
-          picked: scratch.phy2mlog + phyBase + logPerNode)
+        if !EPLB.seedCounts(
+          w, sorted: sorted, experts: experts, replicas: replicas, count: count, scratch: scratch,
+          picked: columns + experts)
         {
-          replicate(
-            w, experts: logPerNode, replicas: phyPerNode, algorithm: .eplbDivisor, phy2log: scratch.phy2mlog + phyBase,
-            rank: scratch.phyrank + phyBase, logcnt: cnt, scratch: scratch)
+          EPLB.replicate(
+            w, experts: experts, replicas: replicas, algorithm: .eplbDivisor, phy2log: columns, rank: ranks,
+            logcnt: count, scratch: scratch)
         }
       }
-      // 3. The packing order, one key per replica: experts with one replica keep their place
-      //    in the sorted order; the others are re-keyed by `w / count`, sorted, repeated
-      //    `count` times and merged in. The others are a prefix of the sorted order when the
-      //    prefix of experts with count > 1 holds every added replica: always for D'Hondt (an
-      //    expert gains its second replica only after every expert before it in the order,
-      //    which beats it at `w / 1`), and for the seed unless its tail or fix-up left a hole.
-      //    Then the ones are the rest of the sorted keys, read in place behind a sentinel
-      //    (which lands on the next node's first key, written after this node, or on
-      //    `nodeKeys`' spare key); else both sets are gathered. Branch-free but the repetition.
+    }
+
+    /// Step 3's result: two ascending key lists of loads per replica, each ending in a sentinel
+    /// key above every real one, whose merge is the packing order.
+    struct PackingOrder {
+      /// The one-replica experts' keys in sorted order, `[ones + 1]`.
+      var ones: UnsafeMutablePointer<UInt64>
+      var oneCount: Int
+      /// The multi-replica experts' keys `(w / count, j)`, each repeated `count` times, `[+ 1]`.
+      var repeated: UnsafeMutablePointer<UInt64>
+    }
+
+    /// Step 3: experts with one replica keep their place in the sorted order; the others are
+    /// re-keyed by `w / count`, sorted and repeated `count` times. In `radixKeys`: the ones
+    /// `[L + 1]`, the multi keys `[m]` and their sort's other half `[m]`, the repeated `[R + 1]`.
+    func packingOrder() -> PackingOrder {
+      let ones = scratch.radixKeys
+      var oneCount = 0
+      for s in 0..<experts {
+        let k = sorted[s]
+        ones[oneCount] = k
+        oneCount &+= count[FastOrder.index(k)] == 1 ? 1 : 0
+      }
+      ones[oneCount] = .max  // every key is smaller (indices are < 2^32 - 1)
+      let multiKeys = ones + (experts + 1)
       var m = 0
-      var added = 0
-      while m < logPerNode {
-        let c = cnt[FastOrder.index(saved[m])]
-        if c == 1 { break }
-        added &+= c &- 1
-        m &+= 1
-      }
-      let ones: UnsafeMutablePointer<UInt64>  // [oneCount + 1], the sentinel last
-      var oneCount = logPerNode - m
-      let multiKeys: UnsafeMutablePointer<UInt64>  // [m], then its sort's other half [m]
-      if added == picks {
-        ones = saved + m
-        ones[logPerNode - m] = .max  // every key is smaller (indices are < 2^32 - 1)
-        multiKeys = scratch.radixKeys
-        for i in 0..<m {
-          let j = FastOrder.index(saved[i])
-          multiKeys[i] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), j)
-        }
-      } else {
-        ones = scratch.radixKeys  // [L + 1]
-        var t = 0
-        for s in 0..<logPerNode {
-          let k = saved[s]
-          ones[t] = k
-          t &+= cnt[FastOrder.index(k)] == 1 ? 1 : 0
-        }
-        ones[t] = .max
-        oneCount = t
-        let multiIndex = scratch.order  // [≤ L]
-        m = 0
-        for j in 0..<logPerNode {
-          multiIndex[m] = j
-          m &+= cnt[j] != 1 ? 1 : 0
-        }
-        multiKeys = ones + (t + 1)
-        for i in 0..<m {
-          let j = multiIndex[i]
-          multiKeys[i] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), j)
-        }
+      for j in 0..<experts where count[j] != 1 {
+        multiKeys[m] = FastOrder.keyNonNegative(w[j] / Float(count[j]), j)
+        m += 1
       }
       let multiSorted = FastOrder.sortAscending(multiKeys, multiKeys + m, count: m)
-      let repeated = multiKeys + 2 * m  // [phyPerNode - (L - m) + 1]
+      let repeated = multiKeys + 2 * m
       var q = 0
       for i in 0..<m {
         let k = multiSorted[i]
-        for _ in 0..<cnt[FastOrder.index(k)] {
+        for _ in 0..<count[FastOrder.index(k)] {
           repeated[q] = k
           q += 1
         }
       }
       repeated[q] = .max
-      // 4. Merge and pack. A run of equal values that holds two experts means torch's order
-      //    could differ: the node is then packed in torch's exact order instead. Equal values
-      //    among the ones (neighbours in their sorted order) are such a run in any merge; in
-      //    a large node (128 ones or more) they are common enough that the ones are checked
-      //    first, and the node goes to the exact order at once instead of being packed twice.
-      //    In smaller nodes ties are rare and the check cost more than it saved (measured on
-      //    the DeepSeek-V3 shapes). The check: four ORs of `(a ^ b) >> 32 - 1`, whose top bit
-      //    is set when neighbours `a`, `b` have equal values.
-      var ties = 0
-      if oneCount >= 128 {
+      return PackingOrder(ones: ones, oneCount: oneCount, repeated: repeated)
+    }
+
+    /// Step 4: each replica of the merged order to the first lightest GPU with room, straight
+    /// into its slot (`PackTree`). Returns true when two different experts have equal load per
+    /// replica (equal high halves, different keys): torch's order of that run could differ, so
+    /// the caller packs the node again in torch's order (`packInTorchOrder`).
+    ///
+    /// Equal values among the ones (neighbours in their sorted order) are such a run in any
+    /// merge; in a large node (128 ones or more) they are common enough that the ones are
+    /// checked first and the node goes to the exact order at once, instead of being packed
+    /// twice. The check: four ORs of `(a ^ b) >> 32 - 1`, whose top bit is set when neighbours
+    /// `a`, `b` have equal values.
+    func pack(_ order: PackingOrder) -> Bool {
+      let ones = order.ones, repeated = order.repeated
+      if order.oneCount >= 128 {
         var equal0: UInt64 = 0, equal1: UInt64 = 0, equal2: UInt64 = 0, equal3: UInt64 = 0
         var s = 0
-        while s &+ 4 < oneCount {
+        while s &+ 4 < order.oneCount {
           equal0 |= ((ones[s] ^ ones[s &+ 1]) >> 32) &- 1
           equal1 |= ((ones[s &+ 1] ^ ones[s &+ 2]) >> 32) &- 1
           equal2 |= ((ones[s &+ 2] ^ ones[s &+ 3]) >> 32) &- 1
           equal3 |= ((ones[s &+ 3] ^ ones[s &+ 4]) >> 32) &- 1
           s &+= 4
         }
-        while s &+ 1 < oneCount {
+        while s &+ 1 < order.oneCount {
           equal0 |= ((ones[s] ^ ones[s &+ 1]) >> 32) &- 1
           s &+= 1
         }
-        ties = Int(truncatingIfNeeded: (equal0 | equal1 | equal2 | equal3) >> 63)
+        if (equal0 | equal1 | equal2 | equal3) >> 63 != 0 { return true }
       }
-      let out = phy2log + phyBase
-      let logical = mlog2log + logBase
+      var tree = PackTree(packs: gpus, perPack: perGPU, nonNegative: true, scratch: scratch)
       var a = 0, b = 0
       var previous = UInt64.max
-      do {
-        var tree = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
-        for _ in 0..<(ties == 0 ? phyPerNode : 0) {
-          // Written with `min` and 0/1 steps: as `fromMulti ? y : x` LLVM emitted a branch,
-          // mispredicted at every multi-replica expert.
-          let x = ones[a], y = repeated[b]
-          let k = Swift.min(x, y)
-          let step = y < x ? 1 : 0
-          b &+= step
-          a &+= 1 &- step
-          // Equal values (high halves), different keys: `d` in 1...2^32 - 1.
-          let d = previous ^ k
-          ties |= d &- 1 < 0xffff_ffff ? 1 : 0
-          previous = k
-          out[tree.addSlot(FastOrder.nonNegativeValue(k))] = logical[FastOrder.index(k)]
-        }
+      var ties = 0
+      for _ in 0..<replicas {
+        // Written with `min` and 0/1 steps: as `fromMulti ? y : x` LLVM emitted a branch,
+        // mispredicted at every multi-replica expert.
+        let x = ones[a], y = repeated[b]
+        let k = Swift.min(x, y)
+        let step = y < x ? 1 : 0
+        b &+= step
+        a &+= 1 &- step
+        // Equal values (high halves), different keys: `d` in 1...2^32 - 1.
+        let d = previous ^ k
+        ties |= d &- 1 < 0xffff_ffff ? 1 : 0
+        previous = k
+        out[tree.addSlot(FastOrder.nonNegativeValue(k))] = logical[FastOrder.index(k)]
       }
-      if ties != 0 {
-        // The replicas' columns in torch's order are the identity, then the added replicas
-        // as `greedyCounts` or `seedCounts` recorded them (or `replicate` wrote them) in
-        // `phy2mlog`: torch's sort of the replicas' loads is emulated on them
-        // (`Libstdcxx.sortByHighHalf`: values compared in the keys' high halves), and the
-        // node is packed (again) in that order.
-        let column = scratch.phy2mlog + phyBase  // [phyPerNode], read past the identity
-        let keys = scratch.radixKeys  // [phyPerNode], then the sort's other half [phyPerNode]
-        for p in 0..<phyPerNode {
-          let j = p < logPerNode ? p : column[p]
-          keys[p] = FastOrder.keyNonNegative(w[j] / Float(cnt[j]), p)
-        }
-        Libstdcxx.sortByHighHalf(keys, count: phyPerNode, stops: scratch.sortStops, buffer: keys + phyPerNode)
-        var exact = PackTree(packs: gpusPerNode, perPack: phyPerGPU, nonNegative: true, scratch: scratch)
-        for k in 0..<phyPerNode {
-          let p = FastOrder.index(keys[k])
-          let j = p < logPerNode ? p : column[p]
-          out[exact.addSlot(FastOrder.nonNegativeValue(keys[k]))] = logical[j]
-        }
-      }
+      return ties != 0
     }
-    scratch.nodesSorted = sorted
-    if identity {
-      logcnt.update(from: mlogcnt, count: experts)
-    } else {
-      for m in 0..<experts { logcnt[mlog2log[m]] = mlogcnt[m] }  // mlog2log is a permutation
+
+    /// Step 4 in torch's exact order: the replicas' columns in torch's order are the identity,
+    /// then the added replicas as step 2 recorded them in `columns`; torch's sort of their loads
+    /// per replica is emulated (`Libstdcxx.sortByHighHalf`: values compared in the keys' high
+    /// halves) and the node packed in that order.
+    func packInTorchOrder() {
+      let keys = scratch.radixKeys  // [R], then the sort's other half [R]
+      for p in 0..<replicas {
+        let j = p < experts ? p : columns[p]
+        keys[p] = FastOrder.keyNonNegative(w[j] / Float(count[j]), p)
+      }
+      Libstdcxx.sortByHighHalf(keys, count: replicas, stops: scratch.sortStops, buffer: keys + replicas)
+      var exact = PackTree(packs: gpus, perPack: perGPU, nonNegative: true, scratch: scratch)
+      for k in 0..<replicas {
+        let p = FastOrder.index(keys[k])
+        let j = p < experts ? p : columns[p]
+        out[exact.addSlot(FastOrder.nonNegativeValue(keys[k]))] = logical[j]
+      }
     }
   }
 
