@@ -351,52 +351,84 @@ extension EPLB {
     if redundant == 0 { return true }
     if n < 4 { return false }
     let tail = Swift.max(1, (redundant + 9) / 10)
-    let bulk = redundant - tail
-    greedyCounts(
-      w, sorted: sorted, experts: n, picks: Swift.max(0, bulk), count: count, scratch: scratch, picked: picked)
-    // Multi-replica experts, [≤ redundant]: the first min(bulk, n) of `sorted` can hold them.
-    let multi = scratch.order
+    let bulk = Swift.max(0, redundant - tail)
+    greedyCounts(w, sorted: sorted, experts: n, picks: bulk, count: count, scratch: scratch, picked: picked)
+    var state = SeedCounts(w, sorted: sorted, experts: n, bulk: bulk, count: count, scratch: scratch)
+    for step in 0..<tail { picked[bulk + step] = state.tailStep() }
+    if state.fixUpMovesNothing() { return true }
+    guard let (donors, receivers) = state.fixUpCandidates() else { return false }
+    if let (d, r) = seedFixUpMove(
+      w, logcnt: count, donors: donors, receivers: receivers,
+      average: (state.average(donors.0), state.average(donors.1)))
+    {
+      count[d] -= 1
+      count[r] += 1
+      // The donor's replica of highest rank is its last column (it has more than one).
+      var q = redundant - 1
+      while picked[q] != d { q -= 1 }
+      picked[q] = r
+    }
+    return true
+  }
+
+  /// The state of `seedCounts` after D'Hondt's bulk: the multi-replica experts (`multi`, in
+  /// `scratch.order`, with their average, Sainte-Laguë and Huntington–Hill values cached by
+  /// position), the one-replica experts read from `sorted` past `lead`.
+  struct SeedCounts {
+    let w: UnsafePointer<Float>
+    let sorted: UnsafePointer<UInt64>
+    let n: Int
+    let count: UnsafeMutablePointer<Int>
+    let multi: UnsafeMutablePointer<Int>  // [≤ redundant]
     var m = 0
-    for s in 0..<Swift.min(Swift.max(0, bulk), n) {
-      let j = FastOrder.index(sorted[s])
-      if count[j] > 1 {
-        multi[m] = j
-        m += 1
-      }
-    }
-    // `sorted[0..<lead]` hold multi-replica experts only, so the ones in sorted order start
-    // at or after `lead` (D'Hondt's multi-replica experts are a prefix of the order: see
-    // `placeHierarchicalFast`, step 3). Scans from the front start there, instead of
-    // stepping over the multi-replica experts with a mispredicted exit.
+    /// `sorted[0..<lead]` hold multi-replica experts only, so the ones in sorted order start at
+    /// or after `lead` (D'Hondt's multi-replica experts are a prefix of the order).
     var lead = 0
-    while lead < n && count[FastOrder.index(sorted[lead])] > 1 { lead += 1 }
-    // The values `seedReplicate`'s `refresh` computes, in the same `Float` expressions.
-    @inline(__always) func avg(_ e: Int) -> Float { w[e] / Float(count[e]) }
-    @inline(__always) func sl(_ e: Int) -> Float {
-      let r = Float(count[e])
-      return w[e] / (2 * r - 1)
+    let cachedAvg: UnsafeMutablePointer<Float>
+    let cachedSL: UnsafeMutablePointer<Float>
+    let cachedHH: UnsafeMutablePointer<Float>
+
+    init(
+      _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, bulk: Int,
+      count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
+    ) {
+      (self.w, self.sorted, self.n, self.count) = (w, sorted, n, count)
+      multi = scratch.order
+      (cachedAvg, cachedSL, cachedHH) = (scratch.average, scratch.sainteLague, scratch.huntingtonHill)
+      // The first min(bulk, n) of `sorted` can hold the multi-replica experts.
+      for s in 0..<Swift.min(bulk, n) {
+        let j = FastOrder.index(sorted[s])
+        if count[j] > 1 {
+          multi[m] = j
+          m += 1
+        }
+      }
+      while lead < n && count[FastOrder.index(sorted[lead])] > 1 { lead += 1 }
+      for k in 0..<m { cache(k) }
     }
-    @inline(__always) func hh(_ e: Int) -> Float {
+
+    // The values `seedReplicate`'s `refresh` computes, in the same `Float` expressions.
+    func average(_ e: Int) -> Float { w[e] / Float(count[e]) }
+    func sainteLague(_ e: Int) -> Float { w[e] / (2 * Float(count[e]) - 1) }
+    func huntingtonHill(_ e: Int) -> Float {
       let r = Float(count[e])
       return w[e] / (r * (r + 1)).squareRoot()
     }
-    // The three values of each multi-replica expert, by its position in `multi`, computed
-    // when its count changes (one expert per tail step) rather than at every scan.
-    let cachedAvg = scratch.average, cachedSL = scratch.sainteLague, cachedHH = scratch.huntingtonHill
-    @inline(__always) func cache(_ k: Int) {
+
+    /// Caches the three values of `multi[k]`, when its count changes.
+    func cache(_ k: Int) {
       let e = multi[k]
-      cachedAvg[k] = avg(e)
-      cachedSL[k] = sl(e)
-      cachedHH[k] = hh(e)
+      (cachedAvg[k], cachedSL[k], cachedHH[k]) = (average(e), sainteLague(e), huntingtonHill(e))
     }
-    for k in 0..<m { cache(k) }
-    // `argmaxTiebreak`'s order: larger benefit, then smaller average, then lower index.
-    @inline(__always) func better(_ b: Float, _ a: Float, _ e: Int, than bb: Float, _ ba: Float, _ be: Int) -> Bool {
+
+    /// `argmaxTiebreak`'s order: larger benefit, then smaller average, then lower index.
+    static func better(_ b: Float, _ a: Float, _ e: Int, than bb: Float, _ ba: Float, _ be: Int) -> Bool {
       b > bb || (b == bb && (a < ba || (a == ba && e < be)))
     }
-    // Visits the one-replica experts in sorted order (from the end with `fromEnd`) while `body`
-    // returns true.
-    @inline(__always) func forEachOne(fromEnd: Bool = false, _ body: (Int) -> Bool) {
+
+    /// Visits the one-replica experts in sorted order (from the end with `fromEnd`) while
+    /// `body` returns true.
+    func forEachOne(fromEnd: Bool = false, _ body: (Int) -> Bool) {
       var s = fromEnd ? n - 1 : lead
       while s >= 0 && s < n {
         let j = FastOrder.index(sorted[s])
@@ -404,62 +436,57 @@ extension EPLB {
         s += fromEnd ? -1 : 1
       }
     }
-    for step in 0..<tail {
-      // The first two one-replica experts in sorted order (for the second-highest average and
-      // the argmaxes).
-      var ones: (Int, Int) = (-1, -1)
-      forEachOne { j in
-        if ones.0 < 0 {
-          ones.0 = j
-          return true
-        }
-        ones.1 = j
-        return false
-      }
-      // Second-highest current average (ties count twice), over multi ∪ the first two ones.
+
+    /// The largest and second largest of `values` (ties count twice).
+    struct TopTwo {
       var top1 = -Float.infinity, top2 = -Float.infinity
-      @inline(__always) func push(_ v: Float) {
+      mutating func push(_ v: Float) {
         if v > top1 {
-          top2 = top1
-          top1 = v
+          (top2, top1) = (top1, v)
         } else if v > top2 {
           top2 = v
         }
       }
-      // Sainte-Laguë: multi ∪ the first one.
-      var idxS = -1, bS = -Float.infinity, aS = Float.infinity
-      // Huntington–Hill: multi ∪ the front run of ones with equal w / √2.
-      var idxH = -1, bH = -Float.infinity, aH = Float.infinity
-      // Over multi: the top two averages and each argmax.
-      for k in 0..<m { push(cachedAvg[k]) }
-      if m > 0 {
-        for k in 0..<m {
-          let e = multi[k]
-          let a = cachedAvg[k]
-          let vs = cachedSL[k], vh = cachedHH[k]
-          if idxS < 0 || better(vs, a, e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, vs, a) }
-          if idxH < 0 || better(vh, a, e, than: bH, aH, idxH) { (idxH, bH, aH) = (e, vh, a) }
+    }
+
+    /// One tail step: Sainte-Laguë's and Huntington–Hill's candidates over multi ∪ the front
+    /// one-replica experts, `seedTailChoice` between them; counts the pick and returns it.
+    mutating func tailStep() -> Int {
+      var firstOnes: (Int, Int) = (-1, -1)
+      forEachOne { j in
+        if firstOnes.0 < 0 {
+          firstOnes.0 = j
+          return true
         }
+        firstOnes.1 = j
+        return false
       }
-      if ones.0 >= 0 { push(w[ones.0]) }
-      if ones.1 >= 0 { push(w[ones.1]) }
-      let second = top2
-      if ones.0 >= 0 {
+      var top = TopTwo()
+      var idxS = -1, bS = -Float.infinity, aS = Float.infinity  // over multi ∪ the first one
+      var idxH = -1, bH = -Float.infinity, aH = Float.infinity  // over multi ∪ the front run of w / √2
+      for k in 0..<m {
+        let (e, a, vs, vh) = (multi[k], cachedAvg[k], cachedSL[k], cachedHH[k])
+        top.push(a)
+        if idxS < 0 || Self.better(vs, a, e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, vs, a) }
+        if idxH < 0 || Self.better(vh, a, e, than: bH, aH, idxH) { (idxH, bH, aH) = (e, vh, a) }
+      }
+      if firstOnes.0 >= 0 { top.push(w[firstOnes.0]) }
+      if firstOnes.1 >= 0 { top.push(w[firstOnes.1]) }
+      if firstOnes.0 >= 0 {
         // With one replica `sl` is `w / 1 = w` and `hh` is `w / √2` (the same `Float`
         // operations on a count of 1; √2 folds to a constant).
-        let e = ones.0
-        if idxS < 0 || better(w[e], w[e], e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, w[e], w[e]) }
+        let e = firstOnes.0
+        if idxS < 0 || Self.better(w[e], w[e], e, than: bS, aS, idxS) { (idxS, bS, aS) = (e, w[e], w[e]) }
         let root2 = Float(2).squareRoot()
         let front = w[e] / root2
         forEachOne { j in
           let v = w[j] / root2
           if v != front { return false }  // non-increasing along the order: the run has ended
-          if idxH < 0 || better(v, w[j], j, than: bH, aH, idxH) { (idxH, bH, aH) = (j, v, w[j]) }
+          if idxH < 0 || Self.better(v, w[j], j, than: bH, aH, idxH) { (idxH, bH, aH) = (j, v, w[j]) }
           return true
         }
       }
-      let best = seedTailChoice(w, logcnt: count, sainteLague: idxS, huntingtonHill: idxH, second: second)
-      picked[Swift.max(0, bulk) + step] = best
+      let best = EPLB.seedTailChoice(w, logcnt: count, sainteLague: idxS, huntingtonHill: idxH, second: top.top2)
       var position = m
       if count[best] == 1 {
         multi[m] = best
@@ -471,22 +498,23 @@ extension EPLB {
       count[best] += 1
       cache(position)
       while lead < n && count[FastOrder.index(sorted[lead])] > 1 { lead += 1 }
+      return best
     }
 
-    // Fix-up, first a shortcut that proves it moves nothing (as on every node of the
-    // DeepSeek-V3 prefill statistics). A move needs `peak + 1e-12 < curMax` with
-    // `peak ≥ newD = w[d] / (count[d] − 1)` (in `Double`) for a donor `d` of the two largest
-    // averages. The first donor is the maximum, `curMax = w / c` in `Float`: `w / (c − 1)`
-    // exceeds it by the factor `c / (c − 1)`, far beyond rounding (or both are 0 or +∞), so
-    // it never passes. The second has average `S`, the second largest value counted with
-    // ties (as the donors are), so `w / c ≥ S (1 − 2⁻²⁴)`, and a count `c` of at most `C`, the
-    // largest count: `newD ≥ S · C / (C − 1) · (1 − 2⁻²³)`. When `S · C / (C − 1) · (1 − 10⁻⁶)`
-    // is at least `curMax`, no donor passes, torch's order of any ties cannot matter, and
-    // the counts stand. The largest averages are among the multi-replica experts' and the
-    // first two one-replica experts' loads. Else the fix-up runs in full.
-    do {
+    /// True when a bound proves that the fix-up moves nothing (as on every node of the
+    /// DeepSeek-V3 prefill statistics). A move needs `peak + 1e-12 < curMax` with
+    /// `peak ≥ newD = w[d] / (count[d] − 1)` (in `Double`) for a donor `d` of the two largest
+    /// averages. The first donor is the maximum, `curMax = w / c` in `Float`: `w / (c − 1)`
+    /// exceeds it by the factor `c / (c − 1)`, far beyond rounding (or both are 0 or +∞), so
+    /// it never passes. The second has average `S`, the second largest value counted with
+    /// ties (as the donors are), so `w / c ≥ S (1 − 2⁻²⁴)`, and a count `c` of at most `C`, the
+    /// largest count: `newD ≥ S · C / (C − 1) · (1 − 2⁻²³)`. When `S · C / (C − 1) · (1 − 10⁻⁶)`
+    /// is at least `curMax`, no donor passes, torch's order of any ties cannot matter, and
+    /// the counts stand. The largest averages are among the multi-replica experts' and the
+    /// first two one-replica experts' loads.
+    func fixUpMovesNothing() -> Bool {
       var top1 = -Float.infinity, top2 = -Float.infinity  // S is top2, curMax top1
-      @inline(__always) func offer(_ v: Float) {
+      func offer(_ v: Float) {
         top2 = Swift.max(top2, Swift.min(top1, v))
         top1 = Swift.max(top1, v)
       }
@@ -501,17 +529,18 @@ extension EPLB {
         seen += 1
         return seen < 2
       }
-      if most == 1 || Double(top2) * (Double(most) / Double(most - 1)) * (1 - 1e-6) >= Double(top1) {
-        return true
-      }
+      return most == 1 || Double(top2) * (Double(most) / Double(most - 1)) * (1 - 1e-6) >= Double(top1)
     }
-    // Fix-up: top two and bottom two averages over multi ∪ the three largest and the three
-    // smallest one-replica experts, strictly ordered, else give up.
-    var d0 = -1, d1 = -1, r0 = -1, r1 = -1
-    do {
+
+    /// The fix-up's donors (top two averages) and receivers (bottom two) over multi ∪ the three
+    /// largest and the three smallest one-replica experts, in torch's `topk` order; nil unless
+    /// the top three and the bottom three are strictly ordered (then torch's order of a tie
+    /// would matter, and the caller takes the exact path).
+    func fixUpCandidates() -> (donors: (Int, Int), receivers: (Int, Int))? {
+      var d0 = -1, d1 = -1, r0 = -1, r1 = -1
       var v1 = -Float.infinity, v2 = -Float.infinity, v3 = -Float.infinity
       var u1 = Float.infinity, u2 = Float.infinity, u3 = Float.infinity
-      @inline(__always) func push(_ v: Float, _ e: Int) {
+      func push(_ v: Float, _ e: Int) {
         if v > v1 {
           (v3, v2, d1, v1, d0) = (v2, v1, d0, v, e)
         } else if v > v2 {
@@ -538,19 +567,9 @@ extension EPLB {
       }
       // The first three and the last three ones may overlap (a few ones only): still fine,
       // an expert pushed twice only makes the strictness test fail, never pass wrongly.
-      guard d1 >= 0, r1 >= 0, v1 > v2, v2 > v3, u1 < u2, u2 < u3 else { return false }
+      guard d1 >= 0, r1 >= 0, v1 > v2, v2 > v3, u1 < u2, u2 < u3 else { return nil }
+      return ((d0, d1), (r0, r1))
     }
-    if let (d, r) = seedFixUpMove(
-      w, logcnt: count, donors: (d0, d1), receivers: (r0, r1), average: (avg(d0), avg(d1)))
-    {
-      count[d] -= 1
-      count[r] += 1
-      // The donor's replica of highest rank is its last column (it has more than one).
-      var q = redundant - 1
-      while picked[q] != d { q -= 1 }
-      picked[q] = r
-    }
-    return true
   }
 
   /// One node of `placeHierarchical` (steps 2 and 3), exact torch tie order; see there.
