@@ -87,7 +87,7 @@ extension EPLB {
   /// One node of `placeHierarchicalFast`, its steps 1 to 4 as methods, each on the node's own
   /// slices of the scratch: `w` (`tokensPerMlog`, `[L]`), `sorted` (`nodeKeys`, `[L]`), `count`
   /// (`mlogcnt`, `[L]`), `columns` (`phy2mlog`, `[R]`, torch's replica columns), `out`
-  /// (`phy2log`, `[R]`), and `radixKeys` as the working keys of one step at a time.
+  /// (`phy2log`, `[R]`), and `workKeys` as the working keys of one step at a time.
   struct FastNode {
     let experts: Int  // L, the node's logical experts
     let replicas: Int  // R, the node's slots
@@ -119,7 +119,7 @@ extension EPLB {
     /// Step 1: the experts by descending load, lower index first on ties, into `sorted` (keys
     /// `FastOrder.key(w[j], j)`). False, with `sorted` written, when a load is NaN or negative.
     func sort() -> Bool {
-      let fresh = scratch.radixKeys
+      let fresh = scratch.workKeys
       var usual = true
       for j in 0..<experts {
         usual = usual && w[j] >= 0
@@ -163,10 +163,10 @@ extension EPLB {
     }
 
     /// Step 3: experts with one replica keep their place in the sorted order; the others are
-    /// re-keyed by `w / count`, sorted and repeated `count` times. In `radixKeys`: the ones
+    /// re-keyed by `w / count`, sorted and repeated `count` times. In `workKeys`: the ones
     /// `[L + 1]`, the multi keys `[m]` and their sort's other half `[m]`, the repeated `[R + 1]`.
     func packingOrder() -> PackingOrder {
-      let ones = scratch.radixKeys
+      let ones = scratch.workKeys
       var oneCount = 0
       for s in 0..<experts {
         let k = sorted[s]
@@ -248,7 +248,7 @@ extension EPLB {
     /// per replica is emulated (`Libstdcxx.sortByHighHalf`: values compared in the keys' high
     /// halves) and the node packed in that order.
     func packInTorchOrder() {
-      let keys = scratch.radixKeys  // [R], then the sort's other half [R]
+      let keys = scratch.workKeys  // [R], then the sort's other half [R]
       for p in 0..<replicas {
         let j = p < experts ? p : columns[p]
         keys[p] = FastOrder.keyNonNegative(w[j] / Float(count[j]), p)
@@ -276,7 +276,7 @@ extension EPLB {
   /// equal), so with one replica it would beat `e`: all `k` already hold a second replica,
   /// which takes `k ≥ picks` earlier picks, a contradiction. So the greedy runs on a binary
   /// heap over those `k` ordered by (value descending, index ascending), exactly torch's
-  /// first argmax. O(k + picks · log k). Uses `scratch.radixKeys`.
+  /// first argmax. O(k + picks · log k). Uses `scratch.workKeys`.
   ///
   /// - parameter picked: `[picks]`: the expert of each pick, in order (the columns
   ///   `greedyReplicate` appends after the identity).
@@ -289,9 +289,9 @@ extension EPLB {
     let k = Swift.min(picks, n)
     // A min-heap of keys `FastOrder.key(w / count, expert)`: one integer order for (value
     // descending, index ascending), so a child is chosen by a select, not a mispredicted
-    // branch. `sorted`'s first `k` keys are ascending, already a heap. Uses `scratch.radixKeys`
+    // branch. `sorted`'s first `k` keys are ascending, already a heap. Uses `scratch.workKeys`
     // ([k + 1], free between the node's sort and its packing order).
-    let heap = scratch.radixKeys
+    let heap = scratch.workKeys
     heap.update(from: sorted, count: k)
     heap[k] = .max  // a right child past the end never wins
     for pick in 0..<picks {

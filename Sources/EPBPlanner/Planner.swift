@@ -225,7 +225,7 @@ public enum Planner {
         @inline(__always) func packSorted(_ node: Int) -> Bool {
           var keys = scratch.nodeKeys + node * perNode
           if !reuse {
-            let fresh = scratch.radixKeys  // [perNode], then the sorted keys [perNode]
+            let fresh = scratch.workKeys  // [perNode], then the sorted keys [perNode]
             for j in 0..<perNode { fresh[j] = FastOrder.key(weight[mlog2log[node * perNode + j]], j) }
             keys = fresh + perNode
             FastOrder.sortIndexed(fresh, into: keys, count: perNode)

@@ -30,7 +30,7 @@ public struct MoveCost: Sendable, Hashable, Codable {
 /// The classes are `diff`'s: a slot whose expert changes is `sameGPU` when the old placement held
 /// the new expert on that GPU, `sameNode` when on another GPU of that node (`Topology.node(ofGPU:)`),
 /// and `crossNode` otherwise.
-public struct MigrationCounts: Sendable, Hashable, Codable {
+public struct MoveCounts: Sendable, Hashable, Codable {
   public var sameGPU: Int
   public var sameNode: Int
   public var crossNode: Int
@@ -47,8 +47,8 @@ public struct MigrationCounts: Sendable, Hashable, Codable {
   public var transfers: Int { sameNode + crossNode }
 
   /// Class-wise sum.
-  public static func + (a: MigrationCounts, b: MigrationCounts) -> MigrationCounts {
-    MigrationCounts(
+  public static func + (a: MoveCounts, b: MoveCounts) -> MoveCounts {
+    MoveCounts(
       sameGPU: a.sameGPU + b.sameGPU, sameNode: a.sameNode + b.sameNode, crossNode: a.crossNode + b.crossNode)
   }
 
@@ -65,14 +65,14 @@ public struct RelabelResult: Sendable, Equatable {
   /// `[gpus]`, a permutation: the input GPU whose slot contents moved to each GPU.
   public var sourceGPU: [Int]
   /// Moves from the base to the input as planned (not relabelled).
-  public var movesBefore: MigrationCounts
+  public var movesBefore: MoveCounts
   /// Moves from the base to `placement`.
-  public var movesAfter: MigrationCounts
+  public var movesAfter: MoveCounts
   /// The weights used; `costBefore`/`costAfter` are `movesBefore/After.cost(weights)`.
   public var weights: MoveCost
 
   public init(
-    placement: LayerPlacement, sourceGPU: [Int], movesBefore: MigrationCounts, movesAfter: MigrationCounts,
+    placement: LayerPlacement, sourceGPU: [Int], movesBefore: MoveCounts, movesAfter: MoveCounts,
     weights: MoveCost
   ) {
     self.placement = placement
@@ -266,7 +266,7 @@ public enum Relabel {
   /// Both `phy2log` should have `topology.replicas` entries with non-negative expert ids (slots
   /// past the shorter one are ignored). The counts equal `PlacementDiff`'s `moves`.
   /// Complexity O(replicas + (gpus + nodes) · experts) time and memory.
-  public static func moves(from base: LayerPlacement, to new: LayerPlacement, topology: Topology) -> MigrationCounts {
+  public static func moves(from base: LayerPlacement, to new: LayerPlacement, topology: Topology) -> MoveCounts {
     let b = base.physicalToLogical, p = new.physicalToLogical
     let experts = max(base.logicalCount.count, new.logicalCount.count, (b.max() ?? -1) + 1)
     let nodes = max(1, (topology.gpus + topology.gpusPerNode - 1) / topology.gpusPerNode)
@@ -277,7 +277,7 @@ public enum Relabel {
       onGPU[g * experts + e] = true
       onNode[topology.node(ofGPU: g) * experts + e] = true
     }
-    var counts = MigrationCounts()
+    var counts = MoveCounts()
     for s in 0..<min(b.count, p.count) where b[s] != p[s] {
       let e = p[s], g = topology.gpu(ofSlot: s)
       if e < experts && onGPU[g * experts + e] {

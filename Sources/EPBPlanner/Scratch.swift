@@ -38,7 +38,7 @@ final class Scratch<T: PlannerFloat> {
   /// Sort keys, `[3 · max(replicas, experts) + 35]` (a sort's two ping-pong halves; the
   /// packing order of `EPLB.placeHierarchicalFast`; in a tied node, its replicas' keys and
   /// 32 more for `Libstdcxx.sortByHighHalf`).
-  let radixKeys: UnsafeMutablePointer<UInt64>
+  let workKeys: UnsafeMutablePointer<UInt64>
   /// `Libstdcxx.sortByHighHalf`'s scratch, `[2 · max(replicas, experts) + 2]`.
   let sortStops: UnsafeMutablePointer<Int>
   // Per-GPU (pack) buffers, `[max(gpus, experts)]` (groups are packed with them too).
@@ -106,7 +106,7 @@ final class Scratch<T: PlannerFloat> {
     pphy2phy = at(oPphy2phy, Int.self)
     entries = at(oEntries, KeyedIndex.self)
     order = at(oOrder, Int.self)
-    radixKeys = at(oRadixKeys, UInt64.self)
+    workKeys = at(oRadixKeys, UInt64.self)
     sortStops = at(oSortStops, Int.self)
     packItems = at(oPackItems, Int.self)
     groupTokens = at(oGroupTokens, T.self)

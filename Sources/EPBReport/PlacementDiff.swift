@@ -45,11 +45,10 @@ public struct ExpertMove: Sendable, Equatable, Codable {
   }
 }
 
-/// Moves counted by source class: the planner's `MigrationCounts` (one type, so relabelling and
+/// Moves counted by source class: the planner's `MoveCounts` (one type, so relabelling and
 /// the diff count the same way), with the diff's accessors.
-public typealias MoveCounts = MigrationCounts
 
-extension MigrationCounts {
+extension MoveCounts {
   public subscript(source: MoveSource) -> Int {
     get {
       switch source {

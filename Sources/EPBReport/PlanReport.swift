@@ -57,23 +57,23 @@ public struct PlanParameters: Sendable, Equatable {
   }
 }
 
-/// What planning against a base did, for people and scripts (`plan`'s `migration`).
-public struct MigrationSummary: Sendable {
+/// What planning against a base moves, for people and scripts (`plan --json`'s `migration`).
+public struct MoveSummary: Sendable {
   /// The base snapshot's id.
   public var base: Int64
   /// One per planned layer, in the plan's layer order.
-  public var layers: [LayerMigration]
+  public var layers: [LayerMoves]
 
-  public init(base: Int64, layers: [LayerMigration]) {
+  public init(base: Int64, layers: [LayerMoves]) {
     self.base = base
     self.layers = layers
   }
 
-  private func total(_ counts: (LayerMigration) -> MigrationCounts?) -> MigrationCounts {
-    layers.compactMap(counts).reduce(MigrationCounts(), +)
+  private func total(_ counts: (LayerMoves) -> MoveCounts?) -> MoveCounts {
+    layers.compactMap(counts).reduce(MoveCounts(), +)
   }
 
-  private func layerIDs(_ decision: LayerMigration.Decision) -> [Int] {
+  private func layerIDs(_ decision: LayerMoves.Decision) -> [Int] {
     layers.filter { $0.decision == decision }.map(\.layer)
   }
 
@@ -82,7 +82,7 @@ public struct MigrationSummary: Sendable {
   /// "incremental_layers", "layers_without_base", "replica_moves",
   /// "fraction_of_full_reduction_mean"}`.
   public var json: JSONValue {
-    func counts(_ c: MigrationCounts) -> JSONValue {
+    func counts(_ c: MoveCounts) -> JSONValue {
       .object([
         ("same_gpu", .int(c.sameGPU)), ("same_node", .int(c.sameNode)), ("cross_node", .int(c.crossNode)),
         ("total", .int(c.total)),
@@ -147,23 +147,23 @@ extension SnapshotReport {
       + "--algorithm robust never does"
   }
 
-  /// `plan --json`: the snapshot's JSON (`json()`), then `migration` against the base when there
-  /// was one, then `above_no_replication_layers`.
-  public func planJSON(migration: MigrationSummary?) -> JSONValue {
+  /// `plan --json`: the snapshot's JSON (`json()`), then `migration` (the moves from the base,
+  /// when there was one), then `above_no_replication_layers`.
+  public func planJSON(moves: MoveSummary?) -> JSONValue {
     var out = json()
     if case .object(var members) = out {
-      if let migration { members.append(("migration", migration.json)) }
+      if let moves { members.append(("migration", moves.json)) }
       members.append(("above_no_replication_layers", .ints(aboveNoReplicationLayers)))
       out = .object(members)
     }
     return out
   }
 
-  /// `plan`'s text: the snapshot's table, the migration summary against the base, and
+  /// `plan`'s text: the snapshot's table, the moves from the base, and
   /// `planned N layers on steps A to B (S steps) in T ms; stored as snapshot ID` (or not stored).
-  public func planText(migration: MigrationSummary?, steps: Int, milliseconds: Double) -> String {
+  public func planText(moves: MoveSummary?, steps: Int, milliseconds: Double) -> String {
     var parts = [table()]
-    if let migration { parts.append(migration.text) }
+    if let moves { parts.append(moves.text) }
     let stored = id.map { "stored as snapshot \($0)" } ?? "not stored (--dry-run)"
     parts.append(
       "planned \(plural(layers.count, "layer")) on steps \(window.from) to \(window.to) (\(plural(steps, "step"))) "

@@ -5,8 +5,8 @@ import Testing
 /// Test-side helpers, written independently of `Relabel`.
 enum RelabelCheck {
   /// Moves from `base` to `new` by source class, scanning `base` slot by slot (`diff`'s rule).
-  static func moves(_ base: [Int], _ new: [Int], _ t: Topology) -> MigrationCounts {
-    var c = MigrationCounts()
+  static func moves(_ base: [Int], _ new: [Int], _ t: Topology) -> MoveCounts {
+    var c = MoveCounts()
     for s in 0..<base.count where base[s] != new[s] {
       let g = t.gpu(ofSlot: s)
       let holders = base.indices.filter { base[$0] == new[s] }
@@ -109,7 +109,7 @@ enum RelabelCheck {
     var rng = SplitMix64(seed: 3)
     let base = RelabelCheck.randomPlacement(experts: 16, replicas: 48, using: &rng)
     let r = try Relabel.minimizeMoves(base, base: base, topology: Self.medium, policy: policy)
-    #expect(r.movesAfter == MigrationCounts())
+    #expect(r.movesAfter == MoveCounts())
     #expect(r.placement == base)
     #expect(r.sourceGPU == Array(0..<8))
   }
@@ -127,7 +127,7 @@ enum RelabelCheck {
         physicalToLogical: RelabelCheck.permuted(base.physicalToLogical, gpuPerm: gpuPerm, shift: trial % 6, t),
         logicalCount: base.logicalCount)
       let r = try Relabel.minimizeMoves(copy, base: base, topology: t, policy: policy)
-      #expect(r.movesAfter == MigrationCounts(), "trial \(trial)")
+      #expect(r.movesAfter == MoveCounts(), "trial \(trial)")
       #expect(r.placement == base)
       #expect(r.movesBefore.total > 0 || copy == base)
     }
@@ -140,13 +140,13 @@ enum RelabelCheck {
     let base = LayerPlacement(physicalToLogical: [0, 1, 2, 3, 4, 5, 6, 7], experts: 8)
     let new = LayerPlacement(physicalToLogical: [0, 1, 4, 5, 2, 3, 6, 7], experts: 8)
     let g = try Relabel.minimizeMoves(new, base: base, topology: t, policy: .global)
-    #expect(g.movesAfter == MigrationCounts())
+    #expect(g.movesAfter == MoveCounts())
     #expect(g.placement == base)
     // Hierarchical keeps node 0's GPUs together: node 0 {0,1},{4,5} lands on a base node as a unit.
     // On base node 0 it keeps {0,1} and loads 4, 5 across nodes; node 1's {2,3},{6,7} keeps {6,7} and
     // loads 2, 3 across nodes: 4 cross-node moves (any other node mapping costs the same or more).
     let h = try Relabel.minimizeMoves(new, base: base, topology: t, policy: .hierarchical)
-    #expect(h.movesAfter == MigrationCounts(crossNode: 4))
+    #expect(h.movesAfter == MoveCounts(crossNode: 4))
     #expect(h.placement == new)
   }
 
@@ -159,7 +159,7 @@ enum RelabelCheck {
     let r = try Relabel.minimizeMoves(new, base: base, topology: t, policy: .global)
     #expect(r.placement.physicalToLogical == [0, 1, 2, 3])
     #expect(r.movesBefore.total == 4)
-    #expect(r.movesAfter == MigrationCounts(crossNode: 1))
+    #expect(r.movesAfter == MoveCounts(crossNode: 1))
   }
 
   /// The best weighted cost over every relabelling the policy allows, by brute force: GPU
@@ -249,7 +249,7 @@ enum RelabelCheck {
   func consecutivePlansMoveFewerExperts(policy: PlacementPolicy) throws {
     let t = Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8)
     var rng = SplitMix64(seed: 11)
-    var raw = MigrationCounts(), relabelled = MigrationCounts()
+    var raw = MoveCounts(), relabelled = MoveCounts()
     for _ in 0..<4 {
       // A skewed load, then the same load with ±20 % noise per expert.
       let first = (0..<256).map { _ in
@@ -259,10 +259,10 @@ enum RelabelCheck {
       let a = Planner.placeLayer(first[...], topology: t, policy: policy, algorithm: .deepseek)
       let b = Planner.placeLayer(second[...], topology: t, policy: policy, algorithm: .deepseek)
       let r = try Relabel.minimizeMoves(b, base: a, topology: t, policy: policy)
-      raw = MigrationCounts(
+      raw = MoveCounts(
         sameGPU: raw.sameGPU + r.movesBefore.sameGPU, sameNode: raw.sameNode + r.movesBefore.sameNode,
         crossNode: raw.crossNode + r.movesBefore.crossNode)
-      relabelled = MigrationCounts(
+      relabelled = MoveCounts(
         sameGPU: relabelled.sameGPU + r.movesAfter.sameGPU, sameNode: relabelled.sameNode + r.movesAfter.sameNode,
         crossNode: relabelled.crossNode + r.movesAfter.crossNode)
       // Same GPU contents, so the same peak up to the order of the per-GPU sums.

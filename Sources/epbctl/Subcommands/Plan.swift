@@ -93,12 +93,12 @@ extension Epbctl {
       var basePlacements: [Int: LayerPlacement] = [:]
       for l in baseRecord?.layers ?? [] { basePlacements[l.layer] = l.placement }
       let clock = ContinuousClock()
-      var planned: (plan: EPBPlanner.Plan, migrations: [LayerMigration])!
+      var planned: (plan: EPBPlanner.Plan, layers: [LayerMoves])!
       let elapsed = try clock.measure {
         planned = try Planner.plan(
           window.loads, layerIDs: window.layers, topology: topology.topology, policy: topology.policy,
           algorithm: algorithm, scenarios: window.blocks, base: baseRecord.map { _ in basePlacements },
-          options: MigrationOptions(maxMoves: maxMoves, minGainPercent: minGain), distinctPerGPU: distinctPerGPU)
+          options: MoveOptions(maxMoves: maxMoves, minGainPercent: minGain), distinctPerGPU: distinctPerGPU)
       }
       let plan = planned.plan
       if plan.layers.isEmpty {
@@ -120,13 +120,13 @@ extension Epbctl {
       if !dryRun { snapshot.id = try store.saveSnapshot(snapshot) }
       var report = SnapshotReport(snapshot, parameters: parameters)
       report.addGroupBounds(loads: window.loads, layerIDs: window.layers)
-      let migration = baseRecord.map { MigrationSummary(base: $0.id ?? 0, layers: planned.migrations) }
+      let moves = baseRecord.map { MoveSummary(base: $0.id ?? 0, layers: planned.layers) }
       if let note = report.aboveNoReplicationNote { Output.diagnostic(note) }
       if json {
-        Output.json(report.planJSON(migration: migration))
+        Output.json(report.planJSON(moves: moves))
       } else {
         let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3
-        print(report.planText(migration: migration, steps: window.steps, milliseconds: ms))
+        print(report.planText(moves: moves, steps: window.steps, milliseconds: ms))
       }
     }
   }

@@ -1,5 +1,5 @@
 /// How a new plan should take the placement that is serving now (the base) into account.
-public struct MigrationOptions: Sendable, Equatable {
+public struct MoveOptions: Sendable, Equatable {
   /// `--max-moves K`: start from the base and apply at most K replica moves per layer.
   public var maxMoves: Int?
   /// `--min-gain P`: keep the base for layers whose peak drops by less than P percent.
@@ -20,7 +20,7 @@ public struct MigrationOptions: Sendable, Equatable {
 }
 
 /// What migration-aware planning did to one layer.
-public struct LayerMigration: Sendable, Equatable {
+public struct LayerMoves: Sendable, Equatable {
   public enum Decision: String, Sendable {
     /// The full plan, relabelled against the base.
     case replanned
@@ -35,9 +35,9 @@ public struct LayerMigration: Sendable, Equatable {
   public var layer: Int
   public var decision: Decision
   /// Weight moves versus the base of the full plan as the planner produced it (nil without base).
-  public var movesUnrelabelled: MigrationCounts?
+  public var movesUnrelabelled: MoveCounts?
   /// Weight moves versus the base of the placement kept in the snapshot (nil without base).
-  public var moves: MigrationCounts?
+  public var moves: MoveCounts?
   /// Peak of the base placement and of the full plan on the window's load (nil without base).
   public var basePeak: Double?
   public var fullPlanPeak: Double?
@@ -57,22 +57,22 @@ extension Planner {
   /// each GPU's experts).
   ///
   /// - parameter base: layer id → serving placement (same topology); nil plans from scratch and
-  ///   returns no migrations. Algorithms that start from a placement (`usesBase`) also plan from it.
+  ///   returns no moves. Algorithms that start from a placement (`usesBase`) also plan from it.
   /// - throws: `TopologyError` for a topology that does not fit, `RelabelError` when a base
   ///   placement does not fit the topology.
   public static func plan(
     _ loads: LoadMatrix, layerIDs: [Int], topology: Topology, policy: PlacementPolicy,
     algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = [], base: [Int: LayerPlacement]?,
-    options: MigrationOptions, distinctPerGPU: Bool = false
-  ) throws -> (plan: Plan, migrations: [LayerMigration]) {
+    options: MoveOptions, distinctPerGPU: Bool = false
+  ) throws -> (plan: Plan, layers: [LayerMoves]) {
     var plan = try plan(
       loads, layerIDs: layerIDs, topology: topology, policy: policy, algorithm: algorithm, scenarios: scenarios,
       base: algorithm.usesBase ? (base ?? [:]) : [:], distinctPerGPU: distinctPerGPU)
     guard let base else { return (plan, []) }
-    let migrations: [LayerMigration]
-    (plan, migrations) = try applyBase(plan, loads: loads, layerIDs: layerIDs, base: base, options: options)
+    let layers: [LayerMoves]
+    (plan, layers) = try applyBase(plan, loads: loads, layerIDs: layerIDs, base: base, options: options)
     if distinctPerGPU { plan = try enforceDistinctPerGPU(plan, loads: loads, layerIDs: layerIDs) }
-    return (plan, migrations)
+    return (plan, layers)
   }
 
   /// Applies a base placement to a fresh plan, layer by layer: `--max-moves` (incremental from the
@@ -86,17 +86,17 @@ extension Planner {
   /// - parameter base: the serving placement of each layer id, same topology.
   /// - throws: `RelabelError` when a base placement does not fit the topology.
   public static func applyBase(
-    _ plan: Plan, loads: LoadMatrix, layerIDs: [Int], base: [Int: LayerPlacement], options: MigrationOptions
-  ) throws(RelabelError) -> (plan: Plan, migrations: [LayerMigration]) {
+    _ plan: Plan, loads: LoadMatrix, layerIDs: [Int], base: [Int: LayerPlacement], options: MoveOptions
+  ) throws(RelabelError) -> (plan: Plan, layers: [LayerMoves]) {
     var rowOf: [Int: Int] = [:]
     for (row, layer) in layerIDs.enumerated() { rowOf[layer] = row }
     let topology = plan.topology
     var result = plan
-    var migrations: [LayerMigration] = []
+    var layers: [LayerMoves] = []
     for (i, planned) in plan.layers.enumerated() {
       guard let basePlacement = base[planned.layer], let row = rowOf[planned.layer] else {
-        migrations.append(
-          LayerMigration(
+        layers.append(
+          LayerMoves(
             layer: planned.layer, decision: .noBase, peak: planned.statistics.evaluation.peak))
         continue
       }
@@ -106,7 +106,7 @@ extension Planner {
       let basePeak = Planner.evaluate(basePlacement, load: load, topology: topology).peak
       let unrelabelled = Relabel.moves(from: basePlacement, to: full, topology: topology)
       var kept = planned
-      var decision = LayerMigration.Decision.replanned
+      var decision = LayerMoves.Decision.replanned
       var replicaMoves: Int?
       var fraction: Double?
       if let k = options.maxMoves {
@@ -130,14 +130,14 @@ extension Planner {
         kept.statistics = relabelled.apply(to: planned.statistics)
       }
       result.layers[i] = kept
-      migrations.append(
-        LayerMigration(
+      layers.append(
+        LayerMoves(
           layer: planned.layer, decision: decision, movesUnrelabelled: unrelabelled,
           moves: Relabel.moves(from: basePlacement, to: kept.placement, topology: topology), basePeak: basePeak,
           fullPlanPeak: fullPeak, peak: kept.statistics.evaluation.peak, replicaMoves: replicaMoves,
           fractionOfFullReduction: fraction))
     }
-    return (result, migrations)
+    return (result, layers)
   }
 }
 
