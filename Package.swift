@@ -13,6 +13,7 @@ let package = Package(
     .executable(name: "epbctl", targets: ["epbctl"]),
     .library(name: "EPBPlanner", targets: ["EPBPlanner"]),
     .library(name: "EPBStore", targets: ["EPBStore"]),
+    .library(name: "EPBEngines", targets: ["EPBEngines"]),
     .library(name: "EPBIngest", targets: ["EPBIngest"]),
     .library(name: "EPBReport", targets: ["EPBReport"]),
   ],
@@ -32,32 +33,40 @@ let package = Package(
     // backtest replay, engine exports. Reads the store's and the ingest's result types; no I/O,
     // no SQL.
     .target(
-      name: "EPBReport", dependencies: ["EPBPlanner", "EPBStore", "EPBIngest", "EPBBacktest"], swiftSettings: strict),
+      name: "EPBReport", dependencies: ["EPBPlanner", "EPBEngines", "EPBStore", "EPBIngest", "EPBBacktest"],
+      swiftSettings: strict),
     // The backtest replay: plans a series step by step as it would have been served, and scores
     // each plan on the steps that follow (pure computation; its report is rendered by EPBReport).
     .target(name: "EPBBacktest", dependencies: ["EPBPlanner"], swiftSettings: strict),
     // A seeded model of MoE routing that writes synthetic traces (pure: values and bytes out).
     .target(name: "EPBSimulate", dependencies: ["EPBPlanner"], swiftSettings: strict),
+    // Every engine's files and the generic inputs, parsed from bytes: SGLang's JSON and recorder
+    // dumps (.pt, with a restricted unpickler), TensorRT-LLM's statistics and placements,
+    // vLLM-Ascend's and load-history files, CSV, .npy, JSON lines; the parsers' output
+    // (`LoadBatch`, `EnginePlacement`). No file system, no SQL.
+    .target(
+      name: "EPBEngines", dependencies: ["EPBPlanner", .product(name: "Yams", package: "Yams")], swiftSettings: strict
+    ),
     // The one type that owns the database; all SQL lives here and in migrations/.
     .target(
       name: "EPBStore",
       dependencies: [
-        "EPBPlanner", .product(name: "GRDB", package: "GRDB.swift"),
+        "EPBPlanner", "EPBEngines", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ],
       swiftSettings: strict),
-    // Parsers for the files serving engines write, and the ingest pipeline into the store.
+    // The ingest pipeline: files, folders and stdin read, parsed (EPBEngines) and stored.
     .target(
       name: "EPBIngest",
       dependencies: [
-        "EPBPlanner", "EPBStore", .product(name: "Yams", package: "Yams"),
+        "EPBPlanner", "EPBEngines", "EPBStore",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: strict),
     .executableTarget(
       name: "epbctl",
       dependencies: [
-        "EPBPlanner", "EPBStore", "EPBIngest", "EPBBacktest", "EPBReport", "EPBSimulate",
+        "EPBPlanner", "EPBEngines", "EPBStore", "EPBIngest", "EPBBacktest", "EPBReport", "EPBSimulate",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -65,7 +74,8 @@ let package = Package(
     .executableTarget(
       name: "EPBBench",
       dependencies: [
-        "EPBPlanner", "EPBStore", "EPBIngest", "EPBBacktest", "EPBReport", "EPBSimulate", "EPBTestSupport",
+        "EPBPlanner", "EPBEngines", "EPBStore", "EPBIngest", "EPBBacktest", "EPBReport", "EPBSimulate",
+        "EPBTestSupport",
       ],
       path: "Sources/EPBBench", swiftSettings: strict),
     .target(name: "EPBTestSupport", dependencies: ["EPBPlanner"], swiftSettings: strict),
@@ -73,8 +83,10 @@ let package = Package(
     .testTarget(
       name: "EPBReportTests", dependencies: ["EPBReport", "EPBBacktest", "EPBStore", "EPBTestSupport"],
       swiftSettings: strict),
-    .testTarget(name: "EPBStoreTests", dependencies: ["EPBStore", "EPBTestSupport"], swiftSettings: strict),
-    .testTarget(name: "EPBIngestTests", dependencies: ["EPBIngest", "EPBTestSupport"], swiftSettings: strict),
+    .testTarget(
+      name: "EPBStoreTests", dependencies: ["EPBEngines", "EPBStore", "EPBTestSupport"], swiftSettings: strict),
+    .testTarget(
+      name: "EPBIngestTests", dependencies: ["EPBEngines", "EPBIngest", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBSimulateTests", dependencies: ["EPBSimulate", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBCLITests", dependencies: ["EPBTestSupport"], swiftSettings: strict),
   ]

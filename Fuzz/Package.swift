@@ -20,7 +20,9 @@ let package = Package(
     + parsers.map { parser in
       .executableTarget(
         name: "fuzz-\(parser)",
-        dependencies: ["FuzzDriver", .product(name: "EPBIngest", package: root)],
+        dependencies: [
+          "FuzzDriver", .product(name: "EPBEngines", package: root), .product(name: "EPBIngest", package: root),
+        ],
         path: "Sources/\(parser)",
         swiftSettings: [.swiftLanguageMode(.v6)])
     }

@@ -1,3 +1,4 @@
+import EPBEngines
 import EPBPlanner
 import EPBStore
 import Foundation
@@ -21,40 +22,6 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
   }
 
   public var description: String { "\(path): \(message)" }
-}
-
-/// A value computed on a background thread while the caller goes on; `value()` waits for it.
-/// Used for the checks that read a whole input once (its SHA-256, a zip entry's CRC-32), so that
-/// they cost the other core's time rather than the command's.
-final class Background<Value: Sendable>: @unchecked Sendable {
-  private let done = DispatchSemaphore(value: 0)
-  private let lock = NSLock()
-  private var result: Value?
-  private var finished = false
-
-  init(_ work: @escaping @Sendable () -> Value) {
-    Thread.detachNewThread { [self] in
-      result = work()
-      done.signal()
-    }
-  }
-
-  /// A value computed already (no thread).
-  init(value: Value) {
-    result = value
-    finished = true
-  }
-
-  /// The value, waiting for the thread if it is still working.
-  func value() -> Value {
-    lock.lock()
-    defer { lock.unlock() }
-    if !finished {
-      done.wait()
-      finished = true
-    }
-    return result!
-  }
 }
 
 /// The model layer ids the user gives an input on the command line.

@@ -1,4 +1,5 @@
 import Crypto
+import EPBEngines
 
 /// SHA-256 (FIPS 180-4) of a byte stream, for keying ingests by content: swift-crypto's
 /// (BoringSSL, with the CPU's SHA instructions where it has them) behind the small interface the

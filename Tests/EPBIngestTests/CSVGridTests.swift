@@ -1,6 +1,7 @@
 import EPBStore
 import Testing
 
+@testable import EPBEngines
 @testable import EPBIngest
 
 /// The CSV parser's grid path (issue 21: ~8 bytes per load): the stride grows with the largest

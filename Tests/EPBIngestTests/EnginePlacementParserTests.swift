@@ -2,6 +2,8 @@ import EPBIngest
 import EPBPlanner
 import Testing
 
+@testable import EPBEngines
+
 /// Parses `text` as an engine placement of `experts` experts.
 func parseEngine(_ text: String, experts: Int, source: String = "p") -> Result<EnginePlacement, ParseError> {
   Result { () throws(ParseError) in try PlacementParser.parse(Array(text.utf8), source: source, experts: experts) }

@@ -2,6 +2,7 @@ import EPBStore
 import Foundation
 import Testing
 
+@testable import EPBEngines
 @testable import EPBIngest
 
 /// Inputs that crashed a parser under libFuzzer (scripts/reliability/fuzz.sh), kept with their

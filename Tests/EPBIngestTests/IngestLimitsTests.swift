@@ -3,6 +3,7 @@ import EPBTestSupport
 import Foundation
 import Testing
 
+@testable import EPBEngines
 @testable import EPBIngest
 
 /// Hostile inputs are refused early, with `tooLarge` and a message naming the limit.

@@ -1,6 +1,7 @@
 import EPBTestSupport
 import Testing
 
+@testable import EPBEngines
 @testable import EPBIngest
 
 @Suite struct InputFormatTests {

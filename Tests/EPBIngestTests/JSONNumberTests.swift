@@ -1,5 +1,6 @@
 import Testing
 
+@testable import EPBEngines
 @testable import EPBIngest
 
 /// Number handling shared by every JSON format and CSV loads.

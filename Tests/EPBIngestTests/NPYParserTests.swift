@@ -2,6 +2,7 @@ import EPBStore
 import EPBTestSupport
 import Testing
 
+@testable import EPBEngines
 @testable import EPBIngest
 
 @Suite struct NPYParserTests {

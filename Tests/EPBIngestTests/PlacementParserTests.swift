@@ -2,6 +2,8 @@ import EPBIngest
 import EPBPlanner
 import Testing
 
+@testable import EPBEngines
+
 /// Parses `text` as an SGLang placement, returning the batch or the error.
 func parsePlacement(_ text: String, experts: Int? = nil) -> Result<PlacementBatch, ParseError> {
   Result { () throws(ParseError) in

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import EPBEngines
 @testable import EPBIngest
 
 @Suite struct SHA256Tests {

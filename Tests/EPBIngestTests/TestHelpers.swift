@@ -1,6 +1,8 @@
 import EPBIngest
 import EPBStore
 
+@testable import EPBEngines
+
 /// Parses `text` as `format`, returning the batch or the error.
 func parse(_ text: String, _ format: InputFormat, source: String = "t") -> Result<LoadBatch, ParseError> {
   parse(Array(text.utf8), format, source: source)

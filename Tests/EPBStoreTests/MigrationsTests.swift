@@ -1,3 +1,4 @@
+import EPBEngines
 import Foundation
 import GRDB
 import Testing

@@ -1,6 +1,7 @@
+import EPBIngest
 import FuzzDriver
 
-@testable import EPBIngest
+@testable import EPBEngines
 
 /// libFuzzer entry: the restricted unpickler on its own (the `data.pkl` inside a `.pt`), which a
 /// mutated zip rarely reaches intact.

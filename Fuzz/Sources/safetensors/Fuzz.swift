@@ -1,6 +1,7 @@
+import EPBIngest
 import FuzzDriver
 
-@testable import EPBIngest
+@testable import EPBEngines
 
 /// libFuzzer entry: one TensorRT-LLM `rank{r}.safetensors` file (header length, JSON header,
 /// tensor data), with the expert count of the fixtures' `meta_info.json`.

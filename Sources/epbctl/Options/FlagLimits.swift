@@ -1,4 +1,5 @@
 import ArgumentParser
+import EPBEngines
 import EPBIngest
 
 /// The bounds of every numeric flag, in one place, checked in each command's `validate()` before

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EPBEngines
 import EPBIngest
 import EPBPlanner
 import EPBReport

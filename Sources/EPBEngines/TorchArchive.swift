@@ -8,7 +8,7 @@ import Foundation
 /// entries are accepted (a compressed entry could be a zip bomb; `torch.save` never compresses),
 /// the pickle goes through `RestrictedUnpickler`, and every tensor is checked against its
 /// storage record's real size before a value is read.
-struct TorchArchive {
+package struct TorchArchive {
   /// The unpickled object, tensors not yet read.
   let root: PickleValue
   let source: String
@@ -28,7 +28,7 @@ struct TorchArchive {
   ///
   /// - throws: `ParseError` naming `source`: not a zip (or a truncated one), a compressed or
   ///   oversized entry, no `data.pkl`, a big-endian archive, a refused pickle.
-  init(_ bytes: [UInt8], source: String) throws(ParseError) {
+  package init(_ bytes: [UInt8], source: String) throws(ParseError) {
     self.source = source
     func fail(_ code: ParseError.Code, _ message: String) -> ParseError {
       ParseError(source: source, location: .file, code: code, message: message)

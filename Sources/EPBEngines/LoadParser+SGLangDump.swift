@@ -1,5 +1,4 @@
 import EPBPlanner
-import EPBStore
 import Foundation
 
 /// SGLang's expert distribution recorder dumps (`python/sglang/srt/eplb/expert_distribution.py`),
@@ -133,7 +132,7 @@ public enum SGLangDump {
   /// - throws: `ParseError` naming the file: not a per-pass dump, maps of different shapes, a
   ///   record without an int `forward_pass_id` or a `global_physical_count` of the map's shape,
   ///   a map entry outside `0..<experts`, the same (pass, rank) twice.
-  static func parsePerPass(_ archives: [TorchArchive]) throws(ParseError) -> (batch: LoadBatch, passes: Int) {
+  package static func parsePerPass(_ archives: [TorchArchive]) throws(ParseError) -> (batch: LoadBatch, passes: Int) {
     var layers = 0
     var slots = 0
     var phy2log: [Int] = []

@@ -1,5 +1,3 @@
-import EPBStore
-
 /// Turns the bytes of one input file into a `LoadBatch`.
 ///
 /// Example:

@@ -1,5 +1,3 @@
-import EPBStore
-
 extension LoadParser {
   /// Parses a NumPy `.npy` file (format versions 1, 2 and 3) of shape `[T, L, E]` or `[L, E]`.
   ///

@@ -1,5 +1,4 @@
 import EPBPlanner
-import EPBStore
 import Foundation
 
 /// TensorRT-LLM's expert statistics (`tensorrt_llm/_torch/expert_statistic.py`): the folder named
@@ -14,39 +13,16 @@ public enum TRTLLMStatistics {
   /// Largest safetensors header accepted, in bytes (the format's own readers cap it at 100 MB).
   static let maxHeaderBytes = 100_000_000
 
-  /// True when `path` is a folder holding `meta_info.json`.
-  public static func isStatisticsFolder(_ path: String) -> Bool {
-    var isDirectory: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-      && FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("meta_info.json"))
-  }
-
-  /// The rank files of a statistics folder, in rank order: `rank{r}.safetensors`.
-  public static func rankFiles(in folder: String) throws(InputError) -> [(rank: Int, path: String)] {
-    let names: [String]
-    do {
-      names = try FileManager.default.contentsOfDirectory(atPath: folder)
-    } catch {
-      throw InputError(path: folder, message: "cannot list the folder")
-    }
-    let ranks = names.compactMap { name -> (Int, String)? in
-      guard name.hasPrefix("rank"), name.hasSuffix(".safetensors") else { return nil }
-      guard let r = Int(name.dropFirst(4).dropLast(".safetensors".count)), r >= 0 else { return nil }
-      return (r, (folder as NSString).appendingPathComponent(name))
-    }
-    return ranks.sorted { $0.0 < $1.0 }.map { (rank: $0.0, path: $0.1) }
-  }
-
-  /// Reads a statistics folder into one batch, and the SHA-256 of its content (meta_info.json
-  /// then each rank file in rank order, each hashed and the digests hashed together).
+  /// One batch from a statistics folder's files, read by the caller: `meta` is
+  /// `meta_info.json` (at `metaPath`), `ranks` each `rank{r}.safetensors` in rank order.
   ///
-  /// - throws: `InputError` (a file cannot be read, no rank files) or `ParseError` naming the
-  ///   file: meta_info.json not an object with a positive int `num_experts`; a safetensors header
-  ///   of a bad length, not JSON, a key not `{iter}_{layer}`, a dtype other than I64/I32, a shape
-  ///   other than `[num_experts]`, data offsets outside the file or overlapping; a negative count.
-  public static func read(folder: String) throws -> (batch: LoadBatch, sha256: String, ranks: Int) {
-    let metaPath = (folder as NSString).appendingPathComponent("meta_info.json")
-    let metaBytes = try Ingestor.read(path: metaPath)
+  /// - throws: `ParseError` naming the file: meta_info.json not an object with a positive int
+  ///   `num_experts`; a safetensors header of a bad length, not JSON, a key not
+  ///   `{iter}_{layer}`, a dtype other than I64/I32, a shape other than `[num_experts]`, data
+  ///   offsets outside the file or overlapping; a negative count; no statistics at all.
+  public static func parse(
+    meta metaBytes: [UInt8], metaPath: String, ranks files: [(path: String, bytes: [UInt8])], folder: String
+  ) throws(ParseError) -> LoadBatch {
     guard let meta = try? JSONSerialization.jsonObject(with: Data(metaBytes)) as? [String: Any],
       let experts = (meta["num_experts"] as? NSNumber).map({ $0.intValue }), experts > 0,
       experts <= IngestLimits.maxExperts
@@ -55,17 +31,10 @@ public enum TRTLLMStatistics {
         source: metaPath, location: .file, code: .missingKey,
         message: "expected a JSON object with \"num_experts\" (a positive integer up to \(IngestLimits.maxExperts))")
     }
-    let files = try rankFiles(in: folder)
-    guard !files.isEmpty else {
-      throw InputError(path: folder, message: "no rank{r}.safetensors files next to meta_info.json")
-    }
-    var digests = SHA256.hex(of: metaBytes)
     // (iter, layer) → summed counts
     var sums: [Int: [Int: [Double]]] = [:]
     var total = 0
-    for (_, path) in files {
-      let bytes = try Ingestor.read(path: path)
-      digests += SHA256.hex(of: bytes)
+    for (path, bytes) in files {
       for (key, values) in try tensors(bytes, source: path, experts: experts) {
         var row =
           sums[key.iter, default: [:]][key.layer]
@@ -99,9 +68,8 @@ public enum TRTLLMStatistics {
         values.append(contentsOf: layers[layer] ?? [Double](repeating: 0, count: experts))
       }
     }
-    let batch = LoadBatch(
+    return LoadBatch(
       layers: nil, layerIDs: layerIDs, experts: experts, rows: rows, values: values, stepsAreRelative: false)
-    return (batch, SHA256.hex(of: Array(digests.utf8)), files.count)
   }
 
   /// The tensors of one safetensors file, validated: key `{iter}_{layer}`, I64 or I32, shape

@@ -1,5 +1,3 @@
-import EPBStore
-
 extension LoadParser {
   /// Parses long-form CSV: a header `step,layer,expert,load`, then one line per (step, layer,
   /// expert) in any order.

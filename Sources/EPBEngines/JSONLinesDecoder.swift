@@ -1,5 +1,3 @@
-import EPBStore
-
 /// Decodes JSON lines one line at a time, so that a live process can pipe loads in and the
 /// pipeline can commit batches as they come.
 ///
@@ -119,7 +117,7 @@ public struct JSONLinesDecoder: Sendable {
   }
 
   /// The error for a line of `length` bytes, longer than `IngestLimits.maxJSONLineBytes`.
-  static func lineTooLong(_ length: Int, _ source: String, _ lineNumber: Int) -> ParseError {
+  package static func lineTooLong(_ length: Int, _ source: String, _ lineNumber: Int) -> ParseError {
     let size = length == Int.max ? "longer than that" : IngestLimits.describe(bytes: length)
     return ParseError(
       source: source, location: .line(lineNumber), code: .tooLarge,

@@ -1,5 +1,3 @@
-import EPBStore
-
 /// The bounds one input must stay within, so that a broken or hostile file is refused early,
 /// with a message naming the file and the limit, before it can take unbounded memory or time.
 ///
@@ -39,7 +37,7 @@ public enum IngestLimits {
   }
 
   /// `count` bytes for messages: `512 B`, `64.0 KiB`, `2.0 GiB`.
-  static func describe(bytes count: Int) -> String {
+  package static func describe(bytes count: Int) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"]
     var value = Double(count)
     var unit = 0
@@ -53,7 +51,7 @@ public enum IngestLimits {
 
   /// Checks the shape of a parsed batch against the limits.
   /// - throws: `ParseError` with code `.tooLarge` naming the limit.
-  static func check(_ batch: LoadBatch, source: String) throws(ParseError) {
+  package static func check(_ batch: LoadBatch, source: String) throws(ParseError) {
     func fail(_ message: String) -> ParseError {
       ParseError(source: source, location: .file, code: .tooLarge, message: message)
     }

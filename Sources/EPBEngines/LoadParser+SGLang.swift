@@ -1,5 +1,3 @@
-import EPBStore
-
 extension LoadParser {
   /// Parses SGLang's expert-distribution dump: a JSON object whose `logical_count` is `[L][E]`
   /// (one step) or `[T][L][E]`, tokens routed to each logical expert. Other keys are ignored.

@@ -1,5 +1,3 @@
-import EPBStore
-
 extension LoadParser {
   /// Parses a load history (`InputFormat.loadHistory`, the EPLB evaluation dataset of the ADRS /
   /// OpenEvolve work, recorded from vLLM): a JSON object whose `load_history` is a list of entries,
