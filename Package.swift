@@ -40,10 +40,11 @@ let package = Package(
     .target(name: "EPBBacktest", dependencies: ["EPBPlanner"], swiftSettings: strict),
     // A seeded model of MoE routing that writes synthetic traces (pure: values and bytes out).
     .target(name: "EPBSimulate", dependencies: ["EPBPlanner"], swiftSettings: strict),
-    // Every engine's files and the generic inputs, parsed from bytes: SGLang's JSON and recorder
-    // dumps (.pt, with a restricted unpickler), TensorRT-LLM's statistics and placements,
-    // vLLM-Ascend's and load-history files, CSV, .npy, JSON lines; the parsers' output
-    // (`LoadBatch`, `EnginePlacement`). No file system, no SQL.
+    // Every engine's files, read and written, and the generic inputs, from and to bytes: SGLang's
+    // JSON and recorder dumps (.pt, with a restricted unpickler), TensorRT-LLM's statistics and
+    // placements, vLLM-Ascend's and load-history files, CSV, .npy, JSON lines; the parsers'
+    // output (`LoadBatch`, `EnginePlacement`) and the placement exports (`PlacementExport`,
+    // `JSONValue`). No file system, no SQL.
     .target(
       name: "EPBEngines", dependencies: ["EPBPlanner", .product(name: "Yams", package: "Yams")], swiftSettings: strict
     ),
@@ -81,7 +82,7 @@ let package = Package(
     .target(name: "EPBTestSupport", dependencies: ["EPBPlanner"], swiftSettings: strict),
     .testTarget(name: "EPBPlannerTests", dependencies: ["EPBPlanner", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(
-      name: "EPBReportTests", dependencies: ["EPBReport", "EPBBacktest", "EPBStore", "EPBTestSupport"],
+      name: "EPBReportTests", dependencies: ["EPBReport", "EPBEngines", "EPBBacktest", "EPBStore", "EPBTestSupport"],
       swiftSettings: strict),
     .testTarget(
       name: "EPBStoreTests", dependencies: ["EPBEngines", "EPBStore", "EPBTestSupport"], swiftSettings: strict),

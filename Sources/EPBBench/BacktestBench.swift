@@ -1,4 +1,5 @@
 import EPBBacktest
+import EPBEngines
 import EPBIngest
 import EPBPlanner
 import EPBReport

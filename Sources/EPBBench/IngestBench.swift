@@ -1,3 +1,4 @@
+import EPBEngines
 import EPBIngest
 import EPBStore
 import EPBTestSupport

@@ -1,3 +1,4 @@
+import EPBEngines
 import EPBIngest
 import EPBPlanner
 import EPBStore

@@ -1,3 +1,4 @@
+import EPBEngines
 import EPBPlanner
 
 extension ExpertMove {

@@ -1,3 +1,4 @@
+import EPBEngines
 import EPBPlanner
 
 /// Where the weights of an expert moved into a slot come from in the "before" placement, in the

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EPBEngines
 import Foundation
 
 /// The epbctl command: keeps the history of MoE expert loads and placements.

@@ -1,4 +1,5 @@
 import EPBBacktest
+import EPBEngines
 import EPBPlanner
 import EPBTestSupport
 import Foundation

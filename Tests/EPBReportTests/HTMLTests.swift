@@ -1,3 +1,4 @@
+import EPBEngines
 import EPBPlanner
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EPBBacktest
+import EPBEngines
 import EPBPlanner
 import EPBReport
 import EPBStore
