@@ -36,23 +36,10 @@ enum TextFormat {
   }
 
   /// Columns padded to their widest cell, two spaces apart; the first column left-aligned, the
-  /// others right-aligned (numbers). Each line ends with a newline; no trailing spaces.
+  /// others right-aligned (numbers). Each line ends with a newline; no trailing spaces
+  /// (`TextTable.render` with a final newline).
   static func table(header: [String], rows: [[String]]) -> String {
-    var widths = header.map(\.count)
-    for row in rows {
-      for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
-    }
-    func line(_ cells: [String]) -> String {
-      var parts: [String] = []
-      for (i, cell) in cells.enumerated() {
-        let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
-        parts.append(i == 0 ? cell + pad : pad + cell)
-      }
-      var text = parts.joined(separator: "  ")
-      while text.last == " " { text.removeLast() }
-      return text + "\n"
-    }
-    return ([header] + rows).map(line).joined()
+    TextTable.render(header, rows) + "\n"
   }
 
   /// `key: value` lines with the keys padded to the same width.

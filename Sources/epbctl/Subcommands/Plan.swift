@@ -91,14 +91,15 @@ extension Epbctl {
         throw CommandError(
           "--max-moves and --min-gain need a base snapshot; give --base ID (none of this topology yet)")
       }
-      var basePlacements: [Int: LayerPlacement] = [:]
-      for l in baseRecord?.layers ?? [] { basePlacements[l.layer] = l.placement }
+      let basePlacements = baseRecord.map { base in
+        Dictionary(uniqueKeysWithValues: base.layers.map { ($0.layer, $0.placement) })
+      }
       let clock = ContinuousClock()
       var planned: (plan: EPBPlanner.Plan, layers: [LayerMoves])!
       let elapsed = try clock.measure {
         planned = try Planner.plan(
           window.loads, layerIDs: window.layers, topology: topology.topology, policy: topology.policy,
-          algorithm: algorithm, scenarios: window.blocks, base: baseRecord.map { _ in basePlacements },
+          algorithm: algorithm, scenarios: window.blocks, base: basePlacements,
           options: MoveOptions(maxMoves: maxMoves, minGainPercent: minGain), distinctPerGPU: distinctPerGPU)
       }
       let plan = planned.plan
