@@ -17,8 +17,15 @@ let package = Package(
     .library(name: "EPBIngest", targets: ["EPBIngest"]),
     .library(name: "EPBReport", targets: ["EPBReport"]),
   ],
+  // `swift build --traits Postgres` adds the PostgreSQL store (`--db postgres://…`); the default
+  // build is SQLite only, so it neither builds PostgresNIO and SwiftNIO nor links them.
+  traits: [
+    .trait(name: "Postgres", description: "The shared PostgreSQL store (EPBStorePostgres, through PostgresNIO)."),
+    .default(enabledTraits: []),
+  ],
   dependencies: [
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     // TensorRT-LLM's load balancer config is YAML (read by `ingest --placement`).
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -56,6 +63,15 @@ let package = Package(
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ],
       swiftSettings: strict),
+    // The PostgreSQL implementation of the store interface (`PostgresStore`): all its SQL is
+    // here and in migrations/postgres/. Empty unless the package trait `Postgres` is on.
+    .target(
+      name: "EPBStorePostgres",
+      dependencies: [
+        "EPBPlanner", "EPBEngines", "EPBStore",
+        .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["Postgres"])),
+      ],
+      swiftSettings: strict),
     // The ingest pipeline: files, folders and stdin read, parsed (EPBEngines) and stored.
     .target(
       name: "EPBIngest",
@@ -68,6 +84,7 @@ let package = Package(
       name: "epbctl",
       dependencies: [
         "EPBPlanner", "EPBEngines", "EPBStore", "EPBIngest", "EPBBacktest", "EPBReport", "EPBSimulate",
+        .target(name: "EPBStorePostgres", condition: .when(traits: ["Postgres"])),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -85,7 +102,12 @@ let package = Package(
       name: "EPBReportTests", dependencies: ["EPBReport", "EPBEngines", "EPBBacktest", "EPBStore", "EPBTestSupport"],
       swiftSettings: strict),
     .testTarget(
-      name: "EPBStoreTests", dependencies: ["EPBEngines", "EPBStore", "EPBTestSupport"], swiftSettings: strict),
+      name: "EPBStoreTests",
+      dependencies: [
+        // EPBStorePostgres holds only its schema unless the trait `Postgres` is on.
+        "EPBEngines", "EPBStore", "EPBStorePostgres", "EPBTestSupport",
+      ],
+      swiftSettings: strict),
     .testTarget(
       name: "EPBIngestTests", dependencies: ["EPBEngines", "EPBIngest", "EPBTestSupport"], swiftSettings: strict),
     .testTarget(name: "EPBSimulateTests", dependencies: ["EPBSimulate", "EPBTestSupport"], swiftSettings: strict),

@@ -46,7 +46,7 @@ func runBacktestBench(arguments: [String]) {
       let bytes = TraceEncoder.encode(model, format: .npy)
       _ = FileManager.default.createFile(atPath: tracePath, contents: Data(bytes))
       try? FileManager.default.removeItem(atPath: dbPath)
-      let store = try EPBStore.open(path: dbPath, create: true)
+      let store = try SQLiteStore.open(path: dbPath, create: true)
       _ = try Ingestor(store: store).ingest(path: tracePath, series: "bench", format: .npy, replace: false)
     }
     print("setup (simulate \(steps) × \(layers) × \(experts), ingest .npy): \(fmt(seconds(setup))) s, not timed")
@@ -62,7 +62,7 @@ func runBacktestBench(arguments: [String]) {
     var summary = ""
     for _ in 0..<runs {
       let elapsed = try clock.measure {
-        let store = try EPBStore.open(path: dbPath, create: false)
+        let store = try SQLiteStore.open(path: dbPath, create: false)
         let info = try store.series(named: "bench")
         var backtest = try Backtest(
           parameters: parameters, layerIDs: Array(0..<info.layers), experts: info.experts, stepCount: info.steps)

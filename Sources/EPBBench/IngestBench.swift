@@ -43,7 +43,7 @@ func runIngestBench(_ arguments: [String]) {
     var times: [Double] = []
     for rep in 0..<reps {
       let db = dir.appendingPathComponent("\(name.prefix(3))-\(rep).sqlite").path
-      let store = try! EPBStore.open(path: db, create: true)
+      let store = try! SQLiteStore.open(path: db, create: true)
       let t = clock.measure {
         _ = try! Ingestor(store: store).ingest(path: path, series: "bench", format: .auto, replace: false)
       }
@@ -57,7 +57,7 @@ func runIngestBench(_ arguments: [String]) {
   }
 
   // Database size per value (after a checkpoint so the WAL is folded in).
-  let store = try! EPBStore.open(path: lastDB, create: false)
+  let store = try! SQLiteStore.open(path: lastDB, create: false)
   _ = try? store.series()
   let size = (try? FileManager.default.attributesOfItem(atPath: lastDB)[.size] as? Int) ?? 0
   let wal = (try? FileManager.default.attributesOfItem(atPath: lastDB + "-wal")[.size] as? Int) ?? 0

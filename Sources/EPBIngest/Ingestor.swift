@@ -100,12 +100,12 @@ public struct FileIngestResult: Sendable, Equatable {
 /// let result = try ingestor.ingest(path: "trace.npy", series: "prod", format: .auto, replace: false)
 /// ```
 public struct Ingestor: Sendable {
-  public let store: EPBStore
+  public let store: any EPBStore
 
   /// Inputs of at least this many bytes are hashed on another thread while they are stored.
   public static let concurrentHashThreshold = 4 << 20
 
-  public init(store: EPBStore) {
+  public init(store: any EPBStore) {
     self.store = store
   }
 

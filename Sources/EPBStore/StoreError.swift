@@ -35,7 +35,22 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownAlgorithm(snapshot: Int64, name: String)
   /// `delete` found nothing of what it was asked to remove (the detail says what and why).
   case nothingToDelete(String)
-  /// Anything else SQLite reported.
+  /// A `--db` that is neither a usable path nor a well-formed `postgres://` URL.
+  case badLocation(location: String, detail: String)
+  /// This epbctl cannot open that kind of store (built without the `Postgres` trait).
+  case unsupportedStore(location: String, detail: String)
+  /// The database server cannot be reached (refused, no such host, no answer in time).
+  case unreachable(location: String, detail: String)
+  /// The server refused the user or password.
+  case authenticationFailed(location: String, detail: String)
+  /// The user may not read or change the schema or a table.
+  case permissionDenied(location: String, detail: String)
+  /// The connection broke during a command (server stopped, backend terminated): the open
+  /// transaction rolled back, so nothing of it was stored.
+  case connectionLost(location: String, detail: String)
+  /// The server cancelled a statement that ran longer than its `statement_timeout`.
+  case timedOut(location: String, detail: String)
+  /// Anything else the database reported.
   case database(path: String, detail: String)
 
   public var description: String {
@@ -73,6 +88,21 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
       return "snapshot \(snapshot) was planned with '\(name)', unknown to this epbctl; use a newer one"
     case .nothingToDelete(let detail):
       return "nothing to delete: \(detail); nothing was changed"
+    case .badLocation(let location, let detail):
+      return "--db \(location): \(detail)"
+    case .unsupportedStore(let location, let detail):
+      return "--db \(location): \(detail)"
+    case .unreachable(let location, let detail):
+      return "cannot reach \(location) (\(detail)); check that the server runs and the host and port are right"
+    case .authenticationFailed(let location, let detail):
+      return
+        "\(location) refused the login (\(detail)); check the user and the password (URL, $PGPASSWORD or ~/.pgpass)"
+    case .permissionDenied(let location, let detail):
+      return "\(location): permission denied (\(detail)); grant the user the rights on the schema, or use another --db"
+    case .connectionLost(let location, let detail):
+      return "the connection to \(location) was lost (\(detail)); the unfinished command stored nothing. Run it again"
+    case .timedOut(let location, let detail):
+      return "\(location): a statement ran past the server's statement_timeout (\(detail)); nothing was stored"
     case .database(let path, let detail):
       return "\(path): \(detail)"
     }

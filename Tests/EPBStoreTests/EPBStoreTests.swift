@@ -11,10 +11,10 @@ enum StoreKind: CaseIterable, CustomStringConvertible {
   case memory, file
   var description: String { self == .memory ? "memory" : "file" }
 
-  func make() throws -> EPBStore {
+  func make() throws -> any EPBStore {
     switch self {
-    case .memory: return try EPBStore.inMemory()
-    case .file: return try EPBStore.open(path: TempDir().file("store.sqlite"), create: true)
+    case .memory: return try SQLiteStore.inMemory()
+    case .file: return try SQLiteStore.open(path: TempDir().file("store.sqlite"), create: true)
     }
   }
 }
@@ -166,8 +166,8 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
 
 @Suite struct WindowTests {
   /// 10 steps × 2 layers × 3 experts; load(t, l, e) = (t + 1) · (l + 1) · (e + 1).
-  func store() throws -> EPBStore {
-    let store = try EPBStore.inMemory()
+  func store() throws -> any EPBStore {
+    let store = try SQLiteStore.inMemory()
     _ = try store.ingest(
       denseBatch(steps: 10, layers: 2, experts: 3) { t, l, e in Double((t + 1) * (l + 1) * (e + 1)) },
       series: "s", source: source("a"), replace: false)
@@ -227,7 +227,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
   }
 
   /// Saves a snapshot of `plan(seed)` under the name `name` and reads it back from the store.
-  func save(_ store: EPBStore, _ seed: Int, name: String = "eplb-divisor") throws -> Snapshot {
+  func save(_ store: any EPBStore, _ seed: Int, name: String = "eplb-divisor") throws -> Snapshot {
     let id = try store.saveSnapshot(
       Snapshot(
         series: "s", createdAt: "2026-01-02T03:04:05Z", algorithmName: name, plan: plan(seed), windowFrom: 0,
@@ -239,7 +239,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
   /// name `seed` reads as eplb-divisor's statistics and keeps its name; an algorithm this epbctl
   /// does not know is refused by name.
   @Test func aSavedSnapshotReadsBackWhole() throws {
-    let store = try EPBStore.inMemory()
+    let store = try SQLiteStore.inMemory()
     _ = try store.ingest(
       denseBatch(steps: 1, layers: 2, experts: 3) { _, _, _ in 1 }, series: "s", source: source("a"), replace: false)
     var saved = try save(store, 1)
@@ -278,7 +278,7 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
   }
 
   @Test func latestReferencesCountBack() throws {
-    let store = try EPBStore.inMemory()
+    let store = try SQLiteStore.inMemory()
     _ = try store.ingest(
       denseBatch(steps: 1, layers: 2, experts: 3) { _, _, _ in 1 }, series: "s", source: source("a"), replace: false)
     let ids = try (0..<3).map { try #require(try save(store, $0).id) }
@@ -332,9 +332,9 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
 
   @Test func runsInsideTheTransactionOncePerWrite() throws {
     let path = try TempDir().file("hook.sqlite")
-    _ = try EPBStore.open(path: path, create: true)
+    _ = try SQLiteStore.open(path: path, create: true)
     let seen = Seen()
-    let store = try EPBStore.open(path: path, create: false) {
+    let store = try SQLiteStore.open(path: path, create: false) {
       // A second, read-only connection sees the committed state (WAL): the steps of the series
       // before this ingest, nil while the series it creates does not exist yet.
       var config = Configuration()
@@ -358,13 +358,13 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
 
 @Suite struct SnapshotArrayTests {
   @Test func numberArraysParseAsStored() throws {
-    let ints: [Int] = try EPBStore.decodeArray(EPBStore.jsonArray([0, 17, 255]), what: "phy2log", snapshot: 1)
+    let ints: [Int] = try SQLiteStore.decodeArray(SQLiteStore.jsonArray([0, 17, 255]), what: "phy2log", snapshot: 1)
     #expect(ints == [0, 17, 255])
     let doubles = [0.1, 156.0, 1.5e-07, 123_456_789_012.25]
-    let back: [Double] = try EPBStore.decodeArray(EPBStore.jsonArray(doubles), what: "gpu_load", snapshot: 1)
+    let back: [Double] = try SQLiteStore.decodeArray(SQLiteStore.jsonArray(doubles), what: "gpu_load", snapshot: 1)
     #expect(back == doubles)
-    #expect(try (EPBStore.decodeArray("[]", what: "x", snapshot: 1) as [Int]).isEmpty)
-    #expect(throws: StoreError.self) { try EPBStore.decodeArray("[1,,2]", what: "x", snapshot: 1) as [Int] }
-    #expect(throws: StoreError.self) { try EPBStore.decodeArray("1,2", what: "x", snapshot: 1) as [Int] }
+    #expect(try (SQLiteStore.decodeArray("[]", what: "x", snapshot: 1) as [Int]).isEmpty)
+    #expect(throws: StoreError.self) { try SQLiteStore.decodeArray("[1,,2]", what: "x", snapshot: 1) as [Int] }
+    #expect(throws: StoreError.self) { try SQLiteStore.decodeArray("1,2", what: "x", snapshot: 1) as [Int] }
   }
 }

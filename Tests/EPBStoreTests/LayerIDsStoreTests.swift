@@ -36,7 +36,7 @@ import Testing
   }
 
   @Test func aLaterInputMustHaveTheSameLayerIDs() throws {
-    let store = try EPBStore.inMemory()
+    let store = try SQLiteStore.inMemory()
     _ = try store.ingest(Self.moeBatch(), series: "moe", source: source("a"), replace: false)
     // The same block without its ids is model layers 0 to 2: refused, nothing stored.
     let unlabelled = denseBatch(steps: 1, layers: 3, experts: 2) { _, _, _ in 1 }
@@ -60,7 +60,7 @@ import Testing
   }
 
   @Test func rowsNamingLayersGiveTheRangeTheyName() throws {
-    let store = try EPBStore.inMemory()
+    let store = try SQLiteStore.inMemory()
     // Rows of model layers 3 and 5 only: the series holds 3 to 5, layer 4 reads as zero.
     let rows = LoadBatch(
       layers: nil, experts: 1, rows: [LoadRow(step: 0, layer: 5), LoadRow(step: 0, layer: 3)], values: [2, 1],
@@ -84,7 +84,7 @@ import Testing
   @Test func aDatabaseFromBeforeTheMigrationReadsIDsEqualToRows() throws {
     let path = try TempDir().file("v2.sqlite")
     var migrator = DatabaseMigrator()
-    for migration in EPBStore.migrations where migration.identifier < "0003" {
+    for migration in SQLiteStore.migrations where migration.identifier < "0003" {
       migrator.registerMigration(migration.identifier) { db in try db.execute(sql: migration.sql) }
     }
     let queue = try DatabaseQueue(path: path)
@@ -94,8 +94,8 @@ import Testing
         sql: "INSERT INTO series (name, layers, experts, created_at) VALUES ('old', 3, 1, 'x'), ('one', 1, 1, 'x')")
     }
     try queue.close()
-    let store = try EPBStore.open(path: path, create: false)
-    #expect(try store.appliedMigrations() == EPBStore.knownMigrations)
+    let store = try SQLiteStore.open(path: path, create: false)
+    #expect(try store.appliedMigrations() == SQLiteStore.knownMigrations)
     #expect(try store.series(named: "old").layerIDs == [0, 1, 2])
     #expect(try store.series(named: "one").layerIDs == [0])
     let batch = denseBatch(steps: 1, layers: 3, experts: 1) { _, l, _ in Double(l + 1) }
@@ -116,7 +116,7 @@ import Testing
   /// A reader that states its layers (3, 4) but names layer 0 on a row is refused, not stored
   /// under a layer the series does not have.
   @Test func aRowOutsideTheStatedLayersIsRefused() throws {
-    let store = try EPBStore.inMemory()
+    let store = try SQLiteStore.inMemory()
     let batch = LoadBatch(
       layers: 2, layerIDs: [3, 4], experts: 1, rows: [LoadRow(step: 0, layer: 3), LoadRow(step: 0, layer: 0)],
       values: [1, 2], stepsAreRelative: true)

@@ -4,6 +4,7 @@ import GRDB
 import Testing
 
 @testable import EPBStore
+@testable import EPBStorePostgres
 
 @Suite struct MigrationsTests {
   /// The repository root, from this file's path (Tests/EPBStoreTests/…).
@@ -14,8 +15,25 @@ import Testing
     let folder = Self.root.appendingPathComponent("migrations")
     let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
       .sorted()
-    #expect(files.map { String($0.dropLast(4)) } == EPBStore.knownMigrations, "run scripts/generate-migrations.sh")
-    for (file, migration) in zip(files, EPBStore.migrations) {
+    #expect(files.map { String($0.dropLast(4)) } == SQLiteStore.knownMigrations, "run scripts/generate-migrations.sh")
+    for (file, migration) in zip(files, SQLiteStore.migrations) {
+      let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+      #expect(
+        text.trimmingCharacters(in: .whitespacesAndNewlines)
+          == migration.sql.trimmingCharacters(in: .whitespacesAndNewlines),
+        "\(file) differs from the embedded copy; run scripts/generate-migrations.sh")
+    }
+  }
+
+  /// The PostgreSQL schema's migrations (`migrations/postgres/`), embedded the same way.
+  @Test func postgresGeneratedFileIsUpToDate() throws {
+    let folder = Self.root.appendingPathComponent("migrations/postgres")
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
+      .sorted()
+    #expect(!files.isEmpty)
+    #expect(
+      files.map { String($0.dropLast(4)) } == PostgresSchema.knownMigrations, "run scripts/generate-migrations.sh")
+    for (file, migration) in zip(files, PostgresSchema.migrations) {
       let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
       #expect(
         text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -25,7 +43,7 @@ import Testing
   }
 
   @Test func migrationsAreNumberedInOrder() {
-    let ids = EPBStore.knownMigrations
+    let ids = SQLiteStore.knownMigrations
     #expect(ids == ids.sorted())
     for (i, id) in ids.enumerated() {
       #expect(id.hasPrefix(String(format: "%04d_", i + 1)))
@@ -33,19 +51,19 @@ import Testing
   }
 
   @Test func freshDatabaseHasEveryMigration() throws {
-    let store = try EPBStore.inMemory()
-    #expect(try store.appliedMigrations() == EPBStore.knownMigrations)
+    let store = try SQLiteStore.inMemory()
+    #expect(try store.appliedMigrations() == SQLiteStore.knownMigrations)
   }
 
   @Test func newerDatabaseIsRefusedAndLeftUntouched() throws {
     let path = try TempDir().file("newer.sqlite")
-    _ = try EPBStore.open(path: path, create: true)
+    _ = try SQLiteStore.open(path: path, create: true)
     let queue = try DatabaseQueue(path: path)
     try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999_future')") }
     try queue.close()
     let before = try Data(contentsOf: URL(fileURLWithPath: path))
     #expect(throws: StoreError.newerSchema(path: path, unknown: ["9999_future"])) {
-      try EPBStore.open(path: path, create: true)
+      try SQLiteStore.open(path: path, create: true)
     }
     let after = try Data(contentsOf: URL(fileURLWithPath: path))
     #expect(before == after)
@@ -55,7 +73,7 @@ import Testing
     let path = try TempDir().file("v1.sqlite")
     // Build a database at the first migration only, with one series and one load row.
     var migrator = DatabaseMigrator()
-    let first = EPBStore.migrations[0]
+    let first = SQLiteStore.migrations[0]
     migrator.registerMigration(first.identifier) { db in try db.execute(sql: first.sql) }
     let queue = try DatabaseQueue(path: path)
     try migrator.migrate(queue)
@@ -74,8 +92,8 @@ import Testing
         arguments: [Data([1, 0, 0, 0, 2, 0, 0, 0])])
     }
     try queue.close()
-    let store = try EPBStore.open(path: path, create: false)
-    #expect(try store.appliedMigrations() == EPBStore.knownMigrations)
+    let store = try SQLiteStore.open(path: path, create: false)
+    #expect(try store.appliedMigrations() == SQLiteStore.knownMigrations)
     let window = try store.windowLoad(series: "old", window: WindowSpec())
     #expect(window.loads.values == [1, 2])
   }
@@ -84,7 +102,7 @@ import Testing
     let path = try TempDir().file("corrupt.sqlite")
     try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
     do {
-      _ = try EPBStore.open(path: path, create: true)
+      _ = try SQLiteStore.open(path: path, create: true)
       Issue.record("a corrupt file was opened")
     } catch {
       guard case .notADatabase(let p, _) = error else {
@@ -98,7 +116,7 @@ import Testing
 
   @Test func missingDatabaseIsNotCreatedByReaders() throws {
     let path = try TempDir().file("absent.sqlite")
-    #expect(throws: StoreError.missingDatabase(path: path)) { try EPBStore.open(path: path, create: false) }
+    #expect(throws: StoreError.missingDatabase(path: path)) { try SQLiteStore.open(path: path, create: false) }
     #expect(!FileManager.default.fileExists(atPath: path))
   }
 }

@@ -2,9 +2,16 @@ import ArgumentParser
 import EPBStore
 import Foundation
 
+#if Postgres
+  import EPBStorePostgres
+#endif
+
 /// `--db`, shared by every command.
 struct DatabaseOptions: ParsableArguments {
-  @Option(name: .long, help: "The database file (default: $EPBCTL_DB, else ./epb.sqlite).")
+  @Option(
+    name: .long,
+    help:
+      "The database: a SQLite file, or postgres://user@host[:port]/database (default: $EPBCTL_DB, else ./epb.sqlite).")
   var db: String?
 
   /// The database path the user asked for.
@@ -15,8 +22,19 @@ struct DatabaseOptions: ParsableArguments {
   }
 
   /// Opens the database; commands that only read never create it.
-  func open(create: Bool) throws -> EPBStore {
-    try EPBStore.open(path: path, create: create, beforeCommit: Self.pauseBeforeCommit)
+  func open(create: Bool) throws -> any EPBStore {
+    switch try StoreLocation(path) {
+    case .sqlite(let file):
+      return try SQLiteStore.open(path: file, create: create, beforeCommit: Self.pauseBeforeCommit)
+    case .postgres(let location):
+      #if Postgres
+        return try PostgresStore.open(location, beforeCommit: Self.pauseBeforeCommit)
+      #else
+        throw StoreError.unsupportedStore(
+          location: location.redacted,
+          detail: "this epbctl was built without PostgreSQL; build it with `swift build --traits Postgres`")
+      #endif
+    }
   }
 
   /// The crash tests' fault point (`EPBCTL_TEST_PAUSE_BEFORE_COMMIT=SECONDS`, used by

@@ -1,6 +1,6 @@
 import GRDB
 
-extension EPBStore {
+extension SQLiteStore {
   /// Every series, by name.
   public func series() throws(StoreError) -> [SeriesInfo] {
     try run { db in try Self.fetchSeries(db, name: nil, withTotals: true) }

@@ -4,7 +4,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-extension EPBStore {
+extension SQLiteStore {
   /// Stores `batch` into `series` in one transaction: all of it or nothing.
   ///
   /// Creates the series on first use, with the batch's shape and model layer ids
@@ -337,7 +337,7 @@ extension EPBStore {
                   out.encodings[k] = LoadCodec.encode(values, into: &blob)
                   out.blobs[k] = blob
                   out.totals[k] = values.reduce(0, +)
-                  out.hashes[k] = EPBStore.rowHash(layer: batch.rows[i].layer, values)
+                  out.hashes[k] = SQLiteStore.rowHash(layer: batch.rows[i].layer, values)
                 }
               }
             }

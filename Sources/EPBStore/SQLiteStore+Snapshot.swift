@@ -2,7 +2,7 @@ import EPBPlanner
 import Foundation
 import GRDB
 
-extension EPBStore {
+extension SQLiteStore {
   /// Stores `snapshot` (its `id` is ignored) in one transaction and returns its id.
   ///
   /// - throws: `StoreError.unknownSeries`, or the database errors of `open`.
@@ -48,7 +48,7 @@ extension EPBStore {
   }
 
   /// Snapshots in increasing id order, of one series or all.
-  public func snapshots(series: String? = nil) throws(StoreError) -> [SnapshotSummary] {
+  public func snapshots(series: String?) throws(StoreError) -> [SnapshotSummary] {
     try run { db in
       if let series { _ = try Self.requireSeries(db, name: series) }
       let sql = """
@@ -73,7 +73,7 @@ extension EPBStore {
   /// counted over the whole database or within `series` when given.
   ///
   /// - throws: `StoreError.unknownSnapshot` saying why nothing matches.
-  public func resolveSnapshot(_ reference: String, series: String? = nil) throws(StoreError) -> Int64 {
+  public func resolveSnapshot(_ reference: String, series: String?) throws(StoreError) -> Int64 {
     let ref = reference.trimmingCharacters(in: .whitespaces)
     var back: Int?
     if ref == "latest" {
@@ -233,38 +233,5 @@ extension Double: StoreNumber {
     }
     guard let value else { return nil }
     self = value
-  }
-}
-
-extension EPBStore {
-  /// The snapshot a plan of `series` relabels against: `reference` (`--base`: an id, `latest`,
-  /// `latest~N`) when given, else the latest snapshot of `series` with the same replicas, GPUs
-  /// and nodes as `topology`; nil when the series has none such.
-  ///
-  /// - parameter experts: the logical experts of the plan's layers; a base must place as many.
-  /// - throws: `StoreError.unknownSnapshot` for a reference that matches nothing,
-  ///   `StoreError.incompatibleBase` when its snapshot has another topology or expert count.
-  public func planBase(reference: String?, series: String, topology t: Topology, experts: Int) throws(StoreError)
-    -> Snapshot?
-  {
-    func sameShape(_ b: Topology) -> Bool { b.replicas == t.replicas && b.gpus == t.gpus && b.nodes == t.nodes }
-    if let reference {
-      let record = try snapshot(id: resolveSnapshot(reference, series: series))
-      let b = record.topology
-      guard sameShape(b) else {
-        throw .incompatibleBase(
-          reference: reference, id: record.id ?? 0,
-          detail:
-            "has \(plural(b.replicas, "replica")) on \(plural(b.gpus, "GPU")) in \(plural(b.nodes, "node")), "
-            + "this plan \(t.replicas) on \(t.gpus) in \(t.nodes)")
-      }
-      guard record.layers.allSatisfy({ $0.placement.logicalCount.count == experts }) else {
-        throw .incompatibleBase(
-          reference: reference, id: record.id ?? 0, detail: "places a different number of experts")
-      }
-      return record
-    }
-    guard let latest = try snapshots(series: series).last(where: { sameShape($0.topology) }) else { return nil }
-    return try snapshot(id: latest.id)
   }
 }

@@ -71,7 +71,7 @@ public struct DeletionReport: Sendable, Equatable {
   public var isEmpty: Bool { series.isEmpty && snapshots.isEmpty && ingests == 0 && steps == 0 && loads == 0 }
 }
 
-extension EPBStore {
+extension SQLiteStore {
   /// Removes `target` in one transaction (all of it or nothing), then VACUUMs when asked.
   ///
   /// `dryRun` runs the same deletion and rolls it back, so the report is exact (it needs a
