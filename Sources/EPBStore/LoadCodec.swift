@@ -5,7 +5,7 @@ import Foundation
 /// Each row takes the smallest exact encoding: `uint8` (3) or `uint16` (4) when every value is
 /// an integer below 2^8 or 2^16 (per-step token counts usually are), `int32` (1) below 2^31,
 /// else `float64` (2), which holds every finite load exactly.
-enum LoadCodec {
+package enum LoadCodec {
   static let int32: Int = 1
   static let float64: Int = 2
   static let uint8: Int = 3
@@ -125,7 +125,7 @@ enum LoadCodec {
   }
 
   /// Decodes one row into a new array (for tests and exports).
-  static func decode(_ blob: Data, encoding: Int, experts: Int) -> [Double]? {
+  package static func decode(_ blob: Data, encoding: Int, experts: Int) -> [Double]? {
     var out = Array(repeating: 0.0, count: experts)
     let ok = blob.withUnsafeBytes { raw in
       out.withUnsafeMutableBufferPointer { accumulate(raw, encoding: encoding, weight: 1, into: $0) }

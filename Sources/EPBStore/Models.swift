@@ -19,6 +19,14 @@ public struct SeriesInfo: Sendable, Equatable {
   /// Σ of every stored load (tokens). Summing reads every stored row, so only `series()`
   /// computes it; `series(named:)` and the series inside other results carry nil.
   public var totalLoad: Double?
+
+  package init(
+    id: Int64, name: String, layers: Int, layerIDs: [Int], experts: Int, steps: Int, firstStep: Int?, lastStep: Int?,
+    totalLoad: Double?
+  ) {
+    (self.id, self.name, self.layers, self.layerIDs, self.experts) = (id, name, layers, layerIDs, experts)
+    (self.steps, self.firstStep, self.lastStep, self.totalLoad) = (steps, firstStep, lastStep, totalLoad)
+  }
 }
 
 /// Where an ingested batch came from, for provenance and idempotency.
@@ -29,9 +37,9 @@ public struct IngestSource: Sendable {
   /// written before `load-history` was named so).
   public var format: String
   /// Hex SHA-256 of the input bytes, known now or computed elsewhere while the rows are stored.
-  let hash: Hash
+  package let hash: Hash
 
-  enum Hash: Sendable {
+  package enum Hash: Sendable {
     case known(String)
     case pending(@Sendable () -> String)
   }
@@ -88,6 +96,17 @@ public struct IngestOutcome: Sendable, Equatable {
   public var repeatsStoredSteps: Int = 0
   /// The first such step and the stored step it repeats.
   public var firstRepeat: StepRepeat? = nil
+
+  package init(
+    status: Status, series: String, steps: Int, layers: Int, layerIDs: [Int], experts: Int, totalLoad: Double,
+    firstStep: Int?, lastStep: Int?, replacedRows: Int, alreadyStoredRows: Int = 0, repeatsStoredSteps: Int = 0,
+    firstRepeat: StepRepeat? = nil
+  ) {
+    (self.status, self.series, self.steps, self.layers, self.layerIDs) = (status, series, steps, layers, layerIDs)
+    (self.experts, self.totalLoad, self.firstStep, self.lastStep) = (experts, totalLoad, firstStep, lastStep)
+    (self.replacedRows, self.alreadyStoredRows) = (replacedRows, alreadyStoredRows)
+    (self.repeatsStoredSteps, self.firstRepeat) = (repeatsStoredSteps, firstRepeat)
+  }
 }
 
 /// A newly stored step whose loads equal an earlier stored step's.
@@ -96,6 +115,11 @@ public struct StepRepeat: Sendable, Equatable {
   public var step: Int
   /// The stored step with the same loads (the smallest such).
   public var repeats: Int
+
+  package init(step: Int, repeats: Int) {
+    self.step = step
+    self.repeats = repeats
+  }
 }
 
 /// Which stored steps a window covers, and how they are weighted.
@@ -168,4 +192,13 @@ public struct SnapshotSummary: Sendable, Equatable {
   public var layers: Int
   /// Σ mean / Σ peak over the planned layers, on the snapshot's own window.
   public var balancednessWeighted: Double
+
+  package init(
+    id: Int64, series: String, createdAt: String, algorithm: String, policy: PlacementPolicy, topology: Topology,
+    windowFrom: Int, windowTo: Int, halfLife: Double?, layers: Int, balancednessWeighted: Double
+  ) {
+    (self.id, self.series, self.createdAt, self.algorithm, self.policy) = (id, series, createdAt, algorithm, policy)
+    (self.topology, self.windowFrom, self.windowTo, self.halfLife) = (topology, windowFrom, windowTo, halfLife)
+    (self.layers, self.balancednessWeighted) = (layers, balancednessWeighted)
+  }
 }

@@ -70,40 +70,8 @@ extension SQLiteStore {
       return (previous, commit: true)
     }
 
-    // Step 3: the shape must match the series: the same experts, the same model layer ids (an
-    // input naming layers one row at a time may hold some of them).
-    if batch.experts != series.experts {
-      throw StoreError.shapeMismatch(
-        series: name, source: source.path,
-        detail: "the input has \(plural(batch.experts, "expert")) per layer, the series has \(series.experts)")
-    }
-    if batch.statesAllLayers && inputIDs != series.layerIDs {
-      let detail =
-        inputIDs.count != series.layers
-        ? "the input has \(plural(inputIDs.count, "layer")), the series has \(series.layers)"
-        : "the input's layers are model layers \(LayerIDs.describe(inputIDs)), the series' are "
-          + "\(LayerIDs.describe(series.layerIDs)); give the input's ids with --first-layer or --layer-ids"
-      throw StoreError.shapeMismatch(series: name, source: source.path, detail: detail)
-    }
-    if batch.statesAllLayers {
-      // A reader that states its layers but names another on a row (a bug of the reader).
-      let stated = Set(inputIDs)
-      if let stray = batch.rows.first(where: { !stated.contains($0.layer) }) {
-        throw StoreError.shapeMismatch(
-          series: name, source: source.path,
-          detail: "the input names layer \(stray.layer), outside its own layers \(LayerIDs.describe(inputIDs))")
-      }
-    } else {
-      let known = Set(series.layerIDs)
-      if let outside = batch.rows.first(where: { !known.contains($0.layer) }) {
-        throw StoreError.shapeMismatch(
-          series: name, source: source.path,
-          detail: "the input names layer \(outside.layer), the series has layers \(LayerIDs.describe(series.layerIDs))")
-      }
-    }
-    if batch.rows.isEmpty {
-      throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")
-    }
+    // Step 3: the shape must match the series.
+    try IngestRules.checkShape(batch, series: series, source: source)
 
     // Step 4: absolute steps; relative ones go after the last stored step.
     let offset = batch.stepsAreRelative ? (series.lastStep.map { $0 + 1 } ?? 0) : 0
@@ -141,7 +109,9 @@ extension SQLiteStore {
           if let storedValues, storedValues.elementsEqual(values) {
             skip[i] = true
           } else if replace {
-            if let storedValues { hashChange[steps[i], default: 0] ^= rowHash(layer: layer, storedValues[...]) }
+            if let storedValues {
+              hashChange[steps[i], default: 0] ^= IngestRules.rowHash(layer: layer, storedValues[...])
+            }
             try delete.execute(arguments: [series.id, steps[i], layer])
             replaced += 1
           } else {
@@ -183,7 +153,8 @@ extension SQLiteStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
       arguments: [
-        series.id, source.path, placeholderHash(source), source.format, stepSet.count, kept.count, keptSteps.min(),
+        series.id, source.path, IngestRules.placeholderHash(source), source.format, stepSet.count, kept.count,
+        keptSteps.min(),
         keptSteps.max(), total, now(),
       ])
     let ingestID = db.lastInsertedRowID
@@ -216,7 +187,7 @@ extension SQLiteStore {
     let insertLoad = try db.cachedStatement(
       sql: "INSERT INTO load (series_id, step, layer, total, ingest_id, encoding, loads) VALUES (?, ?, ?, ?, ?, ?, ?)")
     let handle = insertLoad.sqliteStatement
-    let encoded = EncodedRows(batch, rows: kept)
+    let encoded = IngestRules.EncodedRows(batch, rows: kept)
     var stepTotals: [Int: Double] = [:]
     for (k, i) in kept.enumerated() {
       let row = batch.rows[i]
@@ -304,80 +275,6 @@ extension SQLiteStore {
       }
     }
     return repeats
-  }
-
-  /// The stored form of some rows of a batch, computed on every core before the insert loop
-  /// (which SQLite runs on one): per row, its codec encoding and blob, its total and `rowHash`.
-  /// Arrays are indexed like `rows` (positions in `batch.rows`).
-  struct EncodedRows {
-    var encodings: [Int]
-    var blobs: [[UInt8]]
-    var totals: [Double]
-    var hashes: [UInt64]
-
-    init(_ batch: LoadBatch, rows: [Int]) {
-      let n = rows.count
-      let experts = batch.experts
-      var encodings = [Int](repeating: 0, count: n)
-      var blobs = [[UInt8]](repeating: [], count: n)
-      var totals = [Double](repeating: 0, count: n)
-      var hashes = [UInt64](repeating: 0, count: n)
-      // Chunks of at least 256 rows (a small batch stays on this thread).
-      let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8, n / 256))
-      encodings.withUnsafeMutableBufferPointer { encodings in
-        blobs.withUnsafeMutableBufferPointer { blobs in
-          totals.withUnsafeMutableBufferPointer { totals in
-            hashes.withUnsafeMutableBufferPointer { hashes in
-              let out = Outputs(encodings: encodings, blobs: blobs, totals: totals, hashes: hashes)
-              DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                for k in (c * n / chunks)..<((c + 1) * n / chunks) {
-                  let i = rows[k]
-                  let values = batch.values[(i * experts)..<((i + 1) * experts)]
-                  var blob: [UInt8] = []
-                  out.encodings[k] = LoadCodec.encode(values, into: &blob)
-                  out.blobs[k] = blob
-                  out.totals[k] = values.reduce(0, +)
-                  out.hashes[k] = SQLiteStore.rowHash(layer: batch.rows[i].layer, values)
-                }
-              }
-            }
-          }
-        }
-      }
-      (self.encodings, self.blobs, self.totals, self.hashes) = (encodings, blobs, totals, hashes)
-    }
-
-    /// The four output buffers, shared by the chunks: each chunk writes only its own indices,
-    /// and all are done before the buffers are read.
-    private struct Outputs: @unchecked Sendable {
-      let encodings: UnsafeMutableBufferPointer<Int>
-      let blobs: UnsafeMutableBufferPointer<[UInt8]>
-      let totals: UnsafeMutableBufferPointer<Double>
-      let hashes: UnsafeMutableBufferPointer<UInt64>
-    }
-  }
-
-  /// A 64-bit hash of one (layer, loads) row, `[experts]` tokens: equal rows hash equal
-  /// whatever format they came from (the values, not their encoding, are hashed). Combined by
-  /// XOR into `step.loads_hash`, so the order rows arrive in does not matter.
-  static func rowHash(layer: Int, _ values: ArraySlice<Double>) -> UInt64 {
-    var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ (UInt64(truncatingIfNeeded: layer) &* 0x9E37_79B9_7F4A_7C15)
-    for v in values {
-      let bits = v == 0 ? 0 : v.bitPattern  // -0 and 0 alike
-      h = (h ^ bits) &* 0xFF51_AFD7_ED55_8CCD
-      h ^= h >> 32
-    }
-    // splitmix64's finalizer, so that XOR-combined rows do not cancel by structure.
-    h ^= UInt64(truncatingIfNeeded: values.count)
-    h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
-    return h ^ (h >> 31)
-  }
-
-  /// The hash column's value until a pending hash is known (unique, never a hex digest).
-  private static func placeholderHash(_ source: IngestSource) -> String {
-    if case .known(let hash) = source.hash { return hash }
-    return "pending-" + UUID().uuidString
   }
 
   private struct StepLayer: Hashable {

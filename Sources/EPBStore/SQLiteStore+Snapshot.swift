@@ -74,43 +74,22 @@ extension SQLiteStore {
   ///
   /// - throws: `StoreError.unknownSnapshot` saying why nothing matches.
   public func resolveSnapshot(_ reference: String, series: String?) throws(StoreError) -> Int64 {
-    let ref = reference.trimmingCharacters(in: .whitespaces)
-    var back: Int?
-    if ref == "latest" {
-      back = 0
-    } else if ref.hasPrefix("latest~") {
-      guard let n = Int(ref.dropFirst("latest~".count)), n >= 0 else {
-        throw .unknownSnapshot(reference: reference, detail: "expected an id, `latest` or `latest~N` with N ≥ 0")
-      }
-      back = n
-    }
+    let parsed = try SnapshotReference(reference)
     return try run { db in
       let seriesID: Int64? = try series.map { try Self.requireSeries(db, name: $0).id }
-      let scope = series.map { " in series '\($0)'" } ?? ""
-      if let back {
+      switch parsed {
+      case .latest(let back):
         let ids = try Int64.fetchAll(
           db, sql: "SELECT id FROM snapshot WHERE (? IS NULL OR series_id = ?) ORDER BY id DESC LIMIT ?",
           arguments: [seriesID, seriesID, back + 1])
-        guard ids.count == back + 1 else {
-          throw StoreError.unknownSnapshot(
-            reference: reference,
-            detail: ids.isEmpty
-              ? "there is no snapshot\(scope) yet; create one with `epbctl plan`"
-              : "only \(ids.count) snapshot(s)\(scope), so `latest~\(ids.count - 1)` is the oldest")
-        }
-        return ids[back]
+        return try parsed.pick(ids, reference: reference, series: series)
+      case .id(let id):
+        let found =
+          try Bool.fetchOne(
+            db, sql: "SELECT COUNT(*) > 0 FROM snapshot WHERE id = ? AND (? IS NULL OR series_id = ?)",
+            arguments: [id, seriesID, seriesID]) ?? false
+        return try parsed.pick(found ? [id] : [], reference: reference, series: series)
       }
-      guard let id = Int64(ref), id > 0 else {
-        throw StoreError.unknownSnapshot(reference: reference, detail: "expected an id, `latest` or `latest~N`")
-      }
-      let found =
-        try Bool.fetchOne(
-          db, sql: "SELECT COUNT(*) > 0 FROM snapshot WHERE id = ? AND (? IS NULL OR series_id = ?)",
-          arguments: [id, seriesID, seriesID]) ?? false
-      guard found else {
-        throw StoreError.unknownSnapshot(reference: reference, detail: "no snapshot has id \(id)\(scope)")
-      }
-      return id
     }
   }
 
@@ -158,11 +137,11 @@ extension SQLiteStore {
     }
   }
 
-  static func jsonArray(_ xs: [Int]) -> String {
+  package static func jsonArray(_ xs: [Int]) -> String {
     "[" + xs.map(String.init).joined(separator: ",") + "]"
   }
 
-  static func jsonArray(_ xs: [Double]) -> String {
+  package static func jsonArray(_ xs: [Double]) -> String {
     "[" + xs.map { "\($0)" }.joined(separator: ",") + "]"
   }
 
@@ -172,7 +151,7 @@ extension SQLiteStore {
   /// two 58-layer snapshots for a diff spent 250 M instructions there. Each number is read from
   /// the bytes between commas, without a String per number.
   /// - throws: `StoreError.database` when the text is not such an array.
-  static func decodeArray<T: StoreNumber>(_ text: String, what: String, snapshot: Int64) throws -> [T] {
+  package static func decodeArray<T: StoreNumber>(_ text: String, what: String, snapshot: Int64) throws -> [T] {
     var text = text
     let parsed: [T]? = text.withUTF8 { bytes in
       guard bytes.count >= 2, bytes.first == UInt8(ascii: "["), bytes.last == UInt8(ascii: "]") else { return nil }
@@ -198,12 +177,12 @@ extension SQLiteStore {
 }
 
 /// A number type the snapshot vectors hold, parsed from its ASCII bytes.
-protocol StoreNumber {
+package protocol StoreNumber {
   init?(_ ascii: UnsafeBufferPointer<UInt8>)
 }
 
 extension Int: StoreNumber {
-  init?(_ ascii: UnsafeBufferPointer<UInt8>) {
+  package init?(_ ascii: UnsafeBufferPointer<UInt8>) {
     guard !ascii.isEmpty, ascii.count <= 18 else { return nil }
     var negative = false
     var value = 0
@@ -220,7 +199,7 @@ extension Int: StoreNumber {
 }
 
 extension Double: StoreNumber {
-  init?(_ ascii: UnsafeBufferPointer<UInt8>) {
+  package init?(_ ascii: UnsafeBufferPointer<UInt8>) {
     guard !ascii.isEmpty, ascii.count < 64 else { return nil }
     // strtod on a NUL-terminated copy: correctly rounded, so values written with Swift's
     // shortest round-trip description come back bit for bit.

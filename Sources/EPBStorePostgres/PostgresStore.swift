@@ -38,8 +38,11 @@ public enum PostgresSchema {
       self.beforeCommit = beforeCommit
     }
 
+    /// Closes the connection and waits for it (PostgresNIO requires a connection to be closed
+    /// before it goes).
     deinit {
-      _ = connection.close()
+      let closing: EventLoopFuture<Void> = connection.close()
+      try? closing.wait()
     }
 
     /// How long `open` waits for the server to accept the connection, in seconds.
@@ -53,6 +56,26 @@ public enum PostgresSchema {
     public static func open(_ location: PostgresLocation, beforeCommit: (@Sendable () -> Void)? = nil)
       throws(StoreError) -> PostgresStore
     {
+      let connection = try connect(location)
+      let store = PostgresStore(location: location, connection: connection, beforeCommit: beforeCommit)
+      try store.migrate()
+      return store
+    }
+
+    /// Connects to `location` without touching its schema, runs `sql` (no rows), disconnects:
+    /// for administration a store does not do (`CREATE DATABASE` in the tests, a terminated
+    /// backend in the failure tests).
+    package static func runOnServer(_ location: PostgresLocation, sql: String) throws(StoreError) {
+      let connection = try connect(location)
+      defer { _ = try? connection.close().wait() }
+      do {
+        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "epbctl.postgres")).wait()
+      } catch {
+        throw classify(error, location: location)
+      }
+    }
+
+    private static func connect(_ location: PostgresLocation) throws(StoreError) -> PostgresConnection {
       var configuration: PostgresConnection.Configuration
       if let folder = location.socketFolder {
         configuration = .init(
@@ -64,18 +87,14 @@ public enum PostgresSchema {
           password: location.password, database: location.database, tls: try tls(location))
       }
       configuration.options.connectTimeout = .seconds(connectTimeout)
-      let logger = Logger(label: "epbctl.postgres")
-      let connection: PostgresConnection
       do {
-        connection = try PostgresConnection.connect(
-          on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger
+        return try PostgresConnection.connect(
+          on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1,
+          logger: Logger(label: "epbctl.postgres")
         ).wait()
       } catch {
         throw classify(error, location: location, connecting: true)
       }
-      let store = PostgresStore(location: location, connection: connection, beforeCommit: beforeCommit)
-      try store.migrate()
-      return store
     }
 
     /// TLS as `sslmode` asks (libpq's meanings: `require` encrypts without checking the
@@ -105,15 +124,16 @@ public enum PostgresSchema {
     /// - throws: `StoreError.newerSchema` when the database has migrations this binary lacks.
     private func migrate() throws(StoreError) {
       if try pendingMigrations(recordedMigrations()).isEmpty { return }
-      try transaction { () throws(StoreError) in
-        _ = try query("SELECT pg_advisory_xact_lock(7_302_654_071)")
+      try transaction {
+        try execute("SELECT pg_advisory_xact_lock(7302654071)")
         try execute("CREATE TABLE IF NOT EXISTS epbctl_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
         for migration in try pendingMigrations(recordedMigrations()) {
-          try execute(migration.sql)
+          try executeScript(migration.sql)
           var binds = PostgresBindings()
           binds.append(migration.identifier)
           try execute("INSERT INTO epbctl_migrations (identifier) VALUES ($1)", binds)
         }
+        return ((), commit: true)
       }
     }
 
@@ -140,52 +160,95 @@ public enum PostgresSchema {
     // MARK: Statements and transactions
 
     /// Runs one statement and collects its rows.
+    ///
+    /// Fails as `.connectionLost` as soon as the connection closes: a statement sent just as the
+    /// server terminated the backend can otherwise stay pending for ever (seen with the backend
+    /// terminated between the last insert of an ingest and its COMMIT).
     @discardableResult
     func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws(StoreError) -> PostgresQueryResult
     {
+      if connection.isClosed {
+        throw .connectionLost(location: path, detail: "the server closed the connection")
+      }
+      let result = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+      connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).cascade(to: result)
+      connection.closeFuture.whenComplete { _ in result.fail(ConnectionClosed()) }
       do {
-        return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+        return try result.futureResult.wait()
+      } catch is ConnectionClosed {
+        throw .connectionLost(location: path, detail: "the server closed the connection")
       } catch {
         throw Self.classify(error, location: location)
       }
     }
 
+    private struct ConnectionClosed: Error {}
+
     func execute(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws(StoreError) {
       try query(sql, binds)
     }
 
-    /// Runs `body` in one read-only REPEATABLE READ transaction: every statement sees the same
-    /// committed history.
-    func read<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-      try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    /// Runs a script of several statements (a migration), one statement at a time: the
+    /// statements of `migrations/postgres/*.sql` end with `;` at the end of a line, and their
+    /// comments are whole `--` lines or follow the code on a line.
+    func executeScript(_ sql: String) throws(StoreError) {
+      for statement in Self.statements(sql) { try execute(statement) }
     }
 
-    /// Runs `body` in one transaction and commits it; a failure rolls everything back.
-    func transaction<T>(
-      begin: String = "BEGIN", _ body: () throws(StoreError) -> T
-    ) throws(StoreError) -> T {
+    static func statements(_ sql: String) -> [String] {
+      let code = sql.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        var code = line.range(of: "--").map { String(line[..<$0.lowerBound]) } ?? String(line)
+        while code.last == " " { code.removeLast() }
+        return code
+      }
+      var statements: [String] = []
+      var current = ""
+      for line in code {
+        current += line + "\n"
+        if line.trimmingCharacters(in: .whitespaces).hasSuffix(";") {
+          statements.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
+          current = ""
+        }
+      }
+      let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+      if !rest.isEmpty { statements.append(rest) }
+      return statements
+    }
+
+    /// Runs `body` in one read-only REPEATABLE READ transaction: every statement sees the same
+    /// committed history.
+    func read<T>(_ body: () throws -> T) throws(StoreError) -> T {
+      try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { (try body(), commit: true) }
+    }
+
+    /// Runs `body` in one transaction that commits or rolls back as `body` says; a failure rolls
+    /// everything back. Errors other than `StoreError` (thrown by a caller's closure inside)
+    /// become `.database`.
+    func transaction<T>(begin: String = "BEGIN", _ body: () throws -> (value: T, commit: Bool)) throws(StoreError)
+      -> T
+    {
       try execute(begin)
       do {
-        let value = try body()
-        try execute("COMMIT")
+        let (value, commit) = try body()
+        try execute(commit ? "COMMIT" : "ROLLBACK")
         return value
       } catch {
         try? execute("ROLLBACK")
-        throw error
+        if let error = error as? StoreError { throw error }
+        throw .database(path: path, detail: "\(error)")
       }
     }
 
-    /// Runs the write `body` in a transaction, again (up to 5 times) when it failed because a
-    /// concurrent transaction committed a row it also inserted (a unique violation) or a
-    /// serialization failure: the next attempt sees that row.
-    func writeRetrying<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    /// Runs the write `body` in a transaction (see `transaction`), again (up to 5 times) when it
+    /// failed because a concurrent transaction committed a row it also inserted (a unique
+    /// violation), or on a serialization failure or deadlock: the next attempt sees that row.
+    func writeRetrying<T>(_ body: () throws -> (value: T, commit: Bool)) throws(StoreError) -> T {
       var attempt = 0
       while true {
         do {
           return try transaction(body)
-        } catch .database(let path, let detail) where attempt < 5 && Self.isRetryable(detail) {
+        } catch .database(_, let detail) where attempt < 5 && Self.isRetryable(detail) {
           attempt += 1
-          _ = path
         }
       }
     }
@@ -194,6 +257,7 @@ public enum PostgresSchema {
       detail.hasPrefix("[23505]") || detail.hasPrefix("[40001]") || detail.hasPrefix("[40P01]")
     }
 
+    /// The first column of `row`, nil without a row.
     func decode<T: PostgresDecodable>(_ row: PostgresRow?, as: T.Type) throws(StoreError) -> T? {
       guard let row else { return nil }
       do {
@@ -203,9 +267,12 @@ public enum PostgresSchema {
       }
     }
 
-    func decode<T: PostgresDecodable>(_ row: PostgresRow, as: T.Type) throws(StoreError) -> T {
+    /// The columns of `row` as `types` (a single type, or a tuple of one per column).
+    func decode<each C: PostgresDecodable>(_ row: PostgresRow, as types: (repeat each C).Type) throws(StoreError)
+      -> (repeat each C)
+    {
       do {
-        return try row.decode(T.self)
+        return try row.decode(types)
       } catch {
         throw .database(path: path, detail: "unexpected column: \(String(reflecting: error))")
       }

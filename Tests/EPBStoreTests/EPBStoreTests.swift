@@ -6,15 +6,36 @@ import Testing
 
 @testable import EPBStore
 
-/// Each scenario runs on an in-memory database and on a file database (WAL pool).
+#if Postgres
+  import EPBStorePostgres
+#endif
+
+/// Each scenario runs on an in-memory database, on a file database, and, in a build with the
+/// `Postgres` trait, on a new PostgreSQL database of the server `$EPBCTL_TEST_POSTGRES` names
+/// (`scripts/postgres/start.sh` starts one; such a build fails these tests without it).
 enum StoreKind: CaseIterable, CustomStringConvertible {
   case memory, file
-  var description: String { self == .memory ? "memory" : "file" }
+  #if Postgres
+    case postgres
+  #endif
+
+  var description: String {
+    switch self {
+    case .memory: return "memory"
+    case .file: return "file"
+    #if Postgres
+      case .postgres: return "postgres"
+    #endif
+    }
+  }
 
   func make() throws -> any EPBStore {
     switch self {
     case .memory: return try SQLiteStore.inMemory()
     case .file: return try SQLiteStore.open(path: TempDir().file("store.sqlite"), create: true)
+    #if Postgres
+      case .postgres: return try PostgresTestServer.newStore()
+    #endif
     }
   }
 }
