@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts a throw-away PostgreSQL cluster for the tests: a new data folder in a temporary folder,
 # owned by a non-root user (PostgreSQL refuses to run as root), listening on 127.0.0.1:PORT and
-# on a socket in the same folder. Prints the lines to `eval`:
+# on a socket in the same folder (PORT, default 55432, or the next free port after it). Prints the lines to `eval`:
 #   EPBCTL_TEST_POSTGRES=postgres://epb:epb@127.0.0.1:PORT/postgres   (a superuser, scram-sha-256)
 #   EPBCTL_TEST_POSTGRES_DIR=the folder (for stop.sh)
 # Usage: eval "$(bash scripts/postgres/start.sh [PORT])"; …; bash scripts/postgres/stop.sh
 set -euo pipefail
 port=${1:-55432}
+# The next free port from there (another cluster may listen on it).
+while (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 bin=$(pg_config --bindir 2>/dev/null || true)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
   bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)

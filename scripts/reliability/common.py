@@ -89,9 +89,33 @@ def run(epbctl, args, db, env=None, timeout=600):
 
 
 def query(db, sql, args=()):
-    """Rows of `sql` on `db`, read through Python's sqlite3 (never writes)."""
+    """Rows of `sql` on `db`, read through Python's sqlite3 (never writes), or, for a
+    `postgres://` URL, through `psql` (`?` placeholders become literals; numbers come back as
+    int or float, NULL as None)."""
+    if db.startswith("postgres://") or db.startswith("postgresql://"):
+        return _psql(db, sql, args)
     con = sqlite3.connect(db, timeout=60)
     try:
         return con.execute(sql, args).fetchall()
     finally:
         con.close()
+
+
+def _psql(db, sql, args):
+    parts = sql.split("?")
+    assert len(parts) == len(args) + 1, "one argument per placeholder"
+    literal = lambda v: "'" + v.replace("'", "''") + "'" if isinstance(v, str) else repr(v)
+    text = parts[0] + "".join(literal(a) + rest for a, rest in zip(args, parts[1:]))
+    p = subprocess.run(["psql", db, "-X", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1", "-c", text],
+                       capture_output=True, text=True, check=True)
+
+    def cell(c):
+        if c == "":
+            return None
+        for kind in (int, float):
+            try:
+                return kind(c)
+            except ValueError:
+                pass
+        return c
+    return [tuple(cell(c) for c in line.split("\x1f")) for line in p.stdout.splitlines() if line]
