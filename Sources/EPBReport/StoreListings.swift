@@ -146,3 +146,49 @@ extension DeletionReport {
     return lines.joined(separator: "\n")
   }
 }
+
+/// What `epbctl copy` prints: one line per copied series, its counts and digest (equal on both
+/// sides, or the copy failed).
+public struct CopyReportText: Sendable {
+  public var report: HistoryCopy.Report
+  public var from: String
+  public var to: String
+
+  public init(_ report: HistoryCopy.Report, from: String, to: String) {
+    (self.report, self.from, self.to) = (report, from, to)
+  }
+
+  /// `{"from", "to", "series": [{"name", "ingests", "steps", "rows", "snapshots", "digest"}]}`
+  /// (`digest`: 16 hex digits, the same read back from `to` as read from `from`).
+  public var json: JSONValue {
+    .object([
+      ("from", .string(from)), ("to", .string(to)),
+      (
+        "series",
+        .array(
+          report.series.map { f in
+            .object([
+              ("name", .string(f.series)), ("ingests", .int(f.ingests)), ("steps", .int(f.steps)),
+              ("rows", .int(f.rows)), ("snapshots", .int(f.snapshots)), ("digest", .string(Self.hex(f.digest))),
+            ])
+          })
+      ),
+    ])
+  }
+
+  public var text: String {
+    if report.series.isEmpty { return "\(from) has no series; nothing was copied" }
+    let table = TextTable.render(
+      ["series", "ingests", "steps", "load rows", "snapshots", "digest"],
+      report.series.map { f in
+        [f.series, "\(f.ingests)", "\(f.steps)", "\(f.rows)", "\(f.snapshots)", Self.hex(f.digest)]
+      })
+    return table + "\ncopied \(plural(report.series.count, "series", "series")) from \(from) to \(to); "
+      + "read back and verified (counts and content digest)"
+  }
+
+  static func hex(_ x: UInt64) -> String {
+    let digits = String(x, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+  }
+}

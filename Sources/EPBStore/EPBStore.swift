@@ -95,6 +95,18 @@ public protocol EPBStore: AnyObject, Sendable {
   ///   epbctl with more algorithms stored, or the database's errors.
   func snapshot(id: Int64) throws(StoreError) -> Snapshot
 
+  /// The whole stored history of the series `name` (see `StoredSeries`), read in one
+  /// consistent snapshot: what `epbctl copy` moves.
+  ///
+  /// - throws: `StoreError.unknownSeries`, or the database's errors.
+  func storedSeries(named name: String) throws(StoreError) -> StoredSeries
+
+  /// Writes `series` (none of them stored here yet) in one transaction: all of them or nothing.
+  /// Ingest and snapshot ids are this store's own; references among them are mapped.
+  ///
+  /// - throws: `StoreError.seriesExists` when this store has a series of one of those names.
+  func restore(_ series: [StoredSeries]) throws(StoreError)
+
   /// Removes `target` in one transaction (all of it or nothing), then reclaims the space when
   /// `vacuum`; `dryRun` reports the same deletion and rolls it back.
   ///

@@ -7,44 +7,47 @@ extension SQLiteStore {
   ///
   /// - throws: `StoreError.unknownSeries`, or the database errors of `open`.
   public func saveSnapshot(_ new: Snapshot) throws(StoreError) -> Int64 {
-    try runWrite { db in
-      let series = try Self.requireSeries(db, name: new.series)
-      let plan = new.plan
-      try db.execute(
-        sql: """
-          INSERT INTO snapshot (id, series_id, created_at, algorithm, policy, replicas, gpus, nodes, groups,
-                                window_from, window_to, window_steps, half_life, base_snapshot_id, tool_version,
-                                parameters)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """,
-        arguments: [
-          try Self.nextSnapshotID(db), series.id, new.createdAt, new.algorithmName, plan.policy.rawValue,
-          plan.topology.replicas, plan.topology.gpus,
-          plan.topology.nodes, plan.topology.groups, new.windowFrom, new.windowTo, new.windowSteps,
-          new.halfLife, new.baseSnapshotID, new.toolVersion, new.parameters,
-        ])
-      let id = db.lastInsertedRowID
-      let insertLayer = try db.cachedStatement(
-        sql: """
-          INSERT INTO snapshot_layer (snapshot_id, layer, phy2log, logcnt, gpu_load, peak, mean, no_replication_peak,
-                                      lower_bound)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """)
-      for layer in plan.layers {
-        let stats = layer.statistics
-        try insertLayer.execute(arguments: [
-          id, layer.layer, Self.jsonArray(layer.placement.physicalToLogical),
-          Self.jsonArray(layer.placement.logicalCount), Self.jsonArray(stats.evaluation.gpuLoad),
-          stats.evaluation.peak, stats.evaluation.mean, stats.noReplicationPeak, stats.lowerBound,
-        ])
-      }
-      let insertSkipped = try db.cachedStatement(
-        sql: "INSERT INTO snapshot_skipped_layer (snapshot_id, layer) VALUES (?, ?)")
-      for layer in plan.skippedLayers {
-        try insertSkipped.execute(arguments: [id, layer])
-      }
-      return id
+    try runWrite { db in try Self.insertSnapshot(db, new) }
+  }
+
+  /// Inserts `new` (its `id` ignored, its `createdAt` and base kept) with its layers; returns its id.
+  static func insertSnapshot(_ db: Database, _ new: Snapshot) throws -> Int64 {
+    let series = try requireSeries(db, name: new.series)
+    let plan = new.plan
+    try db.execute(
+      sql: """
+        INSERT INTO snapshot (id, series_id, created_at, algorithm, policy, replicas, gpus, nodes, groups,
+                              window_from, window_to, window_steps, half_life, base_snapshot_id, tool_version,
+                              parameters)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [
+        try nextSnapshotID(db), series.id, new.createdAt, new.algorithmName, plan.policy.rawValue,
+        plan.topology.replicas, plan.topology.gpus,
+        plan.topology.nodes, plan.topology.groups, new.windowFrom, new.windowTo, new.windowSteps,
+        new.halfLife, new.baseSnapshotID, new.toolVersion, new.parameters,
+      ])
+    let id = db.lastInsertedRowID
+    let insertLayer = try db.cachedStatement(
+      sql: """
+        INSERT INTO snapshot_layer (snapshot_id, layer, phy2log, logcnt, gpu_load, peak, mean, no_replication_peak,
+                                    lower_bound)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """)
+    for layer in plan.layers {
+      let stats = layer.statistics
+      try insertLayer.execute(arguments: [
+        id, layer.layer, jsonArray(layer.placement.physicalToLogical),
+        jsonArray(layer.placement.logicalCount), jsonArray(stats.evaluation.gpuLoad),
+        stats.evaluation.peak, stats.evaluation.mean, stats.noReplicationPeak, stats.lowerBound,
+      ])
     }
+    let insertSkipped = try db.cachedStatement(
+      sql: "INSERT INTO snapshot_skipped_layer (snapshot_id, layer) VALUES (?, ?)")
+    for layer in plan.skippedLayers {
+      try insertSkipped.execute(arguments: [id, layer])
+    }
+    return id
   }
 
   /// Snapshots in increasing id order, of one series or all.

@@ -35,6 +35,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownAlgorithm(snapshot: Int64, name: String)
   /// `delete` found nothing of what it was asked to remove (the detail says what and why).
   case nothingToDelete(String)
+  /// `copy` into a store that already has a series of that name (nothing was written).
+  case seriesExists(name: String, location: String)
   /// A `--db` that is neither a usable path nor a well-formed `postgres://` URL.
   case badLocation(location: String, detail: String)
   /// This epbctl cannot open that kind of store (built without the `Postgres` trait).
@@ -88,6 +90,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
       return "snapshot \(snapshot) was planned with '\(name)', unknown to this epbctl; use a newer one"
     case .nothingToDelete(let detail):
       return "nothing to delete: \(detail); nothing was changed"
+    case .seriesExists(let name, let location):
+      return "\(location) already has a series named '\(name)'; nothing was copied. Copy into another database, "
+        + "or delete that series there first (`epbctl delete series \(name)`)"
     case .badLocation(let location, let detail):
       return "--db \(location): \(detail)"
     case .unsupportedStore(let location, let detail):

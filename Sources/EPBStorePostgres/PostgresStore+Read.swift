@@ -103,33 +103,36 @@
     }
 
     /// The stored load rows of `series` in `from...to` (step order, then layer), fetched in
-    /// pages of `stepsPerPage` steps (so a long backtest never holds its whole history), each
-    /// row's blob handed to `body` without a copy.
+    /// pages of `rowsPerPage` rows by key (so a long backtest never holds its whole history,
+    /// however sparse its step numbers), each row's blob handed to `body` without a copy.
     func readLoadRows(
       series: SeriesInfo, from: Int, to: Int, oneLayer: Int?,
       _ body: (_ step: Int, _ layer: Int, _ encoding: Int, _ blob: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-      let stepsPerPage = 512
-      var start = from
-      while start <= to {
-        let end = min(to, start + stepsPerPage - 1)
+      let rowsPerPage = 16_384
+      var after = (step: from, layer: -1)
+      while true {
         var binds = PostgresBindings()
         binds.append(series.id)
-        binds.append(start)
-        binds.append(end)
-        var sql =
-          "SELECT step, layer, encoding, loads FROM load WHERE series_id = $1 AND step BETWEEN $2 AND $3"
+        binds.append(after.step)
+        binds.append(after.layer)
+        binds.append(to)
+        binds.append(rowsPerPage)
+        var sql = """
+          SELECT step, layer, encoding, loads FROM load
+          WHERE series_id = $1 AND (step, layer) > ($2, $3) AND step <= $4
+          """
         if let oneLayer {
           binds.append(oneLayer)
-          sql += " AND layer = $4"
+          sql += " AND layer = $6"
         }
-        let rows = try query(sql + " ORDER BY step, layer", binds)
+        let rows = try query(sql + " ORDER BY step, layer LIMIT $5", binds)
         for row in rows {
           let (step, layer, encoding, blob) = try decode(row, as: (Int, Int, Int, ByteBuffer).self)
           try blob.withUnsafeReadableBytes { bytes in try body(step, layer, encoding, bytes) }
+          after = (step, layer)
         }
-        if end == Int.max { break }
-        start = end + 1
+        if rows.count < rowsPerPage { return }
       }
     }
   }

@@ -5,56 +5,59 @@
 
   extension PostgresStore {
     public func saveSnapshot(_ new: Snapshot) throws(StoreError) -> Int64 {
-      try writeRetrying {
-        let series = try requireSeries(new.series)
-        let plan = new.plan
-        let t = plan.topology
-        var binds = PostgresBindings()
-        binds.append(series.id)
-        binds.append(new.createdAt)
-        binds.append(new.algorithmName)
-        binds.append(plan.policy.rawValue)
-        for value in [t.replicas, t.gpus, t.nodes, t.groups, new.windowFrom, new.windowTo, new.windowSteps] {
-          binds.append(value)
-        }
-        binds.append(new.halfLife)
-        binds.append(new.baseSnapshotID)
-        binds.append(new.toolVersion)
-        binds.append(new.parameters)
-        let id = try decode(
-          query(
-            """
-            INSERT INTO snapshot (series_id, created_at, algorithm, policy, replicas, gpus, nodes, groups,
-                                  window_from, window_to, window_steps, half_life, base_snapshot_id, tool_version,
-                                  parameters)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id
-            """, binds
-          ).first, as: Int64.self)!
-        var layers = PostgresBindings()
-        layers.append(id)
-        layers.append(plan.layers.map(\.layer))
-        layers.append(plan.layers.map { SQLiteStore.jsonArray($0.placement.physicalToLogical) })
-        layers.append(plan.layers.map { SQLiteStore.jsonArray($0.placement.logicalCount) })
-        layers.append(plan.layers.map { SQLiteStore.jsonArray($0.statistics.evaluation.gpuLoad) })
-        layers.append(plan.layers.map(\.statistics.evaluation.peak))
-        layers.append(plan.layers.map(\.statistics.evaluation.mean))
-        layers.append(plan.layers.map(\.statistics.noReplicationPeak))
-        layers.append(plan.layers.map(\.statistics.lowerBound))
-        try execute(
-          """
-          INSERT INTO snapshot_layer (snapshot_id, layer, phy2log, logcnt, gpu_load, peak, mean, no_replication_peak,
-                                      lower_bound)
-          SELECT $1, l, p, c, g, pk, m, n, lb
-          FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[],
-                      $9::float8[]) AS u(l, p, c, g, pk, m, n, lb)
-          """, layers)
-        var skipped = PostgresBindings()
-        skipped.append(id)
-        skipped.append(plan.skippedLayers)
-        try execute(
-          "INSERT INTO snapshot_skipped_layer (snapshot_id, layer) SELECT $1, unnest($2::int8[])", skipped)
-        return (id, commit: true)
+      try writeRetrying { (try insertSnapshot(new, series: try requireSeries(new.series).id), commit: true) }
+    }
+
+    /// Inserts `new` (its `id` ignored, its `createdAt` and base kept) with its layers into the
+    /// series `seriesID`; returns its id.
+    func insertSnapshot(_ new: Snapshot, series seriesID: Int64) throws -> Int64 {
+      let plan = new.plan
+      let t = plan.topology
+      var binds = PostgresBindings()
+      binds.append(seriesID)
+      binds.append(new.createdAt)
+      binds.append(new.algorithmName)
+      binds.append(plan.policy.rawValue)
+      for value in [t.replicas, t.gpus, t.nodes, t.groups, new.windowFrom, new.windowTo, new.windowSteps] {
+        binds.append(value)
       }
+      binds.append(new.halfLife)
+      binds.append(new.baseSnapshotID)
+      binds.append(new.toolVersion)
+      binds.append(new.parameters)
+      let id = try decode(
+        query(
+          """
+          INSERT INTO snapshot (series_id, created_at, algorithm, policy, replicas, gpus, nodes, groups,
+                                window_from, window_to, window_steps, half_life, base_snapshot_id, tool_version,
+                                parameters)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id
+          """, binds
+        ).first, as: Int64.self)!
+      var layers = PostgresBindings()
+      layers.append(id)
+      layers.append(plan.layers.map(\.layer))
+      layers.append(plan.layers.map { SQLiteStore.jsonArray($0.placement.physicalToLogical) })
+      layers.append(plan.layers.map { SQLiteStore.jsonArray($0.placement.logicalCount) })
+      layers.append(plan.layers.map { SQLiteStore.jsonArray($0.statistics.evaluation.gpuLoad) })
+      layers.append(plan.layers.map(\.statistics.evaluation.peak))
+      layers.append(plan.layers.map(\.statistics.evaluation.mean))
+      layers.append(plan.layers.map(\.statistics.noReplicationPeak))
+      layers.append(plan.layers.map(\.statistics.lowerBound))
+      try execute(
+        """
+        INSERT INTO snapshot_layer (snapshot_id, layer, phy2log, logcnt, gpu_load, peak, mean, no_replication_peak,
+                                    lower_bound)
+        SELECT $1, l, p, c, g, pk, m, n, lb
+        FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[],
+                    $9::float8[]) AS u(l, p, c, g, pk, m, n, lb)
+        """, layers)
+      var skipped = PostgresBindings()
+      skipped.append(id)
+      skipped.append(plan.skippedLayers)
+      try execute(
+        "INSERT INTO snapshot_skipped_layer (snapshot_id, layer) SELECT $1, unnest($2::int8[])", skipped)
+      return id
     }
 
     /// The snapshot columns every read selects, `p` being `snapshot` joined with its series `s`.

@@ -24,7 +24,7 @@ struct Epbctl: ParsableCommand {
     subcommands: [
       Ingest.self, Series.self, Loads.self, Plan.self, Algorithms.self, Snapshots.self, Show.self, Diff.self,
       Export.self,
-      Simulate.self, Backtest.self, Delete.self, Prune.self,
+      Simulate.self, Backtest.self, Delete.self, Prune.self, Copy.self,
     ])
 
   /// The subcommand names, from the configuration (so a new command is known here too).

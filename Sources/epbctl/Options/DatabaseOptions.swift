@@ -23,12 +23,17 @@ struct DatabaseOptions: ParsableArguments {
 
   /// Opens the database; commands that only read never create it.
   func open(create: Bool) throws -> any EPBStore {
-    switch try StoreLocation(path) {
+    try Self.open(path, create: create)
+  }
+
+  /// Opens the store `location` names (a SQLite path or a `postgres://` URL).
+  static func open(_ location: String, create: Bool) throws -> any EPBStore {
+    switch try StoreLocation(location) {
     case .sqlite(let file):
-      return try SQLiteStore.open(path: file, create: create, beforeCommit: Self.pauseBeforeCommit)
+      return try SQLiteStore.open(path: file, create: create, beforeCommit: pauseBeforeCommit)
     case .postgres(let location):
       #if Postgres
-        return try PostgresStore.open(location, beforeCommit: Self.pauseBeforeCommit)
+        return try PostgresStore.open(location, beforeCommit: pauseBeforeCommit)
       #else
         throw StoreError.unsupportedStore(
           location: location.redacted,
