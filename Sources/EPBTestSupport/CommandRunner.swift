@@ -66,9 +66,12 @@ public enum CommandRunner {
   }
 
   /// Starts `epbctl arguments…` without waiting; stdin, stdout and stderr are pipes.
+  ///
+  /// In the CLI suite's PostgreSQL pass, database paths become PostgreSQL URLs (`CLIBackend`).
   public static func start(
     _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], prefix: [String] = []
   ) throws -> Process {
+    let (arguments, environment) = try CLIBackend.redirect(arguments, environment: environment, directory: directory)
     let process = Process()
     if prefix.isEmpty {
       process.executableURL = binary

@@ -66,7 +66,9 @@ import Testing
   }
 
   /// A folder the user cannot write: root can write anywhere, so the command runs as `nobody`.
-  @Test(.enabled(if: getuid() == 0, "runs epbctl as nobody")) func unwritableFolderIsNamed() throws {
+  @Test(
+    .enabled(if: getuid() == 0, "runs epbctl as nobody"), .enabled(if: CLIBackend.isSQLite, "a SQLite file's folder"))
+  func unwritableFolderIsNamed() throws {
     let (dir, db) = try Self.seeded()
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.url.path)
     try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: db)

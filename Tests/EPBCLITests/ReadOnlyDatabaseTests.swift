@@ -35,7 +35,8 @@ private func nobodysDatabase(mode: Int) throws -> (TemporaryDirectory, String) {
 
 /// Issue 21: a read by another user on a 0444 database left a 0444 `-shm` (and an empty `-wal`)
 /// owned by that user, after which every write by the owner failed naming the database file.
-@Suite(.serialized) struct ReadOnlyDatabaseTests {
+@Suite(.serialized, .enabled(if: CLIBackend.isSQLite, "file permissions of a SQLite database"))
+struct ReadOnlyDatabaseTests {
   @Test(.enabled(if: getuid() == 0, "runs epbctl as two other users")) func readsByAnotherUserLeaveNothingBehind()
     throws
   {

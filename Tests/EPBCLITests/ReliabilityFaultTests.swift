@@ -57,7 +57,8 @@ private let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--c
 /// Disk and file faults: each a clear error naming the file and what to do, never a crash,
 /// never a changed database.
 @Suite(.serialized) struct ReliabilityFaultTests {
-  @Test(.enabled(if: isRoot, "mounts a tmpfs")) func diskFullDuringIngestChangesNothing() throws {
+  @Test(.enabled(if: isRoot, "mounts a tmpfs"), .enabled(if: CLIBackend.isSQLite, "the SQLite file itself"))
+  func diskFullDuringIngestChangesNothing() throws {
     let inputs = try TemporaryDirectory()
     let big = try inputs.write("big.json", bigSGLang(steps: 30))
     try withTmpfs(size: "1m") { mnt in
@@ -77,7 +78,8 @@ private let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--c
     }
   }
 
-  @Test(.enabled(if: isRoot, "mounts a tmpfs")) func fullDiskRefusesANewDatabaseAndReads() throws {
+  @Test(.enabled(if: isRoot, "mounts a tmpfs"), .enabled(if: CLIBackend.isSQLite, "the SQLite file itself"))
+  func fullDiskRefusesANewDatabaseAndReads() throws {
     try withTmpfs(size: "1m") { mnt in
       let db = mnt.appendingPathComponent("epb.sqlite").path
       try #require(try epbctl(["ingest", prefillFile], db: db).status == 0)
@@ -96,7 +98,8 @@ private let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--c
     }
   }
 
-  @Test(.enabled(if: isRoot, "runs epbctl as nobody")) func readOnlyFileOrFolderIsReportedAndUntouched() throws {
+  @Test(.enabled(if: isRoot, "runs epbctl as nobody"), .enabled(if: CLIBackend.isSQLite, "the SQLite file itself"))
+  func readOnlyFileOrFolderIsReportedAndUntouched() throws {
     for readOnlyFolder in [false, true] {
       let dir = try TemporaryDirectory()
       let db = dir.path("epb.sqlite")
@@ -130,7 +133,8 @@ private let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--c
     }
   }
 
-  @Test(.enabled(if: isRoot, "mounts a tmpfs")) func readOnlyMountIsReported() throws {
+  @Test(.enabled(if: isRoot, "mounts a tmpfs"), .enabled(if: CLIBackend.isSQLite, "the SQLite file itself"))
+  func readOnlyMountIsReported() throws {
     try withTmpfs(size: "4m") { mnt in
       let db = mnt.appendingPathComponent("epb.sqlite").path
       try #require(try epbctl(["ingest", prefillFile], db: db).status == 0)
@@ -147,7 +151,9 @@ private let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--c
   }
 
   /// Random bytes, a text file, a truncated database, a damaged page and a damaged header.
-  @Test(arguments: ["garbage", "text", "truncated", "page", "header"])
+  @Test(
+    .enabled(if: CLIBackend.isSQLite, "the SQLite file itself"),
+    arguments: ["garbage", "text", "truncated", "page", "header"])
   func corruptDatabaseIsReportedAndUntouched(kind: String) throws {
     let dir = try TemporaryDirectory()
     let db = dir.path("epb.sqlite")
@@ -174,7 +180,8 @@ private let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--c
     #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == bytes)
   }
 
-  @Test func newerSchemaIsRefusedByEveryCommandAndUntouched() throws {
+  @Test(.enabled(if: CLIBackend.isSQLite, "the SQLite file itself"))
+  func newerSchemaIsRefusedByEveryCommandAndUntouched() throws {
     let dir = try TemporaryDirectory()
     let db = dir.path("epb.sqlite")
     try epbctl(["ingest", prefillFile], db: db)
@@ -190,7 +197,7 @@ private let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--c
   }
 
   /// Opening a sound database for reading writes nothing to it.
-  @Test func readCommandsLeaveTheFileAsItWas() throws {
+  @Test(.enabled(if: CLIBackend.isSQLite, "the SQLite file itself")) func readCommandsLeaveTheFileAsItWas() throws {
     let dir = try TemporaryDirectory()
     let db = dir.path("epb.sqlite")
     try epbctl(["ingest", prefillFile], db: db)

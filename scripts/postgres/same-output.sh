@@ -3,10 +3,13 @@
 # a new SQLite file and on an empty PostgreSQL database with the same epbctl, and diffs what
 # they print. Times, durations and the database's name and size are masked; everything else
 # (tables, JSON, errors) must be byte for byte the same.
-# Usage: bash scripts/postgres/same-output.sh EPBCTL postgres://user:pw@host:port/empty_database
+# With a second empty database, also copies the SQLite history into it and back into a new
+# SQLite file (`epbctl copy`) and checks that all three read the same.
+# Usage: bash scripts/postgres/same-output.sh EPBCTL postgres://…/empty_database [postgres://…/another]
 set -euo pipefail
 epbctl=$(realpath "$1")
 pg=$2
+copy_pg=${3:-}
 [ -x "$epbctl" ] || { echo "same-output: no epbctl at $1" >&2; exit 1; }
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
@@ -61,4 +64,26 @@ else
   cat "$work/diff"
   echo "same-output: FAIL: the outputs differ (above)"
   exit 1
+fi
+
+if [ -n "$copy_pg" ]; then
+  "$epbctl" copy --from "$work/epb.sqlite" --to "$copy_pg" > "$work/copy1"
+  "$epbctl" copy --from "$copy_pg" --to "$work/back.sqlite" > "$work/copy2"
+  reads() {
+    for c in "series --json" "snapshots --json" "show latest --json" "loads --series dsv3 --layer 10 --json" \
+      "diff 1 latest --series dsv3 --json"; do
+      echo "\$ epbctl $c"
+      # shellcheck disable=SC2086
+      "$epbctl" $c --db "$1" 2>&1 || echo "(exit $?)"
+    done
+  }
+  reads "$work/epb.sqlite" | mask > "$work/copy-source.out"
+  for side in "$copy_pg" "$work/back.sqlite"; do
+    reads "$side" | sed "s#$work/back.sqlite#$work/epb.sqlite#g" | mask > "$work/copy-side.out"
+    if ! diff -u "$work/copy-source.out" "$work/copy-side.out"; then
+      echo "same-output: FAIL: the copy in $side reads differently (above)"
+      exit 1
+    fi
+  done
+  echo "same-output: copy SQLite → PostgreSQL → SQLite: $(tail -1 "$work/copy2" | cut -c1-60)…; 5 reads the same on all three"
 fi
