@@ -119,8 +119,36 @@ public enum Robust {
     budget: Int = evaluationsPerLayer, scratch: Scratch<Float>, work: RobustScratch
   ) -> LayerPlacement {
     let experts = window.count
-    // Step 0: the scenarios scaled to the window's total, then the window, scenario-major:
-    // table[k · experts + e].
+    let table = work.table
+    let count = fillTable(window: window, scenarios: scenarios, row: row, work: work)
+    work.blockCount = count
+    // Step 2: groups onto nodes for the samples' peaks, then FlashLB inside each node on the
+    // scaled samples (counts and LPT chosen together on mean + 0.674 σ, per-sample score).
+    let initial = hedgedPlacement(
+      table: table, samples: count, experts: experts, topology: topology, policy: policy)
+    // Step 3: swap search within the nodes, then each GPU's slots in increasing expert order.
+    let nodes = policy == .hierarchical ? topology.nodes : 1
+    var phy2log = initial.physicalToLogical
+    phy2log.withUnsafeMutableBufferPointer { p2l in
+      initial.logicalCount.withUnsafeBufferPointer { cnt in
+        improve(
+          slots: p2l.baseAddress!, replicas: topology.replicas, gpus: topology.gpus, nodes: nodes, table: table,
+          experts: experts, blockCount: count, logcnt: cnt.baseAddress!, budget: budget,
+          windowWeight: 1, work: work)
+      }
+      sortEachGPU(p2l, per: topology.slotsPerGPU, keys: scratch.order)
+    }
+    return LayerPlacement(physicalToLogical: phy2log, logicalCount: initial.logicalCount)
+  }
+
+  /// Steps 0 and 1 of `place`: fills `work.table` with the scenarios of row `row` that fit
+  /// (`experts` wide, a positive sum, at most `work.blockCapacity`), each scaled to the window's
+  /// total, then the window, scenario-major: `table[k · experts + e]`; and `work.hedged`
+  /// (`[experts]`) with the hedged load. Returns the scenarios taken (`blockCount`).
+  private static func fillTable(
+    window: ArraySlice<Double>, scenarios: [LoadMatrix], row: Int, work: RobustScratch
+  ) -> Int {
+    let experts = window.count
     var count = 0
     let table = work.table
     let total = window.withUnsafeBufferPointer { Summation.sum($0.baseAddress!, experts) }
@@ -138,81 +166,74 @@ public enum Robust {
       }
       let windowColumn = table + count * experts
       for e in 0..<experts { windowColumn[e] = w[e] }
-      // Step 1: hedged load per expert, [experts] (no scenarios: over the window itself, in
-      // column 0 then). Scenario by scenario over all experts, so the loops run across
-      // experts (each expert's sums still add its scenarios in order).
-      let blocks = max(count, 1)
-      let inverse = 1 / Double(blocks)
-      let mean = work.doubles, variance = work.doubles + experts  // [experts] each, free until `improve`
+      hedge(window: w.baseAddress!, blocks: max(count, 1), experts: experts, work: work)
+    }
+    return count
+  }
+
+  /// Step 1: `work.hedged[e] = max(window[e], mean + σ)` over the first `blocks` columns of
+  /// `work.table` (`[blocks][experts]`; with no scenarios, column 0 is the window itself).
+  /// Scenario by scenario over all experts, so the loops run across experts (each expert's sums
+  /// still add its scenarios in order). `work.doubles` holds the mean and variance, `[experts]`
+  /// each, free until `improve`.
+  private static func hedge(window w: UnsafePointer<Double>, blocks: Int, experts: Int, work: RobustScratch) {
+    let table = work.table
+    let inverse = 1 / Double(blocks)
+    let mean = work.doubles, variance = work.doubles + experts
+    for e in 0..<experts {
+      mean[e] = 0
+      variance[e] = 0
+    }
+    for k in 0..<blocks {
+      let column = table + k * experts
+      for e in 0..<experts { mean[e] += column[e] }
+    }
+    for e in 0..<experts { mean[e] *= inverse }
+    for k in 0..<blocks {
+      let column = table + k * experts
       for e in 0..<experts {
-        mean[e] = 0
-        variance[e] = 0
-      }
-      for k in 0..<blocks {
-        let column = table + k * experts
-        for e in 0..<experts { mean[e] += column[e] }
-      }
-      for e in 0..<experts { mean[e] *= inverse }
-      for k in 0..<blocks {
-        let column = table + k * experts
-        for e in 0..<experts {
-          let d = column[e] - mean[e]
-          variance[e] += d * d
-        }
-      }
-      work.hedged.withUnsafeMutableBufferPointer { hedged in
-        for e in 0..<experts { hedged[e] = max(w[e], mean[e] + (variance[e] * inverse).squareRoot()) }
+        let d = column[e] - mean[e]
+        variance[e] += d * d
       }
     }
-    work.blockCount = count
-    // Step 2: groups onto nodes for the samples' peaks, then FlashLB inside each node on the
-    // scaled samples (counts and LPT chosen together on mean + 0.674 σ, per-sample score).
-    let initial = hedgedPlacement(
-      table: table, samples: count, experts: experts, topology: topology, policy: policy)
-    // Step 3: swap search within the nodes, then each GPU's slots in increasing expert order.
-    let nodes = policy == .hierarchical ? topology.nodes : 1
-    var phy2log = initial.physicalToLogical
-    phy2log.withUnsafeMutableBufferPointer { p2l in
-      initial.logicalCount.withUnsafeBufferPointer { cnt in
-        improve(
-          slots: p2l.baseAddress!, replicas: topology.replicas, gpus: topology.gpus, nodes: nodes, table: table,
-          experts: experts, blockCount: count, logcnt: cnt.baseAddress!, budget: budget,
-          windowWeight: 1, work: work)
-      }
-      let per = topology.slotsPerGPU
-      // A GPU holds a handful of slots. Up to 16: each slot goes to the rank of its
-      // (expert, slot) key among the GPU's, counted from the sign bit of a difference. (An
-      // insertion sort mispredicted about once per slot; so did the count written as a
-      // comparison, which LLVM compiled to a branch.)
-      if per <= 16 {
-        let keys = scratch.order  // [per], free once the placement is made
-        for first in stride(from: 0, to: p2l.count, by: per) {
-          let slots = p2l.baseAddress! + first
-          for k in 0..<per { keys[k] = slots[k] << 4 | k }  // expert indices are < 2^59
-          for i in 0..<per {
-            let x = keys[i]
-            var rank = 0
-            for j in 0..<per { rank &+= Int(bitPattern: UInt(bitPattern: keys[j] &- x) >> 63) }
-            slots[rank] = x >> 4
-          }
-        }
-        return
-      }
-      // More: insertion sort.
+    work.hedged.withUnsafeMutableBufferPointer { hedged in
+      for e in 0..<experts { hedged[e] = max(w[e], mean[e] + (variance[e] * inverse).squareRoot()) }
+    }
+  }
+
+  /// The end of step 3: each GPU's `per` slots of `p2l` (`[replicas]`, GPU-major) in increasing
+  /// expert order. `keys`: `[per]` of working memory.
+  private static func sortEachGPU(_ p2l: UnsafeMutableBufferPointer<Int>, per: Int, keys: UnsafeMutablePointer<Int>) {
+    // A GPU holds a handful of slots. Up to 16: each slot goes to the rank of its
+    // (expert, slot) key among the GPU's, counted from the sign bit of a difference. (An
+    // insertion sort mispredicted about once per slot; so did the count written as a
+    // comparison, which LLVM compiled to a branch.)
+    if per <= 16 {
       for first in stride(from: 0, to: p2l.count, by: per) {
         let slots = p2l.baseAddress! + first
-        for k in 1..<max(per, 1) {
-          let e = slots[k]
-          var j = k
-          while j > 0 && slots[j - 1] > e {
-            slots[j] = slots[j - 1]
-            j -= 1
-          }
-          slots[j] = e
+        for k in 0..<per { keys[k] = slots[k] << 4 | k }  // expert indices are < 2^59
+        for i in 0..<per {
+          let x = keys[i]
+          var rank = 0
+          for j in 0..<per { rank &+= Int(bitPattern: UInt(bitPattern: keys[j] &- x) >> 63) }
+          slots[rank] = x >> 4
         }
       }
+      return
     }
-    return LayerPlacement(physicalToLogical: phy2log, logicalCount: initial.logicalCount)
+    // More: insertion sort.
+    for first in stride(from: 0, to: p2l.count, by: per) {
+      let slots = p2l.baseAddress! + first
+      for k in 1..<max(per, 1) {
+        let e = slots[k]
+        var j = k
+        while j > 0 && slots[j - 1] > e {
+          slots[j] = slots[j - 1]
+          j -= 1
+        }
+        slots[j] = e
+      }
+    }
   }
 
   /// Swaps replicas between GPUs of a node to lower Σ over scenarios of the cluster's peak
@@ -331,211 +352,15 @@ public enum Robust {
     doubles: UnsafeMutablePointer<Double>, ints: UnsafeMutablePointer<Int>
   ) -> (evaluations: Int, swaps: Int) {
     guard budget > 0 else { return (0, 0) }
-    let per = n / gpus  // items per GPU
-    let topLoad = doubles  // [scenarios][3], the floor counting as GPU −2
-    let weight = topLoad + scenarios * 3  // [scenarios]
-    let topGPU = ints  // [scenarios][3]
-    let gpuOf = topGPU + scenarios * 3  // [n]
-    let expertOf = gpuOf + n  // [n]
-    let member = expertOf + n  // [gpus][per]: the items on each GPU
-    let slotOf = member + n  // [n]: item i is member[gpuOf[i] · per + slotOf[i]]
-    let critical = slotOf + n  // [gpus], 0 or 1
-    // Per partner GPU gj, for the current gi and top three (`pairStamp[gj] == stamp`): the
-    // heaviest GPU outside the pair, and the active and passive scenarios (see below).
-    let pairStamp = critical + gpus  // [gpus]
-    let activeCount = pairStamp + gpus  // [gpus]
-    let passiveCount = activeCount + gpus  // [gpus]
-    let activeOf = passiveCount + gpus  // [gpus][scenarios]
-    let passiveOf = activeOf + gpus * scenarios  // [gpus][scenarios]
-    let othersOf = weight + scenarios  // [gpus][scenarios]
-    for g in 0..<gpus { pairStamp[g] = -1 }
-    var stamp = 0
-    var stampGPU = -1  // the gi that `stamp` was set for
-    for s in 0..<scenarios { weight[s] = s == scenarios - 1 ? max(1e-6, windowWeight * Double(scenarios - 1)) : 1.0 }
-    var g = 0, slot = 0  // item i is slot `slot` of GPU g
-    for i in 0..<n {
-      gpuOf[i] = g
-      expertOf[i] = slots[i]
-      member[i] = i
-      slotOf[i] = slot
-      slot += 1
-      if slot == per { (g, slot) = (g + 1, 0) }
-    }
-    // The three heaviest GPUs of scenario s, the floor first (GPU −2), then the node's GPUs in
-    // order (the first on ties); −1 marks an empty place.
-    func rank(_ s: Int) {
-      var l0 = floor[s], l1 = -Double.infinity, l2 = -Double.infinity
-      var g0 = -2, g1 = -1, g2 = -1
-      // Branch-free insertion into the top three (selects, no jumps: the loads are random).
-      for g in 0..<gpus {
-        let x = load[g * scenarios + s]
-        let above0 = x > l0, above1 = x > l1, above2 = x > l2
-        l2 = above1 ? l1 : (above2 ? x : l2)
-        g2 = above1 ? g1 : (above2 ? g : g2)
-        l1 = above0 ? l0 : (above1 ? x : l1)
-        g1 = above0 ? g0 : (above1 ? g : g1)
-        l0 = above0 ? x : l0
-        g0 = above0 ? g : g0
-      }
-      topLoad[s * 3] = l0
-      topLoad[s * 3 + 1] = l1
-      topLoad[s * 3 + 2] = l2
-      topGPU[s * 3] = g0
-      topGPU[s * 3 + 1] = g1
-      topGPU[s * 3 + 2] = g2
-    }
-    // The top three of scenario s after GPUs a and b changed: the best three of the old top
-    // three outside the pair and the pair itself, when the third of them still ranks at or
-    // above the old third (every other GPU ranks below it); else a full scan.
-    func rerank(_ s: Int, _ a: Int, _ b: Int) {
-      let t = topGPU + s * 3, l = topLoad + s * 3
-      guard gpus > 3 else { return rank(s) }
-      let oldLoad = l[2], oldGPU = t[2]
-      var c0 = (load[a * scenarios + s], a), c1 = (-Double.infinity, -1), c2 = (-Double.infinity, -1)
-      @inline(__always) func before(_ x: (Double, Int), _ y: (Double, Int)) -> Bool {
-        x.0 > y.0 || (x.0 == y.0 && x.1 < y.1)
-      }
-      @inline(__always) func insert(_ x: (Double, Int)) {
-        if before(x, c0) {
-          (c2, c1, c0) = (c1, c0, x)
-        } else if before(x, c1) {
-          (c2, c1) = (c1, x)
-        } else if before(x, c2) {
-          c2 = x
-        }
-      }
-      insert((load[b * scenarios + s], b))
-      for k in 0..<3 where t[k] != a && t[k] != b { insert((l[k], t[k])) }
-      guard c2.1 != -1, !before((oldLoad, oldGPU), c2) else { return rank(s) }
-      (l[0], t[0]) = c0
-      (l[1], t[1]) = c1
-      (l[2], t[2]) = c2
-    }
-    // Σ weight · peak.
-    func objective() -> Double {
-      var f = 0.0
-      for s in 0..<scenarios { f += weight[s] * topLoad[s * 3] }
-      return f
-    }
-    for s in 0..<scenarios { rank(s) }
-    var current = objective()
-    var tolerance = 1e-12 * current  // smallest gain accepted (rounding)
-    var evaluations = 0, swaps = 0
-    var start = 0  // where the scan over items resumes
-    search: while evaluations < budget {
-      for g in 0..<gpus { critical[g] = 0 }
-      var peaks = 0  // scenarios whose peak is on this node
-      for s in 0..<(windowWeight >= 1 ? scenarios : max(1, scenarios - 1)) where topGPU[s * 3] >= 0 {
-        critical[topGPU[s * 3]] = 1
-        peaks += 1
-      }
-      if peaks == 0 { break }
-      stamp += 1  // the top three may have changed: no pair setup carries over
-      stampGPU = -1
-      var i = start &- 1
-      for _ in 0..<n {
-        i = i == n &- 1 ? 0 : i &+ 1  // (start + step) mod n, without a division
-        let gi = gpuOf[i]
-        if critical[gi] == 0 { continue }
-        let vi = value + i * scenarios
-        let li = load + gi * scenarios
-        if gi != stampGPU {
-          stamp += 1
-          stampGPU = gi
-        }
-        for gj in 0..<gpus where gj != gi {
-          // Active scenarios: the pair holds their peak, so the swap may lower it; their
-          // peak after the swap is at least the heaviest GPU outside the pair. Passive ones:
-          // their peak stays or grows. The same for every item of gi until a swap: computed
-          // once per partner GPU.
-          let others = othersOf + gj * scenarios
-          let active = activeOf + gj * scenarios
-          let passive = passiveOf + gj * scenarios
-          if pairStamp[gj] != stamp {
-            pairStamp[gj] = stamp
-            var na = 0, np = 0
-            for s in 0..<scenarios {
-              let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
-              others[s] = t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2]
-              let isActive = t0 == gi || t0 == gj
-              active[na] = s
-              passive[np] = s
-              na &+= isActive ? 1 : 0
-              np &+= isActive ? 0 : 1
-            }
-            activeCount[gj] = na
-            passiveCount[gj] = np
-          }
-          let na = activeCount[gj], np = passiveCount[gj]
-          let lj = load + gj * scenarios
-          for k in 0..<per {
-            let j = member[gj * per + k]
-            if expertOf[j] == expertOf[i] { continue }
-            evaluations += 1
-            if evaluations > budget { break search }
-            let vj = value + j * scenarios
-            // Δ = Σ weight · (peak after − peak before): the active terms first, then the
-            // passive ones (each ≥ 0) until Δ is no longer an improvement.
-            var delta = 0.0
-            for a in 0..<na {
-              let s = active[a]
-              let d = vj[s] - vi[s]
-              delta += weight[s] * (max(others[s], li[s] + d, lj[s] - d) - topLoad[s * 3])
-            }
-            if delta >= -tolerance { continue }
-            for p in 0..<np {
-              let s = passive[p]
-              let d = vj[s] - vi[s]
-              let rise = max(li[s] + d, lj[s] - d) - topLoad[s * 3]
-              if rise > 0 {
-                delta += weight[s] * rise
-                if delta >= -tolerance { break }
-              }
-            }
-            if delta < -tolerance {
-              for s in 0..<scenarios {
-                let d = vj[s] - vi[s]
-                li[s] += d
-                lj[s] -= d
-                rerank(s, gi, gj)
-              }
-              let si = slotOf[i], sj = slotOf[j]
-              member[gi * per + si] = j
-              member[gj * per + sj] = i
-              slotOf[i] = sj
-              slotOf[j] = si
-              gpuOf[i] = gj
-              gpuOf[j] = gi
-              current = objective()
-              swaps += 1
-              tolerance = 1e-12 * current
-              start = i == n - 1 ? 0 : i + 1
-              continue search
-            }
-          }
-        }
-      }
-      break
-    }
-    // Slot k now holds item member[k]: its expert, and its values (for a later search). Only
-    // slots whose item moved change; their rows are gathered first (`gpuOf` is free now).
-    if swaps > 0 {
-      let moved = othersOf + gpus * scenarios  // [≤ n][scenarios]
-      let changed = gpuOf  // [≤ n]
-      var c = 0
-      for k in 0..<n where member[k] != k {
-        let i = member[k]
-        for s in 0..<scenarios { moved[c * scenarios + s] = value[i * scenarios + s] }
-        changed[c] = k
-        c += 1
-      }
-      for q in 0..<c {
-        let k = changed[q]
-        slots[k] = expertOf[member[k]]
-        for s in 0..<scenarios { value[k * scenarios + s] = moved[q * scenarios + s] }
-      }
-    }
-    return (min(evaluations, budget), swaps)
+    var search = NodeSearch(
+      slots: slots, value: value, load: load, floor: floor, count: n, gpus: gpus, scenarios: scenarios,
+      budget: budget, windowWeight: windowWeight, doubles: doubles, ints: ints)
+    for s in 0..<scenarios { search.rank(s) }
+    search.tolerance = 1e-12 * search.objective()
+    // Rounds: each makes the first improving swap found, or ends the search.
+    while search.evaluations < budget && search.markCritical() > 0 && search.scanRound() {}
+    if search.swaps > 0 { search.writeBack() }
+    return (min(search.evaluations, budget), search.swaps)
   }
 
   /// Splits `steps` (`[T]` of `[layers][experts]`, oldest first) into `blocks` consecutive
@@ -582,5 +407,290 @@ final class RobustScratch {
   deinit {
     table.deallocate()
     ints.deallocate()
+  }
+}
+
+/// `Robust.searchNode`'s state for one node: views into the caller's working memory and the
+/// search's counters. Item i is the node's slot i at the start; swaps move items between GPUs
+/// (`gpuOf`, `member`, `slotOf`) and the slots are rewritten once at the end (`writeBack`).
+private struct NodeSearch {
+  /// `[n]`, the node's slots, GPU-major with `per` per GPU.
+  let slots: UnsafeMutablePointer<Int>
+  /// `[n][scenarios]`, each item's load (rows follow the slots after `writeBack`).
+  let value: UnsafeMutablePointer<Double>
+  /// `[gpus][scenarios]`, each GPU's load, kept up to date.
+  let load: UnsafeMutablePointer<Double>
+  /// `[scenarios]`, the heaviest GPU outside the node.
+  let floor: UnsafePointer<Double>
+  let n: Int, gpus: Int, per: Int, scenarios: Int, budget: Int
+  /// The scenarios whose peak makes a GPU worth searching: all, or the blocks only when the
+  /// window weighs less than one block.
+  let marked: Int
+  /// `[scenarios][3]`, the three heaviest GPUs' loads, the floor counting as GPU −2.
+  let topLoad: UnsafeMutablePointer<Double>
+  /// `[scenarios]`: 1 per block, `max(10⁻⁶, windowWeight · blocks)` for the window.
+  let weight: UnsafeMutablePointer<Double>
+  /// `[gpus][scenarios]`, per partner GPU: the heaviest GPU outside the pair.
+  let othersOf: UnsafeMutablePointer<Double>
+  /// `[scenarios][3]`, the three heaviest GPUs; −1 marks an empty place.
+  let topGPU: UnsafeMutablePointer<Int>
+  /// `[n]` each: item i's GPU and expert; item i is `member[gpuOf[i] · per + slotOf[i]]`.
+  let gpuOf: UnsafeMutablePointer<Int>
+  let expertOf: UnsafeMutablePointer<Int>
+  let slotOf: UnsafeMutablePointer<Int>
+  /// `[gpus][per]`, the items on each GPU.
+  let member: UnsafeMutablePointer<Int>
+  /// `[gpus]`, 0 or 1: the GPU holds the peak of a marked scenario.
+  let critical: UnsafeMutablePointer<Int>
+  /// Per partner GPU gj, for the current gi and top three (`pairStamp[gj] == stamp`): the
+  /// heaviest GPU outside the pair (`othersOf`) and the active and passive scenarios, `[gpus]`
+  /// counts and `[gpus][scenarios]` lists (see `setUpPair`).
+  let pairStamp: UnsafeMutablePointer<Int>
+  let activeCount: UnsafeMutablePointer<Int>
+  let passiveCount: UnsafeMutablePointer<Int>
+  let activeOf: UnsafeMutablePointer<Int>
+  let passiveOf: UnsafeMutablePointer<Int>
+  var stamp = 0
+  /// The gi that `stamp` was set for.
+  var stampGPU = -1
+  var evaluations = 0, swaps = 0
+  /// Where the scan over items resumes.
+  var start = 0
+  /// Smallest gain accepted (rounding): 10⁻¹² of the objective.
+  var tolerance = 0.0
+
+  /// Lays out `searchNode`'s working memory (`doubles`, `ints`; sizes there) and the items.
+  init(
+    slots: UnsafeMutablePointer<Int>, value: UnsafeMutablePointer<Double>, load: UnsafeMutablePointer<Double>,
+    floor: UnsafePointer<Double>, count n: Int, gpus: Int, scenarios: Int, budget: Int, windowWeight: Double,
+    doubles: UnsafeMutablePointer<Double>, ints: UnsafeMutablePointer<Int>
+  ) {
+    (self.slots, self.value, self.load, self.floor) = (slots, value, load, floor)
+    (self.n, self.gpus, self.per, self.scenarios, self.budget) = (n, gpus, n / gpus, scenarios, budget)
+    marked = windowWeight >= 1 ? scenarios : max(1, scenarios - 1)
+    topLoad = doubles
+    weight = topLoad + scenarios * 3
+    othersOf = weight + scenarios
+    topGPU = ints
+    gpuOf = topGPU + scenarios * 3
+    expertOf = gpuOf + n
+    member = expertOf + n
+    slotOf = member + n
+    critical = slotOf + n
+    pairStamp = critical + gpus
+    activeCount = pairStamp + gpus
+    passiveCount = activeCount + gpus
+    activeOf = passiveCount + gpus
+    passiveOf = activeOf + gpus * scenarios
+    for g in 0..<gpus { pairStamp[g] = -1 }
+    for s in 0..<scenarios { weight[s] = s == scenarios - 1 ? max(1e-6, windowWeight * Double(scenarios - 1)) : 1.0 }
+    var g = 0, slot = 0  // item i is slot `slot` of GPU g
+    for i in 0..<n {
+      gpuOf[i] = g
+      expertOf[i] = slots[i]
+      member[i] = i
+      slotOf[i] = slot
+      slot += 1
+      if slot == per { (g, slot) = (g + 1, 0) }
+    }
+  }
+
+  /// The three heaviest GPUs of scenario s, the floor first (GPU −2), then the node's GPUs in
+  /// order (the first on ties); −1 marks an empty place.
+  func rank(_ s: Int) {
+    var l0 = floor[s], l1 = -Double.infinity, l2 = -Double.infinity
+    var g0 = -2, g1 = -1, g2 = -1
+    // Branch-free insertion into the top three (selects, no jumps: the loads are random).
+    for g in 0..<gpus {
+      let x = load[g * scenarios + s]
+      let above0 = x > l0, above1 = x > l1, above2 = x > l2
+      l2 = above1 ? l1 : (above2 ? x : l2)
+      g2 = above1 ? g1 : (above2 ? g : g2)
+      l1 = above0 ? l0 : (above1 ? x : l1)
+      g1 = above0 ? g0 : (above1 ? g : g1)
+      l0 = above0 ? x : l0
+      g0 = above0 ? g : g0
+    }
+    topLoad[s * 3] = l0
+    topLoad[s * 3 + 1] = l1
+    topLoad[s * 3 + 2] = l2
+    topGPU[s * 3] = g0
+    topGPU[s * 3 + 1] = g1
+    topGPU[s * 3 + 2] = g2
+  }
+
+  /// The top three of scenario s after GPUs a and b changed: the best three of the old top
+  /// three outside the pair and the pair itself, when the third of them still ranks at or
+  /// above the old third (every other GPU ranks below it); else a full scan.
+  func rerank(_ s: Int, _ a: Int, _ b: Int) {
+    let t = topGPU + s * 3, l = topLoad + s * 3
+    guard gpus > 3 else { return rank(s) }
+    let oldLoad = l[2], oldGPU = t[2]
+    var c0 = (load[a * scenarios + s], a), c1 = (-Double.infinity, -1), c2 = (-Double.infinity, -1)
+    @inline(__always) func before(_ x: (Double, Int), _ y: (Double, Int)) -> Bool {
+      x.0 > y.0 || (x.0 == y.0 && x.1 < y.1)
+    }
+    @inline(__always) func insert(_ x: (Double, Int)) {
+      if before(x, c0) {
+        (c2, c1, c0) = (c1, c0, x)
+      } else if before(x, c1) {
+        (c2, c1) = (c1, x)
+      } else if before(x, c2) {
+        c2 = x
+      }
+    }
+    insert((load[b * scenarios + s], b))
+    for k in 0..<3 where t[k] != a && t[k] != b { insert((l[k], t[k])) }
+    guard c2.1 != -1, !before((oldLoad, oldGPU), c2) else { return rank(s) }
+    (l[0], t[0]) = c0
+    (l[1], t[1]) = c1
+    (l[2], t[2]) = c2
+  }
+
+  /// Σ weight · peak.
+  func objective() -> Double {
+    var f = 0.0
+    for s in 0..<scenarios { f += weight[s] * topLoad[s * 3] }
+    return f
+  }
+
+  /// Marks the GPUs holding the peak of a marked scenario (`critical`); returns how many marked
+  /// scenarios have their peak on this node.
+  func markCritical() -> Int {
+    for g in 0..<gpus { critical[g] = 0 }
+    var peaks = 0
+    for s in 0..<marked where topGPU[s * 3] >= 0 {
+      critical[topGPU[s * 3]] = 1
+      peaks += 1
+    }
+    return peaks
+  }
+
+  /// One round of the scan over the items on critical GPUs, from `start` (wrapping around):
+  /// makes the first improving swap and returns true; false when none improves or the budget
+  /// is spent.
+  mutating func scanRound() -> Bool {
+    stamp += 1  // the top three may have changed: no pair setup carries over
+    stampGPU = -1
+    var i = start &- 1
+    for _ in 0..<n {
+      i = i == n &- 1 ? 0 : i &+ 1  // (start + step) mod n, without a division
+      let gi = gpuOf[i]
+      if critical[gi] == 0 { continue }
+      if gi != stampGPU {
+        stamp += 1
+        stampGPU = gi
+      }
+      for gj in 0..<gpus where gj != gi {
+        if pairStamp[gj] != stamp { setUpPair(gi, gj) }
+        for k in 0..<per {
+          let j = member[gj * per + k]
+          if expertOf[j] == expertOf[i] { continue }
+          evaluations += 1
+          if evaluations > budget { return false }
+          if improves(i, on: gi, with: j, on: gj) {
+            swapItems(i, on: gi, with: j, on: gj)
+            return true
+          }
+        }
+      }
+    }
+    return false
+  }
+
+  /// The setup of GPU pair (gi, gj), the same for every item of gi until a swap. Per scenario:
+  /// the heaviest GPU outside the pair; active scenarios: the pair holds their peak, so the swap
+  /// may lower it, and their peak after the swap is at least the heaviest GPU outside the pair;
+  /// passive ones: their peak stays or grows.
+  @inline(__always)
+  func setUpPair(_ gi: Int, _ gj: Int) {
+    let others = othersOf + gj * scenarios
+    let active = activeOf + gj * scenarios
+    let passive = passiveOf + gj * scenarios
+    pairStamp[gj] = stamp
+    var na = 0, np = 0
+    for s in 0..<scenarios {
+      let t0 = topGPU[s * 3], t1 = topGPU[s * 3 + 1]
+      others[s] = t1 != gi && t1 != gj ? topLoad[s * 3 + 1] : topLoad[s * 3 + 2]
+      let isActive = t0 == gi || t0 == gj
+      active[na] = s
+      passive[np] = s
+      na &+= isActive ? 1 : 0
+      np &+= isActive ? 0 : 1
+    }
+    activeCount[gj] = na
+    passiveCount[gj] = np
+  }
+
+  /// Whether swapping item i (on gi) with item j (on gj) lowers Σ weight · peak by more than
+  /// `tolerance`. Δ = Σ weight · (peak after − peak before): the active terms first, then the
+  /// passive ones (each ≥ 0) until Δ is no longer an improvement. Needs the pair's setup.
+  @inline(__always)
+  func improves(_ i: Int, on gi: Int, with j: Int, on gj: Int) -> Bool {
+    let vi = value + i * scenarios, vj = value + j * scenarios
+    let li = load + gi * scenarios, lj = load + gj * scenarios
+    let others = othersOf + gj * scenarios
+    let active = activeOf + gj * scenarios
+    let passive = passiveOf + gj * scenarios
+    let na = activeCount[gj], np = passiveCount[gj]
+    var delta = 0.0
+    for a in 0..<na {
+      let s = active[a]
+      let d = vj[s] - vi[s]
+      delta += weight[s] * (max(others[s], li[s] + d, lj[s] - d) - topLoad[s * 3])
+    }
+    if delta >= -tolerance { return false }
+    for p in 0..<np {
+      let s = passive[p]
+      let d = vj[s] - vi[s]
+      let rise = max(li[s] + d, lj[s] - d) - topLoad[s * 3]
+      if rise > 0 {
+        delta += weight[s] * rise
+        if delta >= -tolerance { return false }
+      }
+    }
+    return delta < -tolerance
+  }
+
+  /// Swaps item i (on gi) with item j (on gj): the GPUs' loads and top threes, the items'
+  /// places, the tolerance, and `start` just after i.
+  mutating func swapItems(_ i: Int, on gi: Int, with j: Int, on gj: Int) {
+    let vi = value + i * scenarios, vj = value + j * scenarios
+    let li = load + gi * scenarios, lj = load + gj * scenarios
+    for s in 0..<scenarios {
+      let d = vj[s] - vi[s]
+      li[s] += d
+      lj[s] -= d
+      rerank(s, gi, gj)
+    }
+    let si = slotOf[i], sj = slotOf[j]
+    member[gi * per + si] = j
+    member[gj * per + sj] = i
+    slotOf[i] = sj
+    slotOf[j] = si
+    gpuOf[i] = gj
+    gpuOf[j] = gi
+    swaps += 1
+    tolerance = 1e-12 * objective()
+    start = i == n - 1 ? 0 : i + 1
+  }
+
+  /// Slot k now holds item member[k]: its expert, and its values (for a later search). Only
+  /// slots whose item moved change; their rows are gathered first (`gpuOf` is free now).
+  func writeBack() {
+    let moved = othersOf + gpus * scenarios  // [≤ n][scenarios]
+    let changed = gpuOf  // [≤ n]
+    var c = 0
+    for k in 0..<n where member[k] != k {
+      let i = member[k]
+      for s in 0..<scenarios { moved[c * scenarios + s] = value[i * scenarios + s] }
+      changed[c] = k
+      c += 1
+    }
+    for q in 0..<c {
+      let k = changed[q]
+      slots[k] = expertOf[member[k]]
+      for s in 0..<scenarios { value[k * scenarios + s] = moved[q * scenarios + s] }
+    }
   }
 }
