@@ -146,31 +146,63 @@ enum SwiftBalancer {
 
   /// `redundancy_again` for one rank set. `deployment`: `[ranks][per]` of expert ids.
   static func redundancyAgain(load: [Double], deployment: [[Int]]) -> RankSet {
-    let ranks = deployment.count
-    let per = deployment.first?.count ?? 0
-    let experts = load.count
-    // statistics_expert_distribution
-    var redundantPositions = [[Int]](repeating: [], count: ranks)
-    var fromRank = [Int](repeating: 0, count: experts)
-    var seen = [Bool](repeating: false, count: experts)
-    var redundant = 0
-    for index in 0..<per {
-      for r in 0..<ranks {
-        let e = deployment[r][index]
-        if !seen[e] {
-          seen[e] = true
-          fromRank[e] = r
-        } else {
-          redundantPositions[r].append(index)
-          redundant += 1
+    var spread = ExpertSpread(deployment, experts: load.count)
+    let (weights, copies) = redundantAssignments(load: load, spread: spread, ranks: deployment.count)
+    var state = nonRedundantInformation(deployment, redundantPositions: spread.redundantPositions, weights: weights)
+    distributeRedundant(copies, into: &state, fromRank: spread.fromRank, free: &spread.redundantPositions)
+    if spread.redundantPositions.contains(where: { !$0.isEmpty }) {
+      fillInUndeployed(&state, load: load, spread: spread)
+    }
+    return state
+  }
+
+  /// `statistics_expert_distribution` of one rank set: each expert's first slot (by slot
+  /// position, then rank) is its primary, every other slot is redundant.
+  private struct ExpertSpread {
+    /// `[ranks]`, the redundant slot positions of each rank, in increasing position.
+    var redundantPositions: [[Int]]
+    /// `[experts]`, the rank of each expert's primary (0 for experts not deployed).
+    var fromRank: [Int]
+    /// The deployed experts, in increasing id.
+    var existing: [Int]
+    /// The number of redundant slots.
+    var redundant: Int
+
+    init(_ deployment: [[Int]], experts: Int) {
+      let ranks = deployment.count
+      let per = deployment.first?.count ?? 0
+      redundantPositions = [[Int]](repeating: [], count: ranks)
+      fromRank = [Int](repeating: 0, count: experts)
+      redundant = 0
+      var seen = [Bool](repeating: false, count: experts)
+      for index in 0..<per {
+        for r in 0..<ranks {
+          let e = deployment[r][index]
+          if !seen[e] {
+            seen[e] = true
+            fromRank[e] = r
+          } else {
+            redundantPositions[r].append(index)
+            redundant += 1
+          }
         }
       }
+      existing = (0..<experts).filter { seen[$0] }
     }
-    let existing = (0..<experts).filter { seen[$0] }
-    // compute_redundant_assignments
+  }
+
+  /// `compute_redundant_assignments`: the redundant counts, one at a time to the heaviest expert
+  /// (ties: the later one), at most `ranks − 1` each. Returns the experts' weights (`[experts]`,
+  /// 0 for experts not deployed) and the copies to place, heaviest first (stable, as Python's
+  /// `sort(reverse=True)`).
+  private static func redundantAssignments(
+    load: [Double], spread: ExpertSpread, ranks: Int
+  ) -> (weights: [Float], copies: [(expert: Int, weight: Float)]) {
+    let existing = spread.existing
+    let experts = load.count
     var current = existing.map { load[$0] }
     var assigned = [Int](repeating: 0, count: experts)
-    for _ in 0..<redundant {
+    for _ in 0..<spread.redundant {
       var pick = -1
       for i in 0..<existing.count where assigned[existing[i]] + 1 < ranks {
         if pick < 0 || current[i] >= current[pick] { pick = i }
@@ -185,11 +217,19 @@ enum SwiftBalancer {
     for (i, e) in existing.enumerated() { weights[e] = Float(current[i]) }
     var copies: [(expert: Int, weight: Float)] = []
     for e in 0..<experts { for _ in 0..<assigned[e] { copies.append((e, weights[e])) } }
-    // Stable, heaviest first (Python's sort(reverse=True) keeps equal items in order).
     copies = copies.enumerated().sorted {
       $0.element.weight > $1.element.weight || ($0.element.weight == $1.element.weight && $0.offset < $1.offset)
     }.map(\.element)
-    // non_redundant_expert_information
+    return (weights, copies)
+  }
+
+  /// `non_redundant_expert_information`: the rank set with its redundant slots emptied (−1)
+  /// and each rank's load over the primaries it keeps; no transfers yet.
+  private static func nonRedundantInformation(
+    _ deployment: [[Int]], redundantPositions: [[Int]], weights: [Float]
+  ) -> RankSet {
+    let ranks = deployment.count
+    let per = deployment.first?.count ?? 0
     var sets = deployment
     var loads = [Float](repeating: 0, count: ranks)
     for r in 0..<ranks {
@@ -201,52 +241,67 @@ enum SwiftBalancer {
         }
       }
     }
-    // distribute_redundant_experts
-    var transfers = [[Int]](repeating: [Int](repeating: 0, count: ranks), count: ranks)
-    var received = [Set<Int>](repeating: [], count: ranks)
+    return RankSet(
+      sets: sets, loads: loads, weights: weights,
+      transfers: [[Int]](repeating: [Int](repeating: 0, count: ranks), count: ranks),
+      received: [Set<Int>](repeating: [], count: ranks))
+  }
+
+  /// `distribute_redundant_experts`: each copy, in order, onto the lightest rank (the first on
+  /// ties) with a free slot that lacks the expert and is under the transfer limit from the
+  /// expert's primary rank; the slot taken is the rank's last free one. Copies that find no rank
+  /// are dropped.
+  private static func distributeRedundant(
+    _ copies: [(expert: Int, weight: Float)], into state: inout RankSet, fromRank: [Int], free: inout [[Int]]
+  ) {
+    let ranks = state.sets.count
     for (e, w) in copies {
       let sender = fromRank[e]
       var candidate = -1
       for r in 0..<ranks {
-        if redundantPositions[r].isEmpty || sets[r].contains(e) || transfers[sender][r] >= maxTransfersPerPair {
+        if free[r].isEmpty || state.sets[r].contains(e) || state.transfers[sender][r] >= maxTransfersPerPair {
           continue
         }
-        if candidate < 0 || loads[r] < loads[candidate] { candidate = r }
+        if candidate < 0 || state.loads[r] < state.loads[candidate] { candidate = r }
       }
       if candidate >= 0 {
-        let position = redundantPositions[candidate].removeLast()
-        sets[candidate][position] = e
-        loads[candidate] += w
-        transfers[sender][candidate] += 1
-        received[candidate].insert(e)
+        let position = free[candidate].removeLast()
+        state.sets[candidate][position] = e
+        state.loads[candidate] += w
+        state.transfers[sender][candidate] += 1
+        state.received[candidate].insert(e)
       }
     }
-    if redundantPositions.contains(where: { !$0.isEmpty }) {
-      // fill_in_undeployed_ranks: weights become the actual load per copy.
-      var copiesHeld = [Int](repeating: 0, count: experts)
-      for row in sets { for e in row where e >= 0 { copiesHeld[e] += 1 } }
-      var work = [Float](repeating: -1, count: experts)
-      for e in existing { work[e] = Float(load[e] / Double(copiesHeld[e])) }
-      for r in 0..<ranks where !redundantPositions[r].isEmpty {
-        for position in redundantPositions[r] {
-          // Heaviest first; ties: the higher expert id (reversed stable argsort).
-          let order = (0..<experts).sorted { work[$0] > work[$1] || (work[$0] == work[$1] && $0 > $1) }
-          let e = order.first { work[$0] != -1 && !sets[r].contains($0) } ?? order[0]
-          sets[r][position] = e
-          transfers[fromRank[e]][r] += 1
-          received[r].insert(e)
-          let c = copiesHeld[e]
-          work[e] = Float(Double(work[e]) * (Double(c) / Double(c + 1)))
-          copiesHeld[e] += 1
-        }
+  }
+
+  /// `fill_in_undeployed_ranks`: each slot still free (`spread.redundantPositions`) takes the
+  /// heaviest expert by load per copy that its rank lacks (ties: the higher expert id); weights
+  /// become the actual load per copy and the ranks' loads are summed again.
+  private static func fillInUndeployed(_ state: inout RankSet, load: [Double], spread: ExpertSpread) {
+    let ranks = state.sets.count
+    let experts = load.count
+    var copiesHeld = [Int](repeating: 0, count: experts)
+    for row in state.sets { for e in row where e >= 0 { copiesHeld[e] += 1 } }
+    var work = [Float](repeating: -1, count: experts)
+    for e in spread.existing { work[e] = Float(load[e] / Double(copiesHeld[e])) }
+    for r in 0..<ranks where !spread.redundantPositions[r].isEmpty {
+      for position in spread.redundantPositions[r] {
+        // Heaviest first; ties: the higher expert id (reversed stable argsort).
+        let order = (0..<experts).sorted { work[$0] > work[$1] || (work[$0] == work[$1] && $0 > $1) }
+        let e = order.first { work[$0] != -1 && !state.sets[r].contains($0) } ?? order[0]
+        state.sets[r][position] = e
+        state.transfers[spread.fromRank[e]][r] += 1
+        state.received[r].insert(e)
+        let c = copiesHeld[e]
+        work[e] = Float(Double(work[e]) * (Double(c) / Double(c + 1)))
+        copiesHeld[e] += 1
       }
-      for r in 0..<ranks {
-        loads[r] = 0
-        for e in sets[r] { loads[r] += work[e] }
-      }
-      weights = work
     }
-    return RankSet(sets: sets, loads: loads, weights: weights, transfers: transfers, received: received)
+    for r in 0..<ranks {
+      state.loads[r] = 0
+      for e in state.sets[r] { state.loads[r] += work[e] }
+    }
+    state.weights = work
   }
 
   /// `expert_exchange_between_ranks`: step 3 on one rank set; returns the hottest GPU's load.
