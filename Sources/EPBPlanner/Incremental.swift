@@ -107,101 +107,31 @@ public enum Incremental {
   public static func plan(
     base: LayerPlacement, load: ArraySlice<Double>, topology: Topology, policy: PlacementPolicy, maxMoves: Int
   ) -> IncrementalResult {
-    let w = Array(load)
-    let experts = w.count
-    let replicas = topology.replicas
     precondition(
-      base.physicalToLogical.count == replicas && base.logicalCount.count == experts,
+      base.physicalToLogical.count == topology.replicas && base.logicalCount.count == load.count,
       "Incremental.plan: placement and load shapes disagree with the topology")
-    let hierarchical = topology.resolve(policy) == .hierarchical
-    let per = topology.slotsPerGPU, gpus = topology.gpus
-    var p2l = base.physicalToLogical
-    var count = base.logicalCount
     let start = Planner.evaluate(base, load: load, topology: topology)
-    var loads = start.gpuLoad
+    var search = MoveSearch(
+      base: base, load: load, topology: topology, hierarchical: topology.resolve(policy) == .hierarchical,
+      loads: start.gpuLoad)
     var peak = start.peak
     var moves: [ReplicaMove] = []
-    // Scratch: per-GPU load change of the candidate and the GPUs it touches.
-    var delta = [Double](repeating: 0, count: gpus)
-    var touched: [Int] = []
-    var isTouched = [Bool](repeating: false, count: gpus)
-
     while moves.count < maxMoves {
-      // Step 1: the current state, slots of each expert [experts][logcnt], GPUs by load (heaviest first).
-      var slotsOf = Array(repeating: [Int](), count: experts)
-      for (s, e) in p2l.enumerated() { slotsOf[e].append(s) }
-      let byLoad = (0..<gpus).sorted { loads[$0] > loads[$1] || (loads[$0] == loads[$1] && $0 < $1) }
-      let hot = byLoad[0]
-      var nodeHas = Set<Int>()  // node * experts + e, for the hierarchical rule
-      if hierarchical {
-        for (s, e) in p2l.enumerated() { nodeHas.insert(topology.node(ofGPU: s / per) * experts + e) }
-      }
-
-      // Step 2: price one candidate: the peak after moving `slot` to expert `to`.
-      func peakAfter(slot: Int, to f: Int) -> Double {
-        let e = p2l[slot]
-        let g0 = slot / per
-        let ce = Double(count[e]), cf = Double(count[f])
-        let up = w[e] / (ce - 1) - w[e] / ce  // per remaining replica of e
-        let down = w[f] / cf - w[f] / (cf + 1)  // per existing replica of f
-        func add(_ g: Int, _ x: Double) {
-          if !isTouched[g] {
-            isTouched[g] = true
-            touched.append(g)
-          }
-          delta[g] += x
-        }
-        for s in slotsOf[e] where s != slot { add(s / per, up) }
-        for s in slotsOf[f] { add(s / per, -down) }
-        add(g0, w[f] / (cf + 1) - w[e] / ce)
-        var best = -Double.infinity
-        for g in touched { best = max(best, loads[g] + delta[g]) }
-        for g in byLoad where !isTouched[g] {
-          best = max(best, loads[g])
-          break
-        }
-        for g in touched {
-          delta[g] = 0
-          isTouched[g] = false
-        }
-        touched.removeAll(keepingCapacity: true)
-        return best
-      }
-
-      // Step 3: the candidates that lower the hot GPU, best (peak, slot, e') kept.
-      var best: (peak: Double, slot: Int, to: Int)? = nil
-      func consider(slot: Int, to f: Int) {
-        let e = p2l[slot]
-        if f == e || count[e] < 2 { return }
-        if hierarchical && !nodeHas.contains(topology.node(ofGPU: slot / per) * experts + f) { return }
-        let value = peakAfter(slot: slot, to: f)
-        if let b = best {
-          if value < b.peak || (value == b.peak && (slot, f) < (b.slot, b.to)) { best = (value, slot, f) }
-        } else {
-          best = (value, slot, f)
-        }
-      }
-      for slot in (hot * per)..<((hot + 1) * per) {
-        for f in 0..<experts { consider(slot: slot, to: f) }
-      }
-      let hotExperts = Set(p2l[(hot * per)..<((hot + 1) * per)]).sorted()
-      for slot in 0..<replicas where slot / per != hot {
-        for f in hotExperts { consider(slot: slot, to: f) }
-      }
-
+      search.prepareStep()  // step 1; `bestMove` does steps 2 and 3
       // Step 4: apply the best move if it cuts the peak; re-evaluate exactly.
-      guard let chosen = best, chosen.peak < peak - peakTolerance * peak else { break }
-      let from = p2l[chosen.slot]
-      p2l[chosen.slot] = chosen.to
-      count[from] -= 1
-      count[chosen.to] += 1
+      guard let chosen = search.bestMove(), chosen.peak < peak - peakTolerance * peak else { break }
+      let from = search.p2l[chosen.slot]
+      search.p2l[chosen.slot] = chosen.to
+      search.count[from] -= 1
+      search.count[chosen.to] += 1
       let evaluation = Planner.evaluate(
-        LayerPlacement(physicalToLogical: p2l, logicalCount: count), load: load, topology: topology)
-      loads = evaluation.gpuLoad
+        LayerPlacement(physicalToLogical: search.p2l, logicalCount: search.count), load: load, topology: topology)
+      search.loads = evaluation.gpuLoad
       peak = evaluation.peak
-      moves.append(ReplicaMove(slot: chosen.slot, gpu: chosen.slot / per, from: from, to: chosen.to, peakAfter: peak))
+      moves.append(
+        ReplicaMove(slot: chosen.slot, gpu: chosen.slot / search.per, from: from, to: chosen.to, peakAfter: peak))
     }
-    let placement = LayerPlacement(physicalToLogical: p2l, logicalCount: count)
+    let placement = LayerPlacement(physicalToLogical: search.p2l, logicalCount: search.count)
     return IncrementalResult(
       placement: placement, moves: moves, before: start,
       after: Planner.evaluate(placement, load: load, topology: topology))
@@ -223,5 +153,117 @@ public enum Incremental {
     let keep = reduction * 100 < minGainPercent
     return HysteresisDecision(
       keepBase: keep, basePeak: basePeak, newPeak: newPeak, reduction: reduction, placement: keep ? base : new)
+  }
+}
+
+/// `Incremental.plan`'s state: the placement reached so far, its GPU loads, the current step's
+/// view of it (steps 1 to 3) and the pricing scratch.
+private struct MoveSearch {
+  /// `[experts]`, the window's load.
+  let w: [Double]
+  let experts: Int, replicas: Int, per: Int, gpus: Int
+  let hierarchical: Bool
+  let topology: Topology
+  /// The placement reached: `phy2log [replicas]`, `logcnt [experts]`.
+  var p2l: [Int]
+  var count: [Int]
+  /// `[gpus]`, the GPU loads of `p2l` as `Planner.evaluate` gives them.
+  var loads: [Double]
+  /// Step 1: the slots of each expert, `[experts][logcnt]`; the GPUs by load (heaviest first,
+  /// the lower index on ties); `node · experts + e` for each expert a node holds (hierarchical).
+  var slotsOf: [[Int]] = []
+  var byLoad: [Int] = []
+  var nodeHas = Set<Int>()
+  /// Scratch: per-GPU load change of the candidate `[gpus]` and the GPUs it touches.
+  var delta: [Double]
+  var touched: [Int] = []
+  var isTouched: [Bool]
+
+  init(base: LayerPlacement, load: ArraySlice<Double>, topology: Topology, hierarchical: Bool, loads: [Double]) {
+    w = Array(load)
+    experts = w.count
+    replicas = topology.replicas
+    (per, gpus) = (topology.slotsPerGPU, topology.gpus)
+    self.hierarchical = hierarchical
+    self.topology = topology
+    p2l = base.physicalToLogical
+    count = base.logicalCount
+    self.loads = loads
+    delta = [Double](repeating: 0, count: gpus)
+    isTouched = [Bool](repeating: false, count: gpus)
+  }
+
+  /// Step 1: the current state (`slotsOf`, `byLoad`, `nodeHas`).
+  mutating func prepareStep() {
+    slotsOf = Array(repeating: [Int](), count: experts)
+    for (s, e) in p2l.enumerated() { slotsOf[e].append(s) }
+    byLoad = (0..<gpus).sorted { loads[$0] > loads[$1] || (loads[$0] == loads[$1] && $0 < $1) }
+    nodeHas = Set<Int>()
+    if hierarchical {
+      for (s, e) in p2l.enumerated() { nodeHas.insert(topology.node(ofGPU: s / per) * experts + e) }
+    }
+  }
+
+  /// Step 2: prices one candidate: the peak after moving `slot` to expert `f`.
+  private mutating func peakAfter(slot: Int, to f: Int) -> Double {
+    let e = p2l[slot]
+    let g0 = slot / per
+    let ce = Double(count[e]), cf = Double(count[f])
+    let up = w[e] / (ce - 1) - w[e] / ce  // per remaining replica of e
+    let down = w[f] / cf - w[f] / (cf + 1)  // per existing replica of f
+    for s in slotsOf[e] where s != slot { add(s / per, up) }
+    for s in slotsOf[f] { add(s / per, -down) }
+    add(g0, w[f] / (cf + 1) - w[e] / ce)
+    var best = -Double.infinity
+    for g in touched { best = max(best, loads[g] + delta[g]) }
+    for g in byLoad where !isTouched[g] {
+      best = max(best, loads[g])
+      break
+    }
+    for g in touched {
+      delta[g] = 0
+      isTouched[g] = false
+    }
+    touched.removeAll(keepingCapacity: true)
+    return best
+  }
+
+  /// Adds `x` to GPU g's load change, marking it touched.
+  @inline(__always)
+  private mutating func add(_ g: Int, _ x: Double) {
+    if !isTouched[g] {
+      isTouched[g] = true
+      touched.append(g)
+    }
+    delta[g] += x
+  }
+
+  /// Step 3: the candidates that lower the first peak GPU, best (peak, slot, e') kept: every
+  /// slot of that GPU to any expert, then every other slot to the experts on it.
+  mutating func bestMove() -> (peak: Double, slot: Int, to: Int)? {
+    let hot = byLoad[0]
+    var best: (peak: Double, slot: Int, to: Int)? = nil
+    for slot in (hot * per)..<((hot + 1) * per) {
+      for f in 0..<experts { consider(slot: slot, to: f, best: &best) }
+    }
+    let hotExperts = Set(p2l[(hot * per)..<((hot + 1) * per)]).sorted()
+    for slot in 0..<replicas where slot / per != hot {
+      for f in hotExperts { consider(slot: slot, to: f, best: &best) }
+    }
+    return best
+  }
+
+  /// One candidate of step 3, if allowed: `e' ≠ e`, `logcnt[e] ≥ 2` and, under the hierarchical
+  /// policy, `e'` already on the slot's node. Ties go to the lower (slot, e').
+  private mutating func consider(slot: Int, to f: Int, best: inout (peak: Double, slot: Int, to: Int)?) {
+    let e = p2l[slot]
+    if f == e || count[e] < 2 { return }
+    if hierarchical && !nodeHas.contains(topology.node(ofGPU: slot / per) * experts + f) { return }
+    let value = peakAfter(slot: slot, to: f)
+    if let b = best {
+      if value < b.peak || (value == b.peak && (slot, f) < (b.slot, b.to)) { best = (value, slot, f) }
+    } else {
+      best = (value, slot, f)
+    }
   }
 }
