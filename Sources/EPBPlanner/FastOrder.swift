@@ -111,11 +111,40 @@ package enum FastOrder {
     _ a0: UnsafeMutablePointer<UInt64>, _ b0: UnsafeMutablePointer<UInt64>, count n: Int
   ) -> UnsafeMutablePointer<UInt64> {
     var a = a0, b = b0
-    @inline(__always) func order(_ x: inout UInt64, _ y: inout UInt64) {
-      let lo = Swift.min(x, y), hi = Swift.max(x, y)
-      x = lo
-      y = hi
+    let tail = sortRunsOf8(a, count: n)
+    // The last 0–7 keys: insertion sort.
+    var j = tail + 1
+    while j < n {
+      let k = a[j]
+      var h = j
+      while h > tail && a[h - 1] > k {
+        a[h] = a[h - 1]
+        h -= 1
+      }
+      a[h] = k
+      j += 1
     }
+    var width = 8
+    while width < n {
+      mergePass(a, into: b, count: n, width: width)
+      swap(&a, &b)
+      width *= 2
+    }
+    return a
+  }
+
+  /// `x, y = min, max` (a comparator of a sorting network, two selects).
+  @inline(__always)
+  private static func order(_ x: inout UInt64, _ y: inout UInt64) {
+    let lo = Swift.min(x, y), hi = Swift.max(x, y)
+    x = lo
+    y = hi
+  }
+
+  /// Sorts each full run of 8 of `a[0..<n]` in place; returns where the last, partial run
+  /// (0–7 keys, left as they are) starts.
+  @inline(__always)
+  private static func sortRunsOf8(_ a: UnsafeMutablePointer<UInt64>, count n: Int) -> Int {
     var i = 0
     while i + 8 <= n {
       // Green's 19-comparator network for 8 keys, in registers (checked on all 2^8 0/1 inputs).
@@ -137,69 +166,65 @@ package enum FastOrder {
       a[i + 7] = x7
       i += 8
     }
-    // The last 0–7 keys: insertion sort.
-    var j = i + 1
-    while j < n {
-      let k = a[j]
-      var h = j
-      while h > i && a[h - 1] > k {
-        a[h] = a[h - 1]
-        h -= 1
-      }
-      a[h] = k
-      j += 1
-    }
-    // One step of a branch-free merge from the front: the smaller of `a[l]` and `a[r]` to `b[o]`.
-    @inline(__always) func takeSmaller(_ l: inout Int, _ r: inout Int, _ o: inout Int) {
-      let x = a[l], y = a[r]
-      let right = y < x
-      b[o] = right ? y : x
-      r &+= right ? 1 : 0
-      l &+= right ? 0 : 1
-      o &+= 1
-    }
-    var width = 8
-    while width < n {
-      var lo = 0
-      while lo < n {
-        let mid = Swift.min(lo + width, n), hi = Swift.min(lo + 2 * width, n)
-        if hi - mid == width {
-          // Two full runs: merge from both ends at once, `width` steps each, the smallest keys
-          // from the front and the largest from the back. Two independent dependency chains
-          // of half the length; no bounds checks are needed: after t < width steps from one
-          // end, at most t keys have left either run. Needs distinct keys (else both ends
-          // could take the same key).
-          var l = lo, r = mid, o = lo
-          var lb = mid - 1, rb = hi - 1, ob = hi - 1
-          for _ in 0..<width {
-            takeSmaller(&l, &r, &o)
-            let xb = a[lb], yb = a[rb]
-            let left = xb > yb
-            b[ob] = left ? xb : yb
-            lb &-= left ? 1 : 0
-            rb &-= left ? 0 : 1
-            ob &-= 1
-          }
-          lo += 2 * width
-          continue
-        }
+    return i
+  }
+
+  /// One step of a branch-free merge from the front: the smaller of `a[l]` and `a[r]` to `b[o]`.
+  @inline(__always)
+  private static func takeSmaller(
+    _ a: UnsafeMutablePointer<UInt64>, _ b: UnsafeMutablePointer<UInt64>, _ l: inout Int, _ r: inout Int,
+    _ o: inout Int
+  ) {
+    let x = a[l], y = a[r]
+    let right = y < x
+    b[o] = right ? y : x
+    r &+= right ? 1 : 0
+    l &+= right ? 0 : 1
+    o &+= 1
+  }
+
+  /// One merge pass: the sorted runs of `width` keys of `a[0..<n]` (the last one may be
+  /// shorter) merged in pairs into `b[0..<n]`.
+  @inline(__always)
+  private static func mergePass(
+    _ a: UnsafeMutablePointer<UInt64>, into b: UnsafeMutablePointer<UInt64>, count n: Int, width: Int
+  ) {
+    var lo = 0
+    while lo < n {
+      let mid = Swift.min(lo + width, n), hi = Swift.min(lo + 2 * width, n)
+      if hi - mid == width {
+        // Two full runs: merge from both ends at once, `width` steps each, the smallest keys
+        // from the front and the largest from the back. Two independent dependency chains
+        // of half the length; no bounds checks are needed: after t < width steps from one
+        // end, at most t keys have left either run. Needs distinct keys (else both ends
+        // could take the same key).
         var l = lo, r = mid, o = lo
-        while l < mid && r < hi { takeSmaller(&l, &r, &o) }
-        while l < mid {
-          b[o] = a[l]
-          l += 1
-          o += 1
-        }
-        while r < hi {
-          b[o] = a[r]
-          r += 1
-          o += 1
+        var lb = mid - 1, rb = hi - 1, ob = hi - 1
+        for _ in 0..<width {
+          takeSmaller(a, b, &l, &r, &o)
+          let xb = a[lb], yb = a[rb]
+          let left = xb > yb
+          b[ob] = left ? xb : yb
+          lb &-= left ? 1 : 0
+          rb &-= left ? 0 : 1
+          ob &-= 1
         }
         lo += 2 * width
+        continue
       }
-      swap(&a, &b)
-      width *= 2
+      var l = lo, r = mid, o = lo
+      while l < mid && r < hi { takeSmaller(a, b, &l, &r, &o) }
+      while l < mid {
+        b[o] = a[l]
+        l += 1
+        o += 1
+      }
+      while r < hi {
+        b[o] = a[r]
+        r += 1
+        o += 1
+      }
+      lo += 2 * width
     }
-    return a
   }
 }
