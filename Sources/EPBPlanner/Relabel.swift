@@ -178,6 +178,35 @@ public enum Relabel {
     _ new: LayerPlacement, base: LayerPlacement, topology: Topology, policy: PlacementPolicy,
     weights: MoveCost = .bandwidth
   ) throws(RelabelError) -> RelabelResult {
+    try validate(new, base: base, topology: topology)
+    let gpus = topology.gpus
+    let b = base.physicalToLogical, p = new.physicalToLogical
+    let experts = base.logicalCount.count
+    let perNode = topology.gpusPerNode
+    let nodes = gpus / perNode
+
+    // Step 1: the price of new GPU i on base GPU j, [gpus][gpus].
+    let price = pairCosts(new: p, base: b, experts: experts, topology: topology, weights: weights)
+
+    // Step 2: where each new GPU goes, target GPU -> source GPU, [gpus].
+    let sourceGPU =
+      topology.resolve(policy) == .hierarchical && nodes > 1
+      ? nodeSources(price: price, gpus: gpus, perNode: perNode) : gpuSources(price: price, gpus: gpus)
+
+    // Step 3: slots inside each GPU; base experts that stay keep their slot index.
+    let out = slotsInside(new: p, base: b, sourceGPU: sourceGPU, experts: experts, per: topology.slotsPerGPU)
+    let placement = LayerPlacement(physicalToLogical: out, logicalCount: new.logicalCount)
+    return RelabelResult(
+      placement: placement, sourceGPU: sourceGPU,
+      movesBefore: moves(from: base, to: new, topology: topology),
+      movesAfter: moves(from: base, to: placement, topology: topology), weights: weights)
+  }
+
+  /// Throws `RelabelError` unless `new` and `base` fit `topology` and each other (slot counts,
+  /// expert counts, experts in range).
+  private static func validate(
+    _ new: LayerPlacement, base: LayerPlacement, topology: Topology
+  ) throws(RelabelError) {
     let replicas = topology.replicas, gpus = topology.gpus
     guard gpus > 0, replicas > 0, replicas % gpus == 0 else {
       throw .badTopology(replicas: replicas, gpus: gpus)
@@ -196,51 +225,59 @@ public enum Relabel {
     for (slot, e) in p.enumerated() where e < 0 || e >= experts {
       throw .expertOutOfRange(slot: slot, expert: e, experts: experts, inBase: false)
     }
-    let per = topology.slotsPerGPU
-    let perNode = topology.gpusPerNode
+  }
+
+  /// Step 2 under the hierarchical policy: new nodes onto base nodes, and inside each pair the
+  /// GPUs, both by optimal assignments (`price`: `[gpus][gpus]`). Returns target GPU -> source
+  /// GPU, `[gpus]`.
+  private static func nodeSources(price: [Int], gpus: Int, perNode: Int) -> [Int] {
     let nodes = gpus / perNode
-
-    // Step 1: the price of new GPU i on base GPU j, [gpus][gpus].
-    let price = pairCosts(new: p, base: b, experts: experts, topology: topology, weights: weights)
-
-    // Step 2: where each new GPU goes, target GPU -> source GPU, [gpus].
-    var sourceGPU = [Int](repeating: 0, count: gpus)
-    if topology.resolve(policy) == .hierarchical && nodes > 1 {
-      // Inner problems: new node pn onto base node qn, [nodes][nodes] optimal GPU matchings.
-      var inner: [[Assignment.Solution<Int>]] = []
-      var nodeCost = [Int](repeating: 0, count: nodes * nodes)
-      for pn in 0..<nodes {
-        var row: [Assignment.Solution<Int>] = []
-        for qn in 0..<nodes {
-          var m = [Int](repeating: 0, count: perNode * perNode)
-          for a in 0..<perNode {
-            for c in 0..<perNode {
-              m[a * perNode + c] = price[(pn * perNode + a) * gpus + qn * perNode + c]
-            }
+    // Inner problems: new node pn onto base node qn, [nodes][nodes] optimal GPU matchings.
+    var inner: [[Assignment.Solution<Int>]] = []
+    var nodeCost = [Int](repeating: 0, count: nodes * nodes)
+    for pn in 0..<nodes {
+      var row: [Assignment.Solution<Int>] = []
+      for qn in 0..<nodes {
+        var m = [Int](repeating: 0, count: perNode * perNode)
+        for a in 0..<perNode {
+          for c in 0..<perNode {
+            m[a * perNode + c] = price[(pn * perNode + a) * gpus + qn * perNode + c]
           }
-          let solution = Assignment.solve(flat: preferDiagonal(m, n: perNode), n: perNode)
-          var pure = 0
-          for a in 0..<perNode { pure += m[a * perNode + solution.columnOfRow[a]] }
-          nodeCost[pn * nodes + qn] = pure
-          row.append(solution)
         }
-        inner.append(row)
+        let solution = Assignment.solve(flat: preferDiagonal(m, n: perNode), n: perNode)
+        var pure = 0
+        for a in 0..<perNode { pure += m[a * perNode + solution.columnOfRow[a]] }
+        nodeCost[pn * nodes + qn] = pure
+        row.append(solution)
       }
-      let outer = Assignment.solve(flat: preferDiagonal(nodeCost, n: nodes), n: nodes)
-      for pn in 0..<nodes {
-        let qn = outer.columnOfRow[pn]
-        for a in 0..<perNode { sourceGPU[qn * perNode + inner[pn][qn].columnOfRow[a]] = pn * perNode + a }
-      }
-    } else {
-      // Global policy, or a single node: any GPU may take any GPU's place.
-      let solution = Assignment.solve(flat: preferDiagonal(price, n: gpus), n: gpus)
-      for i in 0..<gpus { sourceGPU[solution.columnOfRow[i]] = i }
+      inner.append(row)
     }
+    let outer = Assignment.solve(flat: preferDiagonal(nodeCost, n: nodes), n: nodes)
+    var sourceGPU = [Int](repeating: 0, count: gpus)
+    for pn in 0..<nodes {
+      let qn = outer.columnOfRow[pn]
+      for a in 0..<perNode { sourceGPU[qn * perNode + inner[pn][qn].columnOfRow[a]] = pn * perNode + a }
+    }
+    return sourceGPU
+  }
 
-    // Step 3: slots inside each GPU; base experts that stay keep their slot index.
-    var out = [Int](repeating: -1, count: replicas)
+  /// Step 2 under the global policy, or with a single node: any GPU may take any GPU's place,
+  /// by one optimal assignment (`price`: `[gpus][gpus]`). Returns target GPU -> source GPU,
+  /// `[gpus]`.
+  private static func gpuSources(price: [Int], gpus: Int) -> [Int] {
+    let solution = Assignment.solve(flat: preferDiagonal(price, n: gpus), n: gpus)
+    var sourceGPU = [Int](repeating: 0, count: gpus)
+    for i in 0..<gpus { sourceGPU[solution.columnOfRow[i]] = i }
+    return sourceGPU
+  }
+
+  /// Step 3: target GPU j takes new GPU `sourceGPU[j]`'s experts (`p`, `b`: `phy2log
+  /// [replicas]`, `per` slots per GPU); slots whose base expert stays keep it, the other experts
+  /// fill the free slots in increasing slot order, in `p`'s order. Returns `phy2log [replicas]`.
+  private static func slotsInside(new p: [Int], base b: [Int], sourceGPU: [Int], experts: Int, per: Int) -> [Int] {
+    var out = [Int](repeating: -1, count: p.count)
     var remaining = [Int](repeating: 0, count: experts)
-    for j in 0..<gpus {
+    for j in 0..<sourceGPU.count {
       let i = sourceGPU[j]
       for s in (i * per)..<((i + 1) * per) { remaining[p[s]] += 1 }
       for s in (j * per)..<((j + 1) * per) where remaining[b[s]] > 0 {
@@ -254,11 +291,7 @@ public enum Relabel {
         remaining[p[s]] -= 1
       }
     }
-    let placement = LayerPlacement(physicalToLogical: out, logicalCount: new.logicalCount)
-    return RelabelResult(
-      placement: placement, sourceGPU: sourceGPU,
-      movesBefore: moves(from: base, to: new, topology: topology),
-      movesAfter: moves(from: base, to: placement, topology: topology), weights: weights)
+    return out
   }
 
   /// Counts the slots whose expert differs between `base` and `new`, by `diff`'s source classes.
