@@ -205,57 +205,15 @@ public enum Planner {
         if !groupsPacked {
           EPLB.packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
         }
-        let mlog2log = scratch.mlog2log
-        let tokens = scratch.tokensPerMlog
-        let tieClass = scratch.counts
-        let slots = scratch.slots
-        let packIndex = scratch.packIndex
-        let rankInPack = scratch.rankInPack
         let per = experts / gpus
-        let perNode = experts / nodes
-        let gpusPerNode = gpus / nodes
-        // Fast path: each node's experts as sorted keys of their `Float` loads, from the
-        // placement just made (`EPLB.placeHierarchicalFast`, keys of the same loads) or sorted
-        // here. Exact when every run of equal `Float` values holds equal loads
-        // (interchangeable); else, and with a negative or NaN load, the node falls through to
-        // `packBalanced`.
-        let reuse = groupsPacked && scratch.nodesSorted && per > 1
+        let packing = NoReplicationPacking(
+          w: w, scratch: scratch, gpuLoad: gpuLoad, per: per, perNode: experts / nodes, gpusPerNode: gpus / nodes,
+          reuse: groupsPacked && scratch.nodesSorted && per > 1)
         var nonNegative = true
         for e in 0..<experts { nonNegative = nonNegative && w[e] >= 0 }
-        @inline(__always) func packSorted(_ node: Int) -> Bool {
-          var keys = scratch.nodeKeys + node * perNode
-          if !reuse {
-            let fresh = scratch.workKeys  // [perNode], then the sorted keys [perNode]
-            for j in 0..<perNode { fresh[j] = FastOrder.key(weight[mlog2log[node * perNode + j]], j) }
-            keys = fresh + perNode
-            FastOrder.sortIndexed(fresh, into: keys, count: perNode)
-          }
-          for s in 1..<perNode where FastOrder.sameValue(keys[s - 1], keys[s]) {
-            let a = mlog2log[node * perNode + FastOrder.index(keys[s - 1])]
-            let b = mlog2log[node * perNode + FastOrder.index(keys[s])]
-            if w[a].bitPattern != w[b].bitPattern { return false }
-          }
-          var tree = PackTree(packs: gpusPerNode, perPack: per, nonNegative: true, scratch: scratch)
-          for s in 0..<perNode {
-            let e = mlog2log[node * perNode + FastOrder.index(keys[s])]
-            let (gpu, _) = tree.add(weight[e])
-            gpuLoad[node * gpusPerNode + gpu] += w[e]
-          }
-          return true
-        }
         for node in 0..<nodes {
-          let base = node * perNode
-          if per > 1 && nonNegative && packSorted(node) { continue }
-          for j in 0..<perNode {
-            let e = mlog2log[base + j]
-            tokens[j] = weight[e]
-            tieClass[j] = Int(bitPattern: UInt(w[e].bitPattern))
-          }
-          EPLB.packBalanced(
-            tokens, count: perNode, packs: gpusPerNode, packIndex: packIndex, rankInPack: rankInPack,
-            tieClass: tieClass, scratch: scratch)
-          for j in 0..<perNode { slots[packIndex[j] * per + rankInPack[j]] = j }
-          for s in 0..<perNode { gpuLoad[node * gpusPerNode + s / per] += w[mlog2log[base + slots[s]]] }
+          if per > 1 && nonNegative && packing.packSorted(node) { continue }
+          packing.packBalanced(node)
         }
       } else {
         // Greedy LPT fallback: heaviest expert first onto the lightest GPU.
@@ -406,5 +364,79 @@ public enum Planner {
     let result = Plan(
       topology: topology, policy: resolved, algorithm: algorithm, layers: planned, skippedLayers: skipped)
     return distinctPerGPU ? try enforceDistinctPerGPU(result, loads: loads, layerIDs: layerIDs) : result
+  }
+}
+
+/// `Planner.noReplicationPeak`'s packing when the shapes divide: one replica per expert, `per`
+/// per GPU, each node's `perNode` experts (`scratch.mlog2log`, node-major, groups packed) onto
+/// its `gpusPerNode` GPUs, adding their loads (`w`, `[experts]`, in tokens) to `gpuLoad`
+/// (`[gpus]`) in slot order. `scratch.weight` holds `w` as `Float`.
+private struct NoReplicationPacking {
+  let w: UnsafeBufferPointer<Double>
+  let scratch: Scratch<Float>
+  let gpuLoad: UnsafeMutablePointer<Double>
+  let weight: UnsafeMutablePointer<Float>
+  let mlog2log: UnsafeMutablePointer<Int>
+  let per: Int, perNode: Int, gpusPerNode: Int
+  /// `scratch.nodeKeys` holds each node's sorted keys (`scratch.nodesSorted`, from the
+  /// placement just made of this load).
+  let reuse: Bool
+
+  init(
+    w: UnsafeBufferPointer<Double>, scratch: Scratch<Float>, gpuLoad: UnsafeMutablePointer<Double>, per: Int,
+    perNode: Int, gpusPerNode: Int, reuse: Bool
+  ) {
+    (self.w, self.scratch, self.gpuLoad) = (w, scratch, gpuLoad)
+    (weight, mlog2log) = (scratch.weight, scratch.mlog2log)
+    (self.per, self.perNode, self.gpusPerNode, self.reuse) = (per, perNode, gpusPerNode, reuse)
+  }
+
+  /// Fast path: the node's experts as sorted keys of their `Float` loads, from the placement
+  /// just made (`EPLB.placeHierarchicalFast`, keys of the same loads) or sorted here, packed
+  /// in that order (`PackTree`). Exact when every run of equal `Float` values holds equal loads
+  /// (interchangeable): returns false, with nothing added, when one does not. Needs `per > 1`
+  /// and no negative or NaN load.
+  @inline(__always)
+  func packSorted(_ node: Int) -> Bool {
+    var keys = scratch.nodeKeys + node * perNode
+    if !reuse {
+      let fresh = scratch.workKeys  // [perNode], then the sorted keys [perNode]
+      for j in 0..<perNode { fresh[j] = FastOrder.key(weight[mlog2log[node * perNode + j]], j) }
+      keys = fresh + perNode
+      FastOrder.sortIndexed(fresh, into: keys, count: perNode)
+    }
+    for s in 1..<perNode where FastOrder.sameValue(keys[s - 1], keys[s]) {
+      let a = mlog2log[node * perNode + FastOrder.index(keys[s - 1])]
+      let b = mlog2log[node * perNode + FastOrder.index(keys[s])]
+      if w[a].bitPattern != w[b].bitPattern { return false }
+    }
+    var tree = PackTree(packs: gpusPerNode, perPack: per, nonNegative: true, scratch: scratch)
+    for s in 0..<perNode {
+      let e = mlog2log[node * perNode + FastOrder.index(keys[s])]
+      let (gpu, _) = tree.add(weight[e])
+      gpuLoad[node * gpusPerNode + gpu] += w[e]
+    }
+    return true
+  }
+
+  /// The node packed as EPLB's step 3 does (`EPLB.packBalanced`, experts of equal load bits
+  /// in one tie class).
+  func packBalanced(_ node: Int) {
+    let tokens = scratch.tokensPerMlog
+    let tieClass = scratch.counts
+    let slots = scratch.slots
+    let packIndex = scratch.packIndex
+    let rankInPack = scratch.rankInPack
+    let base = node * perNode
+    for j in 0..<perNode {
+      let e = mlog2log[base + j]
+      tokens[j] = weight[e]
+      tieClass[j] = Int(bitPattern: UInt(w[e].bitPattern))
+    }
+    EPLB.packBalanced(
+      tokens, count: perNode, packs: gpusPerNode, packIndex: packIndex, rankInPack: rankInPack,
+      tieClass: tieClass, scratch: scratch)
+    for j in 0..<perNode { slots[packIndex[j] * per + rankInPack[j]] = j }
+    for s in 0..<perNode { gpuLoad[node * gpusPerNode + s / per] += w[mlog2log[base + slots[s]]] }
   }
 }
