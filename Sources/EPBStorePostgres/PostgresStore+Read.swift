@@ -102,37 +102,72 @@
         })
     }
 
-    /// The stored load rows of `series` in `from...to` (step order, then layer), fetched in
-    /// pages of `rowsPerPage` rows by key (so a long backtest never holds its whole history,
-    /// however sparse its step numbers), each row's blob handed to `body` without a copy.
+    /// One page of `readLoadRows`, filled on the event loop while the caller waits.
+    private final class StepPage: @unchecked Sendable {
+      var steps: [(step: Int, layerEncodings: [Int], lengths: [Int], blobs: [UInt8])] = []
+    }
+
+    /// The stored load rows of `series` in `from...to` (step order, then layer), each row's
+    /// blob handed to `body` without a copy.
+    ///
+    /// The server sends one row per step (its layers' blobs concatenated in layer order, with
+    /// their layers, encodings and lengths as arrays): decoding a result row costs the client
+    /// far more than its bytes, and a step holds up to a model's whole set of layers (58 for
+    /// DeepSeek-V3), so this is 58 times fewer rows than one per layer (with the rows copied out
+    /// as they arrive, a 1,000-step window of 58 layers went from 382 to 209 ms; docs/postgres.md).
+    /// Pages go by key, `stepsPerPage` steps at a time,
+    /// so a long backtest never holds its whole history, however sparse its step numbers.
     func readLoadRows(
       series: SeriesInfo, from: Int, to: Int, oneLayer: Int?,
       _ body: (_ step: Int, _ layer: Int, _ encoding: Int, _ blob: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-      let rowsPerPage = 16_384
-      var after = (step: from, layer: -1)
+      let stepsPerPage = max(1, 16_384 / max(1, oneLayer == nil ? series.layers : 1))
+      var after = from - 1
       while true {
         var binds = PostgresBindings()
         binds.append(series.id)
-        binds.append(after.step)
-        binds.append(after.layer)
+        binds.append(after)
         binds.append(to)
-        binds.append(rowsPerPage)
-        var sql = """
-          SELECT step, layer, encoding, loads FROM load
-          WHERE series_id = $1 AND (step, layer) > ($2, $3) AND step <= $4
-          """
+        binds.append(stepsPerPage)
+        var filter = ""
         if let oneLayer {
           binds.append(oneLayer)
-          sql += " AND layer = $6"
+          filter = " AND layer = $5"
         }
-        let rows = try query(sql + " ORDER BY step, layer LIMIT $5", binds)
-        for row in rows {
-          let (step, layer, encoding, blob) = try decode(row, as: (Int, Int, Int, ByteBuffer).self)
-          try blob.withUnsafeReadableBytes { bytes in try body(step, layer, encoding, bytes) }
-          after = (step, layer)
+        let sql = """
+          SELECT step, array_agg(layer::bigint * 8 + encoding ORDER BY layer),
+            array_agg(length(loads)::bigint ORDER BY layer), string_agg(loads, ''::bytea ORDER BY layer)
+          FROM load WHERE series_id = $1 AND step > $2 AND step <= $3\(filter)
+          GROUP BY step ORDER BY step LIMIT $4
+          """
+        // Each row is copied out as it arrives, so the driver's receive buffer is never shared
+        // with a row we hold (holding rows made every buffer compaction a fresh allocation).
+        let page = StepPage()
+        try forEachRow(sql, binds) { row in
+          let (step, layerEncodings, lengths, blobs) = try row.decode((Int, [Int], [Int], ByteBuffer).self)
+          page.steps.append(
+            (step, layerEncodings, lengths, blobs.getBytes(at: blobs.readerIndex, length: blobs.readableBytes) ?? []))
         }
-        if rows.count < rowsPerPage { return }
+        var count = 0
+        for (step, layerEncodings, lengths, blobs) in page.steps {
+          guard layerEncodings.count == lengths.count, lengths.reduce(0, +) == blobs.count,
+            lengths.allSatisfy({ $0 >= 0 })
+          else {
+            throw StoreError.database(path: path, detail: "step \(step): the server sent mismatched arrays")
+          }
+          try blobs.withUnsafeBytes { bytes in
+            var offset = 0
+            for (k, layerEncoding) in layerEncodings.enumerated() {
+              let end = offset + lengths[k]
+              try body(
+                step, layerEncoding >> 3, layerEncoding & 7, UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+              offset = end
+            }
+          }
+          after = step
+          count += 1
+        }
+        if count < stepsPerPage { return }
       }
     }
   }

@@ -184,6 +184,30 @@ public enum PostgresSchema {
 
     private struct ConnectionClosed: Error {}
 
+    /// Runs a query and hands each row to `onRow` as it arrives, on the connection's event loop,
+    /// while this thread waits: for results too large to hold as rows (`readLoadRows`).
+    /// `onRow` may throw: the query then fails with that error.
+    func forEachRow(
+      _ sql: String, _ binds: PostgresBindings, _ onRow: @escaping @Sendable (PostgresRow) throws -> Void
+    ) throws(StoreError) {
+      if connection.isClosed {
+        throw .connectionLost(location: path, detail: "the server closed the connection")
+      }
+      let done = connection.eventLoop.makePromise(of: Void.self)
+      connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger, onRow).map { _ in () }
+        .cascade(to: done)
+      connection.closeFuture.whenComplete { _ in done.fail(ConnectionClosed()) }
+      do {
+        try done.futureResult.wait()
+      } catch is ConnectionClosed {
+        throw .connectionLost(location: path, detail: "the server closed the connection")
+      } catch let error as StoreError {
+        throw error
+      } catch {
+        throw Self.classify(error, location: location)
+      }
+    }
+
     func execute(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws(StoreError) {
       try query(sql, binds)
     }
