@@ -93,7 +93,7 @@ let package = Package(
       name: "EPBBench",
       dependencies: [
         "EPBPlanner", "EPBEngines", "EPBStore", "EPBIngest", "EPBBacktest", "EPBReport", "EPBSimulate",
-        "EPBTestSupport",
+        "EPBTestSupport", .target(name: "EPBStorePostgres", condition: .when(traits: ["Postgres"])),
       ],
       path: "Sources/EPBBench", swiftSettings: strict),
     .target(name: "EPBTestSupport", dependencies: ["EPBPlanner"], swiftSettings: strict),

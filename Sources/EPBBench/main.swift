@@ -13,6 +13,8 @@ case "backtest":
   runBacktestBench(arguments: Array(arguments.dropFirst()))
 case "robust":
   runRobustBench(Array(arguments.dropFirst()))
+case "store":
+  runStoreBench(Array(arguments.dropFirst()))
 case "peers":
   runRobustBench(Array(arguments.dropFirst()) + ["--peers"])
 default:
@@ -27,6 +29,9 @@ default:
       ingest-parse [--steps N] [--runs N]          parse-only throughput of each format
       backtest                                     a 2,000-step 58x256 simulated series, plan every 100,
                                                    three configurations, end to end
+      store [--postgres URL] [--steps 2000] [--window 1000] [--reps 5]
+                                                   ingest of a .npy trace, the window aggregate and the size
+                                                   on disk, SQLite and (with the trait Postgres) PostgreSQL
       peers [--steps 1000] [--reps 30]             the same for deepseek and the four peers
       robust [--steps 1000] [--reps 30]            Planner.plan with the robust algorithm on a simulated
                                                    window and its block scenarios, 58 layers

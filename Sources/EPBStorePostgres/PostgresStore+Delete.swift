@@ -133,7 +133,8 @@
       return report
     }
 
-    private func databaseSize() throws(StoreError) -> Int {
+    /// The database's bytes on disk (`pg_database_size`), tables, indexes and catalog.
+    package func databaseSize() throws(StoreError) -> Int {
       try decode(query("SELECT pg_database_size(current_database())").first, as: Int.self) ?? 0
     }
 
