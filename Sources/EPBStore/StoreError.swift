@@ -57,6 +57,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 
   public var description: String {
     switch self {
+    case .missingDatabase(let path) where path.hasPrefix("postgres://"):
+      let name = path.split(separator: "/").last.map { String($0.prefix { $0 != "?" }) } ?? ""
+      return "\(path): the server has no database '\(name)'; create it first (`createdb \(name)`, or "
+        + "CREATE DATABASE \(name) as a user who may), or point --db / $EPBCTL_DB at an existing one"
     case .missingDatabase(let path):
       return "no database at \(path); run `epbctl ingest` first, or point --db / $EPBCTL_DB at an existing one"
     case .notADatabase(let path, let detail):

@@ -149,6 +149,8 @@
       #expect(throws: StoreError.missingDatabase(path: location.redacted)) {
         _ = try PostgresStore.open(location)
       }
+      let message = "\(StoreError.missingDatabase(path: location.redacted))"
+      #expect(message.contains("the server has no database '\(location.database)'; create it first"), "\(message)")
     }
 
     /// A user without the right to create tables in the schema cannot set a new database up.
