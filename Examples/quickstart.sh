@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The README's quick start: builds epbctl (release), records the bundled example loads in the
-# default database ./epb.sqlite, plans a placement on each of two windows and diffs them.
+# default database ./epb.sqlite (or $EPBCTL_DB), plans a placement on each of two windows and diffs them.
 # Safe to run again: ingests are idempotent, and each run adds two snapshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 
-swift build -c release --product epbctl >&2
-epbctl() { "$(swift build -c release --show-bin-path)/epbctl" "$@"; }
+# The same on PostgreSQL (docs/postgres.md):
+#   EPBCTL_BUILD_FLAGS="--traits Postgres" EPBCTL_DB=postgres://user@host/db bash Examples/quickstart.sh
+# shellcheck disable=SC2086
+swift build -c release ${EPBCTL_BUILD_FLAGS:-} --product epbctl >&2
+# shellcheck disable=SC2086
+bin=$(swift build -c release ${EPBCTL_BUILD_FLAGS:-} --show-bin-path)
+epbctl() { "$bin/epbctl" "$@"; }
 topology=(--replicas 288 --gpus 32 --nodes 4 --groups 8)
 
 echo "== ingest: two real DeepSeek-V3 load dumps (SGLang) and a small vLLM-style trace"
