@@ -53,19 +53,8 @@
           if try query("SELECT 1 FROM series WHERE name = $1", name).first != nil {
             throw StoreError.seriesExists(name: history.name, location: path)
           }
-          var b = PostgresBindings()
-          b.append(history.name)
-          b.append(history.layerIDs.count)
-          b.append(history.experts)
-          b.append(history.createdAt)
-          let seriesID = try decode(
-            query(
-              "INSERT INTO series (name, layers, experts, created_at) VALUES ($1, $2, $3, $4) RETURNING id", b
-            ).first, as: Int64.self)!
-          var layers = PostgresBindings()
-          layers.append(seriesID)
-          layers.append(history.layerIDs)
-          try execute("INSERT INTO series_layer (series_id, layer) SELECT $1, unnest($2::int8[])", layers)
+          let seriesID = try insertSeries(
+            history.name, layerIDs: history.layerIDs, experts: history.experts, createdAt: history.createdAt)
           let ingestID = try restoreIngests(history.ingests, series: seriesID)
           try restoreSteps(history.steps, series: seriesID)
           try restoreRows(history.rows, series: seriesID, ingestID: ingestID)

@@ -100,24 +100,30 @@
       return (outcome, commit: true)
     }
 
-    private func createSeries(_ name: String, batch: LoadBatch, source: IngestSource) throws -> SeriesInfo {
-      let ids = batch.declaredLayerIDs
-      guard !ids.isEmpty, batch.experts > 0 else {
-        throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")
-      }
+    /// Inserts a series row and its layer ids; returns its id.
+    func insertSeries(_ name: String, layerIDs: [Int], experts: Int, createdAt: String) throws -> Int64 {
       var binds = PostgresBindings()
       binds.append(name)
-      binds.append(ids.count)
-      binds.append(batch.experts)
-      binds.append(Self.now())
+      binds.append(layerIDs.count)
+      binds.append(experts)
+      binds.append(createdAt)
       let id = try decode(
         query(
           "INSERT INTO series (name, layers, experts, created_at) VALUES ($1, $2, $3, $4) RETURNING id", binds
         ).first, as: Int64.self)!
       var layers = PostgresBindings()
       layers.append(id)
-      layers.append(ids)
+      layers.append(layerIDs)
       try execute("INSERT INTO series_layer (series_id, layer) SELECT $1, unnest($2::int8[])", layers)
+      return id
+    }
+
+    private func createSeries(_ name: String, batch: LoadBatch, source: IngestSource) throws -> SeriesInfo {
+      let ids = batch.declaredLayerIDs
+      guard !ids.isEmpty, batch.experts > 0 else {
+        throw StoreError.shapeMismatch(series: name, source: source.path, detail: "the input holds no load")
+      }
+      let id = try insertSeries(name, layerIDs: ids, experts: batch.experts, createdAt: Self.now())
       return SeriesInfo(
         id: id, name: name, layers: ids.count, layerIDs: ids, experts: batch.experts, steps: 0, firstStep: nil,
         lastStep: nil, totalLoad: 0)
