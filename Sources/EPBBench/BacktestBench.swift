@@ -37,7 +37,6 @@ func runBacktestBench(arguments: [String]) {
   let tracePath = directory + "/trace.npy"
   defer { if keep == nil { try? FileManager.default.removeItem(atPath: directory) } }
   let clock = ContinuousClock()
-  func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
   print("EPBBench backtest — \(machineDescription())")
   let model = RoutingModel(steps: steps, layers: layers, experts: experts, seed: 7)

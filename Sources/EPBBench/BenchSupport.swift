@@ -20,3 +20,14 @@ func median(_ xs: [Double]) -> Double {
   let s = xs.sorted()
   return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
+
+/// The integer after `flag` in `arguments`, else `fallback`.
+func intFlag(_ arguments: [String], _ flag: String, _ fallback: Int) -> Int {
+  guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else {
+    return fallback
+  }
+  return v
+}
+
+/// `d` in seconds.
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }

@@ -12,12 +12,7 @@ import Foundation
 ///
 /// Usage: `swift run -c release EPBBench ingest [--steps 2000] [--layers 58] [--experts 256] [--reps 3]`
 func runIngestBench(_ arguments: [String]) {
-  func value(_ flag: String, _ fallback: Int) -> Int {
-    guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else {
-      return fallback
-    }
-    return v
-  }
+  func value(_ flag: String, _ fallback: Int) -> Int { intFlag(arguments, flag, fallback) }
   let steps = value("--steps", 2000), layers = value("--layers", 58), experts = value("--experts", 256)
   let reps = value("--reps", 3)
   let values = steps * layers * experts
@@ -36,7 +31,6 @@ func runIngestBench(_ arguments: [String]) {
   print("files: npy \(values * 4 / 1_000_000) MB, json \(jsonBytes / 1_000_000) MB")
 
   let clock = ContinuousClock()
-  func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
   var lastDB = ""
   for (name, path) in [("npy", npyPath), ("vllm json", jsonPath)] {

@@ -18,12 +18,7 @@ import Foundation
 /// Usage: `swift run -c release --traits Postgres EPBBench store --postgres URL [--steps 2000]
 /// [--layers 58] [--experts 256] [--window 1000] [--reps 5]`
 func runStoreBench(_ arguments: [String]) {
-  func value(_ flag: String, _ fallback: Int) -> Int {
-    guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else {
-      return fallback
-    }
-    return v
-  }
+  func value(_ flag: String, _ fallback: Int) -> Int { intFlag(arguments, flag, fallback) }
   let steps = value("--steps", 2000), layers = value("--layers", 58), experts = value("--experts", 256)
   let window = value("--window", 1000), reps = value("--reps", 5)
   let postgres = arguments.firstIndex(of: "--postgres").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
@@ -39,7 +34,6 @@ func runStoreBench(_ arguments: [String]) {
   _ = FileManager.default.createFile(atPath: npyPath, contents: Data(trace.npyBytes()))
 
   let clock = ContinuousClock()
-  func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
   /// Ingest `reps` times into a fresh store each; then time the window on the last one.
   func measure(_ backend: String, fresh: (Int) throws -> any EPBStore, size: (any EPBStore) throws -> String) throws {

@@ -47,7 +47,15 @@ public enum CommandRunner {
     } else {
       try (process.standardInput as! Pipe).fileHandleForWriting.close()
     }
-    // Read both pipes to the end before waiting, so a large output cannot block the child.
+    let (outData, errData) = readToEnd(process)
+    return CommandResult(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  /// Reads a started process's stdout and stderr pipes to the end, then waits for it to exit.
+  /// Both pipes are read before waiting, so a large output cannot block the child.
+  static func readToEnd(_ process: Process) -> (stdout: Data, stderr: Data) {
     let outPipe = process.standardOutput as! Pipe
     let errPipe = process.standardError as! Pipe
     nonisolated(unsafe) var errData = Data()
@@ -60,9 +68,7 @@ public enum CommandRunner {
     let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
-    return CommandResult(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+    return (outData, errData)
   }
 
   /// Starts `epbctl arguments…` without waiting; stdin, stdout and stderr are pipes.

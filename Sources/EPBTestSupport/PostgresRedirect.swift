@@ -107,16 +107,7 @@ public enum CLIBackend {
     let (out, err) = (Pipe(), Pipe())
     (process.standardOutput, process.standardError) = (out, err)
     try process.run()
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-      errData = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
+    let (outData, errData) = CommandRunner.readToEnd(process)
     guard process.terminationStatus == 0 else {
       throw PsqlFailed(
         description: "\(tool) \(arguments.dropFirst()) failed: " + String(decoding: errData, as: UTF8.self))
