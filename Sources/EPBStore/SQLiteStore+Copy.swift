@@ -57,11 +57,7 @@ extension SQLiteStore {
         var ingestID: [Int64: Int64] = [:]
         for i in history.ingests {
           try db.execute(
-            sql: """
-              INSERT INTO ingest (series_id, source, content_sha256, format, steps, rows, first_step, last_step,
-                                  total_load, ingested_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-              """,
+            sql: SQLiteStore.insertIngest,
             arguments: [
               seriesID, i.source, i.contentSHA256, i.format, i.steps, i.rows, i.firstStep, i.lastStep, i.totalLoad,
               i.ingestedAt,

@@ -17,6 +17,13 @@ extension SQLiteStore {
   /// - throws: `StoreError.shapeMismatch` when layer ids or experts differ from the series,
   ///   `.duplicateRows` when a row is stored already and `replace` is false, and the database
   ///   errors of `open`.
+  /// The `ingest` record's insert; its arguments in column order (ingest and copy).
+  static let insertIngest = """
+    INSERT INTO ingest (series_id, source, content_sha256, format, steps, rows, first_step, last_step,
+                        total_load, ingested_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    """
+
   public func ingest(_ batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
     throws(StoreError) -> IngestOutcome
   {
@@ -147,11 +154,7 @@ extension SQLiteStore {
         sum + batch.values[(i * experts)..<((i + 1) * experts)].reduce(0, +)
       }
     try db.execute(
-      sql: """
-        INSERT INTO ingest (series_id, source, content_sha256, format, steps, rows, first_step, last_step,
-                            total_load, ingested_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
+      sql: Self.insertIngest,
       arguments: [
         series.id, source.path, IngestRules.placeholderHash(source), source.format, stepSet.count, kept.count,
         keptSteps.min(),
