@@ -13,11 +13,13 @@ Checked:
   - afterwards, every step an ingester reported stored (`first_step..last_step` of its `--json`
     output) is in the database exactly once: `steps × layers` rows, each summing to ROW_TOTAL,
     belonging to that ingest; and the database holds nothing else;
-  - each plan read a consistent window: a prefix of the series' commits (in commit order, the
-    `ingest` table's ids). Its per-layer GPU loads sum to `N × ROW_TOTAL` on every layer, with N
-    the step count of some prefix of commits, its window is that prefix's first..last step, and
-    that prefix contains every ingest reported before the plan started and nothing started after
-    it ended. (GPU loads carry float rounding of ~1e-16 relative; a torn read is off by a whole
+  - each plan read a consistent window. On SQLite, which serialises writers, that is a prefix of
+    the series' commits (in commit order, the `ingest` table's ids). On PostgreSQL, where ingests
+    of disjoint steps commit in parallel and ids need not follow commit order, it is a snapshot:
+    every ingest finished before the plan started, none started after it ended, and some subset
+    of those that ran meanwhile. Either way its per-layer GPU loads sum to `N × ROW_TOTAL` on
+    every layer, with N the step count of that set, and its window is the set's first..last
+    step. (GPU loads carry float rounding of ~1e-16 relative; a torn read is off by a whole
     row, so sums are compared to within 1e-9 relative.)
 
 With `--db postgres://…` (an empty database; an epbctl built with `--traits Postgres`) the same
@@ -100,6 +102,35 @@ def planner(index, epbctl, db, deadline, log):
         k += 1
 
 
+def snapshot_problem(commits, plan, seen, window):
+    """Why a plan's `seen` steps and `window` are no snapshot of `commits`, or None.
+
+    A snapshot holds every ingest that had finished before the plan started, none that started
+    after it ended, and some subset of the others (those running while it ran) whose steps make
+    up the rest of `seen` and whose span keeps the window `lo..hi`: the running ingests outside
+    it are out, those starting at `lo` or ending at `hi` are in (no two ingests of a series share
+    a step), and the step counts of the rest must reach the remainder (a subset sum).
+    """
+    lo, hi = window
+    done = [e for e in commits if e["end"] < plan["start"]]
+    running = [e for e in commits if e["end"] >= plan["start"] and e["start"] < plan["end"]]
+    summary = (f"{seen} steps over {lo}..{hi} is no snapshot: {len(done)} ingests had finished before the plan "
+               f"started and {len(running)} ran while it ran")
+    inside = [e for e in running if lo <= e["first"] and e["last"] <= hi]
+    forced = [e for e in inside if e["first"] == lo or e["last"] == hi]
+    chosen = done + forced
+    if any(e["first"] < lo or e["last"] > hi for e in done) or not chosen:
+        return summary
+    if (min(e["first"] for e in chosen), max(e["last"] for e in chosen)) != (lo, hi):
+        return summary
+    remainder = seen - sum(e["steps"] for e in chosen)
+    reachable = {0}
+    for e in inside:
+        if e not in forced:
+            reachable |= {r + e["steps"] for r in reachable if r + e["steps"] <= remainder}
+    return None if remainder in reachable else summary
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
@@ -173,7 +204,11 @@ def main():
             record_failure(f"series appended: ingest at {e['first']}..{e['last']} does not follow step {expected_first - 1}")
         expected_first = e["last"] + 1
 
-    # Each plan saw a prefix of the commits.
+    # Each plan saw a consistent set of commits. SQLite serialises writers, so commit order is
+    # the ingest ids' order and the set is a prefix of it. PostgreSQL commits explicit-step
+    # ingests of one series in parallel; an ingest that took its id first may commit last, so
+    # there the set is every ingest finished before the plan started plus some of those still
+    # running while it ran (a snapshot), and the id order says nothing.
     order = {sha: n for n, (sha,) in enumerate(query(db, "SELECT content_sha256 FROM ingest ORDER BY id"))}
     windows_checked = 0
     for series in ["explicit", "appended"]:
@@ -194,12 +229,20 @@ def main():
             if len(steps_seen) != 1 or inexact or p["layers"] != list(range(LAYERS)):
                 record_failure(f"plan on {series}: layers disagree or are not whole steps, a torn read: {p['sums']}")
                 continue
-            prefix = prefixes.get(steps_seen.pop())
+            seen = steps_seen.pop()
+            window = (p["window"]["from"], p["window"]["to"])
+            if args.db:
+                problem = snapshot_problem(commits, p, seen, window)
+                if problem:
+                    record_failure(f"plan on {series}: {problem}")
+                windows_checked += 1
+                continue
+            prefix = prefixes.get(seen)
             if prefix is None:
-                record_failure(f"plan on {series}: {p['sums'][0] / ROW_TOTAL:.0f} steps is no prefix of the commits")
+                record_failure(f"plan on {series}: {seen} steps is no prefix of the commits")
                 continue
             n, lo, hi = prefix
-            if (p["window"]["from"], p["window"]["to"]) != (lo, hi):
+            if window != (lo, hi):
                 record_failure(f"plan on {series}: window {p['window']} but the prefix spans {lo}..{hi}")
             done_before = sum(1 for e in commits if e["end"] < p["start"])
             started_before = sum(1 for e in commits if e["start"] < p["end"])
