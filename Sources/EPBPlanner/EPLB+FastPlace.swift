@@ -3,7 +3,7 @@ extension EPLB {
   /// and `logcnt`, node by node, from one sort of each node's experts.
   ///
   /// - parameter weight: `[experts]`. Writes `phy2log [replicas]` and `logcnt [experts]`, and
-  ///   leaves each node's sorted expert keys in `scratch.nodeKeys` (`scratch.nodesSorted`) for
+  ///   leaves each node's sorted expert keys in `scratch.layer.nodeKeys` (`scratch.nodesSorted`) for
   ///   `Planner.noReplicationPeak`.
   ///
   /// Per node (`L` experts, `P` added replicas, loads `w`), the steps of `FastNode`:
@@ -47,11 +47,11 @@ extension EPLB {
 
     // Step 1: pack groups to nodes. → mlog2log [experts]
     packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
-    let mlog2log = scratch.mlog2log
+    let mlog2log = scratch.layer.mlog2log
     // With one group per node `mlog2log` is the identity: the nodes read `weight` in place,
     // and the counts are copied out, not scattered.
     let identity = groups == nodes
-    let tokensPerMlog = scratch.tokensPerMlog
+    let tokensPerMlog = scratch.layer.tokensPerMlog
     if identity {
       tokensPerMlog.update(from: weight, count: experts)
     } else {
@@ -76,7 +76,7 @@ extension EPLB {
       if n.pack(order) { n.packInTorchOrder() }
     }
     scratch.nodesSorted = sorted
-    let mlogcnt = scratch.mlogcnt
+    let mlogcnt = scratch.layer.mlogcnt
     if identity {
       logcnt.update(from: mlogcnt, count: experts)
     } else {
@@ -87,7 +87,8 @@ extension EPLB {
   /// One node of `placeHierarchicalFast`, its steps 1 to 4 as methods, each on the node's own
   /// slices of the scratch: `w` (`tokensPerMlog`, `[L]`), `sorted` (`nodeKeys`, `[L]`), `count`
   /// (`mlogcnt`, `[L]`), `columns` (`phy2mlog`, `[R]`, torch's replica columns), `out`
-  /// (`phy2log`, `[R]`), and `workKeys` as the working keys of one step at a time.
+  /// (`phy2log`, `[R]`), all in `scratch.layer`; each step's working memory is its phase's
+  /// (`layer.unsortedKeys` for the sort, `replication`, `packing`).
   struct FastNode {
     let experts: Int  // L, the node's logical experts
     let replicas: Int  // R, the node's slots
@@ -108,18 +109,18 @@ extension EPLB {
       out: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
     ) {
       (self.experts, self.replicas, self.gpus, self.perGPU) = (experts, replicas, gpus, perGPU)
-      w = scratch.tokensPerMlog + node * experts
-      sorted = scratch.nodeKeys + node * experts
-      count = scratch.mlogcnt + node * experts
-      columns = scratch.phy2mlog + node * replicas
-      ranks = scratch.phyrank + node * replicas
+      w = scratch.layer.tokensPerMlog + node * experts
+      sorted = scratch.layer.nodeKeys + node * experts
+      count = scratch.layer.mlogcnt + node * experts
+      columns = scratch.layer.phy2mlog + node * replicas
+      ranks = scratch.layer.phyrank + node * replicas
       (self.logical, self.out, self.scratch) = (logical, out, scratch)
     }
 
     /// Step 1: the experts by descending load, lower index first on ties, into `sorted` (keys
     /// `FastOrder.key(w[j], j)`). False, with `sorted` written, when a load is NaN or negative.
     func sort() -> Bool {
-      let fresh = scratch.workKeys
+      let fresh = scratch.layer.unsortedKeys
       var usual = true
       for j in 0..<experts {
         usual = usual && w[j] >= 0
@@ -139,15 +140,16 @@ extension EPLB {
       case .deepseek, .robust, .flashlb, .deepseekVec, .snake, .swiftBalancer:
         for j in 0..<experts { count[j] = 1 }
         EPLB.greedyCounts(
-          w, sorted: sorted, experts: experts, picks: picks, count: count, scratch: scratch, picked: columns + experts)
+          w, sorted: sorted, experts: experts, picks: picks, count: count, scratch: scratch.replication,
+          picked: columns + experts)
       case .eplbDivisor:
         if !EPLB.seedCounts(
-          w, sorted: sorted, experts: experts, replicas: replicas, count: count, scratch: scratch,
+          w, sorted: sorted, experts: experts, replicas: replicas, count: count, scratch: scratch.replication,
           picked: columns + experts)
         {
           EPLB.replicate(
             w, experts: experts, replicas: replicas, algorithm: .eplbDivisor, phy2log: columns, rank: ranks,
-            logcnt: count, scratch: scratch)
+            logcnt: count, scratch: scratch.replication)
         }
       }
     }
@@ -163,10 +165,10 @@ extension EPLB {
     }
 
     /// Step 3: experts with one replica keep their place in the sorted order; the others are
-    /// re-keyed by `w / count`, sorted and repeated `count` times. In `workKeys`: the ones
+    /// re-keyed by `w / count`, sorted and repeated `count` times. In `packing.sortKeys`: the ones
     /// `[L + 1]`, the multi keys `[m]` and their sort's other half `[m]`, the repeated `[R + 1]`.
     func packingOrder() -> PackingOrder {
-      let ones = scratch.workKeys
+      let ones = scratch.packing.sortKeys
       var oneCount = 0
       for s in 0..<experts {
         let k = sorted[s]
@@ -222,7 +224,7 @@ extension EPLB {
         }
         if (equal0 | equal1 | equal2 | equal3) >> 63 != 0 { return true }
       }
-      var tree = PackTree(packs: gpus, perPack: perGPU, nonNegative: true, scratch: scratch)
+      var tree = PackTree(packs: gpus, perPack: perGPU, nonNegative: true, scratch: scratch.packing)
       var a = 0, b = 0
       var previous = UInt64.max
       var ties = 0
@@ -248,13 +250,13 @@ extension EPLB {
     /// per replica is emulated (`Libstdcxx.sortByHighHalf`: values compared in the keys' high
     /// halves) and the node packed in that order.
     func packInTorchOrder() {
-      let keys = scratch.workKeys  // [R], then the sort's other half [R]
+      let keys = scratch.packing.sortKeys  // [R], then the sort's other half [R]
       for p in 0..<replicas {
         let j = p < experts ? p : columns[p]
         keys[p] = FastOrder.keyNonNegative(w[j] / Float(count[j]), p)
       }
-      Libstdcxx.sortByHighHalf(keys, count: replicas, stops: scratch.sortStops, buffer: keys + replicas)
-      var exact = PackTree(packs: gpus, perPack: perGPU, nonNegative: true, scratch: scratch)
+      Libstdcxx.sortByHighHalf(keys, count: replicas, stops: scratch.packing.sortStops, buffer: keys + replicas)
+      var exact = PackTree(packs: gpus, perPack: perGPU, nonNegative: true, scratch: scratch.packing)
       for k in 0..<replicas {
         let p = FastOrder.index(keys[k])
         let j = p < experts ? p : columns[p]
@@ -276,22 +278,22 @@ extension EPLB {
   /// equal), so with one replica it would beat `e`: all `k` already hold a second replica,
   /// which takes `k ≥ picks` earlier picks, a contradiction. So the greedy runs on a binary
   /// heap over those `k` ordered by (value descending, index ascending), exactly torch's
-  /// first argmax. O(k + picks · log k). Uses `scratch.workKeys`.
+  /// first argmax. O(k + picks · log k). Uses `scratch.heapKeys`.
   ///
   /// - parameter picked: `[picks]`: the expert of each pick, in order (the columns
   ///   `greedyReplicate` appends after the identity).
   @inline(__always)
   static func greedyCounts(
     _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, picks: Int,
-    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>, picked: UnsafeMutablePointer<Int>
+    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>.Replication, picked: UnsafeMutablePointer<Int>
   ) {
     if picks == 0 { return }
     let k = Swift.min(picks, n)
     // A min-heap of keys `FastOrder.key(w / count, expert)`: one integer order for (value
     // descending, index ascending), so a child is chosen by a select, not a mispredicted
-    // branch. `sorted`'s first `k` keys are ascending, already a heap. Uses `scratch.workKeys`
-    // ([k + 1], free between the node's sort and its packing order).
-    let heap = scratch.workKeys
+    // branch. `sorted`'s first `k` keys are ascending, already a heap, in `scratch.heapKeys`
+    // ([k + 1]).
+    let heap = scratch.heapKeys
     heap.update(from: sorted, count: k)
     heap[k] = .max  // a right child past the end never wins
     for pick in 0..<picks {
@@ -344,7 +346,7 @@ extension EPLB {
   /// last column); valid when this returns true.
   static func seedCounts(
     _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, replicas: Int,
-    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>, picked: UnsafeMutablePointer<Int>
+    count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>.Replication, picked: UnsafeMutablePointer<Int>
   ) -> Bool {
     let redundant = replicas - n
     for j in 0..<n { count[j] = 1 }
@@ -372,7 +374,7 @@ extension EPLB {
   }
 
   /// The state of `seedCounts` after D'Hondt's bulk: the multi-replica experts (`multi`, in
-  /// `scratch.order`, with their average, Sainte-Laguë and Huntington–Hill values cached by
+  /// `scratch.multi`, with their average, Sainte-Laguë and Huntington–Hill values cached by
   /// position), the one-replica experts read from `sorted` past `lead`.
   struct SeedCounts {
     let w: UnsafePointer<Float>
@@ -390,10 +392,10 @@ extension EPLB {
 
     init(
       _ w: UnsafePointer<Float>, sorted: UnsafePointer<UInt64>, experts n: Int, bulk: Int,
-      count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>
+      count: UnsafeMutablePointer<Int>, scratch: Scratch<Float>.Replication
     ) {
       (self.w, self.sorted, self.n, self.count) = (w, sorted, n, count)
-      multi = scratch.order
+      multi = scratch.multi
       (cachedAvg, cachedSL, cachedHH) = (scratch.average, scratch.sainteLague, scratch.huntingtonHill)
       // The first min(bulk, n) of `sorted` can hold the multi-replica experts.
       for s in 0..<Swift.min(bulk, n) {
@@ -573,8 +575,8 @@ extension EPLB {
   }
 
   /// One node of `placeHierarchical` (steps 2 and 3), exact torch tie order; see there.
-  /// Expects `scratch.tokensPerMlog` and `mlog2log`; writes the node's part of `phy2log`,
-  /// `rank` (if given), `scratch.mlogcnt`, `phy2mlog`, `phyrank`.
+  /// Expects `scratch.layer.tokensPerMlog` and `mlog2log`; writes the node's part of `phy2log`,
+  /// `rank` (if given), `scratch.layer.mlogcnt`, `phy2mlog`, `phyrank`.
   static func placeNodeExact<T: PlannerFloat>(
     node: Int, experts: Int, replicas: Int, nodes: Int, gpus: Int, algorithm: PlacementAlgorithm,
     phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>?, scratch: Scratch<T>
@@ -585,18 +587,18 @@ extension EPLB {
     let gpusPerNode = gpus / nodes
     let phyBase = node * phyPerNode
     let logBase = node * logPerNode
-    let tokensPerMlog = scratch.tokensPerMlog
-    let phy2mlog = scratch.phy2mlog
-    let phyrank = scratch.phyrank
-    let mlogcnt = scratch.mlogcnt
-    let mlog2log = scratch.mlog2log
+    let tokensPerMlog = scratch.layer.tokensPerMlog
+    let phy2mlog = scratch.layer.phy2mlog
+    let phyrank = scratch.layer.phyrank
+    let mlogcnt = scratch.layer.mlogcnt
+    let mlog2log = scratch.layer.mlog2log
     replicate(
       tokensPerMlog + logBase, experts: logPerNode, replicas: phyPerNode, algorithm: algorithm,
-      phy2log: phy2mlog + phyBase, rank: phyrank + phyBase, logcnt: mlogcnt + logBase, scratch: scratch)
-    let tokensPerPhy = scratch.tokensPerPhy
-    let packIndex = scratch.packIndex
-    let rankInPack = scratch.rankInPack
-    let pphy2phy = scratch.pphy2phy
+      phy2log: phy2mlog + phyBase, rank: phyrank + phyBase, logcnt: mlogcnt + logBase, scratch: scratch.replication)
+    let tokensPerPhy = scratch.packing.tokensPerPhy
+    let packIndex = scratch.packing.packIndex
+    let rankInPack = scratch.packing.rankInPack
+    let pphy2phy = scratch.packing.pphy2phy
     for p in 0..<phyPerNode {
       let m = logBase + phy2mlog[phyBase + p]
       tokensPerPhy[phyBase + p] = tokensPerMlog[m] / T(mlogcnt[m])
@@ -606,7 +608,7 @@ extension EPLB {
     packBalanced(
       tokensPerPhy + phyBase, count: phyPerNode, packs: gpusPerNode, packIndex: packIndex + phyBase,
       rankInPack: rankInPack + phyBase, tieClass: rank == nil ? UnsafePointer(phy2mlog + phyBase) : nil,
-      scratch: scratch)
+      scratch: scratch.packing)
     for p in 0..<phyPerNode {
       let pphy = packIndex[phyBase + p] * phyPerGPU + rankInPack[phyBase + p]
       pphy2phy[phyBase + pphy] = p

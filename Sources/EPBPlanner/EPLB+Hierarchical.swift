@@ -63,7 +63,7 @@ extension EPLB {
   /// The allocation-free core of `rebalanceHierarchical` (see there).
   ///
   /// - parameter weight: `[experts]`. Writes `phy2log [replicas]`, `rank [replicas]` (if given)
-  ///   and `logcnt [experts]`. Uses every buffer of `scratch` except `weight`.
+  ///   and `logcnt [experts]`. Uses every part of `scratch` but `statistics` and `layer.weight`.
   ///
   /// `phy2log` and `logcnt` are eplb.py's exactly either way. Without `rank`, replicas of one
   /// expert with equal load per replica are interchangeable in step 3, so their relative order
@@ -76,24 +76,24 @@ extension EPLB {
   ) {
     // Step 1: pack groups to nodes. → mlog2log [experts]
     packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
-    let mlog2log = scratch.mlog2log
+    let mlog2log = scratch.layer.mlog2log
 
     // Steps 2 and 3, node by node: replicate within the node, pack its replicas onto its GPUs.
     // tokensPerMlog [nodes][logPerNode] → mlogcnt [nodes][logPerNode], phy2log [nodes][phyPerNode]
-    let tokensPerMlog = scratch.tokensPerMlog
+    let tokensPerMlog = scratch.layer.tokensPerMlog
     for m in 0..<experts { tokensPerMlog[m] = weight[mlog2log[m]] }
     for node in 0..<nodes {
       placeNodeExact(
         node: node, experts: experts, replicas: replicas, nodes: nodes, gpus: gpus, algorithm: algorithm,
         phy2log: phy2log, rank: rank, scratch: scratch)
     }
-    let mlogcnt = scratch.mlogcnt
+    let mlogcnt = scratch.layer.mlogcnt
     // logcnt [experts] = mlogcnt scattered through mlog2log (a permutation)
     for m in 0..<experts { logcnt[mlog2log[m]] = mlogcnt[m] }
   }
 
   /// Step 1 of `placeHierarchical`: packs the groups onto the nodes by their total load
-  /// (`balancedPacking`, exact torch tie order) and writes `scratch.mlog2log` (`[experts]`,
+  /// (`balancedPacking`, exact torch tie order) and writes `scratch.layer.mlog2log` (`[experts]`,
   /// node-major "mlog" index → logical expert; a permutation, so its inverse is never needed
   /// as such). The identity when there is one group per node (eplb.py's packing is the
   /// identity then). O(experts).
@@ -103,12 +103,12 @@ extension EPLB {
   ) {
     let groupSize = experts / groups
     let groupsPerNode = groups / nodes
-    let mlog2log = scratch.mlog2log
+    let mlog2log = scratch.layer.mlog2log
     if groupsPerNode == 1 {
       for i in 0..<experts { mlog2log[i] = i }
       return
     }
-    let tokensPerGroup = scratch.groupTokens
+    let tokensPerGroup = scratch.grouping.groupTokens
     for g in 0..<groups {
       // torch sums float32 with wider partial sums; summing in Double and rounding once
       // gives the correctly rounded sum (exact for integer loads below 2^53, in any order,
@@ -116,10 +116,10 @@ extension EPLB {
       tokensPerGroup[g] = T(Summation.sum(weight + g * groupSize, groupSize))
     }
     packBalanced(
-      tokensPerGroup, count: groups, packs: nodes, packIndex: scratch.groupPack, rankInPack: scratch.groupRank,
-      scratch: scratch)
+      tokensPerGroup, count: groups, packs: nodes, packIndex: scratch.grouping.groupPack,
+      rankInPack: scratch.grouping.groupRank, scratch: scratch.packing)
     for g in 0..<groups {
-      let base = (scratch.groupPack[g] * groupsPerNode + scratch.groupRank[g]) * groupSize
+      let base = (scratch.grouping.groupPack[g] * groupsPerNode + scratch.grouping.groupRank[g]) * groupSize
       for j in 0..<groupSize {
         mlog2log[base + j] = g * groupSize + j
       }

@@ -29,7 +29,7 @@ extension EPLB {
         rankInPack.withUnsafeMutableBufferPointer { rp in
           packBalanced(
             w.baseAddress!, count: n, packs: packs, packIndex: pi.baseAddress!, rankInPack: rp.baseAddress!,
-            scratch: scratch)
+            scratch: scratch.packing)
         }
       }
     }
@@ -47,13 +47,13 @@ extension EPLB {
   /// the exact `Libstdcxx.sort` run. Packs are chosen on `PackTree` (a tournament tree, the
   /// first lightest pack with room at its root). Complexity O(count · log packs) plus the sort
   /// (O(count · log count)).
-  /// Uses `scratch.order`, `workKeys`, `entries` (`[count]`), `packItems` (`[packs]`),
+  /// Uses `scratch.order`, `sortKeys`, `entries` (`[count]`), `packItems` (`[packs]`),
   /// `packTree`.
   @inline(__always)
   static func packBalanced<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, count n: Int, packs: Int, packIndex: UnsafeMutablePointer<Int>,
     rankInPack: UnsafeMutablePointer<Int>, tieClass: UnsafePointer<Int>? = nil,
-    scratch: Scratch<T>
+    scratch: Scratch<T>.Packing
   ) {
     let perPack = n / packs
     if perPack == 1 {
@@ -66,7 +66,7 @@ extension EPLB {
     // Step 1: order items by descending Float value, as torch's CPU `sort(descending=True)`,
     // which is libstdc++'s (unstable) `std::sort` on (value, index) pairs comparing values.
     let order = scratch.order  // [n]
-    let fast = FastOrder.descending(weight, count: n, tieClass: tieClass, order: order, buffer: scratch.workKeys)
+    let fast = FastOrder.descending(weight, count: n, tieClass: tieClass, order: order, buffer: scratch.sortKeys)
     if !fast {
       let entries = scratch.entries  // [n]
       for i in 0..<n {

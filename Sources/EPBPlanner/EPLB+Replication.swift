@@ -43,7 +43,7 @@ public enum EPLB {
           logcnt.withUnsafeMutableBufferPointer { c in
             replicate(
               w.baseAddress!, experts: n, replicas: replicas, algorithm: algorithm, phy2log: p.baseAddress!,
-              rank: r.baseAddress!, logcnt: c.baseAddress!, scratch: scratch)
+              rank: r.baseAddress!, logcnt: c.baseAddress!, scratch: scratch.replication)
           }
         }
       }
@@ -58,7 +58,7 @@ public enum EPLB {
   static func replicate<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts n: Int, replicas: Int, algorithm: PlacementAlgorithm,
     phy2log: UnsafeMutablePointer<Int>, rank: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>,
-    scratch: Scratch<T>
+    scratch: Scratch<T>.Replication
   ) {
     // Step 1: one replica per logical expert. phy2log [replicas], rank [replicas], logcnt [n]
     for e in 0..<n {
@@ -91,7 +91,7 @@ public enum EPLB {
   @inline(__always)
   static func greedyReplicate<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts n: Int, picks: Int, column: Int, phy2log: UnsafeMutablePointer<Int>,
-    rank: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
+    rank: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>.Replication
   ) {
     let value = scratch.average
     let heap = scratch.heap

@@ -45,7 +45,7 @@ extension EPLB {
   @inline(__always)
   static func seedReplicate<T: PlannerFloat>(
     _ weight: UnsafePointer<T>, experts n: Int, replicas: Int, phy2log: UnsafeMutablePointer<Int>,
-    rank: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>
+    rank: UnsafeMutablePointer<Int>, logcnt: UnsafeMutablePointer<Int>, scratch: Scratch<T>.Replication
   ) {
     let redundant = replicas - n
     let tail = max(1, (redundant + 9) / 10)

@@ -117,7 +117,7 @@ struct PackTree<T: PlannerFloat> {
   /// every item must weigh `+0` or more (`-0` too: a pack starts at `+0`, and `+0 + -0` is
   /// `+0`, so no pack weight is ever `-0`).
   @inline(__always)
-  init(packs: Int, perPack: Int, nonNegative: Bool = false, scratch: Scratch<T>) {
+  init(packs: Int, perPack: Int, nonNegative: Bool = false, scratch: Scratch<T>.Packing) {
     tree = scratch.packTree
     items = scratch.packItems
     self.perPack = perPack
@@ -134,7 +134,7 @@ struct PackTree<T: PlannerFloat> {
   /// `perPack`, read as they are) weighing `weights[p]` (`+0` or more, not NaN; a sum of
   /// items' weights as `add` makes it). Keys are `packKeyNonNegative`.
   @inline(__always)
-  init(packs: Int, perPack: Int, weights: UnsafePointer<T>, scratch: Scratch<T>) {
+  init(packs: Int, perPack: Int, weights: UnsafePointer<T>, scratch: Scratch<T>.Packing) {
     tree = scratch.packTree
     items = scratch.packItems
     self.perPack = perPack

@@ -27,11 +27,11 @@ enum Peers {
     let replicas = topology.replicas
     let (groups, nodes) = policy == .hierarchical ? (topology.groups, topology.nodes) : (1, 1)
     let load = Array(window)
-    let weight = scratch.weight
+    let weight = scratch.layer.weight
     for e in 0..<experts { weight[e] = Float(load[e]) }
     scratch.nodesSorted = false
     EPLB.packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
-    let mlog2log = Array(UnsafeBufferPointer(start: scratch.mlog2log, count: experts))
+    let mlog2log = Array(UnsafeBufferPointer(start: scratch.layer.mlog2log, count: experts))
     if algorithm == .swiftBalancer {
       let phy2log = SwiftBalancer.place(
         load: load, base: base?.physicalToLogical, mlog2log: mlog2log, topology: topology,

@@ -62,7 +62,7 @@ public enum Planner {
     let experts = load.count
     let replicas = topology.replicas
     let (groups, nodes) = policy == .hierarchical ? (topology.groups, topology.nodes) : (1, 1)
-    let weight = scratch.weight
+    let weight = scratch.layer.weight
     var i = 0
     for v in load {
       weight[i] = Float(v)
@@ -167,7 +167,7 @@ public enum Planner {
       scratch: scratch)
   }
 
-  /// `statistics` with caller-owned scratch. `groupsPacked`: `scratch.mlog2log`
+  /// `statistics` with caller-owned scratch. `groupsPacked`: `scratch.layer.mlog2log`
   /// already holds the group → node packing of this `load` under `policy` (as `place` leaves
   /// them), so the no-replication baseline reuses it.
   static func statistics(
@@ -177,7 +177,8 @@ public enum Planner {
     let evaluation = evaluate(placement, load: load, topology: topology)
     let noRep = noReplicationPeak(
       load, topology: topology, policy: policy, algorithm: algorithm, scratch: scratch, groupsPacked: groupsPacked)
-    let bound = max(evaluation.mean, maxLoadPerReplicaLowerBound(load, replicas: topology.replicas, scratch: scratch))
+    let bound = max(
+      evaluation.mean, maxLoadPerReplicaLowerBound(load, replicas: topology.replicas, scratch: scratch.statistics))
     return LayerStatistics(evaluation: evaluation, noReplicationPeak: noRep, lowerBound: bound)
   }
 
@@ -195,12 +196,12 @@ public enum Planner {
     let experts = load.count
     let gpus = topology.gpus
     let (groups, nodes) = policy == .hierarchical ? (topology.groups, topology.nodes) : (1, 1)
-    let gpuLoad = scratch.doubles
+    let gpuLoad = scratch.statistics.gpuLoad
     for g in 0..<gpus { gpuLoad[g] = 0 }
     let feasible = experts % gpus == 0 && experts % groups == 0 && groups % nodes == 0 && gpus % nodes == 0
     return load.withUnsafeBufferPointer { w in
       if feasible {
-        let weight = scratch.weight
+        let weight = scratch.layer.weight
         for e in 0..<experts { weight[e] = Float(w[e]) }
         if !groupsPacked {
           EPLB.packGroups(weight, experts: experts, groups: groups, nodes: nodes, scratch: scratch)
@@ -244,13 +245,15 @@ public enum Planner {
   /// rounding of the sums cannot raise it above the exact quotient. With a negative or NaN load
   /// or a total of 0 or less every expert enters the heap. O(experts + picks · log(candidates)),
   /// the candidates gathered without data-dependent branches.
-  static func maxLoadPerReplicaLowerBound(_ load: ArraySlice<Double>, replicas: Int, scratch: Scratch<Float>)
+  static func maxLoadPerReplicaLowerBound(
+    _ load: ArraySlice<Double>, replicas: Int, scratch: Scratch<Float>.Statistics
+  )
     -> Double
   {
     let n = load.count
     if n == 0 { return 0 }
-    let value = scratch.doubles
-    let count = scratch.counts
+    let value = scratch.value
+    let count = scratch.count
     let heap = scratch.heap
     return load.withUnsafeBufferPointer { w in
       let total = Summation.sum(w.baseAddress!, n)
@@ -368,9 +371,10 @@ public enum Planner {
 }
 
 /// `Planner.noReplicationPeak`'s packing when the shapes divide: one replica per expert, `per`
-/// per GPU, each node's `perNode` experts (`scratch.mlog2log`, node-major, groups packed) onto
+/// per GPU, each node's `perNode` experts (`scratch.layer.mlog2log`, node-major, groups packed) onto
 /// its `gpusPerNode` GPUs, adding their loads (`w`, `[experts]`, in tokens) to `gpuLoad`
-/// (`[gpus]`) in slot order. `scratch.weight` holds `w` as `Float`.
+/// (`[gpus]`) in slot order. `scratch.layer.weight` holds `w` as `Float`; the packing's working
+/// memory is `scratch.statistics` and `scratch.packing`.
 private struct NoReplicationPacking {
   let w: UnsafeBufferPointer<Double>
   let scratch: Scratch<Float>
@@ -378,7 +382,7 @@ private struct NoReplicationPacking {
   let weight: UnsafeMutablePointer<Float>
   let mlog2log: UnsafeMutablePointer<Int>
   let per: Int, perNode: Int, gpusPerNode: Int
-  /// `scratch.nodeKeys` holds each node's sorted keys (`scratch.nodesSorted`, from the
+  /// `scratch.layer.nodeKeys` holds each node's sorted keys (`scratch.nodesSorted`, from the
   /// placement just made of this load).
   let reuse: Bool
 
@@ -387,7 +391,7 @@ private struct NoReplicationPacking {
     perNode: Int, gpusPerNode: Int, reuse: Bool
   ) {
     (self.w, self.scratch, self.gpuLoad) = (w, scratch, gpuLoad)
-    (weight, mlog2log) = (scratch.weight, scratch.mlog2log)
+    (weight, mlog2log) = (scratch.layer.weight, scratch.layer.mlog2log)
     (self.per, self.perNode, self.gpusPerNode, self.reuse) = (per, perNode, gpusPerNode, reuse)
   }
 
@@ -398,9 +402,9 @@ private struct NoReplicationPacking {
   /// and no negative or NaN load.
   @inline(__always)
   func packSorted(_ node: Int) -> Bool {
-    var keys = scratch.nodeKeys + node * perNode
+    var keys = scratch.layer.nodeKeys + node * perNode
     if !reuse {
-      let fresh = scratch.workKeys  // [perNode], then the sorted keys [perNode]
+      let fresh = scratch.statistics.keys  // [perNode], then the sorted keys [perNode]
       for j in 0..<perNode { fresh[j] = FastOrder.key(weight[mlog2log[node * perNode + j]], j) }
       keys = fresh + perNode
       FastOrder.sortIndexed(fresh, into: keys, count: perNode)
@@ -410,7 +414,7 @@ private struct NoReplicationPacking {
       let b = mlog2log[node * perNode + FastOrder.index(keys[s])]
       if w[a].bitPattern != w[b].bitPattern { return false }
     }
-    var tree = PackTree(packs: gpusPerNode, perPack: per, nonNegative: true, scratch: scratch)
+    var tree = PackTree(packs: gpusPerNode, perPack: per, nonNegative: true, scratch: scratch.packing)
     for s in 0..<perNode {
       let e = mlog2log[node * perNode + FastOrder.index(keys[s])]
       let (gpu, _) = tree.add(weight[e])
@@ -422,11 +426,11 @@ private struct NoReplicationPacking {
   /// The node packed as EPLB's step 3 does (`EPLB.packBalanced`, experts of equal load bits
   /// in one tie class).
   func packBalanced(_ node: Int) {
-    let tokens = scratch.tokensPerMlog
-    let tieClass = scratch.counts
-    let slots = scratch.slots
-    let packIndex = scratch.packIndex
-    let rankInPack = scratch.rankInPack
+    let tokens = scratch.statistics.tokens
+    let tieClass = scratch.statistics.tieClass
+    let slots = scratch.statistics.slots
+    let packIndex = scratch.statistics.packIndex
+    let rankInPack = scratch.statistics.rankInPack
     let base = node * perNode
     for j in 0..<perNode {
       let e = mlog2log[base + j]
@@ -435,7 +439,7 @@ private struct NoReplicationPacking {
     }
     EPLB.packBalanced(
       tokens, count: perNode, packs: gpusPerNode, packIndex: packIndex, rankInPack: rankInPack,
-      tieClass: tieClass, scratch: scratch)
+      tieClass: tieClass, scratch: scratch.packing)
     for j in 0..<perNode { slots[packIndex[j] * per + rankInPack[j]] = j }
     for s in 0..<perNode { gpuLoad[node * gpusPerNode + s / per] += w[mlog2log[base + slots[s]]] }
   }

@@ -58,7 +58,7 @@ public enum Robust {
     if !noReplicationGuard {
       return placeSearched(
         window: window, scenarios: matrices, row: 0, topology: topology, policy: topology.resolve(policy),
-        budget: budget, scratch: scratch, work: work)
+        budget: budget, work: work)
     }
     return place(
       window: window, scenarios: matrices, row: 0, topology: topology, policy: topology.resolve(policy),
@@ -76,7 +76,7 @@ public enum Robust {
     let limit = single.map { Planner.evaluate($0, load: window, topology: topology).peak }
     let searched = placeSearched(
       window: window, scenarios: scenarios, row: row, topology: topology, policy: policy,
-      budget: budget, scratch: scratch, work: work)
+      budget: budget, work: work)
     // Step 4: above the no-replication peak on the window, the first candidate that is not
     // (see the type's discussion).
     guard let single, let limit else { return searched }
@@ -116,7 +116,7 @@ public enum Robust {
   /// Steps 0 to 3 of `place`.
   static func placeSearched(
     window: ArraySlice<Double>, scenarios: [LoadMatrix], row: Int, topology: Topology, policy: PlacementPolicy,
-    budget: Int = evaluationsPerLayer, scratch: Scratch<Float>, work: RobustScratch
+    budget: Int = evaluationsPerLayer, work: RobustScratch
   ) -> LayerPlacement {
     let experts = window.count
     let table = work.table
@@ -136,7 +136,7 @@ public enum Robust {
           experts: experts, blockCount: count, logcnt: cnt.baseAddress!, budget: budget,
           windowWeight: 1, work: work)
       }
-      sortEachGPU(p2l, per: topology.slotsPerGPU, keys: scratch.order)
+      sortEachGPU(p2l, per: topology.slotsPerGPU)
     }
     return LayerPlacement(physicalToLogical: phy2log, logicalCount: initial.logicalCount)
   }
@@ -202,21 +202,23 @@ public enum Robust {
   }
 
   /// The end of step 3: each GPU's `per` slots of `p2l` (`[replicas]`, GPU-major) in increasing
-  /// expert order. `keys`: `[per]` of working memory.
-  private static func sortEachGPU(_ p2l: UnsafeMutableBufferPointer<Int>, per: Int, keys: UnsafeMutablePointer<Int>) {
+  /// expert order.
+  private static func sortEachGPU(_ p2l: UnsafeMutableBufferPointer<Int>, per: Int) {
     // A GPU holds a handful of slots. Up to 16: each slot goes to the rank of its
     // (expert, slot) key among the GPU's, counted from the sign bit of a difference. (An
     // insertion sort mispredicted about once per slot; so did the count written as a
     // comparison, which LLVM compiled to a branch.)
     if per <= 16 {
-      for first in stride(from: 0, to: p2l.count, by: per) {
-        let slots = p2l.baseAddress! + first
-        for k in 0..<per { keys[k] = slots[k] << 4 | k }  // expert indices are < 2^59
-        for i in 0..<per {
-          let x = keys[i]
-          var rank = 0
-          for j in 0..<per { rank &+= Int(bitPattern: UInt(bitPattern: keys[j] &- x) >> 63) }
-          slots[rank] = x >> 4
+      withUnsafeTemporaryAllocation(of: Int.self, capacity: per) { keys in
+        for first in stride(from: 0, to: p2l.count, by: per) {
+          let slots = p2l.baseAddress! + first
+          for k in 0..<per { keys[k] = slots[k] << 4 | k }  // expert indices are < 2^59
+          for i in 0..<per {
+            let x = keys[i]
+            var rank = 0
+            for j in 0..<per { rank &+= Int(bitPattern: UInt(bitPattern: keys[j] &- x) >> 63) }
+            slots[rank] = x >> 4
+          }
         }
       }
       return

@@ -1,130 +1,165 @@
-/// Preallocated raw buffers for planning layers of one shape, reused from layer to layer.
+/// Preallocated buffers for planning layers of one shape, reused from layer to layer, typed by
+/// the phase that uses them.
 ///
 /// One `Scratch` serves any layer with at most `experts` logical experts, `replicas` slots and
 /// `gpus` GPUs; `Planner.plan` allocates one per call, so planning a layer allocates nothing
-/// but its output arrays. All buffers are carved out of a single allocation (one `malloc` per
-/// `Scratch`, which matters for `Planner.placeLayer`, which makes one per layer). `T` is the
-/// arithmetic of the decisions (`Float` like eplb.py, or `Double` for the float64
-/// `replicate_experts` cases). Not thread-safe: one per thread.
+/// but its output arrays. `T` is the arithmetic of the decisions (`Float` like eplb.py, or
+/// `Double` for the float64 `replicate_experts` cases). Not thread-safe: one per thread.
+///
+/// Lifetimes: `layer` carries a layer's state from one phase to the next (each buffer says who
+/// writes it and who reads it). Every other part is the working memory of one phase's
+/// functions, which take that part alone: undefined when they start, free when they return.
+/// A phase that runs another's function passes it that function's part (the group packing
+/// and the statistics pack with `packing`).
 final class Scratch<T: PlannerFloat> {
   let experts: Int
   let replicas: Int
   let gpus: Int
 
-  // Per-expert buffers, `[experts]`.
-  let weight: UnsafeMutablePointer<T>
-  let tokensPerMlog: UnsafeMutablePointer<T>
-  let average: UnsafeMutablePointer<T>
-  let sainteLague: UnsafeMutablePointer<T>
-  let huntingtonHill: UnsafeMutablePointer<T>
-  let mlog2log: UnsafeMutablePointer<Int>
-  let mlogcnt: UnsafeMutablePointer<Int>
-  let heap: UnsafeMutablePointer<Int>
-  /// Each node's experts as sorted keys (`FastOrder.key`), `[experts]`, node-major; valid
-  /// when `nodesSorted` (set by `EPLB.placeHierarchicalFast` for the layer it placed last).
-  /// One more key after them: the fast path's sentinel behind the last node.
-  let nodeKeys: UnsafeMutablePointer<UInt64>
-  var nodesSorted = false
-  // Per-slot buffers, `[max(replicas, experts)]`.
-  let tokensPerPhy: UnsafeMutablePointer<T>
-  let phy2mlog: UnsafeMutablePointer<Int>
-  let phyrank: UnsafeMutablePointer<Int>
-  let packIndex: UnsafeMutablePointer<Int>
-  let rankInPack: UnsafeMutablePointer<Int>
-  let pphy2phy: UnsafeMutablePointer<Int>
-  let entries: UnsafeMutablePointer<KeyedIndex>
-  /// The processing order of one packing, `[max(replicas, experts)]`.
-  let order: UnsafeMutablePointer<Int>
-  /// Sort keys, `[3 · max(replicas, experts) + 35]` (a sort's two ping-pong halves; the
-  /// packing order of `EPLB.placeHierarchicalFast`; in a tied node, its replicas' keys and
-  /// 32 more for `Libstdcxx.sortByHighHalf`).
-  let workKeys: UnsafeMutablePointer<UInt64>
-  /// `Libstdcxx.sortByHighHalf`'s scratch, `[2 · max(replicas, experts) + 2]`.
-  let sortStops: UnsafeMutablePointer<Int>
-  // Per-GPU (pack) buffers, `[max(gpus, experts)]` (groups are packed with them too).
-  let packItems: UnsafeMutablePointer<Int>
-  let groupTokens: UnsafeMutablePointer<T>
-  let groupPack: UnsafeMutablePointer<Int>
-  let groupRank: UnsafeMutablePointer<Int>
-  /// `PackTree`'s min-tree over the packs, `[2L]`, where `L` is `max(gpus, experts)` rounded
-  /// up to a power of two.
-  let packTree: UnsafeMutablePointer<T.PackKey>
-  // Statistics buffers: `slots [max(replicas, experts)]`, `counts [experts]`,
-  // `doubles [max(gpus, experts)]`.
-  let slots: UnsafeMutablePointer<Int>
-  let counts: UnsafeMutablePointer<Int>
-  let doubles: UnsafeMutablePointer<Double>
+  /// The layer in the hierarchical order: mlog ("node-major logical") index → logical expert,
+  /// and the per-node state of EPLB's steps 2 and 3. `[experts]` unless said otherwise.
+  struct Layer {
+    /// The layer's loads as `T`, written by the caller (`Planner`, `Peers`).
+    let weight: UnsafeMutablePointer<T>
+    /// mlog index → logical expert, written by `EPLB.packGroups` (a permutation).
+    let mlog2log: UnsafeMutablePointer<Int>
+    /// `weight` in mlog order, written by the placements before their nodes.
+    let tokensPerMlog: UnsafeMutablePointer<T>
+    /// Replicas per mlog expert, written by each node's replication.
+    let mlogcnt: UnsafeMutablePointer<Int>
+    /// Each node's experts as sorted keys (`FastOrder.key`), node-major, written by
+    /// `EPLB.placeHierarchicalFast` (valid when `Scratch.nodesSorted`), read by the
+    /// no-replication statistics of the same load.
+    let nodeKeys: UnsafeMutablePointer<UInt64>
+    /// The node sort's input keys, `EPLB.FastNode.sort`'s alone.
+    let unsortedKeys: UnsafeMutablePointer<UInt64>
+    /// Each node's replica columns as its replication writes them (node-local expert, rank),
+    /// `[replicas]`, read by its packing.
+    let phy2mlog: UnsafeMutablePointer<Int>
+    let phyrank: UnsafeMutablePointer<Int>
+  }
 
-  private let base: UnsafeMutableRawPointer
+  /// EPLB's step 1 (`EPLB.packGroups`): the groups' loads and their packing onto the nodes,
+  /// `[experts]` (groups never outnumber experts).
+  struct Grouping {
+    let groupTokens: UnsafeMutablePointer<T>
+    let groupPack: UnsafeMutablePointer<Int>
+    let groupRank: UnsafeMutablePointer<Int>
+  }
+
+  /// EPLB's step 2 and the seed's replication (`EPLB.replicate`, `greedyReplicate`,
+  /// `seedReplicate`, `greedyCounts`, `seedCounts`), each `[experts]` of one row.
+  struct Replication {
+    /// `weight / count`, and the seed's Sainte-Laguë and Huntington–Hill values.
+    let average: UnsafeMutablePointer<T>
+    let sainteLague: UnsafeMutablePointer<T>
+    let huntingtonHill: UnsafeMutablePointer<T>
+    /// `greedyReplicate`'s heap of experts.
+    let heap: UnsafeMutablePointer<Int>
+    /// `greedyCounts`' heap of keys, `[experts + 1]` (one sentinel).
+    let heapKeys: UnsafeMutablePointer<UInt64>
+    /// `seedCounts`' multi-replica experts.
+    let multi: UnsafeMutablePointer<Int>
+    /// `TorchTopK.top2`'s queue in the seed's fix-up.
+    let entries: UnsafeMutablePointer<KeyedIndex>
+  }
+
+  /// EPLB's step 3 (`EPLB.packBalanced`, `PackTree`, the fast path's packing order), sized for
+  /// `n = max(replicas, experts)` items onto `max(gpus, experts)` packs.
+  struct Packing {
+    /// Load per replica, `[n]`.
+    let tokensPerPhy: UnsafeMutablePointer<T>
+    /// Pack and rank of each item, and the inverse (slot → item), `[n]`.
+    let packIndex: UnsafeMutablePointer<Int>
+    let rankInPack: UnsafeMutablePointer<Int>
+    let pphy2phy: UnsafeMutablePointer<Int>
+    /// The processing order of one packing, `[n]`, and its exact sort's pairs, `[n]`.
+    let order: UnsafeMutablePointer<Int>
+    let entries: UnsafeMutablePointer<KeyedIndex>
+    /// Sort keys, `[3n + 35]`: a sort's two ping-pong halves; the fast path's packing order;
+    /// in a tied node, its replicas' keys and 32 more for `Libstdcxx.sortByHighHalf`.
+    let sortKeys: UnsafeMutablePointer<UInt64>
+    /// `Libstdcxx.sortByHighHalf`'s scratch, `[2n + 2]`.
+    let sortStops: UnsafeMutablePointer<Int>
+    /// `PackTree`: items per pack `[packs]`, and its min-tree `[2L]`, `L` the pack count
+    /// rounded up to a power of two.
+    let packItems: UnsafeMutablePointer<Int>
+    let packTree: UnsafeMutablePointer<T.PackKey>
+  }
+
+  /// `Planner.noReplicationPeak` and `Planner.maxLoadPerReplicaLowerBound`, `[experts]` unless
+  /// said otherwise.
+  struct Statistics {
+    /// GPU loads of the no-replication placement, `[max(gpus, experts)]`.
+    let gpuLoad: UnsafeMutablePointer<Double>
+    /// A node's loads, tie classes, packing and slots for `EPLB.packBalanced`.
+    let tokens: UnsafeMutablePointer<T>
+    let tieClass: UnsafeMutablePointer<Int>
+    let packIndex: UnsafeMutablePointer<Int>
+    let rankInPack: UnsafeMutablePointer<Int>
+    let slots: UnsafeMutablePointer<Int>
+    /// A node's sort keys and their sorted copy, `[2 · experts]`.
+    let keys: UnsafeMutablePointer<UInt64>
+    /// The lower bound's heap, values and counts.
+    let heap: UnsafeMutablePointer<Int>
+    let value: UnsafeMutablePointer<Double>
+    let count: UnsafeMutablePointer<Int>
+  }
+
+  let layer: Layer
+  let grouping: Grouping
+  let replication: Replication
+  let packing: Packing
+  let statistics: Statistics
+  /// Whether `layer.nodeKeys` holds the sorted nodes of the layer placed last.
+  var nodesSorted = false
+
+  private let arena: Arena
 
   init(experts: Int, replicas: Int, gpus: Int) {
     self.experts = experts
     self.replicas = replicas
     self.gpus = gpus
     let e = max(experts, 1)
-    let r = max(replicas, experts, 1)
+    let n = max(replicas, experts, 1)
     let p = max(gpus, experts, 1)
-    // Byte offsets of every buffer in one block, each aligned to 16 bytes.
-    var size = 0
-    func carve<E>(_: E.Type, _ count: Int) -> Int {
-      let offset = size
-      size += (count * MemoryLayout<E>.stride + 15) & ~15
-      return offset
-    }
-    let oWeight = carve(T.self, e), oTokensPerMlog = carve(T.self, e), oAverage = carve(T.self, e)
-    let oSainteLague = carve(T.self, e), oHuntingtonHill = carve(T.self, e)
-    let oMlog2log = carve(Int.self, e), oMlogcnt = carve(Int.self, e)
-    let oHeap = carve(Int.self, e), oNodeKeys = carve(UInt64.self, e + 1)
-    let oTokensPerPhy = carve(T.self, r), oPhy2mlog = carve(Int.self, r), oPhyrank = carve(Int.self, r)
-    let oPackIndex = carve(Int.self, r), oRankInPack = carve(Int.self, r), oPphy2phy = carve(Int.self, r)
-    let oEntries = carve(KeyedIndex.self, r), oOrder = carve(Int.self, r)
-    let oRadixKeys = carve(UInt64.self, 3 * r + 35), oSortStops = carve(Int.self, 2 * r + 2)
-    let oPackItems = carve(Int.self, p), oGroupTokens = carve(T.self, p)
-    let oGroupPack = carve(Int.self, p), oGroupRank = carve(Int.self, p)
     let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)
-    let oPackTree = carve(T.PackKey.self, 2 * leaves)
-    let oSlots = carve(Int.self, r), oCounts = carve(Int.self, e), oDoubles = carve(Double.self, p)
-    let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
-    base = block
-    func at<E>(_ offset: Int, _: E.Type) -> UnsafeMutablePointer<E> {
-      (block + offset).bindMemory(to: E.self, capacity: 1)
-    }
-    weight = at(oWeight, T.self)
-    tokensPerMlog = at(oTokensPerMlog, T.self)
-    average = at(oAverage, T.self)
-    sainteLague = at(oSainteLague, T.self)
-    huntingtonHill = at(oHuntingtonHill, T.self)
-    mlog2log = at(oMlog2log, Int.self)
-    mlogcnt = at(oMlogcnt, Int.self)
-    heap = at(oHeap, Int.self)
-    nodeKeys = at(oNodeKeys, UInt64.self)
-    tokensPerPhy = at(oTokensPerPhy, T.self)
-    phy2mlog = at(oPhy2mlog, Int.self)
-    phyrank = at(oPhyrank, Int.self)
-    packIndex = at(oPackIndex, Int.self)
-    rankInPack = at(oRankInPack, Int.self)
-    pphy2phy = at(oPphy2phy, Int.self)
-    entries = at(oEntries, KeyedIndex.self)
-    order = at(oOrder, Int.self)
-    workKeys = at(oRadixKeys, UInt64.self)
-    sortStops = at(oSortStops, Int.self)
-    packItems = at(oPackItems, Int.self)
-    groupTokens = at(oGroupTokens, T.self)
-    groupPack = at(oGroupPack, Int.self)
-    groupRank = at(oGroupRank, Int.self)
-    packTree = at(oPackTree, T.PackKey.self)
-    slots = at(oSlots, Int.self)
-    counts = at(oCounts, Int.self)
-    doubles = at(oDoubles, Double.self)
-  }
-
-  deinit {
-    base.deallocate()
+    let a = Arena()
+    arena = a
+    layer = Layer(
+      weight: a.take(e), mlog2log: a.take(e), tokensPerMlog: a.take(e), mlogcnt: a.take(e), nodeKeys: a.take(e),
+      unsortedKeys: a.take(e), phy2mlog: a.take(n), phyrank: a.take(n))
+    grouping = Grouping(groupTokens: a.take(e), groupPack: a.take(e), groupRank: a.take(e))
+    replication = Replication(
+      average: a.take(e), sainteLague: a.take(e), huntingtonHill: a.take(e), heap: a.take(e),
+      heapKeys: a.take(e + 1), multi: a.take(e), entries: a.take(e))
+    packing = Packing(
+      tokensPerPhy: a.take(n), packIndex: a.take(n), rankInPack: a.take(n), pphy2phy: a.take(n), order: a.take(n),
+      entries: a.take(n), sortKeys: a.take(3 * n + 35), sortStops: a.take(2 * n + 2), packItems: a.take(p),
+      packTree: a.take(2 * leaves))
+    statistics = Statistics(
+      gpuLoad: a.take(p), tokens: a.take(e), tieClass: a.take(e), packIndex: a.take(e), rankInPack: a.take(e),
+      slots: a.take(e), keys: a.take(2 * e), heap: a.take(e), value: a.take(e), count: a.take(e))
   }
 
   /// Whether a layer of this shape fits the buffers.
   func fits(experts e: Int, replicas r: Int, gpus g: Int) -> Bool {
     e <= experts && r <= max(replicas, experts) && g <= max(gpus, experts)
+  }
+
+  /// The owner of the buffers: one allocation each, freed with the `Scratch`.
+  private final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    func take<E>(_ count: Int) -> UnsafeMutablePointer<E> {
+      let buffer = UnsafeMutablePointer<E>.allocate(capacity: count)
+      blocks.append(UnsafeMutableRawPointer(buffer))
+      return buffer
+    }
+
+    deinit {
+      for block in blocks { block.deallocate() }
+    }
   }
 }
 
