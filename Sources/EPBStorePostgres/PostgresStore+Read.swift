@@ -104,24 +104,31 @@
 
     /// One page of `readLoadRows`, filled on the event loop while the caller waits.
     private final class StepPage: @unchecked Sendable {
-      var steps: [(step: Int, layerEncodings: [Int], lengths: [Int], blobs: [UInt8])] = []
+      var steps: [(step: Int, rows: [UInt8])] = []
     }
 
-    /// The stored load rows of `series` in `from...to` (step order, then layer), each row's
-    /// blob handed to `body` without a copy.
+    /// The stored load rows of `series` in `from...to` (step order; a step's layers in the
+    /// order the server sends them), each row's blob handed to `body` without a copy.
     ///
-    /// The server sends one row per step (its layers' blobs concatenated in layer order, with
-    /// their layers, encodings and lengths as arrays): decoding a result row costs the client
-    /// far more than its bytes, and a step holds up to a model's whole set of layers (58 for
-    /// DeepSeek-V3), so this is 58 times fewer rows than one per layer (with the rows copied out
-    /// as they arrive, a 1,000-step window of 58 layers went from 382 to 209 ms; docs/postgres.md).
-    /// Pages go by key, `stepsPerPage` steps at a time,
-    /// so a long backtest never holds its whole history, however sparse its step numbers.
+    /// The server sends one row per step: its layers' rows concatenated, each as a 4-byte
+    /// big-endian `layer · 8 + encoding`, a 4-byte big-endian length, then the blob. Decoding a
+    /// result row costs the client far more than its bytes, and a step holds up to a model's
+    /// whole set of layers (58 for DeepSeek-V3), so this is 58 times fewer rows than one per
+    /// layer, and each row is one value (with arrays of layers and lengths beside the blobs, a
+    /// 1,000-step window of 58 layers took 209 ms; docs/postgres.md). The aggregate has no
+    /// ORDER BY: each blob names its layer, and sorting every step's rows cost the server twice
+    /// the scan. Each step's rows come from a subquery on the `step` table's keys: an equality
+    /// on `(series_id, step)` is an index scan with or without statistics, where a GROUP BY over
+    /// the range, right after a large ingest and before autovacuum's ANALYZE, was planned as a
+    /// bitmap scan and an external sort of the whole window (92 ms a page instead of 25). A step
+    /// with no rows (in `oneLayer`) comes as an empty value and calls nothing. Pages go by key,
+    /// `stepsPerPage` steps at a time, so a long backtest never holds its whole history, however
+    /// sparse its step numbers.
     func readLoadRows(
       series: SeriesInfo, from: Int, to: Int, oneLayer: Int?,
       _ body: (_ step: Int, _ layer: Int, _ encoding: Int, _ blob: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-      let stepsPerPage = max(1, 16_384 / max(1, oneLayer == nil ? series.layers : 1))
+      let stepsPerPage = max(1, 32_768 / max(1, oneLayer == nil ? series.layers : 1))
       var after = from - 1
       while true {
         var binds = PostgresBindings()
@@ -132,35 +139,34 @@
         var filter = ""
         if let oneLayer {
           binds.append(oneLayer)
-          filter = " AND layer = $5"
+          filter = " AND l.layer = $5"
         }
         let sql = """
-          SELECT step, array_agg(layer::bigint * 8 + encoding ORDER BY layer),
-            array_agg(length(loads)::bigint ORDER BY layer), string_agg(loads, ''::bytea ORDER BY layer)
-          FROM load WHERE series_id = $1 AND step > $2 AND step <= $3\(filter)
-          GROUP BY step ORDER BY step LIMIT $4
+          SELECT s.step, COALESCE((
+            SELECT string_agg(int4send(l.layer * 8 + l.encoding) || int4send(length(l.loads)) || l.loads, ''::bytea)
+            FROM load l WHERE l.series_id = s.series_id AND l.step = s.step\(filter)), ''::bytea)
+          FROM step s WHERE s.series_id = $1 AND s.step > $2 AND s.step <= $3 ORDER BY s.step LIMIT $4
           """
         // Each row is copied out as it arrives, so the driver's receive buffer is never shared
         // with a row we hold (holding rows made every buffer compaction a fresh allocation).
         let page = StepPage()
         try forEachRow(sql, binds) { row in
-          let (step, layerEncodings, lengths, blobs) = try row.decode((Int, [Int], [Int], ByteBuffer).self)
-          page.steps.append(
-            (step, layerEncodings, lengths, blobs.getBytes(at: blobs.readerIndex, length: blobs.readableBytes) ?? []))
+          let (step, rows) = try row.decode((Int, ByteBuffer).self)
+          page.steps.append((step, rows.getBytes(at: rows.readerIndex, length: rows.readableBytes) ?? []))
         }
         var count = 0
-        for (step, layerEncodings, lengths, blobs) in page.steps {
-          guard layerEncodings.count == lengths.count, lengths.reduce(0, +) == blobs.count,
-            lengths.allSatisfy({ $0 >= 0 })
-          else {
-            throw StoreError.database(path: path, detail: "step \(step): the server sent mismatched arrays")
-          }
-          try blobs.withUnsafeBytes { bytes in
+        for (step, rows) in page.steps {
+          try rows.withUnsafeBytes { bytes in
             var offset = 0
-            for (k, layerEncoding) in layerEncodings.enumerated() {
-              let end = offset + lengths[k]
+            while offset < bytes.count {
+              guard offset + 8 <= bytes.count else { throw Self.mismatchedStep(step, path: path) }
+              let layerEncoding = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+              let length = Int(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)))
+              let end = offset + 8 + length
+              guard end <= bytes.count else { throw Self.mismatchedStep(step, path: path) }
               try body(
-                step, layerEncoding >> 3, layerEncoding & 7, UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                step, layerEncoding >> 3, layerEncoding & 7, UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<end])
+              )
               offset = end
             }
           }
@@ -169,6 +175,10 @@
         }
         if count < stepsPerPage { return }
       }
+    }
+
+    private static func mismatchedStep(_ step: Int, path: String) -> StoreError {
+      .database(path: path, detail: "step \(step): the server sent a row shorter than its lengths say")
     }
   }
 #endif

@@ -236,6 +236,65 @@ func source(_ name: String, hash: String? = nil) -> IngestSource {
   }
 }
 
+/// Reads of windows and steps on every store kind: steps that lack a layer, and histories
+/// longer than one page of PostgreSQL's read (32,768 rows).
+@Suite struct WindowReadTests {
+  @Test(arguments: StoreKind.allCases)
+  func aStepWithoutALayerReadsAsZerosInIt(kind: StoreKind) throws {
+    let store = try kind.make()
+    // Steps 0 and 1 with layers 0, 1, 2; step 2 with layer 0 only. load = 100·step + 10·layer + expert.
+    func row(_ t: Int, _ l: Int) -> [Double] { (0..<2).map { Double(100 * t + 10 * l + $0) } }
+    let full = LoadBatch(
+      layers: 3, experts: 2, rows: (0..<2).flatMap { t in (0..<3).map { LoadRow(step: t, layer: $0) } },
+      values: (0..<2).flatMap { t in (0..<3).flatMap { row(t, $0) } }, stepsAreRelative: false)
+    let partial = LoadBatch(
+      layers: 3, experts: 2, rows: [LoadRow(step: 2, layer: 0)], values: row(2, 0), stepsAreRelative: false)
+    _ = try store.ingest(full, series: "s", source: source("full"), replace: false)
+    _ = try store.ingest(partial, series: "s", source: source("partial"), replace: false)
+
+    // Layer 1 over steps 0...2: (10 + 110, 11 + 111); layer 0: (0 + 100 + 200, 1 + 101 + 201).
+    #expect(try store.windowLoad(series: "s", window: WindowSpec(), layers: [1]).loads.values == [120, 122])
+    #expect(
+      try store.windowLoad(series: "s", window: WindowSpec()).loads.values == [300, 303, 120, 122, 140, 142])
+    // A stored step is a step of every layer: step 2 reads as zeros in layer 1.
+    var seen: [Int] = []
+    try store.forEachStep(series: "s", from: 0, to: 2, layers: [1]) { step, loads in
+      seen.append(step)
+      #expect(loads.values == (step < 2 ? row(step, 1) : [0, 0]))
+    }
+    #expect(seen == [0, 1, 2])
+    var last: LoadMatrix?
+    seen = []
+    try store.forEachStep(series: "s", from: 0, to: 2, layers: nil) { step, loads in
+      seen.append(step)
+      last = loads
+    }
+    #expect(seen == [0, 1, 2])
+    #expect(last?.values == row(2, 0) + [0, 0, 0, 0])
+  }
+
+  @Test(arguments: StoreKind.allCases)
+  func aHistoryLongerThanAReadPageIsReadWhole(kind: StoreKind) throws {
+    let store = try kind.make()
+    // 12,000 steps × 3 layers = 36,000 rows; load = step mod 5 + layer + expert.
+    let steps = 12_000
+    _ = try store.ingest(
+      denseBatch(steps: steps, layers: 3, experts: 2) { t, l, e in Double(t % 5 + l + e) },
+      series: "s", source: source("long"), replace: false)
+    // Σ_t (t mod 5) = 2,400 · (0 + 1 + 2 + 3 + 4) = 24,000, plus 12,000 · (layer + expert).
+    let expected = (0..<3).flatMap { l in (0..<2).map { e in Double(24_000 + steps * (l + e)) } }
+    let window = try store.windowLoad(series: "s", window: WindowSpec())
+    #expect(window.loads.values == expected && window.steps == steps)
+    var next = 0
+    try store.forEachStep(series: "s", from: 0, to: steps - 1, layers: [2]) { step, loads in
+      #expect(step == next)
+      #expect(loads.values == [Double(step % 5 + 2), Double(step % 5 + 3)])
+      next += 1
+    }
+    #expect(next == steps)
+  }
+}
+
 @Suite struct SnapshotStoreTests {
   func plan(_ seed: Int) -> Plan {
     let topology = Topology(replicas: 4, gpus: 2, nodes: 1, groups: 1)
