@@ -31,11 +31,43 @@ public enum PostgresSchema {
     let logger = Logger(label: "epbctl.postgres")
     /// Called inside an ingest's transaction just before it commits (the crash tests' pause).
     let beforeCommit: (@Sendable () -> Void)?
+    /// The statement running now, failed when the connection closes under it.
+    private let running = RunningStatement()
 
     private init(location: PostgresLocation, connection: PostgresConnection, beforeCommit: (@Sendable () -> Void)?) {
       self.location = location
       self.connection = connection
       self.beforeCommit = beforeCommit
+      connection.closeFuture.whenComplete { [running] _ in running.connectionClosed() }
+    }
+
+    /// The failure of the statement that runs now, for the one callback on the connection's
+    /// `closeFuture` (registered once per store, not once per statement, which would grow for
+    /// as long as a watching ingest runs).
+    private final class RunningStatement: @unchecked Sendable {
+      private let lock = NSLock()
+      private var fail: ((any Error) -> Void)?
+      private var closed = false
+
+      /// Starts a statement that `fail` fails; false when the connection has closed already.
+      func begin(_ fail: @escaping (any Error) -> Void) -> Bool {
+        lock.withLock {
+          if closed { return false }
+          self.fail = fail
+          return true
+        }
+      }
+
+      func end() { lock.withLock { fail = nil } }
+
+      func connectionClosed() {
+        let fail = lock.withLock {
+          closed = true
+          defer { self.fail = nil }
+          return self.fail
+        }
+        fail?(ConnectionClosed())
+      }
     }
 
     /// Closes the connection and waits for it (PostgresNIO requires a connection to be closed
@@ -171,8 +203,11 @@ public enum PostgresSchema {
         throw .connectionLost(location: path, detail: "the server closed the connection")
       }
       let result = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+      guard running.begin({ result.fail($0) }) else {
+        throw .connectionLost(location: path, detail: "the server closed the connection")
+      }
+      defer { running.end() }
       connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).cascade(to: result)
-      connection.closeFuture.whenComplete { _ in result.fail(ConnectionClosed()) }
       do {
         return try result.futureResult.wait()
       } catch is ConnectionClosed {
@@ -182,7 +217,7 @@ public enum PostgresSchema {
       }
     }
 
-    private struct ConnectionClosed: Error {}
+    fileprivate struct ConnectionClosed: Error {}
 
     /// Runs a query and hands each row to `onRow` as it arrives, on the connection's event loop,
     /// while this thread waits: for results too large to hold as rows (`readLoadRows`).
@@ -194,9 +229,12 @@ public enum PostgresSchema {
         throw .connectionLost(location: path, detail: "the server closed the connection")
       }
       let done = connection.eventLoop.makePromise(of: Void.self)
+      guard running.begin({ done.fail($0) }) else {
+        throw .connectionLost(location: path, detail: "the server closed the connection")
+      }
+      defer { running.end() }
       connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger, onRow).map { _ in () }
         .cascade(to: done)
-      connection.closeFuture.whenComplete { _ in done.fail(ConnectionClosed()) }
       do {
         try done.futureResult.wait()
       } catch is ConnectionClosed {
