@@ -114,32 +114,24 @@ final class Scratch<T: PlannerFloat> {
   /// Whether `layer.nodeKeys` holds the sorted nodes of the layer placed last.
   var nodesSorted = false
 
-  private let arena: Arena
+  private let block: UnsafeMutableRawPointer
 
   init(experts: Int, replicas: Int, gpus: Int) {
     self.experts = experts
     self.replicas = replicas
     self.gpus = gpus
-    let e = max(experts, 1)
-    let n = max(replicas, experts, 1)
-    let p = max(gpus, experts, 1)
-    let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)
-    let a = Arena()
-    arena = a
-    layer = Layer(
-      weight: a.take(e), mlog2log: a.take(e), tokensPerMlog: a.take(e), mlogcnt: a.take(e), nodeKeys: a.take(e),
-      unsortedKeys: a.take(e), phy2mlog: a.take(n), phyrank: a.take(n))
-    grouping = Grouping(groupTokens: a.take(e), groupPack: a.take(e), groupRank: a.take(e))
-    replication = Replication(
-      average: a.take(e), sainteLague: a.take(e), huntingtonHill: a.take(e), heap: a.take(e),
-      heapKeys: a.take(e + 1), multi: a.take(e), entries: a.take(e))
-    packing = Packing(
-      tokensPerPhy: a.take(n), packIndex: a.take(n), rankInPack: a.take(n), pphy2phy: a.take(n), order: a.take(n),
-      entries: a.take(n), sortKeys: a.take(3 * n + 35), sortStops: a.take(2 * n + 2), packItems: a.take(p),
-      packTree: a.take(2 * leaves))
-    statistics = Statistics(
-      gpuLoad: a.take(p), tokens: a.take(e), tieClass: a.take(e), packIndex: a.take(e), rankInPack: a.take(e),
-      slots: a.take(e), keys: a.take(2 * e), heap: a.take(e), value: a.take(e), count: a.take(e))
+    // One allocation for every buffer (`EPLB.replicateExperts`, which `snake` calls per node,
+    // makes a `Scratch` each time): the layout is carved once to measure it, then into the block.
+    var measure = Carver(block: nil)
+    _ = Self.carve(&measure, experts: experts, replicas: replicas, gpus: gpus)
+    block = UnsafeMutableRawPointer.allocate(byteCount: max(measure.size, 16), alignment: 16)
+    var carver = Carver(block: block)
+    (layer, grouping, replication, packing, statistics) = Self.carve(
+      &carver, experts: experts, replicas: replicas, gpus: gpus)
+  }
+
+  deinit {
+    block.deallocate()
   }
 
   /// Whether a layer of this shape fits the buffers.
@@ -147,18 +139,45 @@ final class Scratch<T: PlannerFloat> {
     e <= experts && r <= max(replicas, experts) && g <= max(gpus, experts)
   }
 
-  /// The owner of the buffers: one allocation each, freed with the `Scratch`.
-  private final class Arena {
-    private var blocks: [UnsafeMutableRawPointer] = []
+  /// The buffers of every part, in one layout: `[e]` per expert, `[n]` per item of a packing
+  /// (`max(replicas, experts)`), `[p]` per pack (`max(gpus, experts)`).
+  private static func carve(_ c: inout Carver, experts: Int, replicas: Int, gpus: Int)
+    -> (Layer, Grouping, Replication, Packing, Statistics)
+  {
+    let e = max(experts, 1)
+    let n = max(replicas, experts, 1)
+    let p = max(gpus, experts, 1)
+    let leaves = 1 << (Int.bitWidth - (p - 1).leadingZeroBitCount)
+    let layer = Layer(
+      weight: c.take(e), mlog2log: c.take(e), tokensPerMlog: c.take(e), mlogcnt: c.take(e), nodeKeys: c.take(e),
+      unsortedKeys: c.take(e), phy2mlog: c.take(n), phyrank: c.take(n))
+    let grouping = Grouping(groupTokens: c.take(e), groupPack: c.take(e), groupRank: c.take(e))
+    let replication = Replication(
+      average: c.take(e), sainteLague: c.take(e), huntingtonHill: c.take(e), heap: c.take(e),
+      heapKeys: c.take(e + 1), multi: c.take(e), entries: c.take(e))
+    let packing = Packing(
+      tokensPerPhy: c.take(n), packIndex: c.take(n), rankInPack: c.take(n), pphy2phy: c.take(n), order: c.take(n),
+      entries: c.take(n), sortKeys: c.take(3 * n + 35), sortStops: c.take(2 * n + 2), packItems: c.take(p),
+      packTree: c.take(2 * leaves))
+    let statistics = Statistics(
+      gpuLoad: c.take(p), tokens: c.take(e), tieClass: c.take(e), packIndex: c.take(e), rankInPack: c.take(e),
+      slots: c.take(e), keys: c.take(2 * e), heap: c.take(e), value: c.take(e), count: c.take(e))
+    return (layer, grouping, replication, packing, statistics)
+  }
 
-    func take<E>(_ count: Int) -> UnsafeMutablePointer<E> {
-      let buffer = UnsafeMutablePointer<E>.allocate(capacity: count)
-      blocks.append(UnsafeMutableRawPointer(buffer))
-      return buffer
-    }
+  /// Hands out consecutive buffers of a block, each aligned to 16 bytes; without a block it
+  /// only adds up their sizes (its pointers are placeholders, never read or written).
+  private struct Carver {
+    let block: UnsafeMutableRawPointer?
+    private(set) var size = 0
 
-    deinit {
-      for block in blocks { block.deallocate() }
+    init(block: UnsafeMutableRawPointer?) { self.block = block }
+
+    mutating func take<E>(_ count: Int) -> UnsafeMutablePointer<E> {
+      let offset = size
+      size += (count * MemoryLayout<E>.stride + 15) & ~15
+      guard let block else { return UnsafeMutablePointer(bitPattern: 16)! }
+      return (block + offset).bindMemory(to: E.self, capacity: count)
     }
   }
 }
