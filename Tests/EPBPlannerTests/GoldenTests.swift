@@ -10,6 +10,27 @@ import Testing
     #expect(Golden.caseNames().count >= 17, "golden cases not found at \(Golden.directory().path)")
   }
 
+  /// Every algorithm meets an expectation independent of its code: eplb.py's or the seed's
+  /// output (the golden files, here and in `ReferenceTests`), its original's output
+  /// (`PeerGoldenTests`' fixtures), or, for the two without a runnable original, cases worked
+  /// by hand (`snake`: `PeerTests.snakeByHand`) and the properties every plan must have
+  /// (`robust`: `PropertyTests` over every algorithm, `RobustTests`). A new algorithm fails here
+  /// until it is given one of these.
+  @Test func everyAlgorithmHasAnIndependentExpectation() throws {
+    var golden: Set<PlacementAlgorithm> = []
+    for name in Golden.caseNames(kind: "rebalance_experts") {
+      let c = try Golden.load(name)
+      golden.formUnion(PlacementAlgorithm.allCases.filter { c.expected.result($0.rawValue) != nil })
+    }
+    #expect(golden == Set(Self.algorithms))
+    let originals: [(fixture: String, algorithm: PlacementAlgorithm)] = [
+      ("flashlb", .flashlb), ("deepseek_vec", .deepseekVec), ("swift_balancer", .swiftBalancer),
+    ]
+    let peers = Set(originals.filter { !PeerGoldenTests.cases($0.fixture).isEmpty }.map(\.algorithm))
+    let byHandOrByProperty: Set<PlacementAlgorithm> = [.snake, .robust]
+    #expect(golden.union(peers).union(byHandOrByProperty) == Set(PlacementAlgorithm.allCases))
+  }
+
   @Test(arguments: Golden.caseNames(kind: "balanced_packing"))
   func balancedPacking(name: String) throws {
     let c = try Golden.load(name)
