@@ -92,6 +92,8 @@ public struct BacktestPlanRequest: Sendable {
   public var previousPlacements: [Int: LayerPlacement] = [:]
   /// No GPU may hold two replicas of one expert (`Parameters.distinctPerGPU`).
   public var distinctPerGPU = false
+  /// Layers planned at once (`Parameters.threads`).
+  public var threads = 1
 }
 
 /// Why a backtest cannot run; the message names the flag that fixes it.
@@ -135,7 +137,7 @@ public struct Backtest {
     try Planner.plan(
       r.windowLoad, layerIDs: r.layerIDs, topology: r.topology, policy: r.policy, algorithm: r.config.algorithm,
       scenarios: Robust.blockSums(r.stepLoads ?? [], blocks: r.config.algorithm.scenarioBlocks),
-      base: r.previousPlacements, distinctPerGPU: r.distinctPerGPU)
+      base: r.previousPlacements, distinctPerGPU: r.distinctPerGPU, threads: r.threads)
   }
 
   /// The replay's settings.
@@ -157,10 +159,13 @@ public struct Backtest {
     /// The planner was asked for placements with no expert twice on one GPU (reported only; the
     /// caller's planner closure applies it).
     public var distinctPerGPU: Bool
+    /// Layers each plan places at once (at least 1; the report is the same for any number).
+    public var threads: Int
 
     public init(
       configs: [BacktestConfig], every: Int, horizon: Int, warmup: Int? = nil, topology: Topology,
-      policy: PlacementPolicy, oracle: Bool = false, replanCost: ReplanCost? = nil, distinctPerGPU: Bool = false
+      policy: PlacementPolicy, oracle: Bool = false, replanCost: ReplanCost? = nil, distinctPerGPU: Bool = false,
+      threads: Int = 1
     ) {
       self.configs = configs
       self.every = every
@@ -171,6 +176,7 @@ public struct Backtest {
       self.oracle = oracle
       self.replanCost = replanCost
       self.distinctPerGPU = distinctPerGPU
+      self.threads = threads
     }
 
     /// The steps before the first plan.
@@ -185,6 +191,7 @@ public struct Backtest {
       if every < 1 { throw BacktestError("--every must be at least 1, got \(every)") }
       if horizon < 1 { throw BacktestError("--horizon must be at least 1, got \(horizon)") }
       if let warmup, warmup < 1 { throw BacktestError("--warmup must be at least 1, got \(warmup)") }
+      if threads < 1 { throw BacktestError("--threads must be at least 1, got \(threads)") }
       for c in configs {
         if let w = c.window, w < 1 { throw BacktestError("--window must be at least 1, got \(w)") }
         if let w = c.window, w > effectiveWarmup {
@@ -430,7 +437,7 @@ public struct Backtest {
         config: config, windowLoad: LoadMatrix(layers: layerIDs.count, experts: experts, values: values),
         layerIDs: layerIDs, windowFrom: stepNumbers[first], windowTo: stepNumbers[i], windowSteps: i - first + 1,
         stepLoads: keepStepLoads[c] ? Array(ring.suffix(i - first + 1)) : nil, topology: parameters.topology,
-        policy: parameters.policy, distinctPerGPU: parameters.distinctPerGPU)
+        policy: parameters.policy, distinctPerGPU: parameters.distinctPerGPU, threads: parameters.threads)
       let base = previousPlacement[c]
       if config.algorithm.usesBase, let base {
         for (layer, placement) in zip(layerIDs, base) { request.previousPlacements[layer] = placement }
@@ -540,7 +547,7 @@ public struct Backtest {
           config: config, windowLoad: horizon, layerIDs: layerIDs, windowFrom: horizonFrom, windowTo: horizonTo,
           windowSteps: parameters.horizon,
           stepLoads: keepStepLoads[c] ? Array(ring.suffix(parameters.horizon)) : nil, topology: topology,
-          policy: parameters.policy, distinctPerGPU: parameters.distinctPerGPU)
+          policy: parameters.policy, distinctPerGPU: parameters.distinctPerGPU, threads: parameters.threads)
         if config.algorithm.usesBase, let base = evaluation.base {
           for (layer, placement) in zip(layerIDs, base) { request.previousPlacements[layer] = placement }
         }

@@ -63,11 +63,11 @@ extension Planner {
   public static func plan(
     _ loads: LoadMatrix, layerIDs: [Int], topology: Topology, policy: PlacementPolicy,
     algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = [], base: [Int: LayerPlacement]?,
-    options: MoveOptions, distinctPerGPU: Bool = false
+    options: MoveOptions, distinctPerGPU: Bool = false, threads: Int = 1
   ) throws -> (plan: Plan, layers: [LayerMoves]) {
     var plan = try plan(
       loads, layerIDs: layerIDs, topology: topology, policy: policy, algorithm: algorithm, scenarios: scenarios,
-      base: algorithm.usesBase ? (base ?? [:]) : [:], distinctPerGPU: distinctPerGPU)
+      base: algorithm.usesBase ? (base ?? [:]) : [:], distinctPerGPU: distinctPerGPU, threads: threads)
     guard let base else { return (plan, []) }
     let layers: [LayerMoves]
     (plan, layers) = try applyBase(plan, loads: loads, layerIDs: layerIDs, base: base, options: options)

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The public entry points of the planner. Pure: no I/O, no global state.
 public enum Planner {
   /// Places one layer's logical experts onto `topology.replicas` slots.
@@ -314,7 +316,7 @@ public enum Planner {
   /// - parameter layerIDs: the series layer id of each row.
   /// - throws: `TopologyError` when the topology cannot place `loads.experts` experts.
   ///
-  /// One set of scratch buffers serves all layers. Complexity per layer: see `EPLB`.
+  /// One set of scratch buffers per thread serves its layers. Complexity per layer: see `EPLB`.
   ///
   /// - parameter scenarios: for the algorithms that `usesScenarios` (`robust`, `flashlb`,
   ///   `deepseek-vec`), block sums of the window's steps, each `[layerIDs.count][experts]` (see
@@ -324,49 +326,91 @@ public enum Planner {
   /// - parameter distinctPerGPU: no GPU may hold two replicas of one expert: every algorithm's
   ///   placement goes through `enforceDistinctPerGPU` (layers that already comply are unchanged);
   ///   it then also throws `TopologyError` for a layer where that cannot be done.
+  /// - parameter threads: layers planned at once (at least 1); any number gives the same plan.
   public static func plan(
     _ loads: LoadMatrix, layerIDs: [Int], topology: Topology, policy: PlacementPolicy,
     algorithm: PlacementAlgorithm, scenarios: [LoadMatrix] = [], base: [Int: LayerPlacement] = [:],
-    distinctPerGPU: Bool = false
+    distinctPerGPU: Bool = false, threads: Int = 1
   ) throws(TopologyError) -> Plan {
     precondition(layerIDs.count == loads.layers, "one layer id per row")
+    precondition(threads >= 1, "at least one thread")
     try topology.validate(experts: loads.experts, policy: policy)
     let resolved = topology.resolve(policy)
-    let scratch = Scratch<Float>(experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus)
-    let work =
-      algorithm == .robust
-      ? RobustScratch(
-        experts: loads.experts, replicas: topology.replicas, gpus: topology.gpus, blocks: scenarios.count) : nil
-    var planned: [PlannedLayer] = []
-    planned.reserveCapacity(loads.layers)
-    var skipped: [Int] = []
+    var nonZero: [Int] = [], skipped: [Int] = []
     for (row, layer) in layerIDs.enumerated() {
-      let load = loads.row(row)
-      if load.allSatisfy({ $0 == 0 }) {
-        skipped.append(layer)
-        continue
-      }
-      let robust = work != nil || algorithm.isPeer
-      let placement =
-        if let work {
-          Robust.place(
-            window: load, scenarios: scenarios, row: row, topology: topology, policy: resolved, scratch: scratch,
-            work: work)
-        } else if algorithm.isPeer {
-          Peers.place(
-            window: load, scenarios: scenarios, row: row, base: base[layer], topology: topology, policy: resolved,
-            algorithm: algorithm, scratch: scratch)
-        } else {
-          place(load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch)
+      if loads.row(row).allSatisfy({ $0 == 0 }) { skipped.append(layer) } else { nonZero.append(row) }
+    }
+    let rows = nonZero
+    var planned = [PlannedLayer?](repeating: nil, count: rows.count)
+    // Layers are independent: each worker plans every `workers`-th of them with its own scratch
+    // buffers, so the plan is the same for any number of threads.
+    let workers = min(threads, rows.count)
+    planned.withUnsafeMutableBufferPointer { out in
+      // Each worker writes only its own elements of `out`.
+      nonisolated(unsafe) let out = out
+      let planRows = { @Sendable (worker: Int) in
+        let planner = LayerPlanner(
+          experts: loads.experts, topology: topology, policy: resolved, algorithm: algorithm,
+          blocks: scenarios.count)
+        for k in stride(from: worker, to: rows.count, by: max(workers, 1)) {
+          let row = rows[k]
+          out[k] = planner.plan(
+            row: row, layer: layerIDs[row], loads: loads, scenarios: scenarios, base: base[layerIDs[row]])
         }
-      let stats = statistics(
-        of: placement, load: load, topology: topology, policy: resolved, algorithm: algorithm, scratch: scratch,
-        groupsPacked: !robust)
-      planned.append(PlannedLayer(layer: layer, placement: placement, statistics: stats))
+      }
+      if workers > 1 {
+        DispatchQueue.concurrentPerform(iterations: workers, execute: planRows)
+      } else if workers == 1 {
+        planRows(0)
+      }
     }
     let result = Plan(
-      topology: topology, policy: resolved, algorithm: algorithm, layers: planned, skippedLayers: skipped)
+      topology: topology, policy: resolved, algorithm: algorithm, layers: planned.map { $0! },
+      skippedLayers: skipped)
     return distinctPerGPU ? try enforceDistinctPerGPU(result, loads: loads, layerIDs: layerIDs) : result
+  }
+}
+
+/// One thread's share of `Planner.plan`: its scratch buffers and the choice of algorithm.
+private struct LayerPlanner {
+  let topology: Topology
+  /// Resolved.
+  let policy: PlacementPolicy
+  let algorithm: PlacementAlgorithm
+  let scratch: Scratch<Float>
+  let work: RobustScratch?
+
+  init(experts: Int, topology: Topology, policy: PlacementPolicy, algorithm: PlacementAlgorithm, blocks: Int) {
+    self.topology = topology
+    self.policy = policy
+    self.algorithm = algorithm
+    scratch = Scratch<Float>(experts: experts, replicas: topology.replicas, gpus: topology.gpus)
+    work =
+      algorithm == .robust
+      ? RobustScratch(experts: experts, replicas: topology.replicas, gpus: topology.gpus, blocks: blocks) : nil
+  }
+
+  /// Row `row` of `loads` (layer id `layer`, not all zero), placed and evaluated.
+  func plan(row: Int, layer: Int, loads: LoadMatrix, scenarios: [LoadMatrix], base: LayerPlacement?)
+    -> PlannedLayer
+  {
+    let load = loads.row(row)
+    let placement =
+      if let work {
+        Robust.place(
+          window: load, scenarios: scenarios, row: row, topology: topology, policy: policy, scratch: scratch,
+          work: work)
+      } else if algorithm.isPeer {
+        Peers.place(
+          window: load, scenarios: scenarios, row: row, base: base, topology: topology, policy: policy,
+          algorithm: algorithm, scratch: scratch)
+      } else {
+        Planner.place(load, topology: topology, policy: policy, algorithm: algorithm, scratch: scratch)
+      }
+    let stats = Planner.statistics(
+      of: placement, load: load, topology: topology, policy: policy, algorithm: algorithm, scratch: scratch,
+      groupsPacked: work == nil && !algorithm.isPeer)
+    return PlannedLayer(layer: layer, placement: placement, statistics: stats)
   }
 }
 

@@ -66,6 +66,14 @@ import Testing
       ["backtest", "--window", "5", "--every", "-1", "--horizon", "1", "--replicas", "8"] + one,
       "--every must be positive"
     ),
+    (
+      ["plan", "--layer", "0", "--threads", "0", "--replicas", "8"] + one,
+      "--threads must be positive (1 to 1024), got 0"
+    ),
+    (
+      ["backtest", "--window", "5", "--every", "1", "--horizon", "1", "--threads", "5000", "--replicas", "8"] + one,
+      "--threads must be between 1 and 1024, got 5000"
+    ),
     (["loads", "--layer", "5000"], "--layer must be between 0 and 4095, got 5000"),
     (["loads", "--layer", "0", "--top", "-3"], "--top must be positive"),
     (["show", "1", "--html-layer", "-1"], "--html-layer must be between 0 and 4095, got -1"),

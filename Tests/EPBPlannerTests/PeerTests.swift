@@ -41,7 +41,7 @@ import Testing
   /// Every algorithm through `Planner.plan` with 8 block scenarios and (for swift-balancer) a
   /// random base: every expert placed, counts sum to the slots, `logcnt` matches `phy2log`,
   /// each GPU `replicas / gpus` slots (by the slot layout), groups on one node under the
-  /// hierarchical policy, and the same result twice.
+  /// hierarchical policy, and the same result again with the layers planned on three threads.
   @Test(arguments: PlacementAlgorithm.allCases, [PlacementPolicy.hierarchical, .global])
   func invariantsWithScenariosAndBase(algorithm: PlacementAlgorithm, policy: PlacementPolicy) throws {
     let t = Topology(replicas: 288, gpus: 32, nodes: 4, groups: 8)
@@ -84,8 +84,32 @@ import Testing
       }
     }
     let again = try Planner.plan(
-      window, layerIDs: [0, 1, 2], topology: t, policy: policy, algorithm: algorithm, scenarios: scenarios, base: base)
+      window, layerIDs: [0, 1, 2], topology: t, policy: policy, algorithm: algorithm, scenarios: scenarios, base: base,
+      threads: 3)
     #expect(again.layers.map(\.placement) == plan.layers.map(\.placement))
+    #expect(again.layers.map(\.statistics) == plan.layers.map(\.statistics))
+  }
+
+  /// Threads share the layers, not the result: a zero layer between two others stays skipped,
+  /// the planned layers keep their order, and one thread per layer or more threads than layers
+  /// give what one thread gives.
+  @Test(arguments: [PlacementAlgorithm.robust, .flashlb, .deepseek])
+  func threadsGiveTheSamePlan(algorithm: PlacementAlgorithm) throws {
+    let t = Topology(replicas: 40, gpus: 8, nodes: 2, groups: 4)
+    var rng = SplitMix64(seed: 5)
+    var window = LoadMatrix(
+      layers: 5, experts: 32, values: (0..<160).map { _ in (100 / Double.random(in: 0.05..<1, using: &rng)).rounded() })
+    for e in 0..<32 { window.values[2 * 32 + e] = 0 }
+    let one = try Planner.plan(window, layerIDs: [3, 4, 7, 8, 9], topology: t, policy: .auto, algorithm: algorithm)
+    #expect(one.layers.map(\.layer) == [3, 4, 8, 9])
+    #expect(one.skippedLayers == [7])
+    for threads in [2, 4, 16] {
+      let many = try Planner.plan(
+        window, layerIDs: [3, 4, 7, 8, 9], topology: t, policy: .auto, algorithm: algorithm, threads: threads)
+      #expect(many.layers.map(\.layer) == [3, 4, 8, 9])
+      #expect(many.skippedLayers == [7])
+      #expect(many.layers.map(\.placement) == one.layers.map(\.placement), "\(threads) threads")
+    }
   }
 
   /// SwiftBalancer is incremental: from EPLB's plan only the 32 redundant slots are re-chosen

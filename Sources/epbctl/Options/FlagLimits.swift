@@ -43,6 +43,8 @@ enum FlagLimits {
   static let simulateLoads = IngestLimits.maxLoads
   /// `simulate --burst-length`, in steps: 1 to 2^40.
   static let burstLength: ClosedRange<Int> = 1...(1 << 40)
+  /// `plan --threads`, `backtest --threads`: 1 to 1024.
+  static let threads: ClosedRange<Int> = 1...1024
   /// `--series` names: at most 128 characters, no control characters.
   static let seriesNameLength = 128
 

@@ -95,6 +95,8 @@ extension Epbctl {
 
     @OptionGroup var topology: TopologyOptions
 
+    @OptionGroup var threads: ThreadOptions
+
     @Option(help: "A layer id, a list such as 3,5,10-12, or all.")
     var layer: LayerSelection = .all
 
@@ -197,7 +199,7 @@ extension Epbctl {
       let parameters = EPBBacktest.Backtest.Parameters(
         configs: configs, every: every, horizon: horizon, warmup: warmup, topology: topology.topology,
         policy: topology.policy, oracle: !noOracle, replanCost: replanCost,
-        distinctPerGPU: distinctPerGPU)
+        distinctPerGPU: distinctPerGPU, threads: threads.count)
       var backtest = try EPBBacktest.Backtest(
         parameters: parameters, layerIDs: layers, experts: info.experts, stepCount: info.steps)
       try store.forEachStep(series: series, from: first, to: last, layers: layers) { step, loads in

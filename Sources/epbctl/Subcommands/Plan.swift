@@ -31,6 +31,8 @@ extension Epbctl {
 
     @OptionGroup var window: WindowOptions
 
+    @OptionGroup var threads: ThreadOptions
+
     @Option(help: "The algorithm (see `epbctl algorithms`).")
     var algorithm: PlacementAlgorithm = .planDefault
 
@@ -100,7 +102,8 @@ extension Epbctl {
         planned = try Planner.plan(
           window.loads, layerIDs: window.layers, topology: topology.topology, policy: topology.policy,
           algorithm: algorithm, scenarios: window.blocks, base: basePlacements,
-          options: MoveOptions(maxMoves: maxMoves, minGainPercent: minGain), distinctPerGPU: distinctPerGPU)
+          options: MoveOptions(maxMoves: maxMoves, minGainPercent: minGain), distinctPerGPU: distinctPerGPU,
+          threads: threads.count)
       }
       let plan = planned.plan
       if plan.layers.isEmpty {
