@@ -244,3 +244,84 @@ extension Robust {
     return LayerPlacement(physicalToLogical: phy2log, experts: experts)
   }
 }
+
+extension Robust {
+  /// Step 4's first repair: lowers `placement`'s peak on `window` to at most `limit` by a few
+  /// changes, so that a placement planned for the scenarios keeps most of its slots.
+  ///
+  /// Each round takes the GPU with the highest window load (`w[e] / count[e]` summed over its
+  /// slots; the lower index on ties) and tries, among the slots of its node (of the cluster
+  /// under the global policy), every change of one slot that involves it:
+  /// - a swap of a slot of that GPU with a slot of another GPU holding another expert;
+  /// - a re-replication: a slot of an expert with at least two replicas becomes one more replica
+  ///   of an expert of that GPU (its count + 1, the other's − 1), which lowers that expert's load
+  ///   per replica everywhere.
+  /// The change giving the lowest peak over all GPUs is applied (the first found on ties: swaps
+  /// before re-replications, in slot order) if it lowers the peak; rounds stop when the peak is
+  /// at most `limit` (returns the placement), when no change lowers it, or after `4 · gpus`
+  /// rounds (returns nil).
+  ///
+  /// Complexity per round: O(per · slotsPerNode · replicas) for the re-replications, O(per ·
+  /// slotsPerNode) for the swaps.
+  static func lowerWindowPeak(
+    _ placement: LayerPlacement, window: ArraySlice<Double>, limit: Double, topology: Topology,
+    policy: PlacementPolicy
+  ) -> LayerPlacement? {
+    let w = Array(window)
+    var p2l = placement.physicalToLogical
+    var count = placement.logicalCount
+    let per = topology.slotsPerGPU, gpus = topology.gpus
+    let nodes = policy == .hierarchical ? topology.nodes : 1
+    let slotsPerNode = topology.replicas / nodes
+    func loads(_ p2l: [Int], _ count: [Int]) -> [Double] {
+      var load = [Double](repeating: 0, count: gpus)
+      for (s, e) in p2l.enumerated() { load[s / per] += w[e] / Double(count[e]) }
+      return load
+    }
+    var load = loads(p2l, count)
+    for _ in 0..<(4 * gpus) {
+      var g = 0
+      for h in 1..<gpus where load[h] > load[g] { g = h }
+      let peak = load[g]
+      if peak <= limit { return LayerPlacement(physicalToLogical: p2l, logicalCount: count) }
+      let node = g * per / slotsPerNode
+      let nodeSlots = (node * slotsPerNode)..<((node + 1) * slotsPerNode)
+      var best: (value: Double, p2l: [Int], count: [Int])?
+      // Swaps: only the two GPUs' loads change.
+      var othersPeak = [Double](repeating: 0, count: gpus)  // the peak over GPUs other than g and h
+      for h in 0..<gpus {
+        var m = 0.0
+        for k in 0..<gpus where k != g && k != h { m = max(m, load[k]) }
+        othersPeak[h] = m
+      }
+      for a in (g * per)..<((g + 1) * per) {
+        let e = p2l[a], se = w[e] / Double(count[e])
+        for b in nodeSlots where b / per != g && p2l[b] != e {
+          let h = b / per, f = p2l[b], sf = w[f] / Double(count[f])
+          let value = max(othersPeak[h], load[g] - se + sf, load[h] - sf + se)
+          if value < peak && (best == nil || value < best!.value) {
+            var q = p2l
+            q.swapAt(a, b)
+            best = (value, q, count)
+          }
+        }
+      }
+      // Re-replications: every GPU holding either expert changes.
+      for a in (g * per)..<((g + 1) * per) {
+        let e = p2l[a]
+        for b in nodeSlots where p2l[b] != e && count[p2l[b]] >= 2 {
+          var q = p2l, c = count
+          c[q[b]] -= 1
+          q[b] = e
+          c[e] += 1
+          let value = loads(q, c).max() ?? 0
+          if value < peak && (best == nil || value < best!.value) { best = (value, q, c) }
+        }
+      }
+      guard let best else { return nil }
+      (p2l, count) = (best.p2l, best.count)
+      load = loads(p2l, count)
+    }
+    return (load.max() ?? 0) <= limit ? LayerPlacement(physicalToLogical: p2l, logicalCount: count) : nil
+  }
+}

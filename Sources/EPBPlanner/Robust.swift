@@ -20,6 +20,8 @@
 ///    the nodes that hold the cluster's peak in some scenario or in the window;
 /// 4. never ends above the no-replication peak on the window (`Planner.statistics`'
 ///    `noReplicationPeak`): when step 3's placement is above it, the first of these that is not:
+///    step 3's placement with its window peak lowered by a few swaps and re-replications
+///    (`lowerWindowPeak`; it keeps most slots, so what the search bought on the scenarios stays);
 ///    EPLB's placement of the hedged load improved by step 3's search; EPLB's placement of the
 ///    window improved by the search with the window's peak dominating (weight 1000); the
 ///    no-replication placement with its spare slots given to the hottest hedged experts under
@@ -82,6 +84,9 @@ public enum Robust {
     guard let single, let limit else { return searched }
     if Planner.evaluate(searched, load: window, topology: topology).peak <= limit { return searched }
     let hedged = Array(work.hedged[0..<window.count])
+    if let repaired = lowerWindowPeak(searched, window: window, limit: limit, topology: topology, policy: policy) {
+      return sortedWithinGPUs(repaired, topology: topology)
+    }
     // EPLB's placement of the hedged load, then of the window, each improved by the swap search
     // (the window's peak weighing as all blocks, then dominating).
     for (start, weight) in [(hedged[...], 1.0), (window, 1000.0)] {
