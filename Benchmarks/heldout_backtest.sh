@@ -13,6 +13,8 @@
 #   - phase2, phase3: `Benchmarks/phase_trace.py` (workload phases, mean reversion,
 #     multiplicative noise) seeds 2 and 3, 1,000 steps × 12 layers × 256 experts; window 100,
 #     plan every 100, horizon 100;
+#   - phase4-8: the same for seeds 4 to 8, the mean over the five (added 2026-12-07, after the
+#     design of `robust`'s window-peak repair, to see how far one trace's differences are noise);
 #   - dsv3: the six bundled DeepSeek-V3 dumps (Examples/sglang), each held out in turn and planned
 #     from the other five (window 5, every 1, horizon 1), as Benchmarks/peers_backtest.sh does;
 #     the mean over the six folds (the oracle of a fold plans on the held-out dump itself).
@@ -28,8 +30,8 @@ ALGS=(deepseek eplb-divisor robust flashlb deepseek-vec snake swift-balancer)
 A=(--json --no-timeline --db "$db")
 for a in "${ALGS[@]}"; do A+=(--algorithm "$a"); done
 T=(--replicas 288 --gpus 32 --nodes 4 --groups 8)
-traces=(phase2 phase3 phase1 sim)
-for seed in 1 2 3; do
+traces=(phase2 phase3 phase4 phase5 phase6 phase7 phase8 phase1 sim)
+for seed in 1 2 3 4 5 6 7 8; do
   python3 Benchmarks/phase_trace.py --output "$work/phase$seed.npy" --steps 1000 --layers 12 --seed "$seed"
   "$E" ingest "$work/phase$seed.npy" --series "phase$seed" --db "$db" >/dev/null
 done
@@ -66,11 +68,14 @@ def row(label, configs_list):
     print(f"{'  gap closed':28} " + " ".join(f"{(realized[a] - realized['deepseek']) / gap:15.3f}" for a in algorithms))
 print("realized/oracle balancedness; 'gap closed' = share of the deepseek-to-oracle gap")
 print(f"{'data':28} " + " ".join(f"{a:>15}" for a in algorithms))
-for s in ("phase2", "phase3", "dsv3", "phase1", "sim"):
+for s in ("phase2", "phase3", "phase4-8", "dsv3", "phase1", "sim"):
     for policy in ("hierarchical", "global"):
         if s == "dsv3":
             runs = [load(f"loo{k}-{policy}") for k in range(folds)]
             label = f"dsv3 leave-one-out {policy[:4]}"
+        elif s == "phase4-8":
+            runs = [load(f"phase{k}-{policy}") for k in range(4, 9)]
+            label = f"phase4-8 mean {policy[:4]}"
         else:
             runs = [load(f"{s}-{policy}")]
             label = f"{s}{' (tuning)' if s in ('phase1', 'sim') else ''} {policy[:4]}"

@@ -51,7 +51,7 @@ public enum PlacementAlgorithm: String, Sendable, CaseIterable, Codable {
 
   /// The algorithm `plan` and `backtest` use without `--algorithm` (`algorithms --json`'s
   /// `"default"`).
-  public static let planDefault = PlacementAlgorithm.eplbDivisor
+  public static let planDefault = PlacementAlgorithm.robust
 
   /// True for algorithms that want the window's per-step loads (as block sums).
   public var usesScenarios: Bool { scenarioBlocks > 1 }

@@ -163,7 +163,8 @@ import Testing
       (with.jsonObject?["configs"] as? [[String: Any]])?.first?["realized_balancedness_mean"] as? Double)
 
     let plan = try epbctl(
-      ["plan", "--series", "s", "--layer", "all", "--no-base", "--distinct-per-gpu", "--json"] + Self.topology, db: db)
+      ["plan", "--series", "s", "--layer", "all", "--no-base", "--distinct-per-gpu", "--algorithm", "seed", "--json"]
+        + Self.topology, db: db)
     #expect(plan.status == 0, "\(plan.stderr)")
     let layers = try #require(plan.jsonObject?["layers"] as? [[String: Any]])
     var load = 0.0

@@ -47,8 +47,8 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
           "skipped_layers", "summary", "balancedness_mean", "balancedness_weighted",
         ]), "\(r.stdout.prefix(400))")
     let json = try #require(r.jsonObject)
-    // The default algorithm, under its user-facing name (`seed` before).
-    #expect(json["algorithm"] as? String == "eplb-divisor")
+    // The default algorithm: `robust`, the one that wins the held-out backtests (docs/backtest.md).
+    #expect(json["algorithm"] as? String == "robust")
     #expect((json["window"] as? [String: Int]) == ["from": 1, "to": 1])
     #expect((json["skipped_layers"] as? [Int]) == [0, 1, 2])
     let layers = try #require(json["layers"] as? [[String: Any]])
@@ -228,6 +228,6 @@ func dsv3Database() throws -> (TemporaryDirectory, String) {
     let r = try CommandRunner.run(["algorithms", "--json"])
     let names = (r.jsonObject?["algorithms"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
     for peer in ["flashlb", "deepseek-vec", "snake", "swift-balancer"] { #expect(names.contains(peer), "\(peer)") }
-    #expect(r.jsonObject?["default"] as? String == "eplb-divisor")
+    #expect(r.jsonObject?["default"] as? String == "robust")
   }
 }

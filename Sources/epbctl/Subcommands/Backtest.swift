@@ -90,7 +90,7 @@ extension Epbctl {
 
     @Option(
       name: .long, parsing: .singleValue,
-      help: "An algorithm (see `epbctl algorithms`); repeat for several (default: seed).")
+      help: "An algorithm (see `epbctl algorithms`); repeat for several (default: robust).")
     var algorithm: [PlacementAlgorithm] = []
 
     @OptionGroup var topology: TopologyOptions
