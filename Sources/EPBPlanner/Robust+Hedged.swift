@@ -273,10 +273,10 @@ extension Robust {
     let per = topology.slotsPerGPU, gpus = topology.gpus
     let nodes = policy == .hierarchical ? topology.nodes : 1
     let slotsPerNode = topology.replicas / nodes
+    // `Planner.evaluate`'s arithmetic, so the limit is checked as step 4 checks it.
     func loads(_ p2l: [Int], _ count: [Int]) -> [Double] {
-      var load = [Double](repeating: 0, count: gpus)
-      for (s, e) in p2l.enumerated() { load[s / per] += w[e] / Double(count[e]) }
-      return load
+      Planner.evaluate(LayerPlacement(physicalToLogical: p2l, logicalCount: count), load: window, topology: topology)
+        .gpuLoad
     }
     var load = loads(p2l, count)
     for _ in 0..<(4 * gpus) {
