@@ -9,6 +9,9 @@
     /// See `EPBStore.ingest`. One READ COMMITTED transaction; when a concurrent ingest commits
     /// the same content, series or rows first (a unique violation), the transaction rolls back
     /// and runs again, and then finds them stored (`already-ingested`, or the rows' rules).
+    /// Ingests that append (inputs without step numbers) to one series take turns on a
+    /// transaction-scoped advisory lock, so that each reads the last step the previous one wrote
+    /// instead of racing it to the same steps; ingests with step numbers still commit in parallel.
     public func ingest(_ batch: LoadBatch, series name: String, source: IngestSource, replace: Bool)
       throws(StoreError) -> IngestOutcome
     {
@@ -21,7 +24,11 @@
       -> (value: IngestOutcome, commit: Bool)
     {
       // The series, created on first use with the input's layer ids.
-      let series = try fetchSeries(name: name).first ?? createSeries(name, batch: batch, source: source)
+      var series = try fetchSeries(name: name).first ?? createSeries(name, batch: batch, source: source)
+      if batch.stepsAreRelative {
+        try takeAppendTurn(series)
+        series = try fetchSeries(name: name).first ?? series
+      }
       if case .known(let hash) = source.hash, let previous = try previousIngest(series, hash: hash) {
         return (previous, commit: true)
       }
@@ -68,16 +75,15 @@
           """, binds
         ).first, as: Int64.self)!
 
-      let storedSteps = try storedStepSet(series, from: firstStep, to: lastStep)
-      try upsertSteps(batch, series: series, steps: steps, kept: kept)
       var hashChange = clash.hashChange
       var stepTotals: [Int: Double] = [:]
       for (k, i) in kept.enumerated() {
         hashChange[steps[i], default: 0] ^= encoded.hashes[k]
         stepTotals[steps[i], default: 0] += encoded.totals[k]
       }
+      let stepHashes = try upsertSteps(batch, series: series, steps: steps, kept: kept, hashChange: hashChange)
       try insertLoads(batch, series: series, steps: steps, kept: kept, encoded: encoded, ingestID: ingestID)
-      let repeats = try updateStepHashes(series, changes: hashChange, storedBefore: storedSteps, totals: stepTotals)
+      let repeats = try storedRepeats(series, hashes: stepHashes, totals: stepTotals)
 
       // A pending hash, now that the rows are written: content stored before rolls back (the
       // unique constraint makes a concurrent twin wait for this transaction, then roll back).
@@ -198,40 +204,54 @@
       return (skip, replaced, hashChange)
     }
 
-    private func storedStepSet(_ series: SeriesInfo, from: Int, to: Int) throws -> Set<Int> {
-      guard let storedFirst = series.firstStep, let storedLast = series.lastStep, from <= storedLast,
-        to >= storedFirst
-      else { return [] }
+    /// Waits, until this transaction ends, for any other ingest appending to `series`
+    /// (`pg_advisory_xact_lock` on the pair (EPB1, series id), a key no other epbctl lock uses).
+    private func takeAppendTurn(_ series: SeriesInfo) throws {
       var binds = PostgresBindings()
-      binds.append(series.id)
-      binds.append(from)
-      binds.append(to)
-      return Set(
-        try query("SELECT step FROM step WHERE series_id = $1 AND step BETWEEN $2 AND $3", binds).map {
-          try decode($0, as: Int.self)
-        })
+      binds.append(Int64(series.id % Int64(Int32.max)))
+      _ = try query("SELECT pg_advisory_xact_lock(\(Self.appendLockClass), $1::int4)", binds)
     }
 
-    /// The kept rows' steps, with the time a row gives (a later row's time wins over none).
-    private func upsertSteps(_ batch: LoadBatch, series: SeriesInfo, steps: [Int], kept: [Int]) throws {
+    /// The first key of the append lock: "EPB1" read as a big-endian 32-bit integer.
+    static let appendLockClass: Int32 = 0x4550_4231
+
+    /// Stores the kept rows' steps, with the time a row gives (a later row's time wins over
+    /// none), and applies `hashChange` (step → XOR of the hashes of the rows added and removed)
+    /// to `step.loads_hash` in the same statement: a new step gets the change, a stored one its
+    /// hash XOR the change (NULL, unknown, stays NULL). The statement waits for a concurrent
+    /// ingest that holds the same step row and then reads its committed hash, so two hosts adding
+    /// layers of one step never lose each other's part. Returns each step's hash after it.
+    private func upsertSteps(
+      _ batch: LoadBatch, series: SeriesInfo, steps: [Int], kept: [Int], hashChange: [Int: UInt64]
+    ) throws -> [Int: Int64?] {
       var times: [Int: Double?] = [:]
       for i in kept where times[steps[i]] == nil || batch.rows[i].time != nil {
         times[steps[i]] = batch.rows[i].time
       }
       let ordered = times.keys.sorted()
+      var hashes: [Int: Int64?] = [:]
       for chunk in stride(from: 0, to: ordered.count, by: 10_000) {
         let part = ordered[chunk..<min(chunk + 10_000, ordered.count)]
         var binds = PostgresBindings()
         binds.append(series.id)
         binds.append(Array(part))
         binds.append(part.map { times[$0]! ?? .nan })
-        try execute(
+        binds.append(part.map { Int64(bitPattern: hashChange[$0] ?? 0) })
+        for row in try query(
           """
-          INSERT INTO step (series_id, step, time)
-          SELECT $1, s, CASE WHEN t = 'NaN'::float8 THEN NULL ELSE t END FROM unnest($2::int8[], $3::float8[]) AS u(s, t)
-          ON CONFLICT (series_id, step) DO UPDATE SET time = COALESCE(excluded.time, step.time)
+          INSERT INTO step (series_id, step, time, loads_hash)
+          SELECT $1, s, CASE WHEN t = 'NaN'::float8 THEN NULL ELSE t END, h
+          FROM unnest($2::int8[], $3::float8[], $4::int8[]) AS u(s, t, h)
+          ON CONFLICT (series_id, step) DO UPDATE
+            SET time = COALESCE(excluded.time, step.time), loads_hash = step.loads_hash # excluded.loads_hash
+          RETURNING step, loads_hash
           """, binds)
+        {
+          let (step, hash) = try decode(row, as: (Int, Int64?).self)
+          hashes[step] = hash
+        }
       }
+      return hashes
     }
 
     /// The kept rows in batches of 4,096 (one statement each, columns as arrays).
@@ -265,49 +285,17 @@
       }
     }
 
-    /// Applies `changes` (step → XOR of the hashes of the rows added and removed) to
-    /// `step.loads_hash`; returns the changed steps that now repeat another stored step (see the
-    /// SQLite store's rule: idle steps are not reported).
-    private func updateStepHashes(
-      _ series: SeriesInfo, changes: [Int: UInt64], storedBefore: Set<Int>, totals: [Int: Double]
-    ) throws -> [StepRepeat] {
-      var final: [Int: Int64] = [:]
-      var old: [Int: Int64?] = [:]
-      let before = changes.keys.filter { storedBefore.contains($0) }
-      if !before.isEmpty {
-        var binds = PostgresBindings()
-        binds.append(series.id)
-        binds.append(before)
-        for row in try query(
-          "SELECT step, loads_hash FROM step WHERE series_id = $1 AND step = ANY($2::int8[])", binds)
-        {
-          let (step, hash) = try decode(row, as: (Int, Int64?).self)
-          old[step] = hash
-        }
-      }
-      for (step, change) in changes {
-        if storedBefore.contains(step) {
-          guard let previous = old[step], let previous else { continue }
-          final[step] = Int64(bitPattern: UInt64(bitPattern: previous) ^ change)
-        } else {
-          final[step] = Int64(bitPattern: change)
-        }
-      }
-      let ordered = final.keys.sorted()
-      var binds = PostgresBindings()
-      binds.append(series.id)
-      binds.append(ordered)
-      binds.append(ordered.map { final[$0]! })
-      try execute(
-        """
-        UPDATE step SET loads_hash = u.h FROM unnest($2::int8[], $3::int8[]) AS u(s, h)
-        WHERE step.series_id = $1 AND step.step = u.s
-        """, binds)
-      let candidates = ordered.filter { (totals[$0] ?? 0) > 0 }
+    /// The steps among `hashes` (this ingest's, with their hashes after it) that now repeat
+    /// another stored step, each with the first such step (see the SQLite store's rule: idle
+    /// steps, of total 0, are not reported).
+    private func storedRepeats(_ series: SeriesInfo, hashes: [Int: Int64?], totals: [Int: Double]) throws
+      -> [StepRepeat]
+    {
+      let candidates = hashes.keys.sorted().filter { (totals[$0] ?? 0) > 0 && hashes[$0]! != nil }
       guard !candidates.isEmpty else { return [] }
       var probe = PostgresBindings()
       probe.append(series.id)
-      probe.append(candidates.map { final[$0]! })
+      probe.append(candidates.map { hashes[$0]!! })
       var stepsOfHash: [Int64: [Int]] = [:]
       for row in try query(
         "SELECT loads_hash, step FROM step WHERE series_id = $1 AND loads_hash = ANY($2::int8[]) ORDER BY step",
@@ -317,7 +305,7 @@
         stepsOfHash[hash, default: []].append(step)
       }
       return candidates.compactMap { step in
-        stepsOfHash[final[step]!]?.first(where: { final[$0] == nil }).map { StepRepeat(step: step, repeats: $0) }
+        stepsOfHash[hashes[step]!!]?.first(where: { hashes[$0] == nil }).map { StepRepeat(step: step, repeats: $0) }
       }
     }
   }
