@@ -141,7 +141,11 @@ enum SwiftBalancer {
     var loads: [Float]
     var weights: [Float]
     var transfers: [[Int]]
-    var received: [Set<Int>]
+    /// `[ranks][experts]`: rank r received expert e.
+    var received: [[Bool]]
+
+    /// True when rank `r` received expert `e` (never for an empty slot's −1).
+    func hasReceived(_ r: Int, _ e: Int) -> Bool { e >= 0 && received[r][e] }
   }
 
   /// `redundancy_again` for one rank set. `deployment`: `[ranks][per]` of expert ids.
@@ -244,7 +248,7 @@ enum SwiftBalancer {
     return RankSet(
       sets: sets, loads: loads, weights: weights,
       transfers: [[Int]](repeating: [Int](repeating: 0, count: ranks), count: ranks),
-      received: [Set<Int>](repeating: [], count: ranks))
+      received: [[Bool]](repeating: [Bool](repeating: false, count: weights.count), count: ranks))
   }
 
   /// `distribute_redundant_experts`: each copy, in order, onto the lightest rank (the first on
@@ -269,7 +273,7 @@ enum SwiftBalancer {
         state.sets[candidate][position] = e
         state.loads[candidate] += w
         state.transfers[sender][candidate] += 1
-        state.received[candidate].insert(e)
+        state.received[candidate][e] = true
       }
     }
   }
@@ -291,7 +295,7 @@ enum SwiftBalancer {
         let e = order.first { work[$0] != -1 && !state.sets[r].contains($0) } ?? order[0]
         state.sets[r][position] = e
         state.transfers[spread.fromRank[e]][r] += 1
-        state.received[r].insert(e)
+        state.received[r][e] = true
         let c = copiesHeld[e]
         work[e] = Float(Double(work[e]) * (Double(c) / Double(c + 1)))
         copiesHeld[e] += 1
@@ -310,6 +314,12 @@ enum SwiftBalancer {
     var maxLoad = 0.0
     var swapped = true
     var times = maxSwapTimes
+    // A GPU's distinct experts in increasing id (`sorted(set(...))`), a handful each.
+    func distinct(_ row: [Int]) -> [Int] {
+      var out: [Int] = []
+      for e in row.sorted() where out.last != e { out.append(e) }
+      return out
+    }
     while times > 0 {
       times -= 1
       let sorted = (0..<ranks).sorted {
@@ -319,18 +329,17 @@ enum SwiftBalancer {
       maxLoad = Double(state.loads[hot])
       if !swapped { break }
       swapped = false
+      let hotSet = distinct(state.sets[hot])
       for other in sorted.dropLast() {
         guard state.transfers[other][hot] < maxTransfersPerPair && state.transfers[hot][other] < maxTransfersPerPair
         else { continue }
         let otherLoad = state.loads[other]
         var bestOut = -1, bestIn = -1
         var bestMax = maxLoad
-        let hotSet = Set(state.sets[hot])
-        let otherSet = Set(state.sets[other])
-        for out in hotSet.sorted() where !otherSet.contains(out) && !state.received[hot].contains(out) {
+        let otherSet = distinct(state.sets[other])
+        for out in hotSet where !otherSet.contains(out) && !state.hasReceived(hot, out) {
           let outWeight = state.weights[out]
-          for incoming in otherSet.sorted()
-          where !hotSet.contains(incoming) && !state.received[other].contains(incoming) {
+          for incoming in otherSet where !hotSet.contains(incoming) && !state.hasReceived(other, incoming) {
             let inWeight = state.weights[incoming]
             let hotAfter = maxLoad - Double(outWeight) + Double(inWeight)
             let otherAfter = Double((otherLoad - inWeight) + outWeight)
@@ -347,8 +356,8 @@ enum SwiftBalancer {
         state.sets[other][j] = bestOut
         state.loads[hot] += state.weights[bestIn] - state.weights[bestOut]
         state.loads[other] += state.weights[bestOut] - state.weights[bestIn]
-        state.received[hot].insert(bestIn)
-        state.received[other].insert(bestOut)
+        state.received[hot][bestIn] = true
+        state.received[other][bestOut] = true
         state.transfers[other][hot] += 1
         state.transfers[hot][other] += 1
         swapped = true
