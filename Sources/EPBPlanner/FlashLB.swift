@@ -124,14 +124,21 @@ public enum FlashLB {
   }
 
   /// `lpt_deployment` from an empty deployment: `[gpus · per]` device-major, −1 never left.
+  ///
+  /// The arithmetic is the original's, in its order: a covariance term is `2 · cov / r / q`,
+  /// and a division by a count of 1 (most experts) is skipped, which is exact (x / 1 = x).
+  /// Devices are tried in index order and the first wins ties, as there; a device is passed
+  /// over once it provably cannot beat the best so far: when its mean alone reaches that risk
+  /// (risk = mean + z · sqrt(var) is never below its mean), or when z² · var exceeds the squared
+  /// gap by far more than rounding (`cannotBeat`), which skips most square roots.
   static func lpt(_ stats: Statistics, counts: [Int], slots: Int, gpus: Int) -> [Int] {
     let n = stats.n
     let per = slots / gpus
-    let order = (0..<n).sorted {
-      let a = stats.mu[$0] / Double(counts[$0]), b = stats.mu[$1] / Double(counts[$1])
-      return a > b || (a == b && $0 < $1)
-    }
+    let key = (0..<n).map { stats.mu[$0] / Double(counts[$0]) }
+    let order = (0..<n).sorted { key[$0] > key[$1] || (key[$0] == key[$1] && $0 < $1) }
     var deployment = [Int](repeating: -1, count: slots)
+    // The count of the expert in each filled slot, as the divisor of its covariance terms.
+    var slotCount = [Double](repeating: 1, count: slots)
     var filled = [Int](repeating: 0, count: gpus)
     var deviceMu = [Float](repeating: 0, count: gpus)
     var deviceVar = [Float](repeating: 0, count: gpus)
@@ -140,26 +147,33 @@ public enum FlashLB {
     stats.cov.withUnsafeBufferPointer { cov in
       for e in order {
         let r = Double(counts[e])
+        let single = counts[e] == 1
         let muShare = stats.mu[e] / r
         let varShare = stats.variance[e] / Double(counts[e] * counts[e])
+        let row = cov.baseAddress! + e * n
         for _ in 0..<counts[e] {
           var best = -1, bestRisk = 1e30, bestMu = -1.0, bestVar = -1.0
           var fallback = -1, fallbackRisk = Double.infinity, fallbackMu = 0.0, fallbackVar = 0.0
           for d in 0..<gpus where filled[d] < per {
+            let held = holds[d * n + e]
+            let toBeat = held ? fallbackRisk : bestRisk
             let tempMu = Double(deviceMu[d]) + muShare
+            if tempMu >= toBeat { continue }
             var tempVar = Double(deviceVar[d]) + varShare
-            for k in 0..<filled[d] {
-              let other = deployment[d * per + k]
-              tempVar += 2 * cov[e * n + other] / r / Double(counts[other])
+            for slot in (d * per)..<(d * per + filled[d]) {
+              var term = 2 * row[deployment[slot]]
+              if !single { term /= r }
+              let q = slotCount[slot]
+              if q != 1 { term /= q }
+              tempVar += term
             }
+            if cannotBeat(toBeat, mean: tempMu, variance: tempVar) { continue }
             let risk = tempMu + zScore * tempVar.squareRoot()
-            if holds[d * n + e] {
+            if held {
               if risk < fallbackRisk {
                 (fallback, fallbackRisk, fallbackMu, fallbackVar) = (d, risk, tempMu, tempVar)
               }
-              continue
-            }
-            if risk < bestRisk {
+            } else if risk < bestRisk {
               (best, bestRisk, bestMu, bestVar) = (d, risk, tempMu, tempVar)
             }
           }
@@ -172,6 +186,7 @@ public enum FlashLB {
           deviceMu[best] = Float(bestMu)
           deviceVar[best] = Float(bestVar)
           deployment[best * per + filled[best]] = e
+          slotCount[best * per + filled[best]] = r
           filled[best] += 1
           holds[best * n + e] = true
         }
@@ -180,26 +195,59 @@ public enum FlashLB {
     return deployment
   }
 
+  /// True when a device of mean `mean` and variance `variance` provably has a risk
+  /// `mean + z · sqrt(variance)`, as rounded, no lower than `rival` (> `mean`): z² · variance
+  /// exceeds (rival − mean)² by 1e-9 relative, far more than the few 1e-16 of rounding on either
+  /// side, so z · sqrt(variance) rounded reaches the gap and the rounded sum reaches `rival`
+  /// (rounding is monotonic). Gaps outside 1e-100…1e100 are not judged (squares lose precision
+  /// or overflow). A later device that ties is not taken anyway (the first wins ties).
+  @inline(__always)
+  static func cannotBeat(_ rival: Double, mean: Double, variance: Double) -> Bool {
+    let gap = rival - mean
+    guard gap > 1e-100 && gap < 1e100 else { return false }
+    return zScore * zScore * variance > gap * gap * (1 + 1e-9)
+  }
+
   /// `compute_score`: the mean over samples of `(peak · devices + 0.01) / (total + 0.01)`, each
-  /// sample's value rounded to `Float` and the mean taken in `Float` as there.
-  static func score(_ x: [Double], samples t: Int, counts: [Int], deployment: [Int], gpus: Int) -> Float {
-    let n = counts.count
+  /// sample's value rounded to `Float` and the mean taken in `Float` as there. `columns`: the
+  /// samples expert-major, `[n][t]` (`columns[e · t + s]` is sample `s` of expert `e`), so that a
+  /// device's loads over all samples add up one slot at a time, in the original's order (its
+  /// slots in turn; a slot's load `x / count`, the division skipped for a count of 1, exactly).
+  static func score(columns: [Double], samples t: Int, counts: [Int], deployment: [Int], gpus: Int) -> Float {
     let per = deployment.count / gpus
-    var sum: Float = 0
-    for s in 0..<t {
-      var peak = 0.0, total = 0.0
+    var load = [Double](repeating: 0, count: t)
+    var peak = [Double](repeating: 0, count: t)
+    var total = [Double](repeating: 0, count: t)
+    columns.withUnsafeBufferPointer { x in
       for d in 0..<gpus {
-        var load = 0.0
+        for s in 0..<t { load[s] = 0 }
         for k in 0..<per {
           let e = deployment[d * per + k]
-          load += x[s * n + e] / Double(counts[e])
+          let column = x.baseAddress! + e * t
+          if counts[e] == 1 {
+            for s in 0..<t { load[s] += column[s] }
+          } else {
+            let c = Double(counts[e])
+            for s in 0..<t { load[s] += column[s] / c }
+          }
         }
-        total += load
-        peak = max(peak, load)
+        for s in 0..<t {
+          total[s] += load[s]
+          peak[s] = max(peak[s], load[s])
+        }
       }
-      sum += Float((peak * Double(gpus) + 1e-2) / (total + 1e-2))
     }
+    var sum: Float = 0
+    for s in 0..<t { sum += Float((peak[s] * Double(gpus) + 1e-2) / (total[s] + 1e-2)) }
     return sum / Float(t)
+  }
+
+  /// `x` `[t][n]` as `[n][t]` (see `score`).
+  static func columns(_ x: [Double], samples t: Int) -> [Double] {
+    let n = x.count / t
+    var out = [Double](repeating: 0, count: x.count)
+    for s in 0..<t { for e in 0..<n { out[e * t + s] = x[s * n + e] } }
+    return out
   }
 
   /// `FlashTree.optimize_balanceness` (depth > 1): the counts, the deployment and its score.
@@ -207,6 +255,7 @@ public enum FlashLB {
     -> (counts: [Int], deployment: [Int], score: Float)
   {
     let n = stats.n
+    let columns = columns(x, samples: t)
     var available = slots - n
     let interval = (n + depth - 1) / depth
     let weight = (0..<n).map { stats.mu[$0] + zScore * stats.variance[$0].squareRoot() }
@@ -230,7 +279,7 @@ public enum FlashLB {
         for (i, e) in current.enumerated() { counts[e] = currentHistory[mid * current.count + i] }
         for (i, e) in rest.enumerated() { counts[e] = restHistory[(remaining - mid) * rest.count + i] }
         let deployment = lpt(stats, counts: counts, slots: slots, gpus: gpus)
-        return score(x, samples: t, counts: counts, deployment: deployment, gpus: gpus)
+        return score(columns: columns, samples: t, counts: counts, deployment: deployment, gpus: gpus)
       }
       var best = initial
       if rest.isEmpty {
@@ -262,6 +311,8 @@ public enum FlashLB {
       }
     }
     let deployment = lpt(stats, counts: deployed, slots: slots, gpus: gpus)
-    return (deployed, deployment, score(x, samples: t, counts: deployed, deployment: deployment, gpus: gpus))
+    return (
+      deployed, deployment, score(columns: columns, samples: t, counts: deployed, deployment: deployment, gpus: gpus)
+    )
   }
 }
