@@ -251,11 +251,24 @@ public enum FlashLB {
   }
 
   /// `FlashTree.optimize_balanceness` (depth > 1): the counts, the deployment and its score.
+  ///
+  /// Counts met before are not placed again: the next interval's starting split is the split
+  /// just chosen (min-max over a set, restricted to a subset, is min-max over the subset), and
+  /// the final placement is the last interval's best, so each is looked up (`placed`, keyed by
+  /// the whole counts vector: equal counts give the same LPT placement and score).
   static func search(_ stats: Statistics, x: [Double], samples t: Int, slots: Int, gpus: Int)
     -> (counts: [Int], deployment: [Int], score: Float)
   {
     let n = stats.n
     let columns = columns(x, samples: t)
+    var placed: [[Int]: (deployment: [Int], score: Float)] = [:]
+    func place(_ counts: [Int]) -> (deployment: [Int], score: Float) {
+      if let known = placed[counts] { return known }
+      let deployment = lpt(stats, counts: counts, slots: slots, gpus: gpus)
+      let result = (deployment, score(columns: columns, samples: t, counts: counts, deployment: deployment, gpus: gpus))
+      placed[counts] = result
+      return result
+    }
     var available = slots - n
     let interval = (n + depth - 1) / depth
     let weight = (0..<n).map { stats.mu[$0] + zScore * stats.variance[$0].squareRoot() }
@@ -278,8 +291,7 @@ public enum FlashLB {
         var counts = deployed
         for (i, e) in current.enumerated() { counts[e] = currentHistory[mid * current.count + i] }
         for (i, e) in rest.enumerated() { counts[e] = restHistory[(remaining - mid) * rest.count + i] }
-        let deployment = lpt(stats, counts: counts, slots: slots, gpus: gpus)
-        return score(columns: columns, samples: t, counts: counts, deployment: deployment, gpus: gpus)
+        return place(counts).score
       }
       var best = initial
       if rest.isEmpty {
@@ -310,9 +322,7 @@ public enum FlashLB {
         break
       }
     }
-    let deployment = lpt(stats, counts: deployed, slots: slots, gpus: gpus)
-    return (
-      deployed, deployment, score(columns: columns, samples: t, counts: deployed, deployment: deployment, gpus: gpus)
-    )
+    let final = place(deployed)
+    return (deployed, final.deployment, final.score)
   }
 }
