@@ -23,12 +23,10 @@
     private func ingestOnce(_ batch: LoadBatch, series name: String, source: IngestSource, replace: Bool) throws
       -> (value: IngestOutcome, commit: Bool)
     {
-      // The series, created on first use with the input's layer ids.
-      var series = try fetchSeries(name: name).first ?? createSeries(name, batch: batch, source: source)
-      if batch.stepsAreRelative {
-        try takeAppendTurn(series)
-        series = try fetchSeries(name: name).first ?? series
-      }
+      // The series, created on first use with the input's layer ids; an append reads it only
+      // after its turn.
+      if batch.stepsAreRelative { try takeAppendTurn(series: name) }
+      let series = try fetchSeries(name: name).first ?? createSeries(name, batch: batch, source: source)
       if case .known(let hash) = source.hash, let previous = try previousIngest(series, hash: hash) {
         return (previous, commit: true)
       }
@@ -204,12 +202,13 @@
       return (skip, replaced, hashChange)
     }
 
-    /// Waits, until this transaction ends, for any other ingest appending to `series`
-    /// (`pg_advisory_xact_lock` on the pair (EPB1, series id), a key no other epbctl lock uses).
-    private func takeAppendTurn(_ series: SeriesInfo) throws {
+    /// Waits, until this transaction ends, for any other ingest appending to the series `name`
+    /// (`pg_advisory_xact_lock` on the pair (EPB1, `hashtext(name)`), a key no other epbctl lock
+    /// uses; two names with the same hash only take turns needlessly).
+    private func takeAppendTurn(series name: String) throws {
       var binds = PostgresBindings()
-      binds.append(Int64(series.id % Int64(Int32.max)))
-      _ = try query("SELECT pg_advisory_xact_lock(\(Self.appendLockClass), $1::int4)", binds)
+      binds.append(name)
+      _ = try query("SELECT pg_advisory_xact_lock(\(Self.appendLockClass), hashtext($1))", binds)
     }
 
     /// The first key of the append lock: "EPB1" read as a big-endian 32-bit integer.
@@ -291,11 +290,12 @@
     private func storedRepeats(_ series: SeriesInfo, hashes: [Int: Int64?], totals: [Int: Double]) throws
       -> [StepRepeat]
     {
-      let candidates = hashes.keys.sorted().filter { (totals[$0] ?? 0) > 0 && hashes[$0]! != nil }
+      let known = hashes.compactMapValues { $0 }  // NULL: unknown, never compared
+      let candidates = known.keys.sorted().filter { (totals[$0] ?? 0) > 0 }
       guard !candidates.isEmpty else { return [] }
       var probe = PostgresBindings()
       probe.append(series.id)
-      probe.append(candidates.map { hashes[$0]!! })
+      probe.append(candidates.map { known[$0]! })
       var stepsOfHash: [Int64: [Int]] = [:]
       for row in try query(
         "SELECT loads_hash, step FROM step WHERE series_id = $1 AND loads_hash = ANY($2::int8[]) ORDER BY step",
@@ -305,7 +305,7 @@
         stepsOfHash[hash, default: []].append(step)
       }
       return candidates.compactMap { step in
-        stepsOfHash[hashes[step]!!]?.first(where: { hashes[$0] == nil }).map { StepRepeat(step: step, repeats: $0) }
+        stepsOfHash[known[step]!]?.first(where: { hashes[$0] == nil }).map { StepRepeat(step: step, repeats: $0) }
       }
     }
   }
