@@ -2,9 +2,10 @@ import EPBPlanner
 import EPBSimulate
 import Foundation
 
-/// `EPBBench robust`: the speed target for the `robust` algorithm, all 58 layers of a
-/// DeepSeek-V3 shape planned from a window with its block scenarios, as `epbctl plan` does it
-/// (`PlacementAlgorithm.robustBlocks` blocks), in ≤ 5 ms (release build).
+/// `EPBBench robust`: the speed of the `robust` algorithm, all 58 layers of a DeepSeek-V3 shape
+/// planned from a window with its block scenarios, as `epbctl plan` does it
+/// (`PlacementAlgorithm.robustBlocks` blocks), on one thread (release build; figures in
+/// docs/peers.md, Speed).
 ///
 /// The window is the last `--steps` steps (default 1000) of a `RoutingModel` trace (58 × 256,
 /// seed 3, the model's default skew, drift, bursts and noise), summed, with `Robust.blockSums`

@@ -35,8 +35,9 @@
 /// `evaluationsPerLayer` swap evaluations of O(B) each; an accepted swap updates the three
 /// heaviest GPUs of each scenario in O(B), or O(B · GPUs per node) when a GPU leaves them.
 public enum Robust {
-  /// Swap evaluations per layer: keeps 58 layers of a DeepSeek-V3 shape within the issue's
-  /// 5 ms (see `EPBBench robust`; `Benchmarks/robust_backtest.sh` shows what it buys).
+  /// Swap evaluations per layer (step 3), of O(B) each: a small share of the layer's time next
+  /// to FlashLB's in-node search (`EPBBench robust` times both; `Benchmarks/robust_backtest.sh`
+  /// shows what the budget buys).
   public static let evaluationsPerLayer = 150
 
   /// Places one layer.
