@@ -38,32 +38,16 @@ import numpy as np
 
 
 def load_flashtree(root):
-    import logging
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "golden"))
+    import vllm_ascend_stubs
 
-    stubs = {
-        "torch": types.ModuleType("torch"),
-        "torch_npu": types.ModuleType("torch_npu"),
-        "vllm": types.ModuleType("vllm"),
-        "vllm.logger": types.ModuleType("vllm.logger"),
-    }
-    stubs["torch"].Tensor = object
-    stubs["vllm.logger"].logger = logging.getLogger("flashlb-speed")
-    for name, module in stubs.items():
-        sys.modules.setdefault(name, module)
-    base = os.path.join(root, "vllm_ascend")
-    for name, path in [
-        ("vllm_ascend", base),
-        ("vllm_ascend.eplb", os.path.join(base, "eplb")),
-        ("vllm_ascend.eplb.core", os.path.join(base, "eplb", "core")),
-        ("vllm_ascend.eplb.core.policy", os.path.join(base, "eplb", "core", "policy")),
-        ("vllm_ascend.distributed", os.path.join(base, "distributed")),
-    ]:
-        m = types.ModuleType(name)
-        m.__path__ = [path]
-        sys.modules[name] = m
-    ps = types.ModuleType("vllm_ascend.distributed.parallel_state")
-    ps.get_dynamic_eplb_group = lambda: (_ for _ in ()).throw(RuntimeError("not initialised"))
-    sys.modules["vllm_ascend.distributed.parallel_state"] = ps
+    try:
+        import torch  # noqa: F401  (policy_flashlb imports it; FlashTree does not use it)
+    except ImportError:
+        torch = types.ModuleType("torch")
+        torch.Tensor = object
+        sys.modules["torch"] = torch
+    vllm_ascend_stubs.register(root)
     import importlib
 
     mod = importlib.import_module("vllm_ascend.eplb.core.policy.policy_flashlb")

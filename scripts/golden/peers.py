@@ -12,9 +12,10 @@ code is kept in this repository):
                  python/sglang/srt/eplb/eplb_algorithms/deepseek_vec.py)
 
 Needs numpy, scipy, numba and torch (CPU). vLLM, vLLM-Ascend's runtime and torch_npu are not
-needed: the few names the policy modules import from them are stubbed below (a logger, a
-process-group getter that raises as it does before initialisation, and torch.npu.device_count,
-which SwiftBalancer uses as the GPUs per node).
+needed: the few names the policy modules import from them are stubbed (`vllm_ascend_stubs.py`
+beside this script: a logger, a process-group getter that raises as it does before
+initialisation; and below, torch.npu.device_count, which SwiftBalancer uses as the GPUs per
+node).
 
 Inputs are drawn from a seeded generator, so a rerun writes the same files. Cases:
   flashlb.json        FlashTree(X, replicas, devices, z, depth, width).optimize_balanceness() with
@@ -35,35 +36,14 @@ import types
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vllm_ascend_stubs  # noqa: E402
+
 
 def stub_modules(vllm_ascend_root, ranks_per_node):
-    """Registers stubs for vLLM / vLLM-Ascend runtime modules and the policy package path."""
-    import logging
-
-    vllm = types.ModuleType("vllm")
-    vllm_logger = types.ModuleType("vllm.logger")
-    vllm_logger.logger = logging.getLogger("peers-golden")
-    sys.modules.setdefault("vllm", vllm)
-    sys.modules.setdefault("vllm.logger", vllm_logger)
-    base = os.path.join(vllm_ascend_root, "vllm_ascend")
-    for name, path in [
-        ("vllm_ascend", base),
-        ("vllm_ascend.eplb", os.path.join(base, "eplb")),
-        ("vllm_ascend.eplb.core", os.path.join(base, "eplb", "core")),
-        ("vllm_ascend.eplb.core.policy", os.path.join(base, "eplb", "core", "policy")),
-        ("vllm_ascend.distributed", os.path.join(base, "distributed")),
-    ]:
-        m = types.ModuleType(name)
-        m.__path__ = [path]
-        sys.modules[name] = m
-    ps = types.ModuleType("vllm_ascend.distributed.parallel_state")
-
-    def get_dynamic_eplb_group():
-        raise RuntimeError("not initialised")
-
-    ps.get_dynamic_eplb_group = get_dynamic_eplb_group
-    sys.modules["vllm_ascend.distributed.parallel_state"] = ps
-    sys.modules.setdefault("torch_npu", types.ModuleType("torch_npu"))
+    """Registers the runtime stubs (`vllm_ascend_stubs`) and torch.npu.device_count, which
+    SwiftBalancer uses as the GPUs per node."""
+    vllm_ascend_stubs.register(vllm_ascend_root)
     torch.npu = types.SimpleNamespace(device_count=lambda: ranks_per_node[0])
 
 
