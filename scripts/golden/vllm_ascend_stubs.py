@@ -1,6 +1,6 @@
 """Lets vLLM-Ascend's EPLB policy modules import from a checkout without vLLM, torch_npu or an NPU.
 
-Used by scripts/golden/peers.py and Benchmarks/flashlb_original_speed.py. Nothing of vLLM-Ascend's
+Used by scripts/golden/peers.py and Benchmarks/peers_original_speed.py. Nothing of vLLM-Ascend's
 code is kept in this repository: the policies are imported from the checkout given.
 """
 
