@@ -37,23 +37,27 @@ import Testing
     return Peers.dealSnake(order.map { phy[$0] }, gpus: gpus)
   }
 
-  /// 600 seeded cases: 1 to 40 steps, 1 to 70 experts, up to 40 added replicas; loads from a
-  /// few values (many ties) to a hot set of experts that stays hot in every step (many picks
-  /// of one expert, the case where leaders fall out of the kept list).
+  /// 600 seeded cases: 1 to 64 steps (in and past multiples of four, as `buildAll` takes them),
+  /// 1 to 70 experts, up to 40 added replicas; loads from a few small values, to a hot set of
+  /// experts that stays hot in every step (many picks of one expert, the case where leaders
+  /// fall out of the kept list), to 2^22 or 2^23, where the tie term is below `Float`'s
+  /// resolution and scores tie exactly.
   @Test func matchesAFullRescanEveryPick() {
     var rng = SplitMix64(seed: 17)
     for trial in 0..<600 {
-      let t = [1, 2, 7, 40][trial % 4]
-      let n = [1, 2, 3, 5, 16, 70][trial % 6]
+      // Every pair of these choices meets in some trial.
+      let t = [1, 2, 7, 40, 13, 64][(trial / 5) % 6]
+      let n = [1, 2, 3, 5, 8, 16, 32, 70][(trial / 7) % 8]
       let gpus = [1, 2, 4, 8][(trial / 4) % 4]
       var slots = n + [0, 1, 3, 9, 40][trial % 5]
       while slots % gpus != 0 { slots += 1 }
       let heat = (0..<n).map { _ in 100 / Double.random(in: 0.03..<1, using: &rng) }
       let x: [Float] = (0..<(t * n)).map { i in
-        switch trial % 3 {
+        switch trial % 4 {
         case 0: return Float(Int.random(in: 0..<3, using: &rng))
         case 1: return Float((heat[i % n] * Double.random(in: 0.5..<1.5, using: &rng)).rounded())
-        default: return Float(Int.random(in: 0..<100_000, using: &rng))
+        case 2: return Float(Int.random(in: 0..<100_000, using: &rng))
+        default: return Float(1 << 22) * Float(Int.random(in: 1...2, using: &rng))
         }
       }
       let got = DeepSeekVec.placeNode(x, samples: t, slots: slots, gpus: gpus, indexBase: trial % 9)
