@@ -56,8 +56,9 @@ public enum DeepSeekVec {
 /// by score, exactly (higher first, lower index on ties; `listScore` their scores). A pick only
 /// lowers the picked expert's scores: if it is in the list it moves down to its new place, or
 /// leaves the list when every other listed expert now comes before it; the list is then one
-/// shorter but still exact (the others' scores did not change). When fewer than two are known, the step is
-/// scanned again (`rebuild`). The step's top and runner-up are the first two entries.
+/// shorter but still exact (the others' scores did not change). When fewer than two are known,
+/// the step is scanned again (`rebuild`). The step's top and runner-up are the first two
+/// entries.
 private struct VecChunk {
   /// `[t][n]`, the per-step loads, sample-major.
   let x: [Float]
